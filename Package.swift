@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "c360",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "c360", targets: ["c360"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // RocksDB's C API from Debian's librocksdb-dev. Only the RocksDB target imports it.
+        .systemLibrary(
+            name: "CRocksDB",
+            pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
+        // A Swift wrapper over the C API: each handle owned by one class, errors thrown.
+        .target(
+            name: "RocksDB",
+            dependencies: ["CRocksDB"],
+            swiftSettings: swiftSettings
+        ),
+        // Swift code generated from proto/ by ops/generate-protos.sh (committed).
+        .target(
+            name: "C360Model",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
+        // Pure domain logic, no I/O: validation, the fold, profile evaluation.
+        .target(
+            name: "C360Core",
+            dependencies: [
+                "C360Model",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The event log, projections, snapshots, replay and erasure on RocksDB.
+        .target(
+            name: "C360Store",
+            dependencies: [
+                "RocksDB", "C360Core", "C360Model",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Deterministic synthetic data for demos, tests and benchmarks.
+        .target(
+            name: "C360Generator",
+            dependencies: [
+                "C360Core", "C360Model",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "c360",
+            dependencies: [
+                "C360Store", "C360Core", "C360Model", "C360Generator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RocksDBTests",
+            dependencies: ["RocksDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360CoreTests",
+            dependencies: ["C360Core", "C360Model"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360StoreTests",
+            dependencies: ["C360Store", "C360Core", "C360Model", "C360Generator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360GeneratorTests",
+            dependencies: ["C360Generator", "C360Core", "C360Model"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "c360Tests",
+            dependencies: ["C360Store", "C360Model", "C360Generator"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

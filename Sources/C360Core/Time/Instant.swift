@@ -1,0 +1,56 @@
+import SwiftProtobuf
+
+/// A moment in UTC with microsecond precision: the one time type of c360.
+///
+/// Times from the wire (`google.protobuf.Timestamp`) are truncated to the microsecond.
+public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microsecondsSinceEpoch: Int64
+
+    public init(microsecondsSinceEpoch: Int64) {
+        self.microsecondsSinceEpoch = microsecondsSinceEpoch
+    }
+
+    public init(secondsSinceEpoch: Int64) {
+        self.microsecondsSinceEpoch = secondsSinceEpoch * 1_000_000
+    }
+
+    public init(_ timestamp: Google_Protobuf_Timestamp) {
+        self.microsecondsSinceEpoch = timestamp.seconds * 1_000_000 + Int64(timestamp.nanos / 1_000)
+    }
+
+    /// The current time from the system clock.
+    public static var now: Instant {
+        let timestamp = Google_Protobuf_Timestamp(date: .init())
+        return Instant(timestamp)
+    }
+
+    public var timestamp: Google_Protobuf_Timestamp {
+        let seconds = microsecondsSinceEpoch >= 0
+            ? microsecondsSinceEpoch / 1_000_000
+            : (microsecondsSinceEpoch - 999_999) / 1_000_000
+        let micros = microsecondsSinceEpoch - seconds * 1_000_000
+        return Google_Protobuf_Timestamp(seconds: seconds, nanos: Int32(micros * 1_000))
+    }
+
+    /// Days since 1970-01-01, counting the day that contains this instant.
+    public var dayNumber: Int64 {
+        let microsPerDay: Int64 = 86_400_000_000
+        return microsecondsSinceEpoch >= 0
+            ? microsecondsSinceEpoch / microsPerDay
+            : (microsecondsSinceEpoch - microsPerDay + 1) / microsPerDay
+    }
+
+    public func adding(days: Int64) -> Instant {
+        Instant(microsecondsSinceEpoch: microsecondsSinceEpoch + days * 86_400_000_000)
+    }
+
+    public static func < (lhs: Instant, rhs: Instant) -> Bool {
+        lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
+    }
+
+    /// RFC 3339, as in the protobuf JSON mapping.
+    public var description: String {
+        (try? timestamp.jsonString()).map { String($0.dropFirst().dropLast()) } ?? "\(microsecondsSinceEpoch)µs"
+    }
+}

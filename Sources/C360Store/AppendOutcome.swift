@@ -1,0 +1,19 @@
+import C360Core
+
+/// What became of one event handed to `EventStore.append(_:)`.
+public enum AppendOutcome: Sendable {
+    /// Appended at this log position.
+    case appended(seq: UInt64)
+    /// An event with the same `event_id` was appended before, at this log position; nothing was stored.
+    case duplicate(seq: UInt64)
+    /// Not appended, for this reason. The other events of the batch are unaffected.
+    case rejected(C360Error)
+
+    /// The log position the event has, whether appended now or before.
+    public var seq: UInt64? {
+        switch self {
+        case .appended(let seq), .duplicate(let seq): seq
+        case .rejected: nil
+        }
+    }
+}

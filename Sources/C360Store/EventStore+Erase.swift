@@ -1,0 +1,188 @@
+import C360Core
+import C360Model
+import RocksDB
+
+extension EventStore {
+    /// Erases a customer (GDPR right to erasure).
+    ///
+    /// Appends a tombstone that carries only a keyed hash of the customer id; deletes the
+    /// customer's events, log entries, identities, dedup entries, projection and snapshot entry in
+    /// the same synced write; then flushes and compacts so that the deleted data is on no file any
+    /// more, and (by default) proves it by searching every file under the data directory. Events for
+    /// the customer id are refused from then on. Erasing an erased customer again returns the
+    /// first erasure's tombstone and removes nothing.
+    ///
+    /// A customer id the store has never seen is tombstoned all the same, so that events still on
+    /// their way are refused; the receipt then shows nothing removed.
+    public func erase(customerID: String, requestID: String, at time: Instant = .now) async throws(C360Error) -> C360_V1_EraseReceipt {
+        guard !customerID.isEmpty else { throw .invalid("customer_id", "is required") }
+        guard !requestID.isEmpty else { throw .invalid("request_id", "is required") }
+        guard requestID.utf8.count <= 128, !requestID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw .invalid("request_id", "must be at most 128 bytes of printable text")
+        }
+        return try await exclusively { () throws(C360Error) -> C360_V1_EraseReceipt in
+            try self.eraseOnWriter(customerID: customerID, requestID: requestID, at: time)
+        }
+    }
+
+    private func eraseOnWriter(customerID: String, requestID: String, at time: Instant) throws(C360Error) -> C360_V1_EraseReceipt {
+        let hash = pseudonyms.customerHash(customerID)
+        if writer.state.erasedCustomerHashes.contains(hash), let tombstone = try tombstone(customerID: customerID) {
+            var receipt = C360_V1_EraseReceipt()
+            receipt.tombstone = tombstone
+            return receipt
+        }
+        var receipt = C360_V1_EraseReceipt()
+        let customerKey = pseudonyms.customerIndexKey(customerID)
+        let subject = try read(customerKey, in: families.identities).flatMap { StoreKeys.uint64($0) }
+        var needles: [[UInt8]] = [Self.encodedString(customerID)]
+        var compactions: [(ColumnFamily, [UInt8], [UInt8])] = []
+        let seq = writer.state.lastSeq + 1
+        var eventsRemoved: UInt64 = 0
+        do {
+            let batch = WriteBatch(for: database)
+            if let subject {
+                var identities: [C360_V1_Identity] = []
+                var eventIDs: [[UInt8]] = []
+                let events = database.makeIterator(
+                    families.events,
+                    lowerBound: StoreKeys.event(subject: subject, seq: 0),
+                    upperBound: StoreKeys.eventsEnd(subject: subject))
+                events.seekToFirst()
+                while events.isValid {
+                    let event = try decodeEvent(events.value)
+                    if let eventSeq = StoreKeys.uint64(events.key, at: 8) {
+                        batch.delete(StoreKeys.logEntry(seq: eventSeq), in: families.log)
+                    }
+                    eventIDs.append(Array(event.eventID.utf8))
+                    identities += Self.identities(in: event)
+                    eventsRemoved += 1
+                    events.next()
+                }
+                try events.checkStatus()
+                batch.deleteRange(from: StoreKeys.event(subject: subject, seq: 0), to: StoreKeys.eventsEnd(subject: subject), in: families.events)
+                compactions.append((families.events, StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject)))
+
+                for eventID in eventIDs {
+                    batch.delete(eventID, in: families.dedup)
+                    compactions.append((families.dedup, eventID, eventID + [0]))
+                }
+                receipt.dedupEntriesRemoved = UInt64(eventIDs.count)
+
+                let subjectKey = StoreKeys.subject(subject)
+                if let stored = try read(subjectKey, in: families.projections) {
+                    identities += try decodeProjection(stored).identities
+                    batch.delete(subjectKey, in: families.projections)
+                    receipt.projectionRemoved = true
+                }
+                compactions.append((families.projections, subjectKey, StoreKeys.subject(subject + 1)))
+
+                var removedKeys: Set<[UInt8]> = []
+                for identity in identities {
+                    needles.append(Self.encodedString(identity.value))
+                    let normalized = IdentityKey.normalized(identity).value
+                    if normalized != identity.value { needles.append(Self.encodedString(normalized)) }
+                    let key = pseudonyms.identityIndexKey(identity)
+                    guard !removedKeys.contains(key), try read(key, in: families.identities).flatMap({ StoreKeys.uint64($0) }) == subject else { continue }
+                    batch.delete(key, in: families.identities)
+                    removedKeys.insert(key)
+                    compactions.append((families.identities, key, key + [0]))
+                }
+                receipt.identitiesRemoved = UInt64(removedKeys.count)
+                batch.delete(customerKey, in: families.identities)
+                compactions.append((families.identities, customerKey, customerKey + [0]))
+
+                if let snapshot = try snapshotInfo() {
+                    let entry = StoreKeys.snapshotEntry(snapshotSeq: snapshot.seq, subject: subject)
+                    if try read(entry, in: families.snapshots) != nil {
+                        batch.delete(entry, in: families.snapshots)
+                        receipt.snapshotEntriesRemoved = 1
+                    }
+                    compactions.append((families.snapshots, entry, entry + [0]))
+                }
+                batch.put(StoreKeys.tombstoneBySubject(subject), hash, in: families.tombstones)
+            }
+
+            var tombstone = C360_V1_Tombstone()
+            tombstone.customerHash = hash.hexString
+            tombstone.requestID = requestID
+            tombstone.erasedAt = time.timestamp
+            tombstone.seq = seq
+            let tombstoneBytes: [UInt8] = try tombstone.serializedBytes()
+            batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.tombstone.rawValue] + tombstoneBytes, in: families.log)
+            batch.put(StoreKeys.tombstoneByHash(hash), tombstoneBytes, in: families.tombstones)
+            let eventCount = writer.state.eventCount - min(eventsRemoved, writer.state.eventCount)
+            batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(seq), in: families.meta)
+            batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
+            try database.write(batch, sync: true)
+
+            writer.state.lastSeq = seq
+            writer.state.eventCount = eventCount
+            writer.state.erasedCustomerHashes.insert(hash)
+            receipt.tombstone = tombstone
+            receipt.eventsRemoved = eventsRemoved
+
+            // Make the deletion physical: flushing retires every write-ahead log that held the
+            // customer's writes, and compaction rewrites every SST file that held them.
+            try database.flushAll()
+            for (family, begin, end) in compactions {
+                database.compactRange(family, from: begin, to: end)
+            }
+        } catch let error as C360Error {
+            throw error
+        } catch let error as RocksDBError {
+            throw C360Error(storage: error, doing: "erase the customer")
+        } catch {
+            throw C360Error(.internalError, "could not erase the customer: \(error)")
+        }
+
+        if configuration.verifyErasure {
+            do {
+                let scan = try PersonalDataScanner().scan(directory: directory, for: needles)
+                receipt.filesVerified = UInt64(scan.filesSearched)
+                receipt.filesWithPersonalData = UInt64(scan.filesWithMatches.count)
+            } catch {
+                throw C360Error(.io, "the customer was erased, but the data directory could not be searched to prove it: \(error)")
+            }
+        }
+        return receipt
+    }
+
+    /// Identities an event ties to its customer: those it carries, links, and upserted email and phone.
+    private static func identities(in event: C360_V1_Event) -> [C360_V1_Identity] {
+        var identities = event.identities
+        switch event.payload {
+        case .customerUpserted(let customer):
+            if customer.hasEmail, !customer.email.isEmpty { identities.append(.init(type: .email, value: customer.email)) }
+            if customer.hasPhone, !customer.phone.isEmpty { identities.append(.init(type: .phone, value: customer.phone)) }
+        case .identityLinked(let link): identities.append(link.identity)
+        case .identityUnlinked(let unlink): identities.append(unlink.identity)
+        default: break
+        }
+        return identities
+    }
+
+    /// A string as protobuf writes it: its length as a varint, then its bytes. Searching for this
+    /// form finds "cust_1" without also matching inside "cust_12".
+    static func encodedString(_ value: String) -> [UInt8] {
+        var length = UInt64(value.utf8.count)
+        var prefix: [UInt8] = []
+        repeat {
+            prefix.append(UInt8(length & 0x7F) | (length > 0x7F ? 0x80 : 0))
+            length >>= 7
+        } while length > 0
+        return prefix + Array(value.utf8)
+    }
+
+    /// The tombstone of an erased customer id, or `nil` if it was never erased.
+    public func tombstone(customerID: String) throws(C360Error) -> C360_V1_Tombstone? {
+        guard let bytes = try read(StoreKeys.tombstoneByHash(pseudonyms.customerHash(customerID)), in: families.tombstones) else {
+            return nil
+        }
+        do {
+            return try C360_V1_Tombstone(serializedBytes: bytes)
+        } catch {
+            throw C360Error(.corruption, "a tombstone could not be decoded: \(error)")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import C360Core
+import C360Model
+import Foundation
+import RocksDB
+
+extension EventStore {
+    /// The customer's profile evaluated as of `asOf`.
+    /// - Throws: `C360Error` `.erased` for an erased customer, `.notFound` for an unknown one.
+    public func profile(customerID: String, asOf: Instant = .now) throws(C360Error) -> C360_V1_Profile {
+        guard !customerID.isEmpty else { throw .invalid("customer_id", "is required") }
+        let subject = try subject(customerID: customerID)
+        return try profile(subject: subject, asOf: asOf)
+    }
+
+    /// The profile of whoever `identity` points at: a customer, or an anonymous visitor.
+    /// - Throws: `C360Error` `.notFound` when no one has that identity.
+    public func profile(identity: C360_V1_Identity, asOf: Instant = .now) throws(C360Error) -> C360_V1_Profile {
+        guard identity.type != .unspecified, !identity.value.isEmpty else {
+            throw .invalid("identity", "needs a type and a value")
+        }
+        guard let subject = try read(pseudonyms.identityIndexKey(identity), in: families.identities).flatMap({ StoreKeys.uint64($0) }) else {
+            throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
+        }
+        return try profile(subject: subject, asOf: asOf)
+    }
+
+    /// The stored projection of a customer, before evaluation.
+    public func projection(customerID: String) throws(C360Error) -> C360_Store_V1_Projection {
+        let subject = try subject(customerID: customerID)
+        guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
+            throw C360Error(.notFound, "customer \(customerID) has no projection")
+        }
+        return try decodeProjection(bytes)
+    }
+
+    /// The customer's events, newest first: at most `limit`, and only those before log position
+    /// `beforeSeq` when given (to page through a long history).
+    public func timeline(customerID: String, limit: Int = 100, beforeSeq: UInt64? = nil) throws(C360Error) -> [C360_V1_LoggedEvent] {
+        guard limit > 0 else { throw .invalid("limit", "must be at least 1") }
+        let subject = try subject(customerID: customerID)
+        let iterator = database.makeIterator(
+            families.events,
+            lowerBound: StoreKeys.event(subject: subject, seq: 0),
+            upperBound: StoreKeys.event(subject: subject, seq: beforeSeq ?? UInt64.max))
+        iterator.seekToLast()
+        var events: [C360_V1_LoggedEvent] = []
+        while iterator.isValid, events.count < limit {
+            var logged = C360_V1_LoggedEvent()
+            logged.seq = StoreKeys.uint64(iterator.key, at: 8) ?? 0
+            logged.event = try decodeEvent(iterator.value)
+            events.append(logged)
+            iterator.previous()
+        }
+        do {
+            try iterator.checkStatus()
+        } catch {
+            throw C360Error(storage: error, doing: "read the timeline")
+        }
+        return events
+    }
+
+    /// The digest of the projections as stored now.
+    public func liveDigest() throws(C360Error) -> ProjectionDigest {
+        var digest = ProjectionDigest.Builder()
+        let iterator = database.makeIterator(families.projections)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            digest.add(subjectKey: iterator.key, projection: iterator.value)
+            iterator.next()
+        }
+        do {
+            try iterator.checkStatus()
+        } catch {
+            throw C360Error(storage: error, doing: "read the projections")
+        }
+        return digest.finish()
+    }
+
+    /// Counts and sizes for `c360 stats`.
+    public func statistics() throws(C360Error) -> StoreStatistics {
+        var statistics = StoreStatistics()
+        statistics.lastSeq = lastSeq
+        statistics.events = try read(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+        let iterator = database.makeIterator(families.projections)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            // Only the customer id's presence is needed; a projection without one is an anonymous visitor.
+            let projection = try decodeProjection(iterator.value)
+            if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }
+            iterator.next()
+        }
+        let tombstones = database.makeIterator(families.tombstones, lowerBound: [UInt8(ascii: "h")], upperBound: [UInt8(ascii: "i")])
+        tombstones.seekToFirst()
+        while tombstones.isValid {
+            statistics.erasedCustomers += 1
+            tombstones.next()
+        }
+        statistics.snapshotSeq = try snapshotInfo()?.seq
+        statistics.bytesOnDisk = Self.directorySize(directory)
+        return statistics
+    }
+
+    private func subject(customerID: String) throws(C360Error) -> UInt64 {
+        if let subject = try read(pseudonyms.customerIndexKey(customerID), in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
+            return subject
+        }
+        if try tombstone(customerID: customerID) != nil {
+            throw C360Error(.erased, "customer \(customerID) was erased", field: "customer_id")
+        }
+        throw C360Error(.notFound, "no customer \(customerID)", field: "customer_id")
+    }
+
+    private func profile(subject: UInt64, asOf: Instant) throws(C360Error) -> C360_V1_Profile {
+        guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
+            throw C360Error(.notFound, "no profile for that customer yet")
+        }
+        return ProfileEvaluator().profile(of: try decodeProjection(bytes), asOf: asOf)
+    }
+
+    static func directorySize(_ directory: String) -> UInt64 {
+        let root = URL(fileURLWithPath: directory)
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else { return 0 }
+        var total: UInt64 = 0
+        for case let url as URL in walker {
+            if let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true {
+                total += UInt64(values.fileSize ?? 0)
+            }
+        }
+        return total
+    }
+}
+
+/// What `c360 stats` reports.
+public struct StoreStatistics: Sendable {
+    public var events: UInt64 = 0
+    public var customers: UInt64 = 0
+    public var anonymousVisitors: UInt64 = 0
+    public var erasedCustomers: UInt64 = 0
+    public var lastSeq: UInt64 = 0
+    public var snapshotSeq: UInt64?
+    public var bytesOnDisk: UInt64 = 0
+}

@@ -1,0 +1,65 @@
+import C360Core
+import C360Model
+import RocksDB
+
+extension EventStore {
+    /// Copies every projection, as of the current log position, into a snapshot that a replay can
+    /// start from, and drops the previous snapshot. Appends wait while it runs.
+    public func takeSnapshot(at time: Instant = .now) async throws(C360Error) -> C360_Store_V1_SnapshotInfo {
+        try await exclusively { () throws(C360Error) -> C360_Store_V1_SnapshotInfo in
+            let previous = try self.snapshotInfo()
+            var info = C360_Store_V1_SnapshotInfo()
+            info.seq = self.writer.state.lastSeq
+            info.createdAtUs = time.microsecondsSinceEpoch
+            do {
+                let batch = WriteBatch(for: self.database)
+                let projections = self.database.makeIterator(self.families.projections)
+                projections.seekToFirst()
+                while projections.isValid {
+                    guard let subject = StoreKeys.uint64(projections.key) else {
+                        throw C360Error(.corruption, "a projection key is not a subject number")
+                    }
+                    batch.put(StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: subject), projections.value, in: self.families.snapshots)
+                    info.projections += 1
+                    if batch.count >= 10_000 {
+                        try self.database.write(batch, sync: false)
+                        batch.clear()
+                    }
+                    projections.next()
+                }
+                try projections.checkStatus()
+                if let previous, previous.seq != info.seq {
+                    batch.deleteRange(
+                        from: StoreKeys.snapshotEntry(snapshotSeq: previous.seq, subject: 0),
+                        to: StoreKeys.snapshotEntry(snapshotSeq: previous.seq + 1, subject: 0),
+                        in: self.families.snapshots)
+                }
+                batch.put(StoreKeys.Meta.snapshot, try info.serializedBytes(), in: self.families.meta)
+                try self.database.write(batch, sync: true)
+                if let previous, previous.seq != info.seq {
+                    self.database.compactRange(
+                        self.families.snapshots,
+                        from: StoreKeys.snapshotEntry(snapshotSeq: previous.seq, subject: 0),
+                        to: StoreKeys.snapshotEntry(snapshotSeq: previous.seq + 1, subject: 0))
+                }
+            } catch let error as C360Error {
+                throw error
+            } catch let error as RocksDBError {
+                throw C360Error(storage: error, doing: "write the snapshot")
+            } catch {
+                throw C360Error(.internalError, "could not write the snapshot: \(error)")
+            }
+            return info
+        }
+    }
+
+    /// The newest snapshot, if one was taken.
+    public func snapshotInfo() throws(C360Error) -> C360_Store_V1_SnapshotInfo? {
+        guard let bytes = try read(StoreKeys.Meta.snapshot, in: families.meta) else { return nil }
+        do {
+            return try C360_Store_V1_SnapshotInfo(serializedBytes: bytes)
+        } catch {
+            throw C360Error(.corruption, "the snapshot description could not be decoded: \(error)")
+        }
+    }
+}

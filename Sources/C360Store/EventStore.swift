@@ -1,0 +1,147 @@
+import C360Core
+import C360Model
+import Foundation
+import RocksDB
+import SwiftProtobuf
+
+/// The event log of one data directory and the projections folded from it.
+///
+/// ```swift
+/// let store = try EventStore(directory: "./c360-data")
+/// let outcomes = await store.append(events)
+/// let profile = try store.profile(customerID: "cust_1", asOf: .now)
+/// ```
+///
+/// Appends, erasures, snapshots and replays are serialised on one writer; reads go straight to
+/// RocksDB from any thread and see every acknowledged append.
+public final class EventStore: Sendable {
+    /// The data directory.
+    public let directory: String
+    public let configuration: StoreConfiguration
+    let database: Database
+    let families: Families
+    let pseudonyms: PseudonymKey
+    let writer: LogWriter
+    private let lock: DataDirectoryLock
+
+    struct Families: Sendable {
+        let events, log, dedup, identities, projections, snapshots, tombstones, meta: ColumnFamily
+
+        init(_ database: Database) throws(RocksDBError) {
+            events = try database.columnFamily("events")
+            log = try database.columnFamily("log")
+            dedup = try database.columnFamily("dedup")
+            identities = try database.columnFamily("identities")
+            projections = try database.columnFamily("projections")
+            snapshots = try database.columnFamily("snapshots")
+            tombstones = try database.columnFamily("tombstones")
+            meta = try database.columnFamily("meta")
+        }
+
+        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta] }
+    }
+
+    /// Opens the store in `directory`, creating it if needed, and rebuilds the projections from the
+    /// log if they were folded by another version of the fold.
+    /// - Throws: `C360Error` — `.dataDirectoryLocked` when another process has it open,
+    ///   `.corruption` or `.io` when RocksDB cannot open it.
+    public init(directory: String, configuration: StoreConfiguration = .init()) throws(C360Error) {
+        self.directory = directory
+        self.configuration = configuration
+        self.lock = try DataDirectoryLock(directory: directory)
+        do {
+            self.database = try Database(path: directory, columnFamilies: StoreKeys.columnFamilies, options: configuration.database)
+            self.families = try Families(database)
+        } catch {
+            throw C360Error(storage: error, doing: "open the data directory \(directory)")
+        }
+        let (pseudonyms, state, storedProjectionVersion) = try EventStore.loadMeta(database, families)
+        self.pseudonyms = pseudonyms
+        self.writer = LogWriter(state: state)
+        if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
+            _ = try rebuildAllProjections(expectChanges: true, progress: nil)
+        }
+    }
+
+    private static func loadMeta(_ database: Database, _ families: Families) throws(C360Error) -> (PseudonymKey, WriterState, UInt32?) {
+        do {
+            let batch = WriteBatch(for: database)
+            if let stored = try database.get(StoreKeys.Meta.schemaVersion, in: families.meta) {
+                guard let version = StoreKeys.uint64(stored), version <= StoreKeys.schemaVersion else {
+                    throw C360Error(.corruption, "this data directory was written by a newer c360 (schema \(StoreKeys.uint64(stored) ?? 0)); upgrade c360 to open it")
+                }
+            } else {
+                batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)
+                batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
+            }
+            let keyBytes: [UInt8]
+            if let stored = try database.get(StoreKeys.Meta.pseudonymKey, in: families.meta) {
+                keyBytes = stored
+            } else {
+                keyBytes = PseudonymKey.generate()
+                batch.put(StoreKeys.Meta.pseudonymKey, keyBytes, in: families.meta)
+            }
+            if batch.count > 0 { try database.write(batch, sync: true) }
+
+            var state = WriterState()
+            state.lastSeq = try database.get(StoreKeys.Meta.lastSeq, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+            state.nextSubject = try database.get(StoreKeys.Meta.nextSubject, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 1
+            state.eventCount = try database.get(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+            let iterator = database.makeIterator(families.tombstones, lowerBound: [UInt8(ascii: "h")], upperBound: [UInt8(ascii: "i")])
+            iterator.seekToFirst()
+            while iterator.isValid {
+                state.erasedCustomerHashes.insert(Array(iterator.key.dropFirst()))
+                iterator.next()
+            }
+            try iterator.checkStatus()
+            let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
+                .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }
+            return (PseudonymKey(bytes: keyBytes), state, projectionVersion)
+        } catch let error as C360Error {
+            throw error
+        } catch let error as RocksDBError {
+            throw C360Error(storage: error, doing: "read the store's metadata")
+        } catch {
+            throw C360Error(.internalError, "\(error)")
+        }
+    }
+
+    /// The last log position assigned, including tombstones.
+    public var lastSeq: UInt64 {
+        (try? database.get(StoreKeys.Meta.lastSeq, in: families.meta)).flatMap { $0.flatMap { StoreKeys.uint64($0) } } ?? 0
+    }
+
+    /// Appends events as one group commit with any other appends waiting at the same time, and
+    /// returns an outcome per event, in order. Returns once the appended events are durable.
+    public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {
+        await writer.append(events, store: self)
+    }
+
+    /// Runs `work` on the writer, excluding appends while it runs.
+    func exclusively<Value: Sendable>(_ work: @escaping @Sendable () throws(C360Error) -> Value) async throws(C360Error) -> Value {
+        let result: Result<Value, C360Error> = await withCheckedContinuation { continuation in
+            writer.queue.async {
+                do throws(C360Error) {
+                    continuation.resume(returning: .success(try work()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+}
+
+extension C360Error {
+    /// Maps a RocksDB failure to c360's error codes: a full disk is `.resourceExhausted`.
+    init(storage error: RocksDBError, doing action: String) {
+        let code: C360Error.Code = switch error.code {
+        case .noSpace: .resourceExhausted
+        case .corruption: .corruption
+        case .lockHeld: .dataDirectoryLocked
+        case .busy, .aborted: .unavailable
+        default: .io
+        }
+        self.init(code, "could not \(action): \(error.message)", cause: error)
+    }
+}

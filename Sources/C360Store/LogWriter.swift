@@ -1,0 +1,82 @@
+import C360Core
+import C360Model
+import Foundation
+import Synchronization
+
+/// What the writer knows between commits. Only the writer's queue reads or changes it.
+struct WriterState: Sendable {
+    var lastSeq: UInt64 = 0
+    var nextSubject: UInt64 = 1
+    var eventCount: UInt64 = 0
+    var erasedCustomerHashes: Set<[UInt8]> = []
+}
+
+/// The single writer of a store. Appends that arrive while a commit is being synced wait together
+/// and are written by the next commit as one synced `WriteBatch`: group commit, so durability
+/// costs one fsync per commit, not one per event.
+// @unchecked Sendable: `state` is read and written only on `queue`, a serial queue; the waiting
+// appends are behind a Mutex.
+final class LogWriter: @unchecked Sendable {
+    let queue = DispatchQueue(label: "c360.log-writer", qos: .userInitiated)
+    var state: WriterState
+    private let waiting = Mutex(Waiting())
+
+    private struct Waiting: ~Copyable {
+        var appends: [PendingAppend] = []
+        var commitScheduled = false
+    }
+
+    struct PendingAppend {
+        let events: [C360_V1_Event]
+        let continuation: CheckedContinuation<[AppendOutcome], Never>
+    }
+
+    init(state: WriterState) {
+        self.state = state
+    }
+
+    func append(_ events: [C360_V1_Event], store: EventStore) async -> [AppendOutcome] {
+        if events.isEmpty { return [] }
+        return await withCheckedContinuation { continuation in
+            let scheduleCommit = waiting.withLock { waiting in
+                waiting.appends.append(PendingAppend(events: events, continuation: continuation))
+                if waiting.commitScheduled { return false }
+                waiting.commitScheduled = true
+                return true
+            }
+            if scheduleCommit {
+                queue.async { self.commitWaiting(store: store) }
+            }
+        }
+    }
+
+    /// Commits the appends waiting now, then schedules itself again if more arrived meanwhile.
+    /// Re-scheduling rather than looping lets exclusive work (erasures, snapshots) queued in the
+    /// meantime run between commits.
+    private func commitWaiting(store: EventStore) {
+        let limit = store.configuration.maximumEventsPerCommit
+        let taken: [PendingAppend] = waiting.withLock { waiting in
+            var taken: [PendingAppend] = []
+            var events = 0
+            while let next = waiting.appends.first, taken.isEmpty || events + next.events.count <= limit {
+                taken.append(waiting.appends.removeFirst())
+                events += next.events.count
+            }
+            return taken
+        }
+        let outcomes = store.commit(taken.map(\.events))
+        for (append, outcome) in zip(taken, outcomes) {
+            append.continuation.resume(returning: outcome)
+        }
+        let more = waiting.withLock { waiting in
+            if waiting.appends.isEmpty {
+                waiting.commitScheduled = false
+                return false
+            }
+            return true
+        }
+        if more {
+            queue.async { self.commitWaiting(store: store) }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import C360Core
+import C360Model
+import Foundation
+
+/// Loads NDJSON event files (one `c360.v1.Event` in its protobuf JSON mapping per line) into an
+/// `EventAppender`, batch by batch. A line that is not a valid event is reported with its line
+/// number and reason and skipped; every other line is still appended.
+public struct NDJSONLoader: Sendable {
+    /// Counts so far, handed to the progress callback and returned at the end.
+    public struct Summary: Sendable {
+        public var lines: UInt64 = 0
+        /// Lines of the current file up to which every valid event is durably appended.
+        public var linesCommitted: UInt64 = 0
+        public var appended: UInt64 = 0
+        public var duplicates: UInt64 = 0
+        public var rejected: UInt64 = 0
+        public var seconds: Double = 0
+
+        public init() {}
+
+        public var eventsPerSecond: Double { seconds > 0 ? Double(appended + duplicates) / seconds : 0 }
+    }
+
+    /// One line that was not appended.
+    public struct Rejection: Sendable {
+        public var file: String
+        public var line: UInt64
+        public var error: C360Error
+    }
+
+    public var decoder = EventJSONDecoder()
+    /// Events per append call. Default 1,000.
+    public var batchSize = 1_000
+
+    public init() {}
+
+    /// Appends every valid line of `file` (`-` for standard input).
+    /// - Parameters:
+    ///   - onRejection: called for each line not appended, as it is found.
+    ///   - onProgress: called after each committed batch with the counts so far.
+    /// - Throws: `C360Error` `.io` when the file cannot be read.
+    public func load(
+        file: String,
+        into appender: some EventAppender,
+        summary: inout Summary,
+        onRejection: (Rejection) -> Void,
+        onProgress: (Summary) -> Void
+    ) async throws(C360Error) {
+        let handle: FileHandle
+        if file == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            guard let opened = FileHandle(forReadingAtPath: file) else {
+                throw C360Error(.io, "cannot open \(file): \(String(cString: strerror(errno)))")
+            }
+            handle = opened
+        }
+        defer { if file != "-" { try? handle.close() } }
+
+        let started = ContinuousClock.now
+        var batch: [C360_V1_Event] = []
+        var batchLines: [UInt64] = []
+        var inFlight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])?
+
+        func settle(_ flight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])) async {
+            let outcomes = await flight.task.value
+            for (outcome, line) in zip(outcomes, flight.lines) {
+                switch outcome {
+                case .appended: summary.appended += 1
+                case .duplicate: summary.duplicates += 1
+                case .rejected(let error):
+                    summary.rejected += 1
+                    onRejection(Rejection(file: file, line: line, error: error))
+                }
+            }
+            if let last = flight.lines.last { summary.linesCommitted = max(summary.linesCommitted, last) }
+            summary.seconds = EventStore.seconds(since: started)
+            onProgress(summary)
+        }
+
+        func send() async {
+            guard !batch.isEmpty else { return }
+            // The next batch is decoded while this one is being committed.
+            let events = batch
+            let task = Task { await appender.append(events) }
+            if let previous = inFlight { await settle(previous) }
+            inFlight = (task, batchLines)
+            batch.removeAll(keepingCapacity: true)
+            batchLines.removeAll(keepingCapacity: true)
+        }
+
+        var lineNumber: UInt64 = 0
+        func take(_ rawLine: ArraySlice<UInt8>) async {
+            lineNumber += 1
+            summary.lines += 1
+            var line = rawLine
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            // Blank lines are not events: skipped silently.
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            do throws(C360Error) {
+                batch.append(try decoder.decode(line: line))
+                batchLines.append(lineNumber)
+            } catch {
+                summary.rejected += 1
+                onRejection(Rejection(file: file, line: lineNumber, error: error))
+            }
+            if batch.count >= batchSize { await send() }
+        }
+
+        summary.linesCommitted = 0
+        var carry: [UInt8] = []
+        let newline = UInt8(ascii: "\n")
+        while true {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: 1 << 20)
+            } catch {
+                throw C360Error(.io, "cannot read \(file): \(error)")
+            }
+            guard let chunk, !chunk.isEmpty else {
+                if !carry.isEmpty { await take(carry[...]) }
+                break
+            }
+            var data = carry
+            data.append(contentsOf: chunk)
+            var lineStart = 0
+            while let lineEnd = data[lineStart...].firstIndex(of: newline) {
+                await take(data[lineStart..<lineEnd])
+                lineStart = lineEnd + 1
+            }
+            carry = Array(data[lineStart...])
+        }
+        await send()
+        if let last = inFlight { await settle(last) }
+        summary.linesCommitted = lineNumber
+        summary.seconds = EventStore.seconds(since: started)
+    }
+}

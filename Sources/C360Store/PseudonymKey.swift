@@ -1,0 +1,52 @@
+import C360Core
+import C360Model
+import Crypto
+
+/// The secret of one data directory that turns customer ids and identities into keyed hashes.
+///
+/// Index keys and tombstones carry these hashes instead of the values themselves, so no key of the
+/// store holds personal data; a privacy officer who knows a customer id can still check its
+/// tombstone through `EventStore.tombstone(customerID:)`.
+struct PseudonymKey: Sendable {
+    private let keyBytes: [UInt8]
+
+    init(bytes: [UInt8]) {
+        self.keyBytes = bytes
+    }
+
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    static func generate() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    }
+
+    /// HMAC-SHA256 of the customer id: the tombstone's `customer_hash`.
+    func customerHash(_ customerID: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array("customer\0\(customerID)".utf8), using: key))
+    }
+
+    /// The index key of a customer id.
+    func customerIndexKey(_ customerID: String) -> [UInt8] {
+        Array(customerHash(customerID).prefix(16))
+    }
+
+    /// The index key of an identity, after normalisation.
+    func identityIndexKey(_ identity: C360_V1_Identity) -> [UInt8] {
+        let normalized = IdentityKey.normalized(identity)
+        let message = Array("identity\0\(normalized.type.rawValue)\0\(normalized.value)".utf8)
+        return Array(HMAC<SHA256>.authenticationCode(for: message, using: key).prefix(16))
+    }
+}
+
+extension Array where Element == UInt8 {
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

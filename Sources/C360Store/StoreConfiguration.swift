@@ -1,0 +1,19 @@
+import C360Core
+import RocksDB
+
+/// Settings of an `EventStore`, each with a default.
+public struct StoreConfiguration: Sendable {
+    /// RocksDB's tuning. Default: see `DatabaseOptions`.
+    public var database = DatabaseOptions()
+    /// The checks every appended event must pass.
+    public var validator = EventValidator()
+    /// The fold's bounds.
+    public var fold = ProjectionFold()
+    /// Most events committed in one group commit (one synced write). Default 10,000.
+    public var maximumEventsPerCommit = 10_000
+    /// After an erasure, search every file under the data directory for the customer's personal
+    /// data and report the result in the receipt. Default `true`.
+    public var verifyErasure = true
+
+    public init() {}
+}

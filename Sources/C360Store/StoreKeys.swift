@@ -1,0 +1,67 @@
+/// The key layout of the store, in one place.
+///
+/// Every customer (and every anonymous visitor known only by an identity) is a *subject*: an
+/// internal 64-bit number, never reused, that keys all of its data. Keys hold only numbers and
+/// keyed hashes, never personal data, because keys also appear in RocksDB's MANIFEST and index
+/// blocks, which an erasure does not rewrite.
+///
+/// | column family | key | value |
+/// |---|---|---|
+/// | `events` | subject ‖ seq | `c360.v1.Event` |
+/// | `log` | seq | `0x01` ‖ subject, or `0x02` ‖ `c360.v1.Tombstone` |
+/// | `dedup` | event_id (UTF-8) | seq |
+/// | `identities` | HMAC(identity)[0..<16] | subject |
+/// | `projections` | subject | `c360.store.v1.Projection` |
+/// | `snapshots` | snapshot seq ‖ subject | `c360.store.v1.Projection` |
+/// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty |
+/// | `meta` | name | value |
+enum StoreKeys {
+    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta"]
+
+    /// Bumped when the layout changes; a store refuses to open a directory with a newer one.
+    static let schemaVersion: UInt64 = 1
+
+    enum Meta {
+        static let schemaVersion = Array("schema_version".utf8)
+        static let projectionVersion = Array("projection_version".utf8)
+        static let lastSeq = Array("last_seq".utf8)
+        static let nextSubject = Array("next_subject".utf8)
+        static let eventCount = Array("event_count".utf8)
+        static let pseudonymKey = Array("pseudonym_key".utf8)
+        static let snapshot = Array("snapshot".utf8)
+    }
+
+    enum LogEntryKind: UInt8 {
+        case event = 1
+        case tombstone = 2
+    }
+
+    static func subject(_ subject: UInt64) -> [UInt8] { bigEndian(subject) }
+
+    static func event(subject: UInt64, seq: UInt64) -> [UInt8] { bigEndian(subject) + bigEndian(seq) }
+
+    /// The first key after every event of `subject`.
+    static func eventsEnd(subject: UInt64) -> [UInt8] { bigEndian(subject + 1) + bigEndian(0) }
+
+    static func logEntry(seq: UInt64) -> [UInt8] { bigEndian(seq) }
+
+    static func snapshotEntry(snapshotSeq: UInt64, subject: UInt64) -> [UInt8] { bigEndian(snapshotSeq) + bigEndian(subject) }
+
+    static func tombstoneByHash(_ hash: [UInt8]) -> [UInt8] { [UInt8(ascii: "h")] + hash }
+
+    static func tombstoneBySubject(_ subject: UInt64) -> [UInt8] { [UInt8(ascii: "s")] + bigEndian(subject) }
+
+    static func bigEndian(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func uint64(_ bytes: some Collection<UInt8>) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static func uint64(_ bytes: [UInt8], at offset: Int) -> UInt64? {
+        guard bytes.count >= offset + 8 else { return nil }
+        return uint64(bytes[offset..<offset + 8])
+    }
+}

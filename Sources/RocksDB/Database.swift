@@ -1,0 +1,253 @@
+import CRocksDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open RocksDB database and its column families.
+///
+/// ```swift
+/// let db = try Database(path: "/var/lib/c360", columnFamilies: ["events", "meta"])
+/// let events = try db.columnFamily("events")
+/// let batch = WriteBatch()
+/// batch.put([1], [2], in: events)
+/// try db.write(batch, sync: true)
+/// ```
+///
+/// The database closes when the last reference to it goes away; iterators and snapshots keep it open.
+// @unchecked Sendable: RocksDB's DB object is safe for concurrent reads and writes from any thread,
+// and every stored property is immutable after init.
+public final class Database: @unchecked Sendable {
+    let handle: OpaquePointer
+    private let options: OpaquePointer
+    private let tableOptions: OpaquePointer
+    private let blockCache: OpaquePointer
+    private let columnFamilyHandles: [OpaquePointer]
+    private let columnFamiliesByName: [String: ColumnFamily]
+    private let syncWriteOptions: OpaquePointer
+    private let asyncWriteOptions: OpaquePointer
+    private let defaultReadOptions: OpaquePointer
+
+    /// The directory the database lives in.
+    public let path: String
+
+    /// Opens (and by default creates) the database at `path` with the named column families.
+    /// Column families that exist on disk but are not named are opened too, because RocksDB
+    /// refuses to open a database without all of them.
+    /// - Throws: `RocksDBError`, with code `.lockHeld` when another process has it open.
+    public init(path: String, columnFamilies: [String], options databaseOptions: DatabaseOptions = .init()) throws(RocksDBError) {
+        self.path = path
+        let options = rocksdb_options_create()!
+        rocksdb_options_set_create_if_missing(options, databaseOptions.createIfMissing ? 1 : 0)
+        rocksdb_options_set_create_missing_column_families(options, 1)
+        rocksdb_options_set_compression(options, Int32(databaseOptions.compression.cValue))
+        rocksdb_options_set_write_buffer_size(options, databaseOptions.writeBufferBytes)
+        rocksdb_options_set_max_background_jobs(options, databaseOptions.backgroundJobs)
+        rocksdb_options_set_keep_log_file_num(options, databaseOptions.keepInfoLogFiles)
+        // Obsolete WAL files must be deleted at once, never archived or recycled: an erasure
+        // relies on old WALs disappearing after a flush.
+        rocksdb_options_set_WAL_ttl_seconds(options, 0)
+        rocksdb_options_set_WAL_size_limit_MB(options, 0)
+        rocksdb_options_set_recycle_log_file_num(options, 0)
+        let blockCache = rocksdb_cache_create_lru(databaseOptions.blockCacheBytes)!
+        let tableOptions = rocksdb_block_based_options_create()!
+        rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
+        rocksdb_options_set_block_based_table_factory(options, tableOptions)
+
+        var names = columnFamilies
+        if !names.contains("default") { names.insert("default", at: 0) }
+        do {
+            for existing in try Database.listColumnFamilies(path: path, options: options) where !names.contains(existing) {
+                names.append(existing)
+            }
+        } catch {
+            // A database that does not exist yet has no column families to list.
+        }
+
+        var handles = [OpaquePointer?](repeating: nil, count: names.count)
+        let cNames = names.map { strdupOrEmpty($0) }
+        defer { cNames.forEach { free($0) } }
+        let cfOptions = [OpaquePointer?](repeating: options, count: names.count)
+        let opened: OpaquePointer?
+        do {
+            opened = try withErrorPointer { errorPointer in
+                cNames.map { UnsafePointer<CChar>?($0) }.withUnsafeBufferPointer { namePointers in
+                    cfOptions.withUnsafeBufferPointer { optionPointers in
+                        handles.withUnsafeMutableBufferPointer { handlePointers in
+                            rocksdb_open_column_families(
+                                options, path, Int32(names.count),
+                                namePointers.baseAddress, optionPointers.baseAddress,
+                                handlePointers.baseAddress, errorPointer)
+                        }
+                    }
+                }
+            }
+        } catch {
+            rocksdb_options_destroy(options)
+            rocksdb_block_based_options_destroy(tableOptions)
+            rocksdb_cache_destroy(blockCache)
+            throw error
+        }
+        guard let opened else {
+            rocksdb_options_destroy(options)
+            rocksdb_block_based_options_destroy(tableOptions)
+            rocksdb_cache_destroy(blockCache)
+            throw RocksDBError(code: .other, message: "rocksdb_open_column_families returned no handle")
+        }
+        self.handle = opened
+        self.options = options
+        self.tableOptions = tableOptions
+        self.blockCache = blockCache
+        self.columnFamilyHandles = handles.map { $0! }
+        var byName: [String: ColumnFamily] = [:]
+        for (index, name) in names.enumerated() {
+            byName[name] = ColumnFamily(name: name, index: index)
+        }
+        self.columnFamiliesByName = byName
+        self.syncWriteOptions = rocksdb_writeoptions_create()!
+        rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
+        self.asyncWriteOptions = rocksdb_writeoptions_create()!
+        self.defaultReadOptions = rocksdb_readoptions_create()!
+    }
+
+    deinit {
+        for handle in columnFamilyHandles {
+            rocksdb_column_family_handle_destroy(handle)
+        }
+        rocksdb_close(handle)
+        rocksdb_writeoptions_destroy(syncWriteOptions)
+        rocksdb_writeoptions_destroy(asyncWriteOptions)
+        rocksdb_readoptions_destroy(defaultReadOptions)
+        rocksdb_options_destroy(options)
+        rocksdb_block_based_options_destroy(tableOptions)
+        rocksdb_cache_destroy(blockCache)
+    }
+
+    private static func listColumnFamilies(path: String, options: OpaquePointer) throws(RocksDBError) -> [String] {
+        var count = 0
+        let list = try withErrorPointer { rocksdb_list_column_families(options, path, &count, $0) }
+        guard let list else { return [] }
+        defer { rocksdb_list_column_families_destroy(list, count) }
+        return (0..<count).compactMap { list[$0].map { String(cString: $0) } }
+    }
+
+    /// The column family named `name`.
+    /// - Throws: `RocksDBError` with code `.invalidArgument` if the database was not opened with it.
+    public func columnFamily(_ name: String) throws(RocksDBError) -> ColumnFamily {
+        guard let family = columnFamiliesByName[name] else {
+            throw RocksDBError(code: .invalidArgument, message: "no column family named \(name)")
+        }
+        return family
+    }
+
+    func cfHandle(_ family: ColumnFamily) -> OpaquePointer {
+        columnFamilyHandles[family.index]
+    }
+
+    /// The value stored under `key`, or `nil`.
+    public func get(_ key: [UInt8], in family: ColumnFamily, snapshot: Snapshot? = nil) throws(RocksDBError) -> [UInt8]? {
+        let readOptions = snapshot?.readOptions ?? defaultReadOptions
+        let slice = try withErrorPointer { errorPointer in
+            key.withUnsafeBufferPointer { keyBuffer in
+                keyBuffer.withMemoryRebound(to: CChar.self) { keyChars in
+                    rocksdb_get_pinned_cf(handle, readOptions, cfHandle(family), keyChars.baseAddress, keyChars.count, errorPointer)
+                }
+            }
+        }
+        guard let slice else { return nil }
+        defer { rocksdb_pinnableslice_destroy(slice) }
+        var length = 0
+        guard let value = rocksdb_pinnableslice_value(slice, &length) else { return [] }
+        return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// Applies every operation of `batch` atomically.
+    /// - Parameter sync: when `true`, the write-ahead log is synced to disk before this returns,
+    ///   so the write survives a crash of the machine.
+    public func write(_ batch: WriteBatch, sync: Bool) throws(RocksDBError) {
+        try withErrorPointer { rocksdb_write(handle, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, $0) }
+    }
+
+    /// An iterator over `family`, optionally bounded to `[lowerBound, upperBound)` and reading as of `snapshot`.
+    public func makeIterator(
+        _ family: ColumnFamily, lowerBound: [UInt8]? = nil, upperBound: [UInt8]? = nil, snapshot: Snapshot? = nil
+    ) -> Iterator {
+        Iterator(database: self, family: family, lowerBound: lowerBound, upperBound: upperBound, snapshot: snapshot)
+    }
+
+    /// A consistent, read-only view of the database as it is now.
+    public func makeSnapshot() -> Snapshot {
+        Snapshot(database: self)
+    }
+
+    /// Writes the memtable of `family` to an SST file and waits for it.
+    public func flush(_ family: ColumnFamily) throws(RocksDBError) {
+        let flushOptions = rocksdb_flushoptions_create()!
+        defer { rocksdb_flushoptions_destroy(flushOptions) }
+        rocksdb_flushoptions_set_wait(flushOptions, 1)
+        try withErrorPointer { rocksdb_flush_cf(handle, flushOptions, cfHandle(family), $0) }
+    }
+
+    /// Flushes every column family, after which no write-ahead log file written before this call
+    /// is needed any more and RocksDB deletes them.
+    public func flushAll() throws(RocksDBError) {
+        for family in columnFamiliesByName.values.sorted(by: { $0.index < $1.index }) {
+            try flush(family)
+        }
+    }
+
+    /// Compacts the keys in `[begin, end)` of `family` down to the bottom level, rewriting every
+    /// file that holds them, including bottom-level files, so deleted entries are dropped from disk.
+    /// `nil` bounds mean the start or end of the key space.
+    public func compactRange(_ family: ColumnFamily, from begin: [UInt8]?, to end: [UInt8]?) {
+        let compactOptions = rocksdb_compactoptions_create()!
+        defer { rocksdb_compactoptions_destroy(compactOptions) }
+        // 2 is BottommostLevelCompaction::kForce.
+        rocksdb_compactoptions_set_bottommost_level_compaction(compactOptions, 2)
+        rocksdb_compactoptions_set_exclusive_manual_compaction(compactOptions, 0)
+        withOptionalBytes(begin) { beginPointer, beginCount in
+            withOptionalBytes(end) { endPointer, endCount in
+                rocksdb_compact_range_cf_opt(handle, cfHandle(family), compactOptions, beginPointer, beginCount, endPointer, endCount)
+            }
+        }
+    }
+
+    /// A RocksDB property such as `"rocksdb.estimate-num-keys"`, or `nil` if unknown.
+    public func property(_ name: String, in family: ColumnFamily? = nil) -> String? {
+        let value: UnsafeMutablePointer<CChar>?
+        if let family {
+            value = rocksdb_property_value_cf(handle, cfHandle(family), name)
+        } else {
+            value = rocksdb_property_value(handle, name)
+        }
+        guard let value else { return nil }
+        defer { rocksdb_free(value) }
+        return String(cString: value)
+    }
+
+    /// Writes a consistent copy of the database into `directory`, which must not exist yet
+    /// (SST files are hard-linked where the file system allows).
+    public func createCheckpoint(at directory: String) throws(RocksDBError) {
+        let checkpoint = try withErrorPointer { rocksdb_checkpoint_object_create(handle, $0) }
+        guard let checkpoint else { throw RocksDBError(code: .other, message: "could not create a checkpoint object") }
+        defer { rocksdb_checkpoint_object_destroy(checkpoint) }
+        try withErrorPointer { rocksdb_checkpoint_create(checkpoint, directory, 0, $0) }
+    }
+}
+
+func withOptionalBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafePointer<CChar>?, Int) -> Result) -> Result {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress, $0.count) }
+    }
+}
+
+extension DatabaseOptions.Compression {
+    var cValue: Int {
+        switch self {
+        case .none: Int(rocksdb_no_compression)
+        case .snappy: Int(rocksdb_snappy_compression)
+        case .lz4: Int(rocksdb_lz4_compression)
+        case .zstd: Int(rocksdb_zstd_compression)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// How a database is opened and tuned. Every property has a default suited to c360's workload.
+public struct DatabaseOptions: Sendable {
+    /// Block compression for SST files.
+    public enum Compression: String, Sendable, CaseIterable {
+        case none, snappy, lz4, zstd
+    }
+
+    /// Create the database and any missing column family when absent. Default `true`.
+    public var createIfMissing = true
+    /// Compression of SST blocks. Default `.none`, so that every byte on disk is what was written;
+    /// the erasure proofs search files byte for byte.
+    public var compression: Compression = .none
+    /// Shared LRU block cache size in bytes. Default 64 MiB.
+    public var blockCacheBytes = 64 << 20
+    /// Memtable size per column family in bytes. Default 32 MiB.
+    public var writeBufferBytes = 32 << 20
+    /// Background flush and compaction threads. Default 2.
+    public var backgroundJobs: Int32 = 2
+    /// How many of RocksDB's own LOG files to keep. Default 3.
+    public var keepInfoLogFiles = 3
+
+    public init() {}
+}

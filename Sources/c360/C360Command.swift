@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `c360`: the customer-360 profile service and its operator commands.
+@main
+struct C360Command: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "c360",
+        abstract: "An event-sourced customer-360 profile service.",
+        discussion: """
+            Events are appended once to a log in RocksDB and folded into one profile per customer.
+            Commands that change data work directly on the data directory (--data, default ./c360-data).
+            """,
+        subcommands: [
+            GenerateCommand.self, IngestCommand.self, GetCommand.self, TimelineCommand.self,
+            ReplayCommand.self, SnapshotCommand.self, EraseCommand.self, StatsCommand.self,
+        ]
+    )
+}

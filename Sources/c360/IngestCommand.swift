@@ -1,0 +1,74 @@
+import ArgumentParser
+import C360Store
+import Foundation
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append the events of NDJSON files (- for standard input) to the log.",
+        discussion: """
+            Each line is one event in the protobuf JSON mapping of c360.v1.Event. A line that is not a
+            valid event is reported on standard error as FILE:LINE: reason and skipped; every other line
+            is still appended. Events already in the log (same event_id) are skipped as duplicates.
+            Exits with status 1 when any line was rejected.
+            Example: c360 ingest demo.ndjson --data ./c360-data
+            """)
+
+    @OptionGroup var dataDirectory: DataDirectoryOptions
+    @Option(help: "Events per append.") var batchSize = 1_000
+    @Argument(help: ArgumentHelp("NDJSON files, or - for standard input.", valueName: "file")) var files: [String]
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        for file in files where file != "-" && !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file)")
+        }
+    }
+
+    func run() async throws {
+        let store = try dataDirectory.openStore()
+        var loader = NDJSONLoader()
+        loader.batchSize = batchSize
+        var summary = NDJSONLoader.Summary()
+        let progress = ProgressLine(label: "ingest")
+        for file in files {
+            try await loader.load(
+                file: file, into: store, summary: &summary,
+                onRejection: { rejection in
+                    let message = rejection.error.field.map { "\($0): \(rejection.error.message)" } ?? rejection.error.message
+                    StandardError.write("\(rejection.file):\(rejection.line): \(message)")
+                },
+                onProgress: { summary in
+                    progress.update(
+                        "\(file): \(summary.linesCommitted) lines committed (\(summary.appended) appended, \(summary.duplicates) duplicates, \(summary.rejected) rejected), \(Int(summary.eventsPerSecond)) events/s")
+                })
+        }
+        print("appended \(summary.appended), duplicates skipped \(summary.duplicates), rejected \(summary.rejected) — \(summary.lines) lines in \(String(format: "%.1f", summary.seconds)) s, \(Int(summary.eventsPerSecond)) events/s")
+        if summary.rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Writes to standard error, one line at a time.
+enum StandardError {
+    static func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Progress for long commands on standard error: at most one line a second, and only once the
+/// command has run for a second, so short runs stay quiet.
+final class ProgressLine: @unchecked Sendable {
+    // @unchecked Sendable: used from the one task that runs the command.
+    private let label: String
+    private let started = ContinuousClock.now
+    private var lastPrinted: ContinuousClock.Instant?
+
+    init(label: String) { self.label = label }
+
+    func update(_ text: @autoclosure () -> String) {
+        let now = ContinuousClock.now
+        guard now - started >= .seconds(1), lastPrinted.map({ now - $0 >= .seconds(1) }) ?? true else { return }
+        lastPrinted = now
+        StandardError.write("\(label): \(text())")
+    }
+}

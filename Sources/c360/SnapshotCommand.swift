@@ -1,0 +1,16 @@
+import ArgumentParser
+
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Write a snapshot of all projections at the current log position.",
+        discussion: "A later `c360 replay --from-snapshot` starts from it. Example: c360 snapshot")
+
+    @OptionGroup var dataDirectory: DataDirectoryOptions
+
+    func run() async throws {
+        let store = try dataDirectory.openStore()
+        let info = try await store.takeSnapshot()
+        print("snapshot at seq \(info.seq): \(info.projections) projections")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import RocksDB
+import Testing
+
+@Suite struct DatabaseTests {
+    private func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rocksdb-tests-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try body(path)
+    }
+
+    @Test("a synced batch is readable after the database is reopened")
+    func batchSurvivesReopen() throws {
+        try withTemporaryDirectory { path in
+            do {
+                let db = try Database(path: path, columnFamilies: ["a", "b"])
+                let batch = WriteBatch(for: db)
+                batch.put([1, 2], [3], in: try db.columnFamily("a"))
+                batch.put([1, 2], [4, 5], in: try db.columnFamily("b"))
+                try db.write(batch, sync: true)
+            }
+            let db = try Database(path: path, columnFamilies: ["a"])
+            #expect(try db.get([1, 2], in: db.columnFamily("a")) == [3])
+            // "b" exists on disk, so it is opened even though it was not named.
+            #expect(try db.get([1, 2], in: db.columnFamily("b")) == [4, 5])
+            #expect(try db.get([9], in: db.columnFamily("a")) == nil)
+        }
+    }
+
+    @Test("an iterator stays inside its bounds and sees keys in order")
+    func boundedIteration() throws {
+        try withTemporaryDirectory { path in
+            let db = try Database(path: path, columnFamilies: ["a"])
+            let family = try db.columnFamily("a")
+            let batch = WriteBatch(for: db)
+            for key: UInt8 in [5, 1, 3, 9, 7] { batch.put([key], [key * 2], in: family) }
+            try db.write(batch, sync: false)
+            let iterator = db.makeIterator(family, lowerBound: [3], upperBound: [9])
+            iterator.seekToFirst()
+            var seen: [[UInt8]] = []
+            while iterator.isValid {
+                seen.append(iterator.key + iterator.value)
+                iterator.next()
+            }
+            try iterator.checkStatus()
+            #expect(seen == [[3, 6], [5, 10], [7, 14]])
+        }
+    }
+
+    @Test("a snapshot does not see later writes, and a range delete removes only its range")
+    func snapshotAndDeleteRange() throws {
+        try withTemporaryDirectory { path in
+            let db = try Database(path: path, columnFamilies: ["a"])
+            let family = try db.columnFamily("a")
+            let batch = WriteBatch(for: db)
+            for key: UInt8 in 0..<10 { batch.put([key], [key], in: family) }
+            try db.write(batch, sync: false)
+            let snapshot = db.makeSnapshot()
+            let deletion = WriteBatch(for: db)
+            deletion.deleteRange(from: [2], to: [5], in: family)
+            try db.write(deletion, sync: true)
+            #expect(try db.get([3], in: family) == nil)
+            #expect(try db.get([5], in: family) == [5])
+            #expect(try db.get([3], in: family, snapshot: snapshot) == [3])
+        }
+    }
+
+    @Test("a second open of the same directory fails with lockHeld")
+    func secondOpenIsRefused() throws {
+        try withTemporaryDirectory { path in
+            let first = try Database(path: path, columnFamilies: ["a"])
+            #expect(throws: RocksDBError.self) { _ = try Database(path: path, columnFamilies: ["a"]) }
+            do {
+                _ = try Database(path: path, columnFamilies: ["a"])
+            } catch {
+                #expect(error.code == .lockHeld)
+            }
+            _ = first
+        }
+    }
+}
