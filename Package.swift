@@ -80,12 +80,15 @@ let package = Package(
         ),
         .testTarget(
             name: "C360CoreTests",
-            dependencies: ["C360Core", "C360Model"],
+            dependencies: ["C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "C360StoreTests",
-            dependencies: ["C360Store", "C360Core", "C360Model", "C360Generator"],
+            dependencies: [
+                "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

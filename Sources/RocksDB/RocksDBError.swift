@@ -41,7 +41,7 @@ public struct RocksDBError: Error, Sendable, CustomStringConvertible {
         let code: Code
         if status.contains("No space left") || status.hasPrefix("IO error: No space") {
             code = .noSpace
-        } else if status.contains("lock") && status.contains("Resource temporarily unavailable") {
+        } else if status.contains("lock") && (status.contains("Resource temporarily unavailable") || status.contains("lock hold by current process")) {
             code = .lockHeld
         } else if status.hasPrefix("NotFound") {
             code = .notFound

@@ -1,0 +1,105 @@
+import C360Core
+import C360Model
+import Testing
+
+@Suite struct ActivityTests {
+    typealias F = EventFactory
+
+    @Test("web events count views and sessions, and keep the last login and visit")
+    func web() {
+        let projection = F.fold([
+            F.event("e1", days: 1, F.web(.pageView, session: "s1")),
+            F.event("e2", days: 1.01, F.web(.productView, session: "s1", product: "sku_1")),
+            F.event("e3", days: 2, F.web(.loginSuccess, session: "s2")),
+            F.event("e4", days: 1.5, F.web(.loginFailure, session: "s3")),
+        ])
+        #expect(projection.web.events == 4)
+        #expect(projection.web.pageViews == 1)
+        #expect(projection.web.productViews == 1)
+        #expect(projection.web.sessions == 3)
+        #expect(projection.web.loginFailures == 1)
+        #expect(projection.web.lastLoginAtUs == Instant(F.time(days: 2)).microsecondsSinceEpoch)
+        #expect(projection.web.lastVisitAtUs == Instant(F.time(days: 2)).microsecondsSinceEpoch)
+    }
+
+    @Test("recent errors are grouped by page and message, newest first, and bounded")
+    func recentErrors() {
+        var fold = ProjectionFold()
+        fold.recentErrorsKept = 2
+        let projection = F.fold([
+            F.event("e1", days: 1, F.web(.error, page: "/checkout", error: "declined")),
+            F.event("e2", days: 2, F.web(.error, page: "/basket", error: "out of stock")),
+            F.event("e3", days: 3, F.web(.error, page: "/checkout", error: "declined")),
+            F.event("e4", days: 0.5, F.web(.error, page: "/account", error: "expired")),
+        ], fold: fold)
+        #expect(projection.web.recentErrors.map(\.page) == ["/checkout", "/basket"])
+        #expect(projection.web.recentErrors.map(\.count) == [2, 1])
+    }
+
+    @Test("email events count and keep the last sent, opened and clicked")
+    func email() {
+        let projection = F.fold([
+            F.event("e1", days: 1, F.email(.sent)),
+            F.event("e2", days: 2, F.email(.opened)),
+            F.event("e3", days: 3, F.email(.clicked)),
+            F.event("e4", days: 4, F.email(.unsubscribed)),
+        ])
+        #expect(projection.email.sent == 1)
+        #expect(projection.email.opened == 1)
+        #expect(projection.email.clicked == 1)
+        #expect(projection.email.unsubscribed)
+        #expect(projection.email.lastClickedAtUs == Instant(F.time(days: 3)).microsecondsSinceEpoch)
+    }
+
+    @Test("tickets: opened, resolved, reopened and rated")
+    func tickets() {
+        let projection = F.fold([
+            F.event("e1", days: 1, F.ticket("t1", .opened)),
+            F.event("e2", days: 2, F.ticket("t2", .opened)),
+            F.event("e3", days: 3, F.ticket("t1", .resolved, satisfaction: 4)),
+            F.event("e4", days: 4, F.ticket("t2", .resolved, satisfaction: 2)),
+            F.event("e5", days: 5, F.ticket("t2", .reopened)),
+            F.event("e6", days: 6, F.ticket("t1", .resolved)),
+        ])
+        #expect(projection.support.total == 2)
+        #expect(projection.support.openTicketIds == ["t2"])
+        #expect(projection.support.satisfactionSum == 6)
+        #expect(projection.support.satisfactionCount == 2)
+        #expect(projection.support.lastTicketAtUs == Instant(F.time(days: 6)).microsecondsSinceEpoch)
+    }
+
+    @Test("an upsert changes only the fields it carries, and its email and phone become identities")
+    func customerUpsert() {
+        var first = C360_V1_CustomerUpserted()
+        first.firstName = "Zoë"
+        first.email = "Zoe@Example.com"
+        first.phone = "+447700900001"
+        var second = C360_V1_CustomerUpserted()
+        second.loyaltyTier = .gold
+        let projection = F.fold([F.event("e1", .customerUpserted(first)), F.event("e2", .customerUpserted(second))])
+        #expect(projection.details.firstName == "Zoë")
+        #expect(projection.details.loyaltyTier == .gold)
+        #expect(projection.identities.map(\.value) == ["zoe@example.com", "+447700900001"])
+    }
+
+    @Test("an identity link adds the identity and an unlink removes it")
+    func identityLinks() {
+        var link = C360_V1_IdentityLinked()
+        link.identity = .init(type: .cookieID, value: "ck_1")
+        var unlink = C360_V1_IdentityUnlinked()
+        unlink.identity = .init(type: .cookieID, value: "ck_1")
+        let linked = F.fold([F.event("e1", .identityLinked(link))])
+        #expect(linked.identities.map(\.value) == ["ck_1"])
+        let unlinked = F.fold([F.event("e1", .identityLinked(link)), F.event("e2", .identityUnlinked(unlink))])
+        #expect(unlinked.identities.isEmpty)
+    }
+
+    @Test("the fold records the log position and the event count")
+    func bookkeeping() {
+        let projection = F.fold([F.event("e1", F.email(.sent)), F.event("e2", F.email(.sent))])
+        #expect(projection.seq == 2)
+        #expect(projection.eventCount == 2)
+        #expect(projection.version == ProjectionFold.version)
+        #expect(projection.customerID == "cust_1")
+    }
+}

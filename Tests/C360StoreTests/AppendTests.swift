@@ -1,0 +1,102 @@
+import C360Core
+import C360Model
+import C360Store
+import Testing
+
+@Suite struct AppendTests {
+    @Test("appending the same event_id twice stores one event and returns the first seq")
+    func idempotentAppend() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            let first = await store.append([Events.web("e1", customer: "c1")])
+            let second = await store.append([Events.web("e1", customer: "c1", seconds: 1_767_300_000)])
+            let firstSeq = try #require(first.first?.seq)
+            guard case .duplicate(let seq) = second.first else {
+                Issue.record("expected a duplicate, got \(String(describing: second.first))")
+                return
+            }
+            #expect(seq == firstSeq)
+            #expect(try store.timeline(customerID: "c1").count == 1)
+            #expect(try store.statistics().events == 1)
+            #expect(try store.profile(customerID: "c1").eventCount == 1)
+        }
+    }
+
+    @Test("a duplicate within one batch is reported as such")
+    func duplicateInBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            let outcomes = await store.append([Events.web("e1", customer: "c1"), Events.web("e1", customer: "c1")])
+            #expect(outcomes.map(\.seq) == [1, 1])
+            #expect(outcomes.last.map { if case .duplicate = $0 { true } else { false } } == true)
+        }
+    }
+
+    @Test("a malformed event in a batch is rejected alone; the rest is appended")
+    func partialBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            var broken = Events.web("e2", customer: "c1")
+            broken.source = ""
+            let outcomes = await store.append([Events.web("e1", customer: "c1"), broken, Events.web("e3", customer: "c2")])
+            #expect(outcomes.map(\.isAppended) == [true, false, true])
+            #expect(outcomes[1].error?.field == "source")
+            #expect(outcomes.map(\.seq) == [1, nil, 2])
+        }
+    }
+
+    @Test("concurrent appenders share commits, every event gets a distinct seq, and a read after the ack sees it")
+    func groupCommit() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            let seqs = await withTaskGroup(of: [UInt64].self) { group in
+                for caller in 0..<64 {
+                    group.addTask {
+                        var seqs: [UInt64] = []
+                        for index in 0..<20 {
+                            let outcome = await store.append([Events.web("e_\(caller)_\(index)", customer: "c\(caller)")])
+                            if let seq = outcome.first?.seq {
+                                // Read-your-writes: the acknowledged event is in the profile at once.
+                                if (try? store.profile(customerID: "c\(caller)").seq) ?? 0 >= seq { seqs.append(seq) }
+                            }
+                        }
+                        return seqs
+                    }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(seqs.count == 64 * 20)
+            #expect(Set(seqs) == Set(1...UInt64(64 * 20)))
+            let report = try await store.replay(fromSnapshot: false)
+            #expect(report.matchesLive)
+            #expect(report.eventsFolded == 64 * 20)
+        }
+    }
+
+    @Test("a directory held by another store is refused with a message naming it")
+    func lockedDirectory() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try EventStore(directory: directory)
+            let error = #expect(throws: C360Error.self) { _ = try EventStore(directory: directory) }
+            #expect(error?.code == .dataDirectoryLocked)
+            #expect(error?.message.contains(directory) == true)
+            #expect(error?.message.contains("pid") == true)
+            _ = first
+        }
+    }
+
+    @Test("acknowledged events survive closing and reopening the store")
+    func durableAcrossReopen() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try EventStore(directory: directory)
+                _ = await store.append((1...50).map { Events.web("e\($0)", customer: "c\($0 % 5)") })
+            }
+            let reopened = try EventStore(directory: directory)
+            #expect(reopened.lastSeq == 50)
+            #expect(try reopened.statistics().customers == 5)
+            let next = await reopened.append([Events.web("e51", customer: "c1")])
+            #expect(next.first?.seq == 51)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import C360Core
+import C360Generator
+import C360Model
+import C360Store
+import Foundation
+import Testing
+
+@Suite struct ErasureTests {
+    /// Personal data of the customer to erase, chosen so that no other data contains it.
+    let first = "Quentavius"
+    let last = "Oxleyworth"
+    let email = "quentavius.oxleyworth@erase-me.example"
+    let phone = "+447700987654"
+    let customerID = "cust_to_erase_7f3a"
+
+    /// Every file under `directory` that contains any of `needles`.
+    func filesContaining(_ needles: [String], under directory: String) throws -> [String] {
+        var found: [String] = []
+        let walker = FileManager.default.enumerator(atPath: directory)
+        while let relative = walker?.nextObject() as? String {
+            let path = directory + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            for needle in needles where bytes.range(of: Data(needle.utf8)) != nil {
+                found.append("\(relative) holds \(needle)")
+            }
+        }
+        return found
+    }
+
+    @Test("erasure removes the customer's data from every file, answers erased, refuses new events, leaves others unchanged, and holds under replay")
+    func erasure() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            var others: [C360_V1_Event] = []
+            SyntheticDataGenerator(customers: 300, events: 6_000, seed: 9).generate { others.append($0) }
+            _ = await store.append(Array(others.prefix(3_000)))
+
+            var target = [Events.customer("x1", customer: customerID, first: first, last: last, email: email, phone: phone)]
+            target += (2...40).map { Events.web("x\($0)", customer: customerID, seconds: 1_767_225_600 + Int64($0)) }
+            var linked = Events.web("x41", customer: customerID)
+            linked.identities = [.init(type: .cookieID, value: "cookie-of-quentavius")]
+            target.append(linked)
+            #expect(await store.append(target).allSatisfy { $0.isAppended })
+            // A snapshot and later writes, so the customer's data sits in a snapshot, SST files and the WAL.
+            _ = try await store.takeSnapshot()
+            _ = await store.append(Array(others.suffix(3_000)))
+            _ = await store.append([Events.web("x42", customer: customerID)])
+
+            let personalData = [first, last, email, phone, customerID, "cookie-of-quentavius"]
+            #expect(try !filesContaining(personalData, under: directory).isEmpty, "the test must see the data before erasing it")
+
+            let otherIDs = (1...300).map(SyntheticDataGenerator.customerID)
+            let before = try otherIDs.map { try store.projection(customerID: $0) }
+
+            let receipt = try await store.erase(customerID: customerID, requestID: "DSR-42")
+            #expect(receipt.eventsRemoved == 42)
+            #expect(receipt.projectionRemoved)
+            #expect(receipt.snapshotEntriesRemoved == 1)
+            #expect(receipt.identitiesRemoved == 3)
+            #expect(receipt.tombstone.requestID == "DSR-42")
+            #expect(receipt.filesVerified > 0)
+            #expect(receipt.filesWithPersonalData == 0)
+
+            #expect(try filesContaining(personalData, under: directory) == [])
+
+            let lookup = #expect(throws: C360Error.self) { try store.profile(customerID: customerID) }
+            #expect(lookup?.code == .erased)
+            let timeline = #expect(throws: C360Error.self) { try store.timeline(customerID: customerID) }
+            #expect(timeline?.code == .erased)
+            let byEmail = #expect(throws: C360Error.self) { try store.profile(identity: .init(type: .email, value: email)) }
+            #expect(byEmail?.code == .notFound)
+
+            let refused = await store.append([Events.web("x99", customer: customerID)])
+            #expect(refused.first?.error?.code == .erased)
+            #expect(refused.first?.error?.field == "customer_id")
+
+            let after = try otherIDs.map { try store.projection(customerID: $0) }
+            #expect(after == before)
+
+            let full = try await store.replay(fromSnapshot: false)
+            #expect(full.matchesLive)
+            let fromSnapshot = try await store.replay(fromSnapshot: true)
+            #expect(fromSnapshot.matchesLive)
+            #expect(throws: C360Error.self) { try store.profile(customerID: customerID) }
+            #expect(try filesContaining(personalData, under: directory) == [])
+
+            // The tombstone is in the log and carries no personal data; erasing again changes nothing.
+            let tombstone = try #require(try store.tombstone(customerID: customerID))
+            #expect(tombstone.requestID == "DSR-42")
+            let again = try await store.erase(customerID: customerID, requestID: "DSR-43")
+            #expect(again.tombstone == tombstone)
+            #expect(again.eventsRemoved == 0)
+        }
+    }
+
+    @Test("an erased customer stays erased after the store is reopened")
+    func erasureSurvivesReopen() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try EventStore(directory: directory)
+                _ = await store.append([Events.web("x1", customer: customerID)])
+                _ = try await store.erase(customerID: customerID, requestID: "DSR-1")
+            }
+            let store = try EventStore(directory: directory)
+            #expect(await store.append([Events.web("x2", customer: customerID)]).first?.error?.code == .erased)
+        }
+    }
+}
