@@ -93,12 +93,13 @@ let package = Package(
         ),
         .testTarget(
             name: "C360GeneratorTests",
-            dependencies: ["C360Generator", "C360Core", "C360Model"],
+            dependencies: ["C360Generator", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "c360Tests",
-            dependencies: ["C360Store", "C360Model", "C360Generator"],
+            // Depends on the executable so that `swift test` builds the binary the tests run.
+            dependencies: ["c360", "C360Store", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
     ]

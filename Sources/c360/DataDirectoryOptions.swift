@@ -1,12 +1,18 @@
 import ArgumentParser
 import C360Store
+import Foundation
 
 /// The option every data command shares.
 struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The data directory.", valueName: "dir"))
     var data = "./c360-data"
 
-    func openStore() throws -> EventStore {
-        try EventStore(directory: data)
+    /// Opens the store. Only commands that load data create a missing directory; the others say
+    /// it is missing rather than leave an empty one behind.
+    func openStore(creatingIfMissing: Bool = false) throws -> EventStore {
+        if !creatingIfMissing, !FileManager.default.fileExists(atPath: data + "/CURRENT") {
+            throw ValidationError("there is no c360 data directory at \(data); load events into it with `c360 ingest FILE --data \(data)`")
+        }
+        return try EventStore(directory: data)
     }
 }

@@ -19,8 +19,8 @@ struct GetCommand: ParsableCommand {
     @Option(help: "Evaluate the profile as of this time (RFC 3339); default now.") var asOf: String?
 
     func run() throws {
-        let store = try dataDirectory.openStore()
         let time = try asOf.map(parseTime) ?? .now
+        let store = try dataDirectory.openStore()
         let profile: C360_V1_Profile
         if let identity {
             guard let type = IdentityKey.type(named: identity) else {

@@ -26,7 +26,7 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try dataDirectory.openStore()
+        let store = try dataDirectory.openStore(creatingIfMissing: true)
         var loader = NDJSONLoader()
         loader.batchSize = batchSize
         var summary = NDJSONLoader.Summary()

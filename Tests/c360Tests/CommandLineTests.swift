@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    @Test("generate, ingest, get, timeline, stats, erase: the operator's round trip")
+    func roundTrip() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/demo.ndjson"
+            let data = directory + "/data"
+            #expect(try C360Process.run(["generate", "--customers", "50", "--events", "1000", "--seed", "3", "--out", file]).status == 0)
+            let ingest = try C360Process.run(["ingest", file, "--data", data])
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            #expect(ingest.stdout.contains("appended 1000, duplicates skipped 0, rejected 0"))
+
+            let again = try C360Process.run(["ingest", file, "--data", data])
+            #expect(again.stdout.contains("appended 0, duplicates skipped 1000, rejected 0"))
+
+            let get = try C360Process.run(["get", "cust_7", "--data", data])
+            #expect(get.status == 0)
+            let profile = try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [String: Any]
+            #expect(profile?["customer_id"] as? String == "cust_7")
+            let email = try #require((profile?["details"] as? [String: Any])?["email"] as? String)
+
+            let byEmail = try C360Process.run(["get", email, "--identity", "email", "--data", data])
+            #expect(byEmail.stdout.contains("\"customer_id\": \"cust_7\""))
+
+            let timeline = try C360Process.run(["timeline", "cust_7", "--limit", "3", "--data", data])
+            #expect(timeline.stdout.split(separator: "\n").count == 3)
+
+            let stats = try C360Process.run(["stats", "--data", data])
+            #expect(stats.stdout.contains("events:             1000"))
+            #expect(stats.stdout.contains("customers:          50"))
+
+            let erase = try C360Process.run(["erase", "cust_7", "--request-id", "DSR-7", "--data", data])
+            #expect(erase.status == 0, "\(erase.stderr)")
+            #expect(erase.stdout.contains("\"request_id\": \"DSR-7\""))
+            let gone = try C360Process.run(["get", "cust_7", "--data", data])
+            #expect(gone.status != 0)
+            #expect(gone.stderr.contains("cust_7 was erased"))
+
+            let replay = try C360Process.run(["replay", "--data", data])
+            #expect(replay.status == 0)
+            #expect(replay.stdout.contains("rebuilt projections equal the live ones"))
+        }
+    }
+
+    @Test("ingest reports each bad line with file, line number and reason, ingests the rest and exits 1")
+    func ingestBadLines() async throws {
+        try await withTemporaryDirectory { directory in
+            let good = #"{"event_id":"g1","customer_id":"c1","occurred_at":"2026-03-01T10:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW"}}"#
+            let lines = [good, "{oops", #"{"event_id":"g2","customer_id":"c1","occurred_at":"2026-03-01T10:00:00Z","source":"web","teleport":{}}"#, good.replacingOccurrences(of: "g1", with: "g3")]
+            let file = directory + "/mixed.ndjson"
+            try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try C360Process.run(["ingest", file, "--data", directory + "/data"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("\(file):2: malformed JSON"))
+            #expect(result.stderr.contains("\(file):3: teleport: unknown field"))
+            #expect(result.stdout.contains("appended 2, duplicates skipped 0, rejected 2"))
+        }
+    }
+
+    @Test("a data directory held by another process gets a message naming it and the holder's pid")
+    func lockedDirectory() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            let holder = Process()
+            holder.executableURL = C360Process.executable
+            holder.arguments = ["ingest", "-", "--data", data]
+            let input = Pipe()
+            holder.standardInput = input
+            holder.standardOutput = FileHandle.nullDevice
+            try holder.run()
+            defer {
+                try? input.fileHandleForWriting.close()
+                holder.waitUntilExit()
+            }
+            // The holder has the directory once its lock file names it.
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, (try? String(contentsOfFile: data + "/c360.lock", encoding: .utf8))?.contains("\(holder.processIdentifier)") != true {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let result = try C360Process.run(["stats", "--data", data])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("data directory \(data) is in use by another process (pid \(holder.processIdentifier))"))
+        }
+    }
+
+    @Test("bad arguments get a usage error, not a crash")
+    func badArguments() throws {
+        #expect(try C360Process.run(["get"]).status != 0)
+        #expect(try C360Process.run(["timeline", "c1", "--limit", "0"]).stderr.contains("--limit must be at least 1"))
+        #expect(try C360Process.run(["get", "c1", "--as-of", "soon"]).stderr.contains("not an RFC 3339 time"))
+        #expect(try C360Process.run(["ingest", "/nonexistent/file.ndjson"]).stderr.contains("cannot read /nonexistent/file.ndjson"))
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
