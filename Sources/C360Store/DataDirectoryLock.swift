@@ -1,4 +1,5 @@
 import C360Core
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,10 @@ final class DataDirectoryLock: Sendable {
     /// Takes the lock on `directory`, creating the directory if needed.
     /// - Throws: `C360Error` `.dataDirectoryLocked` naming the directory and the holder's pid.
     init(directory: String) throws(C360Error) {
-        if mkdir(directory, 0o750) != 0, errno != EEXIST {
-            throw C360Error(.io, "cannot create data directory \(directory): \(String(cString: strerror(errno)))")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw C360Error(.io, "cannot create data directory \(directory): \(error.localizedDescription)")
         }
         let path = directory + "/c360.lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)

@@ -75,16 +75,18 @@ extension EventStore {
             context.eventIDs[event.eventID] = seq
             return .duplicate(seq: seq)
         }
-        if !event.customerID.isEmpty, context.state.erasedCustomerHashes.contains(pseudonyms.customerHash(event.customerID)) {
+        let customerHash = event.customerID.isEmpty ? nil : pseudonyms.customerHash(event.customerID)
+        if let customerHash, context.state.erasedCustomerHashes.contains(customerHash) {
             throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
+        let customerKey = customerHash.map { PseudonymKey.indexKey(customerHash: $0) }
         let encoded: [UInt8]
         do {
             encoded = try event.serializedBytes()
         } catch {
             throw C360Error(.internalError, "could not encode the event: \(error)")
         }
-        let existingSubject = try findSubject(of: event, context: &context)
+        let existingSubject = try findSubject(of: event, customerKey: customerKey, context: &context)
         var projection: C360_Store_V1_Projection
         if let existingSubject, let cached = context.projections[existingSubject] {
             projection = cached
@@ -97,10 +99,9 @@ extension EventStore {
 
         // Nothing below can fail.
         let subject = existingSubject ?? allocateSubject(context: &context)
-        if existingSubject == nil, !event.customerID.isEmpty {
-            let key = pseudonyms.customerIndexKey(event.customerID)
-            batch.put(key, StoreKeys.subject(subject), in: families.identities)
-            context.index[key] = subject
+        if existingSubject == nil, let customerKey {
+            batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
+            context.index[customerKey] = subject
         }
         for key in linkKeys where context.index[key] == .some(nil) {
             batch.put(key, StoreKeys.subject(subject), in: families.identities)
@@ -125,9 +126,9 @@ extension EventStore {
     /// The subject an event belongs to, if it has one yet: its customer's, else that of the first
     /// of its identities already known. `nil` means a new subject (a new customer, or a new
     /// anonymous visitor known by the event's identities).
-    private func findSubject(of event: C360_V1_Event, context: inout CommitContext) throws(C360Error) -> UInt64? {
-        if !event.customerID.isEmpty {
-            return try owner(of: pseudonyms.customerIndexKey(event.customerID), context: &context)
+    private func findSubject(of event: C360_V1_Event, customerKey: [UInt8]?, context: inout CommitContext) throws(C360Error) -> UInt64? {
+        if let customerKey {
+            return try owner(of: customerKey, context: &context)
         }
         for identity in event.identities {
             if let subject = try owner(of: pseudonyms.identityIndexKey(identity), context: &context) { return subject }

@@ -101,7 +101,13 @@ extension EventStore {
                 if fromSnapshot == subject {
                     // A snapshot never brings an erased customer back, even one restored from elsewhere.
                     if try !isErased(subject: subject) {
-                        projection = try decodeProjection(snapshot.value)
+                        let stored = try decodeProjection(snapshot.value)
+                        guard stored.version == ProjectionFold.version else {
+                            throw C360Error(
+                                .failedPrecondition,
+                                "the snapshot was folded by projection version \(stored.version), this c360 folds version \(ProjectionFold.version): replay from the start, then take a new snapshot")
+                        }
+                        projection = stored
                         report.projectionsFromSnapshot += 1
                     }
                     snapshot.next()

@@ -27,7 +27,12 @@ struct PseudonymKey: Sendable {
 
     /// The index key of a customer id.
     func customerIndexKey(_ customerID: String) -> [UInt8] {
-        Array(customerHash(customerID).prefix(16))
+        Self.indexKey(customerHash: customerHash(customerID))
+    }
+
+    /// The index key of a customer id whose `customerHash` is known: its first 16 bytes.
+    static func indexKey(customerHash: [UInt8]) -> [UInt8] {
+        Array(customerHash.prefix(16))
     }
 
     /// The index key of an identity, after normalisation.

@@ -51,6 +51,11 @@ public final class Database: @unchecked Sendable {
         let blockCache = rocksdb_cache_create_lru(databaseOptions.blockCacheBytes)!
         let tableOptions = rocksdb_block_based_options_create()!
         rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
+        if databaseOptions.bloomFilterBitsPerKey > 0 {
+            // The table options take ownership of the policy.
+            rocksdb_block_based_options_set_filter_policy(
+                tableOptions, rocksdb_filterpolicy_create_bloom_full(databaseOptions.bloomFilterBitsPerKey))
+        }
         rocksdb_options_set_block_based_table_factory(options, tableOptions)
 
         var names = columnFamilies

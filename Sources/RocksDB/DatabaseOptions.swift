@@ -16,6 +16,9 @@ public struct DatabaseOptions: Sendable {
     public var writeBufferBytes = 32 << 20
     /// Background flush and compaction threads. Default 2.
     public var backgroundJobs: Int32 = 2
+    /// Bits per key of the Bloom filters that spare a point lookup of an absent key (an event id
+    /// not seen before, say) from reading SST blocks; 0 disables them. Default 10 (about 1% false positives).
+    public var bloomFilterBitsPerKey: Double = 10
     /// How many of RocksDB's own LOG files to keep. Default 3.
     public var keepInfoLogFiles = 3
 

@@ -11,7 +11,7 @@ public struct C360Error: Error, Sendable, CustomStringConvertible {
             case unavailable
             case dataDirectoryLocked = "data directory locked"
             case corruption
-            case projectionMismatch = "projection mismatch"
+            case failedPrecondition = "failed precondition"
             case io = "I/O error"
             case internalError = "internal error"
         }
@@ -32,8 +32,8 @@ public struct C360Error: Error, Sendable, CustomStringConvertible {
         public static let dataDirectoryLocked = Code(.dataDirectoryLocked)
         /// Stored data could not be decoded.
         public static let corruption = Code(.corruption)
-        /// A rebuilt projection differs from the stored one.
-        public static let projectionMismatch = Code(.projectionMismatch)
+        /// The store is not in a state that allows the operation (a snapshot of an older fold, say).
+        public static let failedPrecondition = Code(.failedPrecondition)
         /// The file system failed.
         public static let io = Code(.io)
         /// A bug in c360.
