@@ -58,6 +58,12 @@ extension EventStore {
             }
         }
         writer.state = context.state
+        for (subject, projection) in context.projections {
+            writer.caches.projections.insert(projection, for: subject)
+        }
+        for (key, subject) in context.index {
+            writer.caches.index.insert(subject, for: key)
+        }
         return outcomes
     }
 
@@ -89,6 +95,8 @@ extension EventStore {
         let existingSubject = try findSubject(of: event, customerKey: customerKey, context: &context)
         var projection: C360_Store_V1_Projection
         if let existingSubject, let cached = context.projections[existingSubject] {
+            projection = cached
+        } else if let existingSubject, let cached = writer.caches.projections.value(for: existingSubject) {
             projection = cached
         } else if let existingSubject, let stored = try read(StoreKeys.subject(existingSubject), in: families.projections) {
             projection = try decodeProjection(stored)
@@ -145,6 +153,10 @@ extension EventStore {
     /// The subject an index key points at, as of this commit. Caches what it reads.
     private func owner(of key: [UInt8], context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let cached = context.index[key] { return cached }
+        if let cached = writer.caches.index.value(for: key) {
+            context.index[key] = cached
+            return cached
+        }
         let subject = try read(key, in: families.identities).flatMap { StoreKeys.uint64($0) }
         context.index[key] = .some(subject)
         return subject

@@ -119,6 +119,8 @@ extension EventStore {
             writer.state.lastSeq = seq
             writer.state.eventCount = eventCount
             writer.state.erasedCustomerHashes.insert(hash)
+            // The index and projections changed outside a commit: forget what the writer remembers.
+            writer.caches.removeAll()
             receipt.tombstone = tombstone
             receipt.eventsRemoved = eventsRemoved
 

@@ -12,6 +12,8 @@ extension EventStore {
     /// - Throws: `C360Error` `.notFound` for `fromSnapshot` without a snapshot; storage errors.
     public func replay(fromSnapshot: Bool, progress: (@Sendable (UInt64) -> Void)? = nil) async throws(C360Error) -> ReplayReport {
         try await exclusively { () throws(C360Error) -> ReplayReport in
+            // Replay rewrites projections outside a commit: the writer must read them afresh.
+            self.writer.caches.removeAll()
             if fromSnapshot {
                 return try self.rebuildFromSnapshot(progress: progress)
             }

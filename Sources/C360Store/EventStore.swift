@@ -57,7 +57,9 @@ public final class EventStore: Sendable {
         }
         let (pseudonyms, state, storedProjectionVersion) = try EventStore.loadMeta(database, families)
         self.pseudonyms = pseudonyms
-        self.writer = LogWriter(state: state)
+        self.writer = LogWriter(
+            state: state,
+            caches: WriterCaches(projections: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
             _ = try rebuildAllProjections(expectChanges: true, progress: nil)
         }

@@ -11,14 +11,34 @@ struct WriterState: Sendable {
     var erasedCustomerHashes: Set<[UInt8]> = []
 }
 
+/// What the writer has recently read or written, so that an active customer's projection and
+/// index entries are not read back and decoded from RocksDB on every commit. Only the writer
+/// changes the data they mirror, and it updates them only after a write succeeds.
+struct WriterCaches {
+    var projections: RecentlyUsedCache<UInt64, C360_Store_V1_Projection>
+    /// Index key (hashed customer id or identity) to subject, `nil` for a key known to be absent.
+    var index: RecentlyUsedCache<[UInt8], UInt64?>
+
+    init(projections: Int, indexEntries: Int) {
+        self.projections = RecentlyUsedCache(capacity: projections)
+        self.index = RecentlyUsedCache(capacity: indexEntries)
+    }
+
+    mutating func removeAll() {
+        projections.removeAll()
+        index.removeAll()
+    }
+}
+
 /// The single writer of a store. Appends that arrive while a commit is being synced wait together
 /// and are written by the next commit as one synced `WriteBatch`: group commit, so durability
 /// costs one fsync per commit, not one per event.
-// @unchecked Sendable: `state` is read and written only on `queue`, a serial queue; the waiting
+// @unchecked Sendable: `state` and `caches` are read and written only on `queue`, a serial queue; the waiting
 // appends are behind a Mutex.
 final class LogWriter: @unchecked Sendable {
     let queue = DispatchQueue(label: "c360.log-writer", qos: .userInitiated)
     var state: WriterState
+    var caches: WriterCaches
     private let waiting = Mutex(Waiting())
 
     private struct Waiting: ~Copyable {
@@ -31,8 +51,9 @@ final class LogWriter: @unchecked Sendable {
         let continuation: CheckedContinuation<[AppendOutcome], Never>
     }
 
-    init(state: WriterState) {
+    init(state: WriterState, caches: WriterCaches) {
         self.state = state
+        self.caches = caches
     }
 
     func append(_ events: [C360_V1_Event], store: EventStore) async -> [AppendOutcome] {

@@ -28,7 +28,9 @@ public struct NDJSONLoader: Sendable {
         public var error: C360Error
     }
 
-    public var decoder = EventJSONDecoder()
+    /// Decodes without validating: the appender validates every event, and reports what fails
+    /// under the event's line number all the same.
+    public var decoder = EventJSONDecoder(validator: nil)
     /// Events per append call. Default 1,000.
     public var batchSize = 1_000
 

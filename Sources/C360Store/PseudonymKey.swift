@@ -7,22 +7,30 @@ import Crypto
 /// Index keys and tombstones carry these hashes instead of the values themselves, so no key of the
 /// store holds personal data; a privacy officer who knows a customer id can still check its
 /// tombstone through `EventStore.tombstone(customerID:)`.
-struct PseudonymKey: Sendable {
-    private let keyBytes: [UInt8]
+// @unchecked Sendable: `keyed` is an HMAC value that has absorbed the key and is only ever copied,
+// never mutated in place, so sharing it between threads is safe.
+struct PseudonymKey: @unchecked Sendable {
+    /// An HMAC that has absorbed the key: each hash copies it and feeds the message, sparing the
+    /// key schedule on every event.
+    private let keyed: HMAC<SHA256>
 
     init(bytes: [UInt8]) {
-        self.keyBytes = bytes
+        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: bytes))
     }
-
-    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     static func generate() -> [UInt8] {
         SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
+    private func hash(_ message: String) -> [UInt8] {
+        var hmac = keyed
+        hmac.update(data: Array(message.utf8))
+        return Array(hmac.finalize())
+    }
+
     /// HMAC-SHA256 of the customer id: the tombstone's `customer_hash`.
     func customerHash(_ customerID: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Array("customer\0\(customerID)".utf8), using: key))
+        hash("customer\0\(customerID)")
     }
 
     /// The index key of a customer id.
@@ -38,8 +46,7 @@ struct PseudonymKey: Sendable {
     /// The index key of an identity, after normalisation.
     func identityIndexKey(_ identity: C360_V1_Identity) -> [UInt8] {
         let normalized = IdentityKey.normalized(identity)
-        let message = Array("identity\0\(normalized.type.rawValue)\0\(normalized.value)".utf8)
-        return Array(HMAC<SHA256>.authenticationCode(for: message, using: key).prefix(16))
+        return Array(hash("identity\0\(normalized.type.rawValue)\0\(normalized.value)").prefix(16))
     }
 }
 

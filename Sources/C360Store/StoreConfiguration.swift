@@ -11,6 +11,10 @@ public struct StoreConfiguration: Sendable {
     public var fold = ProjectionFold()
     /// Most events committed in one group commit (one synced write). Default 10,000.
     public var maximumEventsPerCommit = 10_000
+    /// Decoded projections the writer keeps in memory for customers active recently. Default 50,000.
+    public var cachedProjections = 50_000
+    /// Identity-index entries the writer keeps in memory. Default 200,000.
+    public var cachedIndexEntries = 200_000
     /// After an erasure, search every file under the data directory for the customer's personal
     /// data and report the result in the receipt. Default `true`.
     public var verifyErasure = true

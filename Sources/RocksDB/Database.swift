@@ -52,6 +52,10 @@ public final class Database: @unchecked Sendable {
         let tableOptions = rocksdb_block_based_options_create()!
         rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
         if databaseOptions.bloomFilterBitsPerKey > 0 {
+            // A filter over the memtable too, so that looking up a key written nowhere yet (a new
+            // event id) does not walk the memtable's skip list.
+            rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.02)
+            rocksdb_options_set_memtable_whole_key_filtering(options, 1)
             // The table options take ownership of the policy.
             rocksdb_block_based_options_set_filter_policy(
                 tableOptions, rocksdb_filterpolicy_create_bloom_full(databaseOptions.bloomFilterBitsPerKey))

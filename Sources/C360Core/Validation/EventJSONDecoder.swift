@@ -7,13 +7,15 @@ import SwiftProtobuf
 /// Unknown fields are rejected, never ignored, so a misspelt field or an unknown event kind is
 /// reported instead of being silently dropped.
 public struct EventJSONDecoder: Sendable {
-    public var validator: EventValidator
+    /// The checks applied after decoding; `nil` when the events go to an `EventStore`, which
+    /// validates every event it is given anyway.
+    public var validator: EventValidator?
 
-    public init(validator: EventValidator = .init()) {
+    public init(validator: EventValidator? = .init()) {
         self.validator = validator
     }
 
-    /// Decodes and validates one line.
+    /// Decodes one line and, when the decoder has a validator, validates it.
     public func decode(line: some Collection<UInt8>) throws(C360Error) -> C360_V1_Event {
         let event: C360_V1_Event
         do {
@@ -23,7 +25,7 @@ public struct EventJSONDecoder: Sendable {
         } catch {
             throw C360Error(.invalidArgument, "not a valid event: \(error)")
         }
-        try validator.validate(event)
+        try validator?.validate(event)
         return event
     }
 

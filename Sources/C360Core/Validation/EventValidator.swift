@@ -237,17 +237,22 @@ public struct EventValidator: Sendable {
         if value.utf8.count > limit {
             throw .invalid(field, "is longer than \(limit) bytes")
         }
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        // Control characters are single bytes in UTF-8, so the bytes tell without decoding scalars.
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .invalid(field, "contains control characters")
         }
     }
 
     /// One `@`, something before it, and a dotted domain after it: a plausibility check, not RFC 5322.
     public static func isPlausibleEmail(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 3 else { return false }
-        let domain = parts[1]
-        guard domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."), !domain.contains("..") else { return false }
-        return !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+        let bytes = value.utf8
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+        let domain = bytes[bytes.index(after: at)...]
+        let dot = UInt8(ascii: ".")
+        guard domain.count >= 3, !domain.contains(UInt8(ascii: "@")), domain.contains(dot),
+              domain.first != dot, domain.last != dot,
+              !zip(domain, domain.dropFirst()).contains(where: { $0 == dot && $1 == dot }) else { return false }
+        // No spaces or control characters anywhere (non-ASCII letters are allowed).
+        return !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F })
     }
 }
