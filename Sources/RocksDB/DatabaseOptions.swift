@@ -19,6 +19,10 @@ public struct DatabaseOptions: Sendable {
     /// Bits per key of the Bloom filters that spare a point lookup of an absent key (an event id
     /// not seen before, say) from reading SST blocks; 0 disables them. Default 10 (about 1% false positives).
     public var bloomFilterBitsPerKey: Double = 10
+    /// Once the write-ahead logs add up to this many bytes, the column families still holding
+    /// data in the oldest one are flushed so it can be deleted. A column family written little
+    /// (metadata) would otherwise keep every log alive. Default 256 MiB.
+    public var maximumWALBytes: UInt64 = 256 << 20
     /// How many of RocksDB's own LOG files to keep. Default 3.
     public var keepInfoLogFiles = 3
 
