@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // RocksDB's C API from Debian's librocksdb-dev. Only the RocksDB target imports it.
@@ -55,6 +60,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The gRPC API: generated service stubs and their implementation over the store.
+        .target(
+            name: "C360API",
+            dependencies: [
+                "C360Store", "C360Core", "C360Model",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Deterministic synthetic data for demos, tests and benchmarks.
         .target(
             name: "C360Generator",
@@ -67,7 +86,11 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360Store", "C360Core", "C360Model", "C360Generator",
+                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -87,6 +110,16 @@ let package = Package(
             name: "C360StoreTests",
             dependencies: [
                 "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360APITests",
+            dependencies: [
+                "C360API", "C360Store", "C360Core", "C360Model",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings

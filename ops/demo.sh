@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: installs the Debian packages, builds c360 (release), generates a
-# demo data set, ingests it and prints one customer's profile.
+# demo data set, ingests it, prints one customer's profile, then serves the gRPC API on it until
+# stopped with Ctrl-C (SIGINT) or SIGTERM.
 # Usage: ops/demo.sh [customers] [events]     (default 10000 customers, 200000 events)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 customers=${1:-10000}
 events=${2:-200000}
+listen=${C360_LISTEN:-127.0.0.1:50051}
 ops/install-deps.sh
 swift build -c release --product c360
 c360=$(swift build -c release --show-bin-path)/c360
@@ -17,5 +19,20 @@ rm -rf "$data" demo.ndjson
 echo
 echo "The profile of customer cust_42:"
 "$c360" get cust_42 --data "$data"
-echo
-echo "Try: $c360 timeline cust_42 --limit 5 --data $data"
+cat <<MSG
+
+Serving the API on $listen. From another terminal:
+
+  $c360 get cust_42 --server $listen
+  $c360 timeline cust_42 --limit 5 --server $listen
+
+or from Python (pip install grpcio grpcio-tools; stubs from proto/):
+
+  python -m grpc_tools.protoc -I proto --python_out=. --grpc_python_out=. proto/c360/v1/*.proto
+  python -c 'import grpc; from c360.v1 import profile_service_pb2 as m, profile_service_pb2_grpc as g
+  api = g.ProfileServiceStub(grpc.insecure_channel("$listen"))
+  print(api.GetProfile(m.GetProfileRequest(customer_id="cust_42")).profile)'
+
+Stop the server with Ctrl-C.
+MSG
+exec "$c360" serve --data "$data" --listen "$listen"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what a fresh machine lacks, checks that the generated protobuf code
-# matches proto/, builds, and runs every test (unit, RocksDB, command-line and crash tests).
+# matches proto/, builds, runs every Swift test (unit, RocksDB, gRPC, command-line and crash
+# tests), then the interoperability tests: Python grpcio against a real `c360 serve`.
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops/install-deps.sh protobuf-compiler
+python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking pytest
 ops/generate-protos.sh --check
 swift build --build-tests
 swift test --skip-build
+C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop

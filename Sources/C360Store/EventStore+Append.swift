@@ -64,6 +64,10 @@ extension EventStore {
         for (key, subject) in context.index {
             writer.caches.index.insert(subject, for: key)
         }
+        let published = context.projections.values
+            .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
+            .sorted { $0.seq < $1.seq }
+        changes.publish(published, lastSeq: context.state.lastSeq)
         return outcomes
     }
 

@@ -121,6 +121,7 @@ extension EventStore {
             writer.state.erasedCustomerHashes.insert(hash)
             // The index and projections changed outside a commit: forget what the writer remembers.
             writer.caches.removeAll()
+            changes.publish([StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
             receipt.tombstone = tombstone
             receipt.eventsRemoved = eventsRemoved
 

@@ -22,6 +22,8 @@ public final class EventStore: Sendable {
     let families: Families
     let pseudonyms: PseudonymKey
     let writer: LogWriter
+    /// Every commit, as it happens: for live change streams and read-your-writes waits.
+    public let changes: ChangeFeed
     private let lock: DataDirectoryLock
 
     struct Families: Sendable {
@@ -60,6 +62,7 @@ public final class EventStore: Sendable {
         self.writer = LogWriter(
             state: state,
             caches: WriterCaches(projections: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
+        self.changes = ChangeFeed(lastSeq: state.lastSeq)
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
             _ = try rebuildAllProjections(expectChanges: true, progress: nil)
         }
@@ -106,6 +109,15 @@ public final class EventStore: Sendable {
         } catch {
             throw C360Error(.internalError, "\(error)")
         }
+    }
+
+    /// Closes the data directory now: waits for the writer to finish what it began, ends every
+    /// change stream and closes RocksDB. Later calls fail with `.unavailable`. A server calls it
+    /// once it has stopped serving, so that the process never exits with RocksDB still open.
+    public func close() {
+        writer.queue.sync {}
+        changes.finishAll()
+        database.close()
     }
 
     /// The last log position assigned, including tombstones.

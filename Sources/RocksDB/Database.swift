@@ -1,4 +1,5 @@
 import CRocksDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,9 +14,10 @@ import Glibc
 /// try db.write(batch, sync: true)
 /// ```
 ///
-/// The database closes when the last reference to it goes away; iterators and snapshots keep it open.
-// @unchecked Sendable: RocksDB's DB object is safe for concurrent reads and writes from any thread,
-// and every stored property is immutable after init.
+/// The database closes when the last reference to it goes away (iterators and snapshots keep it
+/// open), or earlier with `close()`, after which every call fails with `RocksDBError.Code.aborted`.
+// @unchecked Sendable: RocksDB's DB object is safe for concurrent reads and writes from any thread;
+// every stored property is immutable after init but `closed`, which is atomic.
 public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private let options: OpaquePointer
@@ -26,6 +28,7 @@ public final class Database: @unchecked Sendable {
     private let syncWriteOptions: OpaquePointer
     private let asyncWriteOptions: OpaquePointer
     private let defaultReadOptions: OpaquePointer
+    private let closed = Atomic<Bool>(false)
 
     /// The directory the database lives in.
     public let path: String
@@ -120,16 +123,35 @@ public final class Database: @unchecked Sendable {
     }
 
     deinit {
-        for handle in columnFamilyHandles {
-            rocksdb_column_family_handle_destroy(handle)
-        }
-        rocksdb_close(handle)
+        closeHandles()
         rocksdb_writeoptions_destroy(syncWriteOptions)
         rocksdb_writeoptions_destroy(asyncWriteOptions)
         rocksdb_readoptions_destroy(defaultReadOptions)
         rocksdb_options_destroy(options)
         rocksdb_block_based_options_destroy(tableOptions)
         rocksdb_cache_destroy(blockCache)
+    }
+
+    /// Closes the database now, waiting for its background work, rather than whenever the last
+    /// reference goes: a process should close it before it exits. Later calls fail with `.aborted`.
+    /// Call it only when no other thread is using the database.
+    public func close() {
+        closeHandles()
+    }
+
+    /// Whether `close()` was called.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    private func closeHandles() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for handle in columnFamilyHandles {
+            rocksdb_column_family_handle_destroy(handle)
+        }
+        rocksdb_close(handle)
+    }
+
+    func checkOpen() throws(RocksDBError) {
+        if isClosed { throw RocksDBError(code: .aborted, message: "the database at \(path) is closed") }
     }
 
     private static func listColumnFamilies(path: String, options: OpaquePointer) throws(RocksDBError) -> [String] {
@@ -155,6 +177,7 @@ public final class Database: @unchecked Sendable {
 
     /// The value stored under `key`, or `nil`.
     public func get(_ key: [UInt8], in family: ColumnFamily, snapshot: Snapshot? = nil) throws(RocksDBError) -> [UInt8]? {
+        try checkOpen()
         let readOptions = snapshot?.readOptions ?? defaultReadOptions
         let slice = try withErrorPointer { errorPointer in
             key.withUnsafeBufferPointer { keyBuffer in
@@ -174,6 +197,7 @@ public final class Database: @unchecked Sendable {
     /// - Parameter sync: when `true`, the write-ahead log is synced to disk before this returns,
     ///   so the write survives a crash of the machine.
     public func write(_ batch: WriteBatch, sync: Bool) throws(RocksDBError) {
+        try checkOpen()
         try withErrorPointer { rocksdb_write(handle, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, $0) }
     }
 
@@ -191,6 +215,7 @@ public final class Database: @unchecked Sendable {
 
     /// Writes the memtable of `family` to an SST file and waits for it.
     public func flush(_ family: ColumnFamily) throws(RocksDBError) {
+        try checkOpen()
         let flushOptions = rocksdb_flushoptions_create()!
         defer { rocksdb_flushoptions_destroy(flushOptions) }
         rocksdb_flushoptions_set_wait(flushOptions, 1)
@@ -209,6 +234,7 @@ public final class Database: @unchecked Sendable {
     /// file that holds them, including bottom-level files, so deleted entries are dropped from disk.
     /// `nil` bounds mean the start or end of the key space.
     public func compactRange(_ family: ColumnFamily, from begin: [UInt8]?, to end: [UInt8]?) {
+        guard !isClosed else { return }
         let compactOptions = rocksdb_compactoptions_create()!
         defer { rocksdb_compactoptions_destroy(compactOptions) }
         // 2 is BottommostLevelCompaction::kForce.
@@ -223,6 +249,7 @@ public final class Database: @unchecked Sendable {
 
     /// A RocksDB property such as `"rocksdb.estimate-num-keys"`, or `nil` if unknown.
     public func property(_ name: String, in family: ColumnFamily? = nil) -> String? {
+        guard !isClosed else { return nil }
         let value: UnsafeMutablePointer<CChar>?
         if let family {
             value = rocksdb_property_value_cf(handle, cfHandle(family), name)
@@ -237,6 +264,7 @@ public final class Database: @unchecked Sendable {
     /// Writes a consistent copy of the database into `directory`, which must not exist yet
     /// (SST files are hard-linked where the file system allows).
     public func createCheckpoint(at directory: String) throws(RocksDBError) {
+        try checkOpen()
         let checkpoint = try withErrorPointer { rocksdb_checkpoint_object_create(handle, $0) }
         guard let checkpoint else { throw RocksDBError(code: .other, message: "could not create a checkpoint object") }
         defer { rocksdb_checkpoint_object_destroy(checkpoint) }

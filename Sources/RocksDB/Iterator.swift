@@ -14,7 +14,9 @@ import CRocksDB
 public final class Iterator {
     private let database: Database
     private let snapshot: Snapshot?
-    private let handle: OpaquePointer
+    /// `nil` when the database was closed before the iterator was made: it is then empty, and
+    /// `checkStatus()` says why.
+    private let handle: OpaquePointer?
     private let readOptions: OpaquePointer
     // RocksDB keeps pointers to the bounds: they must live as long as the iterator.
     private let lowerBound: UnsafeMutableBufferPointer<CChar>?
@@ -37,7 +39,7 @@ public final class Iterator {
             rocksdb_readoptions_set_iterate_upper_bound(readOptions, bound.baseAddress, bound.count)
         }
         self.readOptions = readOptions
-        self.handle = rocksdb_create_iterator_cf(database.handle, readOptions, database.cfHandle(family))!
+        self.handle = database.isClosed ? nil : rocksdb_create_iterator_cf(database.handle, readOptions, database.cfHandle(family))
     }
 
     private static func copy(_ bytes: [UInt8]) -> UnsafeMutableBufferPointer<CChar> {
@@ -47,54 +49,57 @@ public final class Iterator {
     }
 
     deinit {
-        rocksdb_iter_destroy(handle)
+        if let handle { rocksdb_iter_destroy(handle) }
         rocksdb_readoptions_destroy(readOptions)
         lowerBound?.deallocate()
         upperBound?.deallocate()
     }
 
     /// Whether the iterator is positioned at an entry.
-    public var isValid: Bool { rocksdb_iter_valid(handle) != 0 }
+    public var isValid: Bool { handle.map { rocksdb_iter_valid($0) != 0 } ?? false }
 
-    public func seekToFirst() { rocksdb_iter_seek_to_first(handle) }
-    public func seekToLast() { rocksdb_iter_seek_to_last(handle) }
+    public func seekToFirst() { if let handle { rocksdb_iter_seek_to_first(handle) } }
+    public func seekToLast() { if let handle { rocksdb_iter_seek_to_last(handle) } }
 
     /// Moves to the first key at or after `key`.
     public func seek(_ key: [UInt8]) {
+        guard let handle else { return }
         withOptionalBytes(key) { rocksdb_iter_seek(handle, $0, $1) }
     }
 
     /// Moves to the last key at or before `key`.
     public func seekForPrevious(_ key: [UInt8]) {
+        guard let handle else { return }
         withOptionalBytes(key) { rocksdb_iter_seek_for_prev(handle, $0, $1) }
     }
 
-    public func next() { rocksdb_iter_next(handle) }
-    public func previous() { rocksdb_iter_prev(handle) }
+    public func next() { if let handle { rocksdb_iter_next(handle) } }
+    public func previous() { if let handle { rocksdb_iter_prev(handle) } }
 
     /// The current key. Only valid while `isValid`.
     public var key: [UInt8] {
         var length = 0
-        guard let pointer = rocksdb_iter_key(handle, &length) else { return [] }
+        guard let handle, let pointer = rocksdb_iter_key(handle, &length) else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
     /// The current value. Only valid while `isValid`.
     public var value: [UInt8] {
         var length = 0
-        guard let pointer = rocksdb_iter_value(handle, &length) else { return [] }
+        guard let handle, let pointer = rocksdb_iter_value(handle, &length) else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
     /// Calls `body` with the current value's bytes without copying them. The buffer is only valid inside `body`.
     public func withValueBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         var length = 0
-        guard let pointer = rocksdb_iter_value(handle, &length) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let handle, let pointer = rocksdb_iter_value(handle, &length) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return try body(UnsafeRawBufferPointer(start: pointer, count: length))
     }
 
     /// Throws the error that stopped the iteration, if one did. Call it once `isValid` turns false.
     public func checkStatus() throws(RocksDBError) {
+        guard let handle else { return try database.checkOpen() }
         try withErrorPointer { rocksdb_iter_get_error(handle, $0) }
     }
 }

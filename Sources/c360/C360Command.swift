@@ -8,11 +8,12 @@ struct C360Command: AsyncParsableCommand {
         abstract: "An event-sourced customer-360 profile service.",
         discussion: """
             Events are appended once to a log in RocksDB and folded into one profile per customer.
-            Commands that change data work directly on the data directory (--data, default ./c360-data).
+            Commands work directly on the data directory (--data, default ./c360-data), or with
+            --server HOST:PORT (get, timeline, ingest, erase) on a running `c360 serve`.
             """,
         subcommands: [
             GenerateCommand.self, IngestCommand.self, GetCommand.self, TimelineCommand.self,
-            ReplayCommand.self, SnapshotCommand.self, EraseCommand.self, StatsCommand.self,
+            ReplayCommand.self, SnapshotCommand.self, EraseCommand.self, StatsCommand.self, ServeCommand.self,
         ]
     )
 }

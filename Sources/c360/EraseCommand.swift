@@ -1,4 +1,6 @@
 import ArgumentParser
+import C360API
+import C360Model
 
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +17,15 @@ struct EraseCommand: AsyncParsableCommand {
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Argument(help: "The customer id.") var id: String
     @Option(help: "The erasure request's reference, kept in the tombstone.") var requestID: String
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
 
     func run() async throws {
-        let store = try dataDirectory.openStore()
-        let receipt = try await store.erase(customerID: id, requestID: requestID)
+        let receipt: C360_V1_EraseReceipt
+        if let server {
+            receipt = try await RemoteStore.withConnection(to: server) { try await $0.erase(customerID: id, requestID: requestID) }
+        } else {
+            receipt = try await dataDirectory.openStore().erase(customerID: id, requestID: requestID)
+        }
         print(try JSONOutput.pretty(receipt))
         if receipt.filesWithPersonalData > 0 {
             StandardError.write("erase: \(receipt.filesWithPersonalData) files under \(dataDirectory.data) still hold the customer's data")

@@ -1,9 +1,10 @@
 import ArgumentParser
+import C360API
 import C360Core
 import C360Model
 import SwiftProtobuf
 
-struct GetCommand: ParsableCommand {
+struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Print a customer's profile as JSON.",
@@ -17,18 +18,26 @@ struct GetCommand: ParsableCommand {
     @Argument(help: "The customer id, or the identity's value with --identity.") var id: String
     @Option(help: "Look up by an identity instead: email, phone, cookie_id, device_id or loyalty_id.") var identity: String?
     @Option(help: "Evaluate the profile as of this time (RFC 3339); default now.") var asOf: String?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
 
-    func run() throws {
+    func run() async throws {
         let time = try asOf.map(parseTime) ?? .now
-        let store = try dataDirectory.openStore()
-        let profile: C360_V1_Profile
+        var key: C360_V1_Identity?
         if let identity {
             guard let type = IdentityKey.type(named: identity) else {
                 throw ValidationError("--identity must be email, phone, cookie_id, device_id or loyalty_id")
             }
-            profile = try store.profile(identity: .init(type: type, value: id), asOf: time)
+            key = .init(type: type, value: id)
+        }
+        let profile: C360_V1_Profile
+        if let server {
+            profile = try await RemoteStore.withConnection(to: server) { remote in
+                if let key { return try await remote.profile(identity: key, asOf: time) }
+                return try await remote.profile(customerID: id, asOf: time)
+            }
         } else {
-            profile = try store.profile(customerID: id, asOf: time)
+            let store = try dataDirectory.openStore()
+            profile = try key.map { try store.profile(identity: $0, asOf: time) } ?? store.profile(customerID: id, asOf: time)
         }
         print(try JSONOutput.pretty(profile))
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C360API
 import C360Store
 import Foundation
 
@@ -16,6 +17,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Option(help: "Events per append.") var batchSize = 1_000
+    @Option(help: ArgumentHelp("Append through a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
     @Argument(help: ArgumentHelp("NDJSON files, or - for standard input.", valueName: "file")) var files: [String]
 
     func validate() throws {
@@ -26,14 +28,24 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try dataDirectory.openStore(creatingIfMissing: true)
+        let summary: NDJSONLoader.Summary
+        if let server {
+            summary = try await RemoteStore.withConnection(to: server) { try await load(into: $0) }
+        } else {
+            summary = try await load(into: dataDirectory.openStore(creatingIfMissing: true))
+        }
+        print("appended \(summary.appended), duplicates skipped \(summary.duplicates), rejected \(summary.rejected) — \(summary.lines) lines in \(String(format: "%.1f", summary.seconds)) s, \(Int(summary.eventsPerSecond)) events/s")
+        if summary.rejected > 0 { throw ExitCode(1) }
+    }
+
+    private func load(into appender: some EventAppender) async throws -> NDJSONLoader.Summary {
         var loader = NDJSONLoader()
         loader.batchSize = batchSize
         var summary = NDJSONLoader.Summary()
         let progress = ProgressLine(label: "ingest")
         for file in files {
             try await loader.load(
-                file: file, into: store, summary: &summary,
+                file: file, into: appender, summary: &summary,
                 onRejection: { rejection in
                     let message = rejection.error.field.map { "\($0): \(rejection.error.message)" } ?? rejection.error.message
                     StandardError.write("\(rejection.file):\(rejection.line): \(message)")
@@ -43,8 +55,7 @@ struct IngestCommand: AsyncParsableCommand {
                         "\(file): \(summary.linesCommitted) lines committed (\(summary.appended) appended, \(summary.duplicates) duplicates, \(summary.rejected) rejected), \(Int(summary.eventsPerSecond)) events/s")
                 })
         }
-        print("appended \(summary.appended), duplicates skipped \(summary.duplicates), rejected \(summary.rejected) — \(summary.lines) lines in \(String(format: "%.1f", summary.seconds)) s, \(Int(summary.eventsPerSecond)) events/s")
-        if summary.rejected > 0 { throw ExitCode(1) }
+        return summary
     }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
+import C360API
+import C360Model
 
-struct TimelineCommand: ParsableCommand {
+struct TimelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline",
         abstract: "Print a customer's events, newest first, one JSON object per line.",
@@ -10,14 +12,20 @@ struct TimelineCommand: ParsableCommand {
     @Argument(help: "The customer id.") var id: String
     @Option(help: "Most events to print.") var limit = 50
     @Option(help: "Only events before this log position (to page back).") var before: UInt64?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
     }
 
-    func run() throws {
-        let store = try dataDirectory.openStore()
-        for event in try store.timeline(customerID: id, limit: limit, beforeSeq: before) {
+    func run() async throws {
+        let events: [C360_V1_LoggedEvent]
+        if let server {
+            events = try await RemoteStore.withConnection(to: server) { try await $0.timeline(customerID: id, limit: limit, beforeSeq: before) }
+        } else {
+            events = try dataDirectory.openStore().timeline(customerID: id, limit: limit, beforeSeq: before)
+        }
+        for event in events {
             print(try JSONOutput.line(event))
         }
     }

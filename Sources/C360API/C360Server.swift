@@ -1,0 +1,64 @@
+import C360Store
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+
+/// The c360 gRPC server: the profile and health services on HTTP/2 (plaintext), run as a
+/// `Service` so that a `ServiceGroup` shuts it down gracefully on SIGTERM or SIGINT — calls in
+/// flight finish, new ones are refused, and health turns to `NOT_SERVING` first.
+///
+/// ```swift
+/// let server = C360Server(store: store, host: "127.0.0.1", port: 50051)
+/// let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public final class C360Server: Service, Sendable {
+    public let host: String
+    public let port: Int
+    public let status = ServingStatus()
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let transport: HTTP2ServerTransport.Posix
+    private let store: EventStore
+    private let logger: Logger
+
+    public init(store: EventStore, host: String, port: Int, limits: APILimits = .init(), logger: Logger = Logger(label: "c360.server")) {
+        self.host = host
+        self.port = port
+        self.store = store
+        self.logger = logger
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: port),
+            transportSecurity: .plaintext,
+            config: .defaults { config in
+                // The transport resets a stream whose message exceeds its limit without a status,
+                // so it is set well above the API's own limit, which answers RESOURCE_EXHAUSTED.
+                config.rpc.maxRequestPayloadSize = max(limits.maxRequestBytes * 4, 16 << 20)
+                config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
+            })
+        self.transport = transport
+        self.server = GRPCServer(
+            transport: transport,
+            services: [ProfileRPCService(store: store, limits: limits, logger: logger), HealthRPCService(status: status)])
+    }
+
+    /// The port the server listens on, once it does (useful with port 0).
+    public var listeningPort: Int? {
+        get async {
+            guard let address = try? await transport.listeningAddress else { return nil }
+            return address.ipv4?.port ?? address.ipv6?.port
+        }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: finishing calls in flight")
+            self.status.stopServing()
+            // Change streams never end by themselves: end them so the calls can finish.
+            self.store.changes.finishAll()
+            self.server.beginGracefulShutdown()
+        }
+    }
+}

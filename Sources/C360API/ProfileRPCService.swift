@@ -1,0 +1,252 @@
+import C360Core
+import C360Model
+import C360Store
+import Foundation
+import GRPCCore
+import Logging
+
+/// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
+/// store, and maps the answer (or the `C360Error`) onto the wire.
+public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
+    let store: EventStore
+    let limits: APILimits
+    let logger: Logger
+
+    public init(store: EventStore, limits: APILimits = .init(), logger: Logger = Logger(label: "c360.api")) {
+        self.store = store
+        self.limits = limits
+        self.logger = logger
+    }
+
+    public func getProfile(request: C360_V1_GetProfileRequest, context: ServerContext) async throws -> C360_V1_GetProfileResponse {
+        try await waitFor(minSeq: request.minSeq)
+        let asOf = request.hasAsOf ? Instant(request.asOf) : .now
+        var response = C360_V1_GetProfileResponse()
+        switch request.key {
+        case .customerID(let id):
+            guard !id.isEmpty else { throw C360Error.invalid("customer_id", "is required") }
+            response.profile = try store.profile(customerID: id, asOf: asOf)
+        case .identity(let identity):
+            response.profile = try store.profile(identity: identity, asOf: asOf)
+        case nil:
+            throw C360Error.invalid("key", "give a customer_id or an identity")
+        }
+        return response
+    }
+
+    public func batchGetProfiles(request: C360_V1_BatchGetProfilesRequest, context: ServerContext) async throws -> C360_V1_BatchGetProfilesResponse {
+        guard request.customerIds.count <= limits.maxBatchLookups else {
+            throw C360Error(.resourceExhausted, "at most \(limits.maxBatchLookups) ids per request, got \(request.customerIds.count)", field: "customer_ids")
+        }
+        try await waitFor(minSeq: request.minSeq)
+        let asOf = request.hasAsOf ? Instant(request.asOf) : .now
+        var response = C360_V1_BatchGetProfilesResponse()
+        response.results = request.customerIds.map { id in
+            var result = C360_V1_ProfileResult()
+            result.customerID = id
+            do throws(C360Error) {
+                guard !id.isEmpty else { throw C360Error.invalid("customer_ids", "an id is empty") }
+                result.profile = try store.profile(customerID: id, asOf: asOf)
+            } catch {
+                var lookupError = C360_V1_LookupError()
+                lookupError.code = switch error.code {
+                case .notFound: .notFound
+                case .erased: .erased
+                default: .invalid
+                }
+                lookupError.message = error.description
+                result.error = lookupError
+            }
+            return result
+        }
+        return response
+    }
+
+    public func getTimeline(request: C360_V1_GetTimelineRequest, context: ServerContext) async throws -> C360_V1_GetTimelineResponse {
+        guard !request.customerID.isEmpty else { throw C360Error.invalid("customer_id", "is required") }
+        guard request.pageSize >= 0 else { throw C360Error.invalid("page_size", "must not be negative") }
+        let pageSize = request.pageSize == 0 ? 50 : Int(request.pageSize)
+        guard pageSize <= limits.maxTimelinePage else {
+            throw C360Error(.resourceExhausted, "page_size is at most \(limits.maxTimelinePage)", field: "page_size")
+        }
+        var before = try TimelinePageToken.decode(request.pageToken)
+        let kinds = Set(request.kinds)
+        if kinds.contains(.unspecified) { throw C360Error.invalid("kinds", "EVENT_KIND_UNSPECIFIED is not a kind") }
+        let after = request.hasOccurredAfter ? Instant(request.occurredAfter) : nil
+        let until = request.hasOccurredBefore ? Instant(request.occurredBefore) : nil
+
+        var response = C360_V1_GetTimelineResponse()
+        scanning: while true {
+            let chunk = try store.timeline(customerID: request.customerID, limit: max(pageSize, 256), beforeSeq: before)
+            for logged in chunk {
+                before = logged.seq
+                if matches(logged.event, kinds: kinds, after: after, before: until) {
+                    response.events.append(logged)
+                    if response.events.count == pageSize {
+                        // Only promise another page if there is an older event at all.
+                        if logged.seq > 1, try !store.timeline(customerID: request.customerID, limit: 1, beforeSeq: logged.seq).isEmpty {
+                            response.nextPageToken = TimelinePageToken.encode(beforeSeq: logged.seq)
+                        }
+                        break scanning
+                    }
+                }
+            }
+            if chunk.count < max(pageSize, 256) { break }
+        }
+        return response
+    }
+
+    private func matches(_ event: C360_V1_Event, kinds: Set<C360_V1_EventKind>, after: Instant?, before: Instant?) -> Bool {
+        if !kinds.isEmpty, !kinds.contains(EventKindOf.kind(of: event)) { return false }
+        let occurredAt = Instant(event.occurredAt)
+        if let after, occurredAt < after { return false }
+        if let before, occurredAt >= before { return false }
+        return true
+    }
+
+    public func appendEvents(request: C360_V1_AppendEventsRequest, context: ServerContext) async throws -> C360_V1_AppendEventsResponse {
+        try checkMessageSize(request)
+        try checkAppendSize(request.events.count)
+        var response = C360_V1_AppendEventsResponse()
+        try await append(request.events, startingAt: 0, into: &response)
+        return response
+    }
+
+    public func appendEventStream(
+        request: RPCAsyncSequence<C360_V1_AppendEventsRequest, any Error>, context: ServerContext
+    ) async throws -> C360_V1_AppendEventsResponse {
+        var response = C360_V1_AppendEventsResponse()
+        var index = 0
+        for try await message in request {
+            try checkMessageSize(message)
+            try checkAppendSize(message.events.count)
+            guard index + message.events.count <= limits.maxEventsPerStream else {
+                throw C360Error(.resourceExhausted, "at most \(limits.maxEventsPerStream) events per stream", field: "events")
+            }
+            try await append(message.events, startingAt: index, into: &response)
+            index += message.events.count
+        }
+        return response
+    }
+
+    private func checkMessageSize(_ message: C360_V1_AppendEventsRequest) throws {
+        let size = try message.serializedBytes() as [UInt8]
+        guard size.count <= limits.maxRequestBytes else {
+            throw C360Error(.resourceExhausted, "the request is \(size.count) bytes; at most \(limits.maxRequestBytes) are accepted", field: "events")
+        }
+    }
+
+    private func checkAppendSize(_ count: Int) throws(C360Error) {
+        guard count <= limits.maxEventsPerAppend else {
+            throw C360Error(.resourceExhausted, "at most \(limits.maxEventsPerAppend) events per request, got \(count)", field: "events")
+        }
+    }
+
+    private func append(_ events: [C360_V1_Event], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) async throws {
+        if events.isEmpty { return }
+        let outcomes = await store.append(events)
+        for (offset, outcome) in outcomes.enumerated() {
+            var result = C360_V1_AppendResult()
+            result.index = UInt32(start + offset)
+            switch outcome {
+            case .appended(let seq):
+                result.seq = seq
+                response.lastSeq = max(response.lastSeq, seq)
+            case .duplicate(let seq):
+                result.duplicateOfSeq = seq
+                response.lastSeq = max(response.lastSeq, seq)
+            case .rejected(let error):
+                var appendError = C360_V1_AppendError()
+                appendError.field = error.field ?? ""
+                appendError.reason = error.message
+                appendError.code = error.statusName
+                result.error = appendError
+            }
+            response.results.append(result)
+        }
+    }
+
+    public func eraseCustomer(request: C360_V1_EraseCustomerRequest, context: ServerContext) async throws -> C360_V1_EraseReceipt {
+        let receipt = try await store.erase(customerID: request.customerID, requestID: request.requestID)
+        logger.notice("customer erased", metadata: [
+            "c360.request_id": "\(request.requestID)", "c360.tombstone_seq": "\(receipt.tombstone.seq)",
+            "c360.events_removed": "\(receipt.eventsRemoved)",
+        ])
+        return receipt
+    }
+
+    public func watchProfiles(
+        request: C360_V1_WatchProfilesRequest, response: RPCWriter<C360_V1_ProfileChange>, context: ServerContext
+    ) async throws {
+        guard request.customerIds.count <= limits.maxWatchedCustomers else {
+            throw C360Error(.resourceExhausted, "at most \(limits.maxWatchedCustomers) customer ids per watch", field: "customer_ids")
+        }
+        if request.customerIds.contains("") { throw C360Error.invalid("customer_ids", "an id is empty") }
+        let watched = Set(request.customerIds)
+        let watchedHashes = Dictionary(request.customerIds.map { (store.customerHash($0), $0) }, uniquingKeysWith: { first, _ in first })
+        // Subscribe before reading history, so nothing committed in between is missed.
+        let live = store.changes.subscribe()
+        let caughtUpTo = store.changes.lastSeq
+        var delivered = request.afterSeq
+        if request.afterSeq > 0 {
+            for change in try store.changes(after: request.afterSeq, through: caughtUpTo) {
+                try await deliver(change, watched: watched, watchedHashes: watchedHashes, to: response)
+            }
+            delivered = max(delivered, caughtUpTo)
+        } else {
+            delivered = caughtUpTo
+        }
+        do {
+            for try await changes in live {
+                for change in changes where change.seq > delivered {
+                    try await deliver(change, watched: watched, watchedHashes: watchedHashes, to: response)
+                }
+            }
+        } catch is ChangeFeed.SubscriberTooSlow {
+            throw RPCError(code: .resourceExhausted, message: "the watch fell too far behind; reconnect with after_seq set to the last seq received")
+        }
+    }
+
+    private func deliver(
+        _ change: StoreChange, watched: Set<String>, watchedHashes: [String: String], to response: RPCWriter<C360_V1_ProfileChange>
+    ) async throws {
+        var customerID = change.customerID
+        if customerID.isEmpty, change.erased, let id = watchedHashes[change.tombstoneHash] { customerID = id }
+        // Anonymous visitors have no customer id to watch; erasures read back from the log name
+        // only those customers the watch asked for by id.
+        guard !customerID.isEmpty, watched.isEmpty || watched.contains(customerID) else { return }
+        var message = C360_V1_ProfileChange()
+        message.seq = change.seq
+        message.customerID = customerID
+        if change.erased {
+            message.erased = true
+        } else {
+            let profile: C360_V1_Profile
+            do throws(C360Error) {
+                profile = try store.profile(customerID: customerID)
+            } catch {
+                // Erased since: its erasure is delivered in turn.
+                if error.code == .erased || error.code == .notFound { return }
+                throw error
+            }
+            message.profile = profile
+        }
+        try await response.write(message)
+    }
+
+    /// Waits until the store has reached `minSeq`, within the call's deadline (which cancels the
+    /// wait) or `maxMinSeqWaitSeconds`.
+    private func waitFor(minSeq: UInt64) async throws {
+        guard minSeq > store.changes.lastSeq else { return }
+        let limit = limits.maxMinSeqWaitSeconds
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await store.changes.wait(untilSeq: minSeq) }
+            group.addTask { try? await Task.sleep(for: .seconds(limit)) }
+            await group.next()
+            group.cancelAll()
+        }
+        guard store.changes.lastSeq >= minSeq else {
+            throw RPCError(code: .deadlineExceeded, message: "the store has not reached min_seq \(minSeq) (it is at \(store.changes.lastSeq))")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import C360Core
+import C360Model
+import C360Store
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// A running c360 server seen through its API: what the command line's `--server` option talks to.
+///
+/// ```swift
+/// try await RemoteStore.withConnection(to: "127.0.0.1:50051") { remote in
+///     let profile = try await remote.profile(customerID: "cust_42")
+/// }
+/// ```
+public struct RemoteStore: EventAppender {
+    let service: C360_V1_ProfileService.Client<HTTP2ClientTransport.Posix>
+
+    /// Connects to `address` (`HOST:PORT`), runs `body`, then closes the connection.
+    public static func withConnection<Result: Sendable>(
+        to address: String, _ body: (RemoteStore) async throws -> Result
+    ) async throws -> Result {
+        let (host, port) = try ListenAddress.parse(address)
+        return try await withGRPCClient(
+            transport: .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        ) { client in
+            try await body(RemoteStore(service: C360_V1_ProfileService.Client(wrapping: client)))
+        }
+    }
+
+    public func profile(customerID: String, asOf: Instant? = nil) async throws -> C360_V1_Profile {
+        var request = C360_V1_GetProfileRequest()
+        request.customerID = customerID
+        if let asOf { request.asOf = asOf.timestamp }
+        return try await service.getProfile(request).profile
+    }
+
+    public func profile(identity: C360_V1_Identity, asOf: Instant? = nil) async throws -> C360_V1_Profile {
+        var request = C360_V1_GetProfileRequest()
+        request.identity = identity
+        if let asOf { request.asOf = asOf.timestamp }
+        return try await service.getProfile(request).profile
+    }
+
+    public func timeline(customerID: String, limit: Int, beforeSeq: UInt64?) async throws -> [C360_V1_LoggedEvent] {
+        var request = C360_V1_GetTimelineRequest()
+        request.customerID = customerID
+        request.pageSize = Int32(clamping: limit)
+        if let beforeSeq { request.pageToken = TimelinePageToken.encode(beforeSeq: beforeSeq) }
+        return try await service.getTimeline(request).events
+    }
+
+    public func erase(customerID: String, requestID: String) async throws -> C360_V1_EraseReceipt {
+        var request = C360_V1_EraseCustomerRequest()
+        request.customerID = customerID
+        request.requestID = requestID
+        return try await service.eraseCustomer(request)
+    }
+
+    /// Appends through `AppendEvents`. A failed call rejects every event of the batch with the
+    /// call's error, so the caller reports them and nothing is silently lost.
+    public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {
+        var request = C360_V1_AppendEventsRequest()
+        request.events = events
+        do {
+            let response = try await service.appendEvents(request)
+            var outcomes = [AppendOutcome](repeating: .rejected(C360Error(.internalError, "the server gave no result for this event")), count: events.count)
+            for result in response.results where Int(result.index) < events.count {
+                outcomes[Int(result.index)] = switch result.result {
+                case .seq(let seq): .appended(seq: seq)
+                case .duplicateOfSeq(let seq): .duplicate(seq: seq)
+                case .error(let error): .rejected(C360Error(appendError: error))
+                case nil: .rejected(C360Error(.internalError, "the server gave an empty result for this event"))
+                }
+            }
+            return outcomes
+        } catch {
+            let failure = C360Error(.unavailable, "the server did not take the batch: \(error)")
+            return events.map { _ in .rejected(failure) }
+        }
+    }
+}
+
+/// `HOST:PORT` as the command line and configuration write it.
+public enum ListenAddress {
+    /// - Throws: `C360Error` `.invalidArgument` for anything but an IPv4 host and a port.
+    public static func parse(_ address: String) throws(C360Error) -> (host: String, port: Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65_535).contains(port), !address[..<colon].isEmpty else {
+            throw C360Error.invalid("listen", "expected HOST:PORT such as 127.0.0.1:50051, got \(address)")
+        }
+        return (String(address[..<colon]), port)
+    }
+}

@@ -1,0 +1,45 @@
+import C360Core
+import C360Model
+import RocksDB
+
+extension EventStore {
+    /// The changes logged after `seq`, up to and including `throughSeq`, one per customer at its
+    /// latest log position, in log order: what a change stream resuming from `seq` has missed.
+    /// Erasures come with only the tombstone's hash of the customer id.
+    public func changes(after seq: UInt64, through throughSeq: UInt64) throws(C360Error) -> [StoreChange] {
+        guard throughSeq > seq else { return [] }
+        var latestBySubject: [UInt64: UInt64] = [:]
+        var erasures: [StoreChange] = []
+        let log = database.makeIterator(
+            families.log, lowerBound: StoreKeys.logEntry(seq: seq + 1), upperBound: StoreKeys.logEntry(seq: throughSeq + 1))
+        log.seekToFirst()
+        while log.isValid {
+            let value = log.value
+            if let entrySeq = StoreKeys.uint64(log.key) {
+                if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1) {
+                    latestBySubject[subject] = entrySeq
+                } else if value.first == StoreKeys.LogEntryKind.tombstone.rawValue,
+                          let tombstone = try? C360_V1_Tombstone(serializedBytes: Array(value.dropFirst())) {
+                    erasures.append(StoreChange(seq: entrySeq, customerID: "", erased: true, tombstoneHash: tombstone.customerHash))
+                }
+            }
+            log.next()
+        }
+        do {
+            try log.checkStatus()
+        } catch {
+            throw C360Error(storage: error, doing: "read the log")
+        }
+        var changes = erasures
+        for (subject, latest) in latestBySubject {
+            guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else { continue }
+            changes.append(StoreChange(seq: latest, customerID: try decodeProjection(bytes).customerID, erased: false))
+        }
+        return changes.sorted { $0.seq < $1.seq }
+    }
+
+    /// The keyed hash of a customer id that its tombstone carries, in hex.
+    public func customerHash(_ customerID: String) -> String {
+        pseudonyms.customerHash(customerID).hexString
+    }
+}

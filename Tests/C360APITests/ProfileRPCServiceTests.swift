@@ -1,0 +1,138 @@
+import C360API
+import C360Core
+import C360Model
+import C360Store
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import SwiftProtobuf
+import Testing
+
+@Suite struct ProfileRPCServiceTests {
+    static func web(_ id: String, customer: String, seconds: Int64 = 1_767_225_600) -> C360_V1_Event {
+        var event = C360_V1_Event()
+        event.eventID = id
+        event.customerID = customer
+        event.occurredAt = Google_Protobuf_Timestamp(seconds: seconds)
+        event.source = "swift-test"
+        var web = C360_V1_WebEvent()
+        web.type = .productView
+        web.productID = "sku_1"
+        web.sessionID = "s1"
+        event.webEvent = web
+        return event
+    }
+
+    static func request(_ events: [C360_V1_Event]) -> C360_V1_AppendEventsRequest {
+        var request = C360_V1_AppendEventsRequest()
+        request.events = events
+        return request
+    }
+
+    static func lookup(_ id: String, minSeq: UInt64 = 0) -> C360_V1_GetProfileRequest {
+        var request = C360_V1_GetProfileRequest()
+        request.customerID = id
+        request.minSeq = minSeq
+        return request
+    }
+
+    @Test("an appended batch is in the profile at once, and a duplicate returns the first seq")
+    func appendThenLookup() async throws {
+        try await withAPIServer { api, _, _ in
+            let response = try await api.appendEvents(Self.request((1...3).map { Self.web("e\($0)", customer: "c1") }))
+            #expect(response.results.map(\.seq) == [1, 2, 3])
+            let profile = try await api.getProfile(Self.lookup("c1", minSeq: response.lastSeq)).profile
+            #expect(profile.activity.productViews == 3)
+            #expect(profile.seq == 3)
+            let again = try await api.appendEvents(Self.request([Self.web("e2", customer: "c1")]))
+            #expect(again.results.first?.duplicateOfSeq == 2)
+        }
+    }
+
+    @Test("errors carry gRPC status codes: empty id, unknown id, erased customer, over a limit, deadline")
+    func statusCodes() async throws {
+        var limits = APILimits()
+        limits.maxBatchLookups = 2
+        try await withAPIServer(limits: limits) { api, _, _ in
+            _ = try await api.appendEvents(Self.request([Self.web("e1", customer: "c1")]))
+            await #expect { try await api.getProfile(Self.lookup("")) } throws: { ($0 as? RPCError)?.code == .invalidArgument }
+            await #expect { try await api.getProfile(Self.lookup("c404")) } throws: { ($0 as? RPCError)?.code == .notFound }
+            var batch = C360_V1_BatchGetProfilesRequest()
+            batch.customerIds = ["a", "b", "c"]
+            await #expect { try await api.batchGetProfiles(batch) } throws: { ($0 as? RPCError)?.code == .resourceExhausted }
+            await #expect {
+                try await api.getProfile(Self.lookup("c1", minSeq: 1_000_000), options: { var o = CallOptions.defaults; o.timeout = .milliseconds(200); return o }())
+            } throws: { ($0 as? RPCError)?.code == .deadlineExceeded }
+
+            var erase = C360_V1_EraseCustomerRequest()
+            erase.customerID = "c1"
+            erase.requestID = "DSR-1"
+            let receipt = try await api.eraseCustomer(erase)
+            #expect(receipt.eventsRemoved == 1)
+            await #expect { try await api.getProfile(Self.lookup("c1")) } throws: { ($0 as? RPCError)?.code == .failedPrecondition }
+            let refused = try await api.appendEvents(Self.request([Self.web("e2", customer: "c1")]))
+            #expect(refused.results.first?.error.code == "FAILED_PRECONDITION")
+        }
+    }
+
+    @Test("a watch sees an append's change, and a resumed watch sees what it missed")
+    func watch() async throws {
+        try await withAPIServer { api, _, store in
+            var request = C360_V1_WatchProfilesRequest()
+            request.customerIds = ["w1"]
+            let firstRequest = request
+            let watching = Task {
+                try await api.watchProfiles(firstRequest) { response -> C360_V1_ProfileChange? in
+                    for try await change in response.messages { return change }
+                    return nil
+                }
+            }
+            // Append once the watch has subscribed.
+            while store.changes.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            _ = try await api.appendEvents(Self.request([Self.web("w0", customer: "w1")]))
+            let first = try await watching.value
+            let seen = try #require(first)
+            #expect(seen.customerID == "w1")
+
+            _ = try await api.appendEvents(Self.request([Self.web("later", customer: "w1"), Self.web("other", customer: "w2")]))
+            request.afterSeq = seen.seq
+            let resumed = try await api.watchProfiles(request) { response -> C360_V1_ProfileChange? in
+                for try await change in response.messages { return change }
+                return nil
+            }
+            #expect(resumed?.customerID == "w1")
+            #expect(resumed?.seq == store.lastSeq - 1)
+        }
+    }
+
+    @Test("the timeline pages newest first through every event once, and filters by kind")
+    func timeline() async throws {
+        try await withAPIServer { api, _, _ in
+            _ = try await api.appendEvents(Self.request((1...12).map { Self.web("t\($0)", customer: "t1", seconds: 1_767_225_600 + Int64($0)) }))
+            var seen: [UInt64] = []
+            var request = C360_V1_GetTimelineRequest()
+            request.customerID = "t1"
+            request.pageSize = 5
+            repeat {
+                let page = try await api.getTimeline(request)
+                seen += page.events.map(\.seq)
+                request.pageToken = page.nextPageToken
+            } while !request.pageToken.isEmpty
+            #expect(seen == Array((1...12).reversed()))
+            request.pageToken = ""
+            request.kinds = [.orderPlaced]
+            #expect(try await api.getTimeline(request).events.isEmpty)
+            request.pageToken = "garbage"
+            await #expect { try await api.getTimeline(request) } throws: { ($0 as? RPCError)?.code == .invalidArgument }
+        }
+    }
+
+    @Test("health reports SERVING")
+    func health() async throws {
+        try await withAPIServer { _, health, _ in
+            var request = Grpc_Health_V1_HealthCheckRequest()
+            request.service = "c360.v1.ProfileService"
+            let status = try await health.check(request).status
+            #expect(status == .serving)
+        }
+    }
+}
