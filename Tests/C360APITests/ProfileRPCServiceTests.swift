@@ -126,6 +126,57 @@ import Testing
         }
     }
 
+    @Test("lookups by identity and in batches: a missing id is marked, not a failed call")
+    func identityAndBatch() async throws {
+        try await withAPIServer { api, _, _ in
+            var upsert = C360_V1_Event()
+            upsert.eventID = "u1"
+            upsert.customerID = "c7"
+            upsert.occurredAt = Google_Protobuf_Timestamp(seconds: 1_767_225_600)
+            upsert.source = "crm"
+            var customer = C360_V1_CustomerUpserted()
+            customer.email = "Linus@Example.net"
+            upsert.customerUpserted = customer
+            _ = try await api.appendEvents(Self.request([upsert]))
+
+            var byEmail = C360_V1_GetProfileRequest()
+            byEmail.identity = .init(type: .email, value: "linus@example.net")
+            #expect(try await api.getProfile(byEmail).profile.customerID == "c7")
+
+            var batch = C360_V1_BatchGetProfilesRequest()
+            batch.customerIds = ["c7", "nobody", "c7"]
+            let results = try await api.batchGetProfiles(batch).results
+            #expect(results.map(\.customerID) == ["c7", "nobody", "c7"])
+            #expect(results[1].error.code == .notFound)
+            #expect(results[0].profile.customerID == "c7")
+        }
+    }
+
+    @Test("a batch of 100 with one malformed event appends 99 and names the bad one's index and field")
+    func partialBatch() async throws {
+        try await withAPIServer { api, _, _ in
+            var events = (0..<100).map { Self.web("p\($0)", customer: "c9") }
+            events[41].webEvent.type = .unspecified
+            let response = try await api.appendEvents(Self.request(events))
+            #expect(response.results.filter { if case .seq = $0.result { true } else { false } }.count == 99)
+            let bad = response.results[41]
+            #expect(bad.index == 41)
+            #expect(bad.error.field == "web_event.type")
+            #expect(bad.error.code == "INVALID_ARGUMENT")
+        }
+    }
+
+    @Test("a request over the size limit is RESOURCE_EXHAUSTED")
+    func oversized() async throws {
+        var limits = APILimits()
+        limits.maxRequestBytes = 64 << 10
+        try await withAPIServer(limits: limits) { api, _, _ in
+            var event = Self.web("big", customer: "c1")
+            event.webEvent.page = "/" + String(repeating: "x", count: 100 << 10)
+            await #expect { try await api.appendEvents(Self.request([event])) } throws: { ($0 as? RPCError)?.code == .resourceExhausted }
+        }
+    }
+
     @Test("health reports SERVING")
     func health() async throws {
         try await withAPIServer { _, health, _ in
