@@ -2,12 +2,12 @@
 # Drives GetProfile with h2load (Debian's nghttp2-client) against a release build of `c360 serve`
 # on a generated data set, and writes the figures to ops/bench/results/getprofile-h2load.txt.
 # Usage: ops/bench/getprofile-h2load.sh [customers] [events] [requests]
-#        (default 100000 customers, 1000000 events, 200000 requests per run)
+#        (default 100000 customers, 1000000 events, 50000 requests per run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 customers=${1:-100000}
 events=${2:-1000000}
-requests=${3:-200000}
+requests=${3:-50000}
 ops/install-deps.sh nghttp2-client
 swift build -c release --product c360
 c360=$(swift build -c release --show-bin-path)/c360
@@ -38,7 +38,16 @@ mkdir -p "$(dirname "$out")"
   for shape in "-c 1 -m 1" "-c 16 -m 32"; do
     echo
     echo "\$ h2load -n $requests $shape -H 'content-type: application/grpc' -H 'te: trailers' -d body.bin $url"
+    rm -f "$work/latency.tsv"  # h2load appends to an existing log
     # shellcheck disable=SC2086
-    h2load -n "$requests" $shape "${headers[@]}" -d "$work/body.bin" "$url" | grep -E "^finished|^requests:|^status codes|time for request|req/s"
+    h2load -n "$requests" $shape "${headers[@]}" -d "$work/body.bin" --log-file "$work/latency.tsv" "$url" \
+      | grep -E "^finished|^requests:|^status codes|time for request"
+    # h2load prints min/max/mean only; percentiles come from its per-request log (third column: µs).
+    python3 - "$work/latency.tsv" <<'PY'
+import sys
+latencies = sorted(int(line.split("\t")[2]) for line in open(sys.argv[1]) if line.strip())
+pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
+print(f"latency ms: p50 {pick(0.50):.3f}  p90 {pick(0.90):.3f}  p99 {pick(0.99):.3f}  p99.9 {pick(0.999):.3f}  (n={len(latencies)})")
+PY
   done
 } | tee "$out"
