@@ -8,7 +8,8 @@ struct DataDirectoryOptions: ParsableArguments {
     var data = "./c360-data"
 
     /// Opens the store. Only commands that load data create a missing directory; the others say
-    /// it is missing rather than leave an empty one behind.
+    /// it is missing rather than leave an empty one behind. Callers close it (`defer { store.close() }`)
+    /// before the process exits: RocksDB must not be closed by a late release racing the exit.
     func openStore(creatingIfMissing: Bool = false) throws -> EventStore {
         if !creatingIfMissing, !FileManager.default.fileExists(atPath: data + "/CURRENT") {
             throw ValidationError("there is no c360 data directory at \(data); load events into it with `c360 ingest FILE --data \(data)`")

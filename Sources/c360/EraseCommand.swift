@@ -24,7 +24,9 @@ struct EraseCommand: AsyncParsableCommand {
         if let server {
             receipt = try await RemoteStore.withConnection(to: server) { try await $0.erase(customerID: id, requestID: requestID) }
         } else {
-            receipt = try await dataDirectory.openStore().erase(customerID: id, requestID: requestID)
+            let store = try dataDirectory.openStore()
+            defer { store.close() }
+            receipt = try await store.erase(customerID: id, requestID: requestID)
         }
         print(try JSONOutput.pretty(receipt))
         if receipt.filesWithPersonalData > 0 {

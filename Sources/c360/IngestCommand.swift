@@ -32,7 +32,9 @@ struct IngestCommand: AsyncParsableCommand {
         if let server {
             summary = try await RemoteStore.withConnection(to: server) { try await load(into: $0) }
         } else {
-            summary = try await load(into: dataDirectory.openStore(creatingIfMissing: true))
+            let store = try dataDirectory.openStore(creatingIfMissing: true)
+            defer { store.close() }
+            summary = try await load(into: store)
         }
         print("appended \(summary.appended), duplicates skipped \(summary.duplicates), rejected \(summary.rejected) — \(summary.lines) lines in \(String(format: "%.1f", summary.seconds)) s, \(Int(summary.eventsPerSecond)) events/s")
         if summary.rejected > 0 { throw ExitCode(1) }

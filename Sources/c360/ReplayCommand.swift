@@ -16,6 +16,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try dataDirectory.openStore()
+        defer { store.close() }
         let progress = ProgressLine(label: "replay")
         let report = try await store.replay(fromSnapshot: fromSnapshot) { folded in
             progress.update("\(folded) events folded")

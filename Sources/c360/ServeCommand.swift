@@ -40,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxBatchLookups = maxBatchLookups
         limits.maxConcurrentStreams = maxConcurrentStreams
         let store = try dataDirectory.openStore(creatingIfMissing: true)
+        defer { store.close() }
         let server = C360Server(store: store, host: host, port: port, limits: limits, logger: logger)
         var configuration = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.
@@ -55,7 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
             try await tasks.waitForAll()
         }
-        store.close()
-        logger.info("stopped; data directory closed")
+        logger.info("stopped; closing the data directory")
     }
 }

@@ -10,6 +10,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try dataDirectory.openStore()
+        defer { store.close() }
         let info = try await store.takeSnapshot()
         print("snapshot at seq \(info.seq): \(info.projections) projections")
     }

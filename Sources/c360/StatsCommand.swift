@@ -10,6 +10,7 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let store = try dataDirectory.openStore()
+        defer { store.close() }
         let statistics = try store.statistics()
         print("events:             \(statistics.events)")
         print("customers:          \(statistics.customers)")

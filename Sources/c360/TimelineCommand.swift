@@ -23,7 +23,9 @@ struct TimelineCommand: AsyncParsableCommand {
         if let server {
             events = try await RemoteStore.withConnection(to: server) { try await $0.timeline(customerID: id, limit: limit, beforeSeq: before) }
         } else {
-            events = try dataDirectory.openStore().timeline(customerID: id, limit: limit, beforeSeq: before)
+            let store = try dataDirectory.openStore()
+            defer { store.close() }
+            events = try store.timeline(customerID: id, limit: limit, beforeSeq: before)
         }
         for event in events {
             print(try JSONOutput.line(event))
