@@ -170,26 +170,33 @@ extension EventStore {
     /// identity that points at another subject keeps pointing there, links never move silently)
     /// and the ones it unlinks.
     private func indexChanges(of event: C360_V1_Event, subject: UInt64?, context: inout CommitContext) throws(C360Error) -> (link: [[UInt8]], unlink: [[UInt8]]) {
-        var identities = event.identities
         var unlink: [[UInt8]] = []
+        if case .identityUnlinked(let unlinked) = event.payload {
+            let key = pseudonyms.identityIndexKey(unlinked.identity)
+            if let subject, try owner(of: key, context: &context) == subject { unlink.append(key) }
+        }
+        var link: [[UInt8]] = []
+        for identity in Self.identitiesLinked(by: event) {
+            let key = pseudonyms.identityIndexKey(identity)
+            if try owner(of: key, context: &context) == nil { link.append(key) }
+        }
+        return (link, unlink)
+    }
+
+    /// The identities an event ties to its subject: those it carries, the email and phone it
+    /// upserts, and the one it links.
+    static func identitiesLinked(by event: C360_V1_Event) -> [C360_V1_Identity] {
+        var identities = event.identities
         switch event.payload {
         case .customerUpserted(let customer):
             if customer.hasEmail, !customer.email.isEmpty { identities.append(.init(type: .email, value: customer.email)) }
             if customer.hasPhone, !customer.phone.isEmpty { identities.append(.init(type: .phone, value: customer.phone)) }
         case .identityLinked(let link):
             identities.append(link.identity)
-        case .identityUnlinked(let unlinked):
-            let key = pseudonyms.identityIndexKey(unlinked.identity)
-            if let subject, try owner(of: key, context: &context) == subject { unlink.append(key) }
         default:
             break
         }
-        var link: [[UInt8]] = []
-        for identity in identities {
-            let key = pseudonyms.identityIndexKey(identity)
-            if try owner(of: key, context: &context) == nil { link.append(key) }
-        }
-        return (link, unlink)
+        return identities
     }
 
     func read(_ key: [UInt8], in family: ColumnFamily) throws(C360Error) -> [UInt8]? {

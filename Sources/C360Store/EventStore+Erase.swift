@@ -55,7 +55,8 @@ extension EventStore {
                         batch.delete(StoreKeys.logEntry(seq: eventSeq), in: families.log)
                     }
                     eventIDs.append(Array(event.eventID.utf8))
-                    identities += Self.identities(in: event)
+                    identities += Self.identitiesLinked(by: event)
+                    if case .identityUnlinked(let unlink) = event.payload { identities.append(unlink.identity) }
                     eventsRemoved += 1
                     events.next()
                 }
@@ -149,20 +150,6 @@ extension EventStore {
             }
         }
         return receipt
-    }
-
-    /// Identities an event ties to its customer: those it carries, links, and upserted email and phone.
-    private static func identities(in event: C360_V1_Event) -> [C360_V1_Identity] {
-        var identities = event.identities
-        switch event.payload {
-        case .customerUpserted(let customer):
-            if customer.hasEmail, !customer.email.isEmpty { identities.append(.init(type: .email, value: customer.email)) }
-            if customer.hasPhone, !customer.phone.isEmpty { identities.append(.init(type: .phone, value: customer.phone)) }
-        case .identityLinked(let link): identities.append(link.identity)
-        case .identityUnlinked(let unlink): identities.append(unlink.identity)
-        default: break
-        }
-        return identities
     }
 
     /// A string as protobuf writes it: its length as a varint, then its bytes. Searching for this

@@ -17,13 +17,13 @@ extension EventStore {
             if fromSnapshot {
                 return try self.rebuildFromSnapshot(progress: progress)
             }
-            return try self.rebuildAllProjections(expectChanges: false, progress: progress)
+            return try self.rebuildAllProjections(progress: progress)
         }
     }
 
     /// Rebuilds from the first event. Runs on the writer's queue, or in `init` before anyone else
     /// can reach the store.
-    func rebuildAllProjections(expectChanges: Bool, progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
+    func rebuildAllProjections(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         var report = ReplayReport()
         do {

@@ -64,7 +64,7 @@ public final class EventStore: Sendable {
             caches: WriterCaches(projections: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
         self.changes = ChangeFeed(lastSeq: state.lastSeq)
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
-            _ = try rebuildAllProjections(expectChanges: true, progress: nil)
+            _ = try rebuildAllProjections(progress: nil)
         }
     }
 
