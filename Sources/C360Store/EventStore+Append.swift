@@ -5,13 +5,18 @@ import SwiftProtobuf
 
 extension EventStore {
     /// Everything one commit has read or decided so far, so that events of the same commit see
-    /// each other (a duplicate within the batch, a customer created two events earlier).
+    /// each other (a duplicate within the batch, a customer created two events earlier, a merge).
     private struct CommitContext {
         var state: WriterState
         var eventIDs: [String: UInt64] = [:]
         var index: [[UInt8]: UInt64?] = [:]
         var projections: [UInt64: C360_Store_V1_Projection] = [:]
-        var newCustomers: UInt64 = 0
+        /// Projections of anonymous histories merged away in this commit.
+        var removedProjections: Set<UInt64> = []
+        var mergedInto: [UInt64: UInt64?] = [:]
+        var members: [UInt64: [UInt64]] = [:]
+        /// Events staged in this commit, by subject, for a refold that needs them before they are written.
+        var staged: [UInt64: [HistoryEntry]] = [:]
     }
 
     /// Folds and writes one group of appends as one synced `WriteBatch`: the events, their index
@@ -43,6 +48,9 @@ extension EventStore {
             for (subject, projection) in context.projections {
                 batch.put(StoreKeys.subject(subject), try projection.serializedBytes(), in: families.projections)
             }
+            for subject in context.removedProjections where context.projections[subject] == nil {
+                batch.delete(StoreKeys.subject(subject), in: families.projections)
+            }
             batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
             batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
             batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
@@ -58,11 +66,17 @@ extension EventStore {
             }
         }
         writer.state = context.state
+        for subject in context.removedProjections where context.projections[subject] == nil {
+            writer.caches.projections.remove(subject)
+        }
         for (subject, projection) in context.projections {
             writer.caches.projections.insert(projection, for: subject)
         }
         for (key, subject) in context.index {
             writer.caches.index.insert(subject, for: key)
+        }
+        for (anonymous, customer) in context.mergedInto {
+            writer.caches.mergedInto.insert(customer, for: anonymous)
         }
         let published = context.projections.values
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
@@ -71,7 +85,23 @@ extension EventStore {
         return outcomes
     }
 
-    /// Validates one event, finds its subject, folds it and adds its writes to `batch`.
+    /// What identity resolution decides for one event, before anything is written.
+    private struct ResolutionPlan {
+        var resolution = C360_Store_V1_Resolution()
+        var linkKeys: [[UInt8]] = []
+        var unlinkKeys: [[UInt8]] = []
+        /// Members of the customer after this event, when it changes them.
+        var members: [UInt64]?
+        /// Anonymous histories taken out, with their projections folded alone again.
+        var unmergedProjections: [UInt64: C360_Store_V1_Projection] = [:]
+
+        var changesMembers: Bool { !resolution.merged.isEmpty || !resolution.unmerged.isEmpty }
+        var isEmpty: Bool {
+            resolution.linked.isEmpty && resolution.unlinked.isEmpty && resolution.refused.isEmpty && !changesMembers
+        }
+    }
+
+    /// Validates one event, resolves its identities, folds it and adds its writes to `batch`.
     ///
     /// Everything that can fail (validation, reads, decoding) happens before the first change to
     /// `batch` or `context`, so a rejected event leaves no trace in the commit.
@@ -96,43 +126,159 @@ extension EventStore {
         } catch {
             throw C360Error(.internalError, "could not encode the event: \(error)")
         }
+
+        // The subject that stores the event, and the one whose projection folds it.
         let existingSubject = try findSubject(of: event, customerKey: customerKey, context: &context)
+        let subject = existingSubject ?? nextSubject(anonymous: customerKey == nil, context: context)
+        let target = try StoreKeys.isAnonymous(subject) ? (mergedInto(subject, context: &context) ?? subject) : subject
         var projection: C360_Store_V1_Projection
-        if let existingSubject, let cached = context.projections[existingSubject] {
-            projection = cached
-        } else if let existingSubject, let cached = writer.caches.projections.value(for: existingSubject) {
-            projection = cached
-        } else if let existingSubject, let stored = try read(StoreKeys.subject(existingSubject), in: families.projections) {
-            projection = try decodeProjection(stored)
-        } else {
+        if existingSubject == nil {
             projection = ProjectionFold.emptyProjection(customerID: event.customerID)
+        } else {
+            projection = try currentProjection(of: target, context: context)
         }
-        let (linkKeys, unlinkKeys) = try indexChanges(of: event, subject: existingSubject, context: &context)
+        let seq = context.state.lastSeq + 1
+        let plan = try resolve(event, subject: subject, target: target, projection: projection, context: &context)
+        if let members = plan.members {
+            projection = try refold(
+                subjects: [target] + members, customerID: projection.customerID,
+                extra: ([target] + members).flatMap { context.staged[$0] ?? [] })
+        }
 
         // Nothing below can fail.
-        let subject = existingSubject ?? allocateSubject(context: &context)
-        if existingSubject == nil, let customerKey {
-            batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
-            context.index[customerKey] = subject
+        if existingSubject == nil {
+            context.state.nextSubject += 1
+            if let customerKey {
+                batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
+                context.index[customerKey] = subject
+            }
         }
-        for key in linkKeys where context.index[key] == .some(nil) {
+        for key in plan.linkKeys {
             batch.put(key, StoreKeys.subject(subject), in: families.identities)
             context.index[key] = subject
         }
-        for key in unlinkKeys {
+        for key in plan.unlinkKeys {
             batch.delete(key, in: families.identities)
             context.index[key] = .some(nil)
         }
-        let seq = context.state.lastSeq + 1
-        configuration.fold.apply(event, seq: seq, to: &projection)
+        for history in plan.resolution.merged {
+            batch.put(StoreKeys.mergedInto(anonymous: history.subject), StoreKeys.subject(target), in: families.merges)
+            batch.put(StoreKeys.member(customer: target, anonymous: history.subject), [], in: families.merges)
+            context.mergedInto[history.subject] = target
+            context.projections[history.subject] = nil
+            context.removedProjections.insert(history.subject)
+        }
+        for history in plan.resolution.unmerged {
+            batch.delete(StoreKeys.mergedInto(anonymous: history.subject), in: families.merges)
+            batch.delete(StoreKeys.member(customer: target, anonymous: history.subject), in: families.merges)
+            context.mergedInto[history.subject] = .some(nil)
+            context.projections[history.subject] = plan.unmergedProjections[history.subject]
+        }
+        if let members = plan.members { context.members[target] = members }
+        let resolution = plan.isEmpty ? nil : plan.resolution
+        if let resolution, let bytes: [UInt8] = try? resolution.serializedBytes() {
+            batch.put(StoreKeys.event(subject: subject, seq: seq), bytes, in: families.resolutions)
+        }
+        configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection)
         batch.put(StoreKeys.event(subject: subject, seq: seq), encoded, in: families.events)
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
         batch.put(eventIDKey, StoreKeys.bigEndian(seq), in: families.dedup)
-        context.projections[subject] = projection
+        context.projections[target] = projection
+        context.staged[subject, default: []].append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolution))
         context.eventIDs[event.eventID] = seq
         context.state.lastSeq = seq
         context.state.eventCount += 1
         return .appended(seq: seq)
+    }
+
+    /// Decides which identities the event links to its subject, which it unlinks, which links are
+    /// refused, and which anonymous histories it merges into or takes out of its customer.
+    ///
+    /// - An identity nobody has is linked (unless the customer is at its identity cap).
+    /// - An identity of an anonymous history not merged anywhere merges that history into the
+    ///   event's customer: its events count in the customer's profile from then on.
+    /// - An identity of another customer (directly or through a merged history) is refused and
+    ///   recorded as a conflict: links never move silently.
+    /// - An anonymous event never joins two anonymous histories; only a customer does.
+    private func resolve(_ event: C360_V1_Event, subject: UInt64, target: UInt64, projection: C360_Store_V1_Projection,
+                         context: inout CommitContext) throws(C360Error) -> ResolutionPlan {
+        var plan = ResolutionPlan()
+        var identityCount = projection.identities.count
+        var members: [UInt64]?
+        func currentMembers(_ context: inout CommitContext) throws(C360Error) -> [UInt64] {
+            if let members { return members }
+            let loaded = try self.members(of: target, context: &context)
+            members = loaded
+            return loaded
+        }
+        func refuse(_ identity: C360_V1_Identity, _ reason: C360_Store_V1_RefusalReason) {
+            var refusal = C360_Store_V1_Refusal()
+            refusal.identity = identity
+            refusal.reason = reason
+            plan.resolution.refused.append(refusal)
+        }
+        var seen: Set<[UInt8]> = []
+        for identity in Self.identitiesLinked(by: event).map(IdentityKey.normalized) {
+            let key = pseudonyms.identityIndexKey(identity)
+            guard seen.insert(key).inserted else { continue }
+            guard let owner = try owner(of: key, context: &context) else {
+                if identityCount >= configuration.maximumIdentitiesPerCustomer {
+                    refuse(identity, .identityCapReached)
+                } else {
+                    plan.resolution.linked.append(identity)
+                    plan.linkKeys.append(key)
+                    identityCount += 1
+                }
+                continue
+            }
+            if owner == subject || owner == target { continue }
+            if StoreKeys.isAnonymous(owner) {
+                let ownerTarget = try mergedInto(owner, context: &context)
+                if ownerTarget == target { continue }
+                if ownerTarget != nil {
+                    refuse(identity, .ownedByAnotherCustomer)
+                    continue
+                }
+                guard !StoreKeys.isAnonymous(target) else { continue }
+                if plan.resolution.merged.contains(where: { $0.subject == owner }) { continue }
+                let history = try currentProjection(of: owner, context: context)
+                var current = try currentMembers(&context)
+                if identityCount + history.identities.count > configuration.maximumIdentitiesPerCustomer
+                    || current.count >= configuration.maximumMergedHistoriesPerCustomer {
+                    refuse(identity, .identityCapReached)
+                    continue
+                }
+                var merged = C360_Store_V1_MergedHistory()
+                merged.subject = owner
+                merged.identities = history.identities.map(\.identity)
+                plan.resolution.merged.append(merged)
+                identityCount += history.identities.count
+                current.append(owner)
+                members = current
+            } else {
+                refuse(identity, .ownedByAnotherCustomer)
+            }
+        }
+        if case .identityUnlinked(let unlinked) = event.payload, !StoreKeys.isAnonymous(target) {
+            let identity = IdentityKey.normalized(unlinked.identity)
+            let key = pseudonyms.identityIndexKey(identity)
+            if let owner = try owner(of: key, context: &context) {
+                if owner == target {
+                    plan.resolution.unlinked.append(identity)
+                    plan.unlinkKeys.append(key)
+                } else if StoreKeys.isAnonymous(owner), try mergedInto(owner, context: &context) == target {
+                    let alone = try refold(subjects: [owner], customerID: "", extra: context.staged[owner] ?? [])
+                    var unmerged = C360_Store_V1_MergedHistory()
+                    unmerged.subject = owner
+                    unmerged.identities = alone.identities.map(\.identity)
+                    plan.resolution.unmerged.append(unmerged)
+                    plan.unmergedProjections[owner] = alone
+                    members = try currentMembers(&context).filter { $0 != owner }
+                }
+            }
+        }
+        if plan.changesMembers { plan.members = members }
+        return plan
     }
 
     /// The subject an event belongs to, if it has one yet: its customer's, else that of the first
@@ -148,10 +294,15 @@ extension EventStore {
         return nil
     }
 
-    private func allocateSubject(context: inout CommitContext) -> UInt64 {
-        let subject = context.state.nextSubject
-        context.state.nextSubject += 1
-        return subject
+    private func nextSubject(anonymous: Bool, context: CommitContext) -> UInt64 {
+        anonymous ? context.state.nextSubject | StoreKeys.anonymousBit : context.state.nextSubject
+    }
+
+    private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> C360_Store_V1_Projection {
+        if let cached = context.projections[subject] { return cached }
+        if let cached = writer.caches.projections.value(for: subject) { return cached }
+        if let stored = try read(StoreKeys.subject(subject), in: families.projections) { return try decodeProjection(stored) }
+        return ProjectionFold.emptyProjection(customerID: "")
     }
 
     /// The subject an index key points at, as of this commit. Caches what it reads.
@@ -166,21 +317,23 @@ extension EventStore {
         return subject
     }
 
-    /// The identity index keys the event links to its subject (those that point nowhere yet; an
-    /// identity that points at another subject keeps pointing there, links never move silently)
-    /// and the ones it unlinks.
-    private func indexChanges(of event: C360_V1_Event, subject: UInt64?, context: inout CommitContext) throws(C360Error) -> (link: [[UInt8]], unlink: [[UInt8]]) {
-        var unlink: [[UInt8]] = []
-        if case .identityUnlinked(let unlinked) = event.payload {
-            let key = pseudonyms.identityIndexKey(unlinked.identity)
-            if let subject, try owner(of: key, context: &context) == subject { unlink.append(key) }
+    /// The customer an anonymous subject is merged into, as of this commit.
+    private func mergedInto(_ anonymous: UInt64, context: inout CommitContext) throws(C360Error) -> UInt64? {
+        if let known = context.mergedInto[anonymous] { return known }
+        if let cached = writer.caches.mergedInto.value(for: anonymous) {
+            context.mergedInto[anonymous] = cached
+            return cached
         }
-        var link: [[UInt8]] = []
-        for identity in Self.identitiesLinked(by: event) {
-            let key = pseudonyms.identityIndexKey(identity)
-            if try owner(of: key, context: &context) == nil { link.append(key) }
-        }
-        return (link, unlink)
+        let customer = try storedMergedInto(anonymous)
+        context.mergedInto[anonymous] = .some(customer)
+        return customer
+    }
+
+    private func members(of customer: UInt64, context: inout CommitContext) throws(C360Error) -> [UInt64] {
+        if let known = context.members[customer] { return known }
+        let stored = try storedMembers(of: customer)
+        context.members[customer] = stored
+        return stored
     }
 
     /// The identities an event ties to its subject: those it carries, the email and phone it

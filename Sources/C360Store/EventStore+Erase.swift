@@ -42,27 +42,54 @@ extension EventStore {
         do {
             let batch = WriteBatch(for: database)
             if let subject {
+                // The anonymous histories merged into the customer are the customer's data too.
+                let subjects = [subject] + (try storedMembers(of: subject))
+                // Identities the customer held (searched for afterwards), and every identity its
+                // events named (removed from the index where they point at the customer; an
+                // identity of another customer named in a refused link is not the customer's).
+                var owned: [C360_V1_Identity] = []
                 var identities: [C360_V1_Identity] = []
                 var eventIDs: [[UInt8]] = []
-                let events = database.makeIterator(
-                    families.events,
-                    lowerBound: StoreKeys.event(subject: subject, seq: 0),
-                    upperBound: StoreKeys.eventsEnd(subject: subject))
-                events.seekToFirst()
-                while events.isValid {
-                    let event = try decodeEvent(events.value)
-                    if let eventSeq = StoreKeys.uint64(events.key, at: 8) {
-                        batch.delete(StoreKeys.logEntry(seq: eventSeq), in: families.log)
+                for erased in subjects {
+                    let range = (StoreKeys.event(subject: erased, seq: 0), StoreKeys.eventsEnd(subject: erased))
+                    for entry in try history(of: erased) {
+                        batch.delete(StoreKeys.logEntry(seq: entry.seq), in: families.log)
+                        eventIDs.append(Array(entry.event.eventID.utf8))
+                        identities += Self.identitiesLinked(by: entry.event)
+                        if case .identityUnlinked(let unlink) = entry.event.payload { identities.append(unlink.identity) }
+                        if let resolution = entry.resolution {
+                            owned += resolution.linked + resolution.merged.flatMap(\.identities)
+                        }
+                        eventsRemoved += 1
                     }
-                    eventIDs.append(Array(event.eventID.utf8))
-                    identities += Self.identitiesLinked(by: event)
-                    if case .identityUnlinked(let unlink) = event.payload { identities.append(unlink.identity) }
-                    eventsRemoved += 1
-                    events.next()
+                    for family in [families.events, families.resolutions] {
+                        batch.deleteRange(from: range.0, to: range.1, in: family)
+                        compactions.append((family, range.0, range.1))
+                    }
+                    let subjectKey = StoreKeys.subject(erased)
+                    if let stored = try read(subjectKey, in: families.projections) {
+                        owned += try decodeProjection(stored).identities.map(\.identity)
+                        batch.delete(subjectKey, in: families.projections)
+                        receipt.projectionRemoved = true
+                    }
+                    compactions.append((families.projections, subjectKey, StoreKeys.subject(erased + 1)))
+                    if erased != subject {
+                        batch.delete(StoreKeys.mergedInto(anonymous: erased), in: families.merges)
+                        batch.delete(StoreKeys.member(customer: subject, anonymous: erased), in: families.merges)
+                    }
+                    if let snapshot = try snapshotInfo() {
+                        let entry = StoreKeys.snapshotEntry(snapshotSeq: snapshot.seq, subject: erased)
+                        if try read(entry, in: families.snapshots) != nil {
+                            batch.delete(entry, in: families.snapshots)
+                            receipt.snapshotEntriesRemoved += 1
+                        }
+                        compactions.append((families.snapshots, entry, entry + [0]))
+                    }
+                    batch.put(StoreKeys.tombstoneBySubject(erased), hash, in: families.tombstones)
                 }
-                try events.checkStatus()
-                batch.deleteRange(from: StoreKeys.event(subject: subject, seq: 0), to: StoreKeys.eventsEnd(subject: subject), in: families.events)
-                compactions.append((families.events, StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject)))
+                let merges = StoreKeys.members(customer: subject)
+                compactions.append((families.merges, [UInt8(ascii: "a")], [UInt8(ascii: "b")]))
+                compactions.append((families.merges, merges.from, merges.to))
 
                 for eventID in eventIDs {
                     batch.delete(eventID, in: families.dedup)
@@ -70,38 +97,24 @@ extension EventStore {
                 }
                 receipt.dedupEntriesRemoved = UInt64(eventIDs.count)
 
-                let subjectKey = StoreKeys.subject(subject)
-                if let stored = try read(subjectKey, in: families.projections) {
-                    identities += try decodeProjection(stored).identities
-                    batch.delete(subjectKey, in: families.projections)
-                    receipt.projectionRemoved = true
-                }
-                compactions.append((families.projections, subjectKey, StoreKeys.subject(subject + 1)))
-
                 var removedKeys: Set<[UInt8]> = []
-                for identity in identities {
-                    needles.append(Self.encodedString(identity.value))
-                    let normalized = IdentityKey.normalized(identity).value
-                    if normalized != identity.value { needles.append(Self.encodedString(normalized)) }
+                for identity in identities + owned {
                     let key = pseudonyms.identityIndexKey(identity)
-                    guard !removedKeys.contains(key), try read(key, in: families.identities).flatMap({ StoreKeys.uint64($0) }) == subject else { continue }
+                    guard !removedKeys.contains(key), let owner = try read(key, in: families.identities).flatMap({ StoreKeys.uint64($0) }),
+                          subjects.contains(owner) else { continue }
                     batch.delete(key, in: families.identities)
                     removedKeys.insert(key)
                     compactions.append((families.identities, key, key + [0]))
+                    owned.append(identity)
+                }
+                for identity in owned {
+                    needles.append(Self.encodedString(identity.value))
+                    let normalized = IdentityKey.normalized(identity).value
+                    if normalized != identity.value { needles.append(Self.encodedString(normalized)) }
                 }
                 receipt.identitiesRemoved = UInt64(removedKeys.count)
                 batch.delete(customerKey, in: families.identities)
                 compactions.append((families.identities, customerKey, customerKey + [0]))
-
-                if let snapshot = try snapshotInfo() {
-                    let entry = StoreKeys.snapshotEntry(snapshotSeq: snapshot.seq, subject: subject)
-                    if try read(entry, in: families.snapshots) != nil {
-                        batch.delete(entry, in: families.snapshots)
-                        receipt.snapshotEntriesRemoved = 1
-                    }
-                    compactions.append((families.snapshots, entry, entry + [0]))
-                }
-                batch.put(StoreKeys.tombstoneBySubject(subject), hash, in: families.tombstones)
             }
 
             var tombstone = C360_V1_Tombstone()

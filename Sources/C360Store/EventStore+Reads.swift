@@ -21,7 +21,7 @@ extension EventStore {
         guard let subject = try read(pseudonyms.identityIndexKey(identity), in: families.identities).flatMap({ StoreKeys.uint64($0) }) else {
             throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
         }
-        return try profile(subject: subject, asOf: asOf)
+        return try profile(subject: try projectionSubject(of: subject), asOf: asOf)
     }
 
     /// The stored projection of a customer, before evaluation.
@@ -33,30 +33,36 @@ extension EventStore {
         return try decodeProjection(bytes)
     }
 
-    /// The customer's events, newest first: at most `limit`, and only those before log position
-    /// `beforeSeq` when given (to page through a long history).
+    /// The customer's events, with those of the anonymous histories merged into it, newest
+    /// first: at most `limit`, and only those before log position `beforeSeq` when given (to page
+    /// through a long history).
     public func timeline(customerID: String, limit: Int = 100, beforeSeq: UInt64? = nil) throws(C360Error) -> [C360_V1_LoggedEvent] {
         guard limit > 0 else { throw .invalid("limit", "must be at least 1") }
-        let subject = try subject(customerID: customerID)
-        let iterator = database.makeIterator(
-            families.events,
-            lowerBound: StoreKeys.event(subject: subject, seq: 0),
-            upperBound: StoreKeys.event(subject: subject, seq: beforeSeq ?? UInt64.max))
-        iterator.seekToLast()
+        let customer = try subject(customerID: customerID)
         var events: [C360_V1_LoggedEvent] = []
-        while iterator.isValid, events.count < limit {
-            var logged = C360_V1_LoggedEvent()
-            logged.seq = StoreKeys.uint64(iterator.key, at: 8) ?? 0
-            logged.event = try decodeEvent(iterator.value)
-            events.append(logged)
-            iterator.previous()
+        for subject in [customer] + (try storedMembers(of: customer)) {
+            let iterator = database.makeIterator(
+                families.events,
+                lowerBound: StoreKeys.event(subject: subject, seq: 0),
+                upperBound: StoreKeys.event(subject: subject, seq: beforeSeq ?? UInt64.max))
+            iterator.seekToLast()
+            var taken = 0
+            while iterator.isValid, taken < limit {
+                var logged = C360_V1_LoggedEvent()
+                logged.seq = StoreKeys.uint64(iterator.key, at: 8) ?? 0
+                logged.event = try decodeEvent(iterator.value)
+                events.append(logged)
+                taken += 1
+                iterator.previous()
+            }
+            do {
+                try iterator.checkStatus()
+            } catch {
+                throw C360Error(storage: error, doing: "read the timeline")
+            }
         }
-        do {
-            try iterator.checkStatus()
-        } catch {
-            throw C360Error(storage: error, doing: "read the timeline")
-        }
-        return events
+        events.sort { $0.seq > $1.seq }
+        return Array(events.prefix(limit))
     }
 
     /// The digest of the projections as stored now.
@@ -114,7 +120,7 @@ extension EventStore {
         guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
             throw C360Error(.notFound, "no profile for that customer yet")
         }
-        return ProfileEvaluator().profile(of: try decodeProjection(bytes), asOf: asOf)
+        return ProfileEvaluator(settings: configuration.profile).profile(of: try decodeProjection(bytes), asOf: asOf)
     }
 
     static func directorySize(_ directory: String) -> UInt64 {

@@ -21,39 +21,104 @@ extension EventStore {
         }
     }
 
+    /// Which anonymous histories are merged into which customer, from the resolutions in the log:
+    /// each customer's merges and unmerges taken in log order.
+    struct Membership {
+        var mergedInto: [UInt64: UInt64] = [:]
+        var members: [UInt64: [UInt64]] = [:]
+        /// Subjects whose resolutions after `seq` merged or unmerged anything (customers and histories alike).
+        var changedAfter: Set<UInt64> = []
+    }
+
+    func membershipFromLog(changedAfter seq: UInt64 = .max) throws -> Membership {
+        var membership = Membership()
+        let iterator = database.makeIterator(families.resolutions)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            guard let customer = StoreKeys.uint64(iterator.key, at: 0), let eventSeq = StoreKeys.uint64(iterator.key, at: 8) else {
+                throw C360Error(.corruption, "a resolution key of \(iterator.key.count) bytes is not subject ‖ seq")
+            }
+            let resolution = try decodeResolution(iterator.value)
+            for history in resolution.merged {
+                membership.mergedInto[history.subject] = customer
+                if eventSeq > seq { membership.changedAfter.formUnion([customer, history.subject]) }
+            }
+            for history in resolution.unmerged where membership.mergedInto[history.subject] == customer {
+                membership.mergedInto[history.subject] = nil
+                if eventSeq > seq { membership.changedAfter.formUnion([customer, history.subject]) }
+            }
+            iterator.next()
+        }
+        try iterator.checkStatus()
+        for (anonymous, customer) in membership.mergedInto.sorted(by: { $0.key < $1.key }) {
+            membership.members[customer, default: []].append(anonymous)
+        }
+        return membership
+    }
+
+    /// Rewrites the `merges` index to `membership`, the log's account of it.
+    private func storeMembership(_ membership: Membership) throws {
+        let batch = WriteBatch(for: database)
+        batch.deleteRange(from: [0], to: [0xFF], in: families.merges)
+        for (anonymous, customer) in membership.mergedInto {
+            batch.put(StoreKeys.mergedInto(anonymous: anonymous), StoreKeys.subject(customer), in: families.merges)
+            batch.put(StoreKeys.member(customer: customer, anonymous: anonymous), [], in: families.merges)
+        }
+        try database.write(batch, sync: true)
+    }
+
     /// Rebuilds from the first event. Runs on the writer's queue, or in `init` before anyone else
     /// can reach the store.
     func rebuildAllProjections(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         var report = ReplayReport()
         do {
+            let membership = try membershipFromLog()
+            try storeMembership(membership)
             let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
             let events = database.makeIterator(families.events)
+            let resolutions = database.makeIterator(families.resolutions)
             events.seekToFirst()
+            resolutions.seekToFirst()
             var current: (subject: UInt64, projection: C360_Store_V1_Projection)?
+            func finishCurrent() throws {
+                guard let finished = current else { return }
+                var projection = finished.projection
+                if let members = membership.members[finished.subject] {
+                    // Its events interleave with those of the histories merged into it: fold them all in log order.
+                    projection = try refold(subjects: [finished.subject] + members, customerID: projection.customerID)
+                }
+                try rebuilder.add(subject: finished.subject, projection: projection)
+                report.projectionsRebuilt += 1
+                current = nil
+            }
             while events.isValid {
                 let key = events.key
                 guard let subject = StoreKeys.uint64(key, at: 0), let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                let event = try decodeEvent(events.value)
-                if current?.subject != subject {
-                    if let finished = current {
-                        try rebuilder.add(subject: finished.subject, projection: finished.projection)
-                        report.projectionsRebuilt += 1
-                    }
-                    current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
-                }
-                configuration.fold.apply(event, seq: seq, to: &current!.projection)
+                while resolutions.isValid, resolutions.key.lexicographicallyPrecedes(key) { resolutions.next() }
+                let resolution = resolutions.isValid && resolutions.key == key ? try decodeResolution(resolutions.value) : nil
                 report.eventsFolded += 1
                 if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
+                if membership.mergedInto[subject] != nil {
+                    // Folded with the customer it is merged into.
+                    events.next()
+                    continue
+                }
+                let event = try decodeEvent(events.value)
+                if current?.subject != subject {
+                    try finishCurrent()
+                    current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
+                }
+                if membership.members[subject] == nil {
+                    configuration.fold.apply(event, seq: seq, resolution: resolution, to: &current!.projection)
+                }
                 events.next()
             }
             try events.checkStatus()
-            if let finished = current {
-                try rebuilder.add(subject: finished.subject, projection: finished.projection)
-                report.projectionsRebuilt += 1
-            }
+            try resolutions.checkStatus()
+            try finishCurrent()
             (report.liveDigest, report.rebuiltDigest) = try rebuilder.finish()
             report.projectionsChanged = rebuilder.changed
             report.projectionsRemoved = rebuilder.removed
@@ -65,7 +130,8 @@ extension EventStore {
         return report
     }
 
-    /// Starts from the newest snapshot's projections and folds the events logged after it.
+    /// Starts from the newest snapshot's projections and folds the events logged after it. A
+    /// customer whose merged histories changed after the snapshot is folded afresh from the log.
     private func rebuildFromSnapshot(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         guard let info = try snapshotInfo() else {
@@ -74,20 +140,23 @@ extension EventStore {
         var report = ReplayReport()
         report.snapshotSeq = info.seq
         do {
-            // The tail: every event logged after the snapshot, grouped by subject, in log order.
-            var tail: [UInt64: [UInt64]] = [:]
+            let membership = try membershipFromLog(changedAfter: info.seq)
+            try storeMembership(membership)
+            // The tail: every event logged after the snapshot, grouped by the subject whose
+            // projection folds it, in log order.
+            var tail: [UInt64: [(subject: UInt64, seq: UInt64)]] = [:]
             let log = database.makeIterator(families.log, lowerBound: StoreKeys.logEntry(seq: info.seq + 1))
             log.seekToFirst()
             while log.isValid {
                 let value = log.value
                 if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
                    let seq = StoreKeys.uint64(log.key) {
-                    tail[subject, default: []].append(seq)
+                    tail[membership.mergedInto[subject] ?? subject, default: []].append((subject, seq))
                 }
                 log.next()
             }
             try log.checkStatus()
-            var tailSubjects = tail.keys.sorted()[...]
+            var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
 
             let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
             let snapshot = database.makeIterator(
@@ -100,9 +169,10 @@ extension EventStore {
                 let fromTail = tailSubjects.first
                 guard let subject = [fromSnapshot, fromTail].compactMap({ $0 }).min() else { break }
                 var projection: C360_Store_V1_Projection?
+                let refolded = membership.changedAfter.contains(subject)
                 if fromSnapshot == subject {
                     // A snapshot never brings an erased customer back, even one restored from elsewhere.
-                    if try !isErased(subject: subject) {
+                    if !refolded, try !isErased(subject: subject) {
                         let stored = try decodeProjection(snapshot.value)
                         guard stored.version == ProjectionFold.version else {
                             throw C360Error(
@@ -116,18 +186,29 @@ extension EventStore {
                 }
                 if fromTail == subject {
                     tailSubjects.removeFirst()
-                    for seq in tail[subject] ?? [] {
-                        guard let bytes = try database.get(StoreKeys.event(subject: subject, seq: seq), in: families.events) else {
-                            continue // erased after it was logged
+                    if refolded {
+                        if try membership.mergedInto[subject] == nil && !isErased(subject: subject) {
+                            let members = membership.members[subject] ?? []
+                            let customerID = try history(of: subject).first?.event.customerID ?? ""
+                            projection = try refold(subjects: [subject] + members, customerID: customerID)
+                            report.eventsFolded += UInt64(tail[subject]?.count ?? 0)
                         }
-                        let event = try decodeEvent(bytes)
-                        if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
-                        configuration.fold.apply(event, seq: seq, to: &projection!)
-                        report.eventsFolded += 1
-                        if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
+                    } else {
+                        for (eventSubject, seq) in tail[subject] ?? [] {
+                            let key = StoreKeys.event(subject: eventSubject, seq: seq)
+                            guard let bytes = try database.get(key, in: families.events) else {
+                                continue // erased after it was logged
+                            }
+                            let event = try decodeEvent(bytes)
+                            let resolution = try database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
+                            if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
+                            configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
+                            report.eventsFolded += 1
+                            if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
+                        }
                     }
                 }
-                if let projection {
+                if let projection, membership.mergedInto[subject] == nil {
                     try rebuilder.add(subject: subject, projection: projection)
                     report.projectionsRebuilt += 1
                 }

@@ -27,7 +27,7 @@ public final class EventStore: Sendable {
     private let lock: DataDirectoryLock
 
     struct Families: Sendable {
-        let events, log, dedup, identities, projections, snapshots, tombstones, meta: ColumnFamily
+        let events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges: ColumnFamily
 
         init(_ database: Database) throws(RocksDBError) {
             events = try database.columnFamily("events")
@@ -38,9 +38,11 @@ public final class EventStore: Sendable {
             snapshots = try database.columnFamily("snapshots")
             tombstones = try database.columnFamily("tombstones")
             meta = try database.columnFamily("meta")
+            resolutions = try database.columnFamily("resolutions")
+            merges = try database.columnFamily("merges")
         }
 
-        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta] }
+        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges] }
     }
 
     /// Opens the store in `directory`, creating it if needed, and rebuilds the projections from the
@@ -74,6 +76,9 @@ public final class EventStore: Sendable {
             if let stored = try database.get(StoreKeys.Meta.schemaVersion, in: families.meta) {
                 guard let version = StoreKeys.uint64(stored), version <= StoreKeys.schemaVersion else {
                     throw C360Error(.corruption, "this data directory was written by a newer c360 (schema \(StoreKeys.uint64(stored) ?? 0)); upgrade c360 to open it")
+                }
+                guard version == StoreKeys.schemaVersion else {
+                    throw C360Error(.failedPrecondition, "this data directory has schema \(version), from before identity resolution was recorded in the log; this c360 reads schema \(StoreKeys.schemaVersion) only: re-ingest its events into a new directory")
                 }
             } else {
                 batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)

@@ -18,15 +18,19 @@ struct WriterCaches {
     var projections: RecentlyUsedCache<UInt64, C360_Store_V1_Projection>
     /// Index key (hashed customer id or identity) to subject, `nil` for a key known to be absent.
     var index: RecentlyUsedCache<[UInt8], UInt64?>
+    /// Anonymous subject to the customer subject it is merged into, `nil` when it is not.
+    var mergedInto: RecentlyUsedCache<UInt64, UInt64?>
 
     init(projections: Int, indexEntries: Int) {
         self.projections = RecentlyUsedCache(capacity: projections)
         self.index = RecentlyUsedCache(capacity: indexEntries)
+        self.mergedInto = RecentlyUsedCache(capacity: indexEntries)
     }
 
     mutating func removeAll() {
         projections.removeAll()
         index.removeAll()
+        mergedInto.removeAll()
     }
 }
 

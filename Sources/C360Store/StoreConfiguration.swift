@@ -9,6 +9,13 @@ public struct StoreConfiguration: Sendable {
     public var validator = EventValidator()
     /// The fold's bounds.
     public var fold = ProjectionFold()
+    /// Thresholds and cut points profiles are evaluated with.
+    public var profile = ProfileSettings()
+    /// Most identities one customer (with the anonymous histories merged into it) may have; a
+    /// link beyond it is refused and shown as a conflict. Default 100.
+    public var maximumIdentitiesPerCustomer = 100
+    /// Most anonymous histories merged into one customer. Default 50.
+    public var maximumMergedHistoriesPerCustomer = 50
     /// Most events committed in one group commit (one synced write). Default 10,000.
     public var maximumEventsPerCommit = 10_000
     /// Decoded projections the writer keeps in memory for customers active recently. Default 50,000.

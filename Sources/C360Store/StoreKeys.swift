@@ -1,13 +1,16 @@
 /// The key layout of the store, in one place.
 ///
 /// Every customer (and every anonymous visitor known only by an identity) is a *subject*: an
-/// internal 64-bit number, never reused, that keys all of its data. Keys hold only numbers and
+/// internal 64-bit number, never reused, that keys all of its data. Anonymous subjects have the
+/// top bit set, so a subject's kind needs no lookup and anonymous histories sort after customers. Keys hold only numbers and
 /// keyed hashes, never personal data, because keys also appear in RocksDB's MANIFEST and index
 /// blocks, which an erasure does not rewrite.
 ///
 /// | column family | key | value |
 /// |---|---|---|
 /// | `events` | subject ‖ seq | `c360.v1.Event` |
+/// | `resolutions` | subject ‖ seq | `c360.store.v1.Resolution` of that event, if it changed anything |
+/// | `merges` | `a` ‖ anonymous subject | customer subject; `c` ‖ customer ‖ anonymous subject | empty |
 /// | `log` | seq | `0x01` ‖ subject, or `0x02` ‖ `c360.v1.Tombstone` |
 /// | `dedup` | event_id (UTF-8) | seq |
 /// | `identities` | HMAC(identity)[0..<16] | subject |
@@ -16,10 +19,22 @@
 /// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty |
 /// | `meta` | name | value |
 enum StoreKeys {
-    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta"]
+    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges"]
+
+    static let anonymousBit: UInt64 = 1 << 63
+
+    static func isAnonymous(_ subject: UInt64) -> Bool { subject & anonymousBit != 0 }
+
+    static func mergedInto(anonymous: UInt64) -> [UInt8] { [UInt8(ascii: "a")] + bigEndian(anonymous) }
+
+    static func member(customer: UInt64, anonymous: UInt64) -> [UInt8] { [UInt8(ascii: "c")] + bigEndian(customer) + bigEndian(anonymous) }
+
+    static func members(customer: UInt64) -> (from: [UInt8], to: [UInt8]) {
+        ([UInt8(ascii: "c")] + bigEndian(customer), [UInt8(ascii: "c")] + bigEndian(customer + 1))
+    }
 
     /// Bumped when the layout changes; a store refuses to open a directory with a newer one.
-    static let schemaVersion: UInt64 = 1
+    static let schemaVersion: UInt64 = 2
 
     enum Meta {
         static let schemaVersion = Array("schema_version".utf8)

@@ -18,13 +18,6 @@ extension ProjectionFold {
         if upsert.hasConsent { details.consent = upsert.consent }
         projection.details = details
 
-        // A customer's own email and phone are identities: a lookup by either finds the customer.
-        if upsert.hasEmail, !upsert.email.isEmpty {
-            ProjectionFold.insert(IdentityKey.normalized(.init(type: .email, value: upsert.email)), into: &projection.identities)
-        }
-        if upsert.hasPhone, !upsert.phone.isEmpty {
-            ProjectionFold.insert(IdentityKey.normalized(.init(type: .phone, value: upsert.phone)), into: &projection.identities)
-        }
     }
 }
 

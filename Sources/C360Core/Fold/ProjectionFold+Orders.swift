@@ -3,34 +3,49 @@ import C360Model
 extension ProjectionFold {
     /// Counts the order once per order id: the same order reported by two systems (the web shop
     /// and the payment service, say) is not counted twice while it is among the recent orders.
-    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, to orders: inout C360_Store_V1_Orders) {
-        if orders.recent.contains(where: { $0.orderID == order.orderID }) { return }
+    /// Returns whether the order was counted (not a repeat of a recent one).
+    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, to orders: inout C360_Store_V1_Orders) -> Bool {
+        if orders.recent.contains(where: { $0.orderID == order.orderID }) { return false }
+        let micros = placedAt.microsecondsSinceEpoch
         let status: C360_V1_OrderStatus = order.status == .unspecified ? .placed : order.status
 
         switch order.channel {
-        case .online: orders.online += 1
-        case .instore: orders.instore += 1
-        case .mobile: orders.mobile += 1
-        case .marketplace: orders.marketplace += 1
+        case .online:
+            orders.online += 1
+            orders.onlineLastAtUs = max(orders.onlineLastAtUs, micros)
+        case .instore:
+            orders.instore += 1
+            orders.instoreLastAtUs = max(orders.instoreLastAtUs, micros)
+        case .mobile:
+            orders.mobile += 1
+            orders.mobileLastAtUs = max(orders.mobileLastAtUs, micros)
+        case .marketplace:
+            orders.marketplace += 1
+            orders.marketplaceLastAtUs = max(orders.marketplaceLastAtUs, micros)
         case .unspecified, .UNRECOGNIZED: break
         }
         var unitsByProduct: [String: Int64] = [:]
+        var unitsByCategory: [String: Int64] = [:]
         for item in order.items {
             orders.items += Int64(item.quantity)
             unitsByProduct[item.productID, default: 0] += Int64(item.quantity)
+            if !item.category.isEmpty { unitsByCategory[item.category, default: 0] += Int64(item.quantity) }
         }
         for item in order.items {
-            guard let units = unitsByProduct.removeValue(forKey: item.productID) else { continue }
-            Self.tally(item, units: units, into: &orders.products)
+            if let units = unitsByProduct.removeValue(forKey: item.productID) {
+                Self.tally(item, units: units, into: &orders.products)
+            }
+            if let units = unitsByCategory.removeValue(forKey: item.category) {
+                Self.tally(category: item.category, units: units, into: &orders.categories)
+            }
         }
         if status == .cancelled {
             orders.cancelled += 1
         } else {
-            Self.add(order.total.minorUnits, currency: order.total.currency, to: &orders.spend)
+            Self.add(order.total.minorUnits, currency: order.total.currency, orders: 1, to: &orders.spend)
         }
         if status == .returned { orders.returned += 1 }
 
-        let micros = placedAt.microsecondsSinceEpoch
         if orders.firstOrderAtUs == 0 || micros < orders.firstOrderAtUs { orders.firstOrderAtUs = micros }
         if micros >= orders.lastOrderAtUs {
             orders.lastOrderAtUs = micros
@@ -49,6 +64,7 @@ extension ProjectionFold {
         if orders.recent.count > recentOrdersKept {
             orders.recent.removeLast(orders.recent.count - recentOrdersKept)
         }
+        return true
     }
 
     /// A cancellation takes the order's total out of spend; a refund is recorded and, unless the
@@ -61,7 +77,7 @@ extension ProjectionFold {
                 orders.cancelled += 1
                 if let index {
                     let total = orders.recent[index].total
-                    Self.add(-total.minorUnits, currency: total.currency, to: &orders.spend)
+                    Self.add(-total.minorUnits, currency: total.currency, orders: -1, to: &orders.spend)
                 }
             }
             if change.status == .returned { orders.returned += 1 }
@@ -69,7 +85,7 @@ extension ProjectionFold {
                 // An order un-cancelled counts again.
                 orders.cancelled -= 1
                 let total = orders.recent[index].total
-                Self.add(total.minorUnits, currency: total.currency, to: &orders.spend)
+                Self.add(total.minorUnits, currency: total.currency, orders: 1, to: &orders.spend)
             }
             if previous == .returned { orders.returned -= 1 }
         }
@@ -101,15 +117,32 @@ extension ProjectionFold {
         products.insert(tally, at: position)
     }
 
-    static func add(_ minorUnits: Int64, currency: String, to totals: inout [C360_Store_V1_MoneyTotal]) {
+    static func tally(category: String, units: Int64, into categories: inout [C360_Store_V1_CategoryTally]) {
+        let position = categories.firstIndex { $0.category >= category } ?? categories.endIndex
+        if position < categories.endIndex, categories[position].category == category {
+            categories[position].quantity += units
+            categories[position].orders += 1
+            return
+        }
+        var tally = C360_Store_V1_CategoryTally()
+        tally.category = category
+        tally.quantity = units
+        tally.orders = 1
+        categories.insert(tally, at: position)
+    }
+
+    /// Adds to the total of `currency`; `orders` counts the orders (not cancelled) behind a spend total.
+    static func add(_ minorUnits: Int64, currency: String, orders: Int64 = 0, to totals: inout [C360_Store_V1_MoneyTotal]) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
             totals[position].minorUnits += minorUnits
+            totals[position].orders += orders
             return
         }
         var total = C360_Store_V1_MoneyTotal()
         total.currency = currency
         total.minorUnits = minorUnits
+        total.orders = orders
         totals.insert(total, at: position)
     }
 }

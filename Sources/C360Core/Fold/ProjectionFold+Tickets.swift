@@ -13,6 +13,7 @@ extension ProjectionFold {
             state.escalations += 1
             Self.insertSorted(ticket.ticketID, into: &state.openTicketIds)
         case .reopened:
+            state.reopened += 1
             Self.insertSorted(ticket.ticketID, into: &state.openTicketIds)
         case .resolved:
             state.openTicketIds.removeAll { $0 == ticket.ticketID }

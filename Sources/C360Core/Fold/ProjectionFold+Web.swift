@@ -4,14 +4,24 @@ extension ProjectionFold {
     /// A session is counted when an event arrives with a session id other than the previous
     /// event's: web events of one session arrive together, so this counts sessions without
     /// keeping every session id.
-    func applyWeb(_ web: C360_V1_WebEvent, at occurredAt: Instant, to state: inout C360_Store_V1_Web) {
+    func applyWeb(_ web: C360_V1_WebEvent, at occurredAt: Instant, to projection: inout C360_Store_V1_Projection) {
         let micros = occurredAt.microsecondsSinceEpoch
+        let newSession = !web.sessionID.isEmpty && web.sessionID != projection.web.lastSessionID
+        updateDay(of: occurredAt, in: &projection.days) { day in
+            day.webEvents += 1
+            if newSession { day.sessions += 1 }
+            if web.type == .pageView { day.pageViews += 1 }
+            if web.type == .productView { day.productViews += 1 }
+        }
+        var state = projection.web
+        defer { projection.web = state }
         state.events += 1
         state.lastVisitAtUs = max(state.lastVisitAtUs, micros)
-        if !web.sessionID.isEmpty, web.sessionID != state.lastSessionID {
+        if newSession {
             state.sessions += 1
             state.lastSessionID = web.sessionID
         }
+        if Self.appDevices.contains(web.device.lowercased()) { state.appEvents += 1 }
         switch web.type {
         case .pageView:
             state.pageViews += 1
@@ -27,6 +37,9 @@ extension ProjectionFold {
             break
         }
     }
+
+    /// Devices that count as app use for the app-adoption opportunity.
+    static let appDevices: Set<String> = ["app", "mobile", "ios", "android"]
 
     private func recordError(page: String, message: String, atMicros micros: Int64, in errors: inout [C360_Store_V1_ErrorTally]) {
         var tally: C360_Store_V1_ErrorTally

@@ -2,24 +2,30 @@ import C360Model
 
 /// Folds events, one at a time and in log order, into a customer's projection.
 ///
-/// The fold is pure and deterministic: the same events in the same order always give the same
-/// projection, byte for byte once serialized, which is what lets replay prove itself against
-/// the live projections. Each payload kind is folded in its own file (`ProjectionFold+Orders.swift`, ...).
+/// The fold is pure and deterministic: the same events in the same order, with the same identity
+/// resolutions, always give the same projection, byte for byte once serialized, which is what lets
+/// replay prove itself against the live projections. Each payload kind is folded in its own file
+/// (`ProjectionFold+Orders.swift`, ...); identities in `ProjectionFold+Identities.swift`.
 ///
 /// ```swift
 /// var projection = ProjectionFold.emptyProjection(customerID: "cust_1")
-/// ProjectionFold().apply(event, seq: 42, to: &projection)
+/// ProjectionFold().apply(event, seq: 42, resolution: nil, to: &projection)
 /// ```
 public struct ProjectionFold: Sendable {
     /// Bumped whenever the fold's output for the same events changes; stored projections of an
     /// older version are rebuilt from the log rather than served.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     /// Most recent orders kept in the projection, so that a status change can find its order.
     /// A status change for an older order still counts, but cannot take a cancelled total out of spend.
     public var recentOrdersKept = 100
     /// Distinct recent web errors (page and message) kept, newest first.
     public var recentErrorsKept = 10
+    /// Days of per-day activity kept, counted back from the newest day seen. Windowed figures can
+    /// look back at most this far.
+    public var dayBucketsKept = 90
+    /// Refused identity links kept, newest last.
+    public var identityConflictsKept = 20
 
     public init() {}
 
@@ -31,44 +37,56 @@ public struct ProjectionFold: Sendable {
         return projection
     }
 
-    /// Folds `event`, appended at log position `seq`, into `projection`.
-    public func apply(_ event: C360_V1_Event, seq: UInt64, to projection: inout C360_Store_V1_Projection) {
+    /// Folds `event`, appended at log position `seq`, into `projection`. `resolution` is what
+    /// identity resolution decided for the event when it was appended (`nil`: nothing changed).
+    public func apply(_ event: C360_V1_Event, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout C360_Store_V1_Projection) {
         projection.version = ProjectionFold.version
         projection.seq = seq
         projection.eventCount += 1
         if projection.customerID.isEmpty, !event.customerID.isEmpty {
             projection.customerID = event.customerID
         }
-        for identity in event.identities {
-            Self.insert(IdentityKey.normalized(identity), into: &projection.identities)
-        }
         let occurredAt = Instant(event.occurredAt)
+        if let resolution {
+            applyResolution(resolution, of: event, seq: seq, at: occurredAt, to: &projection)
+        }
         switch event.payload {
         case .customerUpserted(let customer):
             applyCustomer(customer, to: &projection)
         case .orderPlaced(let order):
-            applyOrder(order, at: occurredAt, to: &projection.orders)
+            if applyOrder(order, at: occurredAt, to: &projection.orders) {
+                updateDay(of: occurredAt, in: &projection.days) { $0.orders += 1 }
+            }
         case .orderStatusChanged(let change):
             applyStatusChange(change, to: &projection.orders)
         case .webEvent(let web):
-            applyWeb(web, at: occurredAt, to: &projection.web)
+            applyWeb(web, at: occurredAt, to: &projection)
         case .emailEvent(let email):
             applyEmail(email, at: occurredAt, to: &projection.email)
         case .ticketEvent(let ticket):
             applyTicket(ticket, at: occurredAt, to: &projection.support)
-        case .identityLinked(let link):
-            Self.insert(IdentityKey.normalized(link.identity), into: &projection.identities)
-        case .identityUnlinked(let unlink):
-            let identity = IdentityKey.normalized(unlink.identity)
-            projection.identities.removeAll { $0 == identity }
-        case nil:
+        case .identityLinked, .identityUnlinked, nil:
+            // What a link changes is in the resolution.
             break
         }
     }
 
-    static func insert(_ identity: C360_V1_Identity, into identities: inout [C360_V1_Identity]) {
-        let position = identities.firstIndex { IdentityKey.precedes(identity, $0) || $0 == identity } ?? identities.endIndex
-        if position < identities.endIndex, identities[position] == identity { return }
-        identities.insert(identity, at: position)
+    /// Applies `change` to the bucket of `instant`'s day, creating it if needed. A day older than
+    /// the buckets kept is not recorded: no window can reach it.
+    func updateDay(of instant: Instant, in days: inout [C360_Store_V1_DayBucket], _ change: (inout C360_Store_V1_DayBucket) -> Void) {
+        let day = Int32(clamping: instant.dayNumber)
+        let newest = days.last.map { max($0.day, day) } ?? day
+        let oldestKept = newest - Int32(dayBucketsKept) + 1
+        guard day >= oldestKept else { return }
+        let position = days.firstIndex { $0.day >= day } ?? days.endIndex
+        if position == days.endIndex || days[position].day != day {
+            var bucket = C360_Store_V1_DayBucket()
+            bucket.day = day
+            days.insert(bucket, at: position)
+        }
+        change(&days[position])
+        if let first = days.first, first.day < oldestKept {
+            days.removeAll { $0.day < oldestKept }
+        }
     }
 }

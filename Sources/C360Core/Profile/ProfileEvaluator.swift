@@ -2,25 +2,67 @@ import C360Model
 import SwiftProtobuf
 
 /// Evaluates a stored projection as of a time into the profile a lookup returns.
+///
+/// Evaluation is pure: the same projection, settings and `asOf` always give the same profile, so
+/// a profile ages (windowed counts fall, the lifecycle stage moves on) without new events.
 public struct ProfileEvaluator: Sendable {
-    /// How many products `top_products` lists.
-    public var topProductsShown = 5
+    public var settings: ProfileSettings
 
-    public init() {}
+    public init(settings: ProfileSettings = ProfileSettings()) {
+        self.settings = settings
+    }
 
     public func profile(of projection: C360_Store_V1_Projection, asOf: Instant) -> C360_V1_Profile {
         var profile = C360_V1_Profile()
         profile.customerID = projection.customerID
         profile.details = details(of: projection.details, asOf: asOf)
-        profile.identities = projection.identities
+        profile.identities = projection.identities.map(Self.linkedIdentity)
+        profile.identityConflicts = projection.identityConflicts.map(Self.conflict)
         profile.purchases = purchases(of: projection.orders)
         profile.activity = activity(of: projection)
         profile.support = support(of: projection.support)
+        profile.recent = recent(of: projection.days, asOf: asOf)
+        profile.derived = DerivedFigures(settings: settings).derive(profile: profile, projection: projection, asOf: asOf)
         profile.seq = projection.seq
         profile.projectionVersion = projection.version
         profile.asOf = asOf.timestamp
         profile.eventCount = projection.eventCount
         return profile
+    }
+
+    private func recent(of days: [C360_Store_V1_DayBucket], asOf: Instant) -> C360_V1_RecentActivity {
+        var recent = C360_V1_RecentActivity()
+        recent.windowDays = Int32(settings.windowDays)
+        let last = asOf.dayNumber
+        let first = last - Int64(settings.windowDays) + 1
+        for bucket in days where (first...last).contains(Int64(bucket.day)) {
+            recent.webEvents += bucket.webEvents
+            recent.pageViews += bucket.pageViews
+            recent.productViews += bucket.productViews
+            recent.sessions += bucket.sessions
+            recent.orders += bucket.orders
+        }
+        return recent
+    }
+
+    static func linkedIdentity(_ stored: C360_Store_V1_LinkedIdentity) -> C360_V1_LinkedIdentity {
+        var linked = C360_V1_LinkedIdentity()
+        linked.identity = stored.identity
+        linked.linkedByEventID = stored.linkedByEventID
+        linked.linkedSeq = stored.linkedSeq
+        linked.linkedAt = timestamp(stored.linkedAtUs)
+        linked.mergedFromAnonymous = stored.mergedFromAnonymous
+        return linked
+    }
+
+    static func conflict(_ stored: C360_Store_V1_IdentityConflict) -> C360_V1_IdentityConflict {
+        var conflict = C360_V1_IdentityConflict()
+        conflict.identity = stored.identity
+        conflict.eventID = stored.eventID
+        conflict.seq = stored.seq
+        conflict.at = timestamp(stored.atUs)
+        conflict.reason = C360_V1_IdentityConflictReason(rawValue: stored.reason.rawValue) ?? .unspecified
+        return conflict
     }
 
     private func details(of upserted: C360_V1_CustomerUpserted, asOf: Instant) -> C360_V1_CustomerDetails {
@@ -59,9 +101,29 @@ public struct ProfileEvaluator: Sendable {
         purchases.lastOrderStatus = orders.lastOrderStatus
         purchases.cancelledOrders = orders.cancelled
         purchases.returnedOrders = orders.returned
+        if purchases.totalOrders > 0 {
+            purchases.itemsPerOrder = Double(orders.items) / Double(purchases.totalOrders)
+        }
+        if let main = Self.mainCurrency(orders.spend), main.orders > 0 {
+            var average = C360_V1_Money()
+            average.currency = main.currency
+            average.minorUnits = Self.dividedRoundingHalfUp(main.minorUnits, by: main.orders)
+            purchases.averageOrderValue = average
+        }
+        purchases.preferredChannel = Self.preferredChannel(orders)
+        purchases.topCategories = orders.categories
+            .sorted { ($0.quantity, $0.orders, $1.category) > ($1.quantity, $1.orders, $0.category) }
+            .prefix(settings.topCategories)
+            .map { tally in
+                var category = C360_V1_CategoryCount()
+                category.category = tally.category
+                category.quantity = tally.quantity
+                category.orders = tally.orders
+                return category
+            }
         purchases.topProducts = orders.products
             .sorted { ($0.quantity, $0.orders, $1.productID) > ($1.quantity, $1.orders, $0.productID) }
-            .prefix(topProductsShown)
+            .prefix(settings.topProducts)
             .map { tally in
                 var product = C360_V1_ProductCount()
                 product.productID = tally.productID
@@ -97,6 +159,10 @@ public struct ProfileEvaluator: Sendable {
         activity.emailsOpened = email.opened
         activity.emailsClicked = email.clicked
         activity.unsubscribed = email.unsubscribed
+        if email.sent > 0 {
+            activity.emailOpenRate = min(1, Double(email.opened) / Double(email.sent))
+            activity.emailClickRate = min(1, Double(email.clicked) / Double(email.sent))
+        }
         activity.recentErrors = web.recentErrors.map { tally in
             var error = C360_V1_RecentError()
             error.page = tally.page
@@ -114,7 +180,42 @@ public struct ProfileEvaluator: Sendable {
         support.totalTickets = state.total
         if state.lastTicketAtUs != 0 { support.lastTicketAt = Self.timestamp(state.lastTicketAtUs) }
         support.openTicketIds = state.openTicketIds
+        if state.satisfactionCount > 0 {
+            support.averageSatisfaction = Double(state.satisfactionSum) / Double(state.satisfactionCount)
+        }
+        support.reopenedTickets = state.reopened
+        support.escalations = state.escalations
         return support
+    }
+
+    /// The currency with the highest lifetime value (ties: the first by code), the one money
+    /// figures that need a single currency use.
+    static func mainCurrency(_ spend: [C360_Store_V1_MoneyTotal]) -> C360_Store_V1_MoneyTotal? {
+        spend.reduce(nil) { best, total in
+            guard let best else { return total }
+            return total.minorUnits > best.minorUnits ? total : best
+        }
+    }
+
+    /// The channel with the most orders; among equals, the one ordered through most recently,
+    /// then the first in the order online, in-store, mobile, marketplace.
+    static func preferredChannel(_ orders: C360_Store_V1_Orders) -> C360_V1_OrderChannel {
+        let channels: [(C360_V1_OrderChannel, Int64, Int64)] = [
+            (.online, orders.online, orders.onlineLastAtUs), (.instore, orders.instore, orders.instoreLastAtUs),
+            (.mobile, orders.mobile, orders.mobileLastAtUs), (.marketplace, orders.marketplace, orders.marketplaceLastAtUs),
+        ]
+        var best: (C360_V1_OrderChannel, Int64, Int64)?
+        for channel in channels where channel.1 > 0 {
+            if let current = best, (channel.1, channel.2) <= (current.1, current.2) { continue }
+            best = channel
+        }
+        return best?.0 ?? .unspecified
+    }
+
+    static func dividedRoundingHalfUp(_ value: Int64, by divisor: Int64) -> Int64 {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        if remainder.magnitude * 2 >= divisor.magnitude { return quotient + (value < 0 ? -1 : 1) }
+        return quotient
     }
 
     static func money(_ total: C360_Store_V1_MoneyTotal) -> C360_V1_Money {

@@ -20,78 +20,393 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct C360_V1_Profile: Sendable {
+public nonisolated enum C360_V1_IdentityConflictReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case ownedByAnotherCustomer // = 1
+  case identityCapReached // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .ownedByAnotherCustomer
+    case 2: self = .identityCapReached
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .ownedByAnotherCustomer: return 1
+    case .identityCapReached: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [C360_V1_IdentityConflictReason] = [
+    .unspecified,
+    .ownedByAnotherCustomer,
+    .identityCapReached,
+  ]
+
+}
+
+public nonisolated enum C360_V1_LifecycleStage: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Never ordered.
+  case prospect // = 1
+  case active // = 2
+  case atRisk // = 3
+  case lapsing // = 4
+  case churned // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .prospect
+    case 2: self = .active
+    case 3: self = .atRisk
+    case 4: self = .lapsing
+    case 5: self = .churned
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .prospect: return 1
+    case .active: return 2
+    case .atRisk: return 3
+    case .lapsing: return 4
+    case .churned: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [C360_V1_LifecycleStage] = [
+    .unspecified,
+    .prospect,
+    .active,
+    .atRisk,
+    .lapsing,
+    .churned,
+  ]
+
+}
+
+public nonisolated struct C360_V1_Profile: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var customerID: String = String()
+  public var customerID: String {
+    get {_storage._customerID}
+    set {_uniqueStorage()._customerID = newValue}
+  }
 
   public var details: C360_V1_CustomerDetails {
-    get {_details ?? C360_V1_CustomerDetails()}
-    set {_details = newValue}
+    get {_storage._details ?? C360_V1_CustomerDetails()}
+    set {_uniqueStorage()._details = newValue}
   }
   /// Returns true if `details` has been explicitly set.
-  public var hasDetails: Bool {self._details != nil}
+  public var hasDetails: Bool {_storage._details != nil}
   /// Clears the value of `details`. Subsequent reads from it will return its default value.
-  public mutating func clearDetails() {self._details = nil}
-
-  public var identities: [C360_V1_Identity] = []
+  public mutating func clearDetails() {_uniqueStorage()._details = nil}
 
   public var purchases: C360_V1_Purchases {
-    get {_purchases ?? C360_V1_Purchases()}
-    set {_purchases = newValue}
+    get {_storage._purchases ?? C360_V1_Purchases()}
+    set {_uniqueStorage()._purchases = newValue}
   }
   /// Returns true if `purchases` has been explicitly set.
-  public var hasPurchases: Bool {self._purchases != nil}
+  public var hasPurchases: Bool {_storage._purchases != nil}
   /// Clears the value of `purchases`. Subsequent reads from it will return its default value.
-  public mutating func clearPurchases() {self._purchases = nil}
+  public mutating func clearPurchases() {_uniqueStorage()._purchases = nil}
 
   public var activity: C360_V1_Activity {
-    get {_activity ?? C360_V1_Activity()}
-    set {_activity = newValue}
+    get {_storage._activity ?? C360_V1_Activity()}
+    set {_uniqueStorage()._activity = newValue}
   }
   /// Returns true if `activity` has been explicitly set.
-  public var hasActivity: Bool {self._activity != nil}
+  public var hasActivity: Bool {_storage._activity != nil}
   /// Clears the value of `activity`. Subsequent reads from it will return its default value.
-  public mutating func clearActivity() {self._activity = nil}
+  public mutating func clearActivity() {_uniqueStorage()._activity = nil}
 
   public var support: C360_V1_Support {
-    get {_support ?? C360_V1_Support()}
-    set {_support = newValue}
+    get {_storage._support ?? C360_V1_Support()}
+    set {_uniqueStorage()._support = newValue}
   }
   /// Returns true if `support` has been explicitly set.
-  public var hasSupport: Bool {self._support != nil}
+  public var hasSupport: Bool {_storage._support != nil}
   /// Clears the value of `support`. Subsequent reads from it will return its default value.
-  public mutating func clearSupport() {self._support = nil}
+  public mutating func clearSupport() {_uniqueStorage()._support = nil}
 
   /// The log position the profile reflects: every event up to it that belongs to this customer.
-  public var seq: UInt64 = 0
+  public var seq: UInt64 {
+    get {_storage._seq}
+    set {_uniqueStorage()._seq = newValue}
+  }
 
   /// The version of the fold that computed the projection.
-  public var projectionVersion: UInt32 = 0
+  public var projectionVersion: UInt32 {
+    get {_storage._projectionVersion}
+    set {_uniqueStorage()._projectionVersion = newValue}
+  }
 
   /// The time the profile was evaluated as of.
   public var asOf: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_asOf ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_asOf = newValue}
+    get {_storage._asOf ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._asOf = newValue}
   }
   /// Returns true if `asOf` has been explicitly set.
-  public var hasAsOf: Bool {self._asOf != nil}
+  public var hasAsOf: Bool {_storage._asOf != nil}
   /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
-  public mutating func clearAsOf() {self._asOf = nil}
+  public mutating func clearAsOf() {_uniqueStorage()._asOf = nil}
 
-  public var eventCount: UInt64 = 0
+  public var eventCount: UInt64 {
+    get {_storage._eventCount}
+    set {_uniqueStorage()._eventCount = newValue}
+  }
+
+  /// The identities linked to the customer, with the event that linked each.
+  public var identities: [C360_V1_LinkedIdentity] {
+    get {_storage._identities}
+    set {_uniqueStorage()._identities = newValue}
+  }
+
+  /// Links that were asked for and refused (the identity belongs to another customer, or the
+  /// customer reached the identity cap). Nothing was merged for them.
+  public var identityConflicts: [C360_V1_IdentityConflict] {
+    get {_storage._identityConflicts}
+    set {_uniqueStorage()._identityConflicts = newValue}
+  }
+
+  /// Figures over the last `window_days` days up to `as_of`.
+  public var recent: C360_V1_RecentActivity {
+    get {_storage._recent ?? C360_V1_RecentActivity()}
+    set {_uniqueStorage()._recent = newValue}
+  }
+  /// Returns true if `recent` has been explicitly set.
+  public var hasRecent: Bool {_storage._recent != nil}
+  /// Clears the value of `recent`. Subsequent reads from it will return its default value.
+  public mutating func clearRecent() {_uniqueStorage()._recent = nil}
+
+  public var derived: C360_V1_Derived {
+    get {_storage._derived ?? C360_V1_Derived()}
+    set {_uniqueStorage()._derived = newValue}
+  }
+  /// Returns true if `derived` has been explicitly set.
+  public var hasDerived: Bool {_storage._derived != nil}
+  /// Clears the value of `derived`. Subsequent reads from it will return its default value.
+  public mutating func clearDerived() {_uniqueStorage()._derived = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _details: C360_V1_CustomerDetails? = nil
-  fileprivate var _purchases: C360_V1_Purchases? = nil
-  fileprivate var _activity: C360_V1_Activity? = nil
-  fileprivate var _support: C360_V1_Support? = nil
-  fileprivate var _asOf: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct C360_V1_LinkedIdentity: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: C360_V1_Identity {
+    get {_identity ?? C360_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var linkedByEventID: String = String()
+
+  public var linkedSeq: UInt64 = 0
+
+  public var linkedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_linkedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_linkedAt = newValue}
+  }
+  /// Returns true if `linkedAt` has been explicitly set.
+  public var hasLinkedAt: Bool {self._linkedAt != nil}
+  /// Clears the value of `linkedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLinkedAt() {self._linkedAt = nil}
+
+  /// It arrived with an anonymous history (browsing before a login) that the linking event merged in.
+  public var mergedFromAnonymous: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: C360_V1_Identity? = nil
+  fileprivate var _linkedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct C360_V1_IdentityConflict: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: C360_V1_Identity {
+    get {_identity ?? C360_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var eventID: String = String()
+
+  public var seq: UInt64 = 0
+
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  public var reason: C360_V1_IdentityConflictReason = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: C360_V1_Identity? = nil
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// Counts over the UTC calendar days (as_of's day and the `window_days - 1` before it).
+public nonisolated struct C360_V1_RecentActivity: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var windowDays: Int32 = 0
+
+  public var webEvents: Int64 = 0
+
+  public var pageViews: Int64 = 0
+
+  public var productViews: Int64 = 0
+
+  public var sessions: Int64 = 0
+
+  public var orders: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Recency, frequency and monetary scores, each 1 (worst) to 5 (best); all 0 for a customer who
+/// never ordered.
+public nonisolated struct C360_V1_RfmScores: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recency: Int32 = 0
+
+  public var frequency: Int32 = 0
+
+  public var monetary: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct C360_V1_OpportunityFlags: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Orders often, but through one channel only.
+  public var channelExpansion: Bool = false
+
+  /// Spends enough for a higher loyalty tier than the one held.
+  public var tierUpgrade: Bool = false
+
+  /// Browses often, but never from the app or a phone.
+  public var appAdoption: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Figures derived from the rest at `as_of`, with the thresholds of the server's configuration.
+public nonisolated struct C360_V1_Derived: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var lifecycleStage: C360_V1_LifecycleStage = .unspecified
+
+  /// Whole days from the last order to as_of; absent without orders.
+  public var daysSinceLastOrder: Int64 {
+    get {_daysSinceLastOrder ?? 0}
+    set {_daysSinceLastOrder = newValue}
+  }
+  /// Returns true if `daysSinceLastOrder` has been explicitly set.
+  public var hasDaysSinceLastOrder: Bool {self._daysSinceLastOrder != nil}
+  /// Clears the value of `daysSinceLastOrder`. Subsequent reads from it will return its default value.
+  public mutating func clearDaysSinceLastOrder() {self._daysSinceLastOrder = nil}
+
+  public var rfm: C360_V1_RfmScores {
+    get {_rfm ?? C360_V1_RfmScores()}
+    set {_rfm = newValue}
+  }
+  /// Returns true if `rfm` has been explicitly set.
+  public var hasRfm: Bool {self._rfm != nil}
+  /// Clears the value of `rfm`. Subsequent reads from it will return its default value.
+  public mutating func clearRfm() {self._rfm = nil}
+
+  /// 0 (lost) to 100 (thriving).
+  public var healthScore: Int32 = 0
+
+  public var churnRisk: Bool = false
+
+  public var hasOpenSupportIssue_p: Bool = false
+
+  public var opportunities: C360_V1_OpportunityFlags {
+    get {_opportunities ?? C360_V1_OpportunityFlags()}
+    set {_opportunities = newValue}
+  }
+  /// Returns true if `opportunities` has been explicitly set.
+  public var hasOpportunities: Bool {self._opportunities != nil}
+  /// Clears the value of `opportunities`. Subsequent reads from it will return its default value.
+  public mutating func clearOpportunities() {self._opportunities = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _daysSinceLastOrder: Int64? = nil
+  fileprivate var _rfm: C360_V1_RfmScores? = nil
+  fileprivate var _opportunities: C360_V1_OpportunityFlags? = nil
 }
 
 public nonisolated struct C360_V1_CustomerDetails: @unchecked Sendable {
@@ -296,11 +611,56 @@ public nonisolated struct C360_V1_Purchases: @unchecked Sendable {
     set {_uniqueStorage()._refunded = newValue}
   }
 
+  /// Units per order not cancelled; 0 without such orders.
+  public var itemsPerOrder: Double {
+    get {_storage._itemsPerOrder}
+    set {_uniqueStorage()._itemsPerOrder = newValue}
+  }
+
+  /// Lifetime value over orders not cancelled, in the main currency (the one with the highest
+  /// lifetime value), rounded to the minor unit.
+  public var averageOrderValue: C360_V1_Money {
+    get {_storage._averageOrderValue ?? C360_V1_Money()}
+    set {_uniqueStorage()._averageOrderValue = newValue}
+  }
+  /// Returns true if `averageOrderValue` has been explicitly set.
+  public var hasAverageOrderValue: Bool {_storage._averageOrderValue != nil}
+  /// Clears the value of `averageOrderValue`. Subsequent reads from it will return its default value.
+  public mutating func clearAverageOrderValue() {_uniqueStorage()._averageOrderValue = nil}
+
+  /// The channel with the most orders; a tie goes to the one ordered through most recently.
+  public var preferredChannel: C360_V1_OrderChannel {
+    get {_storage._preferredChannel}
+    set {_uniqueStorage()._preferredChannel = newValue}
+  }
+
+  /// Most bought first (by units, then orders, then name).
+  public var topCategories: [C360_V1_CategoryCount] {
+    get {_storage._topCategories}
+    set {_uniqueStorage()._topCategories = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct C360_V1_CategoryCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var category: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var orders: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct C360_V1_RecentError: Sendable {
@@ -440,6 +800,18 @@ public nonisolated struct C360_V1_Activity: @unchecked Sendable {
     set {_uniqueStorage()._recentErrors = newValue}
   }
 
+  /// Opened and clicked emails per email sent, 0 to 1 (0 when none was sent). Repeated opens of
+  /// one email count each time, so the rates are capped at 1.
+  public var emailOpenRate: Double {
+    get {_storage._emailOpenRate}
+    set {_uniqueStorage()._emailOpenRate = newValue}
+  }
+
+  public var emailClickRate: Double {
+    get {_storage._emailClickRate}
+    set {_uniqueStorage()._emailClickRate = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -467,20 +839,197 @@ public nonisolated struct C360_V1_Support: Sendable {
 
   public var openTicketIds: [String] = []
 
+  /// Mean of the satisfaction scores given (1 to 5); absent when none was given.
+  public var averageSatisfaction: Double {
+    get {_averageSatisfaction ?? 0}
+    set {_averageSatisfaction = newValue}
+  }
+  /// Returns true if `averageSatisfaction` has been explicitly set.
+  public var hasAverageSatisfaction: Bool {self._averageSatisfaction != nil}
+  /// Clears the value of `averageSatisfaction`. Subsequent reads from it will return its default value.
+  public mutating func clearAverageSatisfaction() {self._averageSatisfaction = nil}
+
+  public var reopenedTickets: Int64 = 0
+
+  public var escalations: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _lastTicketAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _averageSatisfaction: Double? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "c360.v1"
 
+nonisolated extension C360_V1_IdentityConflictReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IDENTITY_CONFLICT_REASON_UNSPECIFIED\0\u{1}IDENTITY_CONFLICT_REASON_OWNED_BY_ANOTHER_CUSTOMER\0\u{1}IDENTITY_CONFLICT_REASON_IDENTITY_CAP_REACHED\0")
+}
+
+nonisolated extension C360_V1_LifecycleStage: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LIFECYCLE_STAGE_UNSPECIFIED\0\u{1}LIFECYCLE_STAGE_PROSPECT\0\u{1}LIFECYCLE_STAGE_ACTIVE\0\u{1}LIFECYCLE_STAGE_AT_RISK\0\u{1}LIFECYCLE_STAGE_LAPSING\0\u{1}LIFECYCLE_STAGE_CHURNED\0")
+}
+
 nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Profile"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}details\0\u{1}identities\0\u{1}purchases\0\u{1}activity\0\u{1}support\0\u{1}seq\0\u{3}projection_version\0\u{3}as_of\0\u{3}event_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}details\0\u{2}\u{2}purchases\0\u{1}activity\0\u{1}support\0\u{1}seq\0\u{3}projection_version\0\u{3}as_of\0\u{3}event_count\0\u{1}identities\0\u{3}identity_conflicts\0\u{1}recent\0\u{1}derived\0\u{c}\u{3}\u{1}")
+
+  fileprivate class _StorageClass {
+    var _customerID: String = String()
+    var _details: C360_V1_CustomerDetails? = nil
+    var _purchases: C360_V1_Purchases? = nil
+    var _activity: C360_V1_Activity? = nil
+    var _support: C360_V1_Support? = nil
+    var _seq: UInt64 = 0
+    var _projectionVersion: UInt32 = 0
+    var _asOf: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _eventCount: UInt64 = 0
+    var _identities: [C360_V1_LinkedIdentity] = []
+    var _identityConflicts: [C360_V1_IdentityConflict] = []
+    var _recent: C360_V1_RecentActivity? = nil
+    var _derived: C360_V1_Derived? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _customerID = source._customerID
+      _details = source._details
+      _purchases = source._purchases
+      _activity = source._activity
+      _support = source._support
+      _seq = source._seq
+      _projectionVersion = source._projectionVersion
+      _asOf = source._asOf
+      _eventCount = source._eventCount
+      _identities = source._identities
+      _identityConflicts = source._identityConflicts
+      _recent = source._recent
+      _derived = source._derived
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._customerID) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._details) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._purchases) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._activity) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._support) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._projectionVersion) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._asOf) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._eventCount) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._identities) }()
+        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._identityConflicts) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._recent) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._derived) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._customerID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._customerID, fieldNumber: 1)
+      }
+      try { if let v = _storage._details {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._purchases {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._activity {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._support {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if _storage._seq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 7)
+      }
+      if _storage._projectionVersion != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._projectionVersion, fieldNumber: 8)
+      }
+      try { if let v = _storage._asOf {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._eventCount != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._eventCount, fieldNumber: 10)
+      }
+      if !_storage._identities.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._identities, fieldNumber: 11)
+      }
+      if !_storage._identityConflicts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._identityConflicts, fieldNumber: 12)
+      }
+      try { if let v = _storage._recent {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._derived {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_Profile, rhs: C360_V1_Profile) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._customerID != rhs_storage._customerID {return false}
+        if _storage._details != rhs_storage._details {return false}
+        if _storage._purchases != rhs_storage._purchases {return false}
+        if _storage._activity != rhs_storage._activity {return false}
+        if _storage._support != rhs_storage._support {return false}
+        if _storage._seq != rhs_storage._seq {return false}
+        if _storage._projectionVersion != rhs_storage._projectionVersion {return false}
+        if _storage._asOf != rhs_storage._asOf {return false}
+        if _storage._eventCount != rhs_storage._eventCount {return false}
+        if _storage._identities != rhs_storage._identities {return false}
+        if _storage._identityConflicts != rhs_storage._identityConflicts {return false}
+        if _storage._recent != rhs_storage._recent {return false}
+        if _storage._derived != rhs_storage._derived {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_LinkedIdentity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LinkedIdentity"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}linked_by_event_id\0\u{3}linked_seq\0\u{3}linked_at\0\u{3}merged_from_anonymous\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -488,16 +1037,11 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._details) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.identities) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._purchases) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._activity) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._support) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.projectionVersion) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
-      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.eventCount) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.linkedByEventID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.linkedSeq) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._linkedAt) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.mergedFromAnonymous) }()
       default: break
       }
     }
@@ -508,50 +1052,283 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.customerID.isEmpty {
-      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
-    }
-    try { if let v = self._details {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
-    if !self.identities.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.identities, fieldNumber: 3)
+    if !self.linkedByEventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.linkedByEventID, fieldNumber: 2)
     }
-    try { if let v = self._purchases {
+    if self.linkedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.linkedSeq, fieldNumber: 3)
+    }
+    try { if let v = self._linkedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
-    try { if let v = self._activity {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._support {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    if self.seq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 7)
-    }
-    if self.projectionVersion != 0 {
-      try visitor.visitSingularUInt32Field(value: self.projectionVersion, fieldNumber: 8)
-    }
-    try { if let v = self._asOf {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    if self.eventCount != 0 {
-      try visitor.visitSingularUInt64Field(value: self.eventCount, fieldNumber: 10)
+    if self.mergedFromAnonymous != false {
+      try visitor.visitSingularBoolField(value: self.mergedFromAnonymous, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: C360_V1_Profile, rhs: C360_V1_Profile) -> Bool {
-    if lhs.customerID != rhs.customerID {return false}
-    if lhs._details != rhs._details {return false}
-    if lhs.identities != rhs.identities {return false}
-    if lhs._purchases != rhs._purchases {return false}
-    if lhs._activity != rhs._activity {return false}
-    if lhs._support != rhs._support {return false}
+  public static func ==(lhs: C360_V1_LinkedIdentity, rhs: C360_V1_LinkedIdentity) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.linkedByEventID != rhs.linkedByEventID {return false}
+    if lhs.linkedSeq != rhs.linkedSeq {return false}
+    if lhs._linkedAt != rhs._linkedAt {return false}
+    if lhs.mergedFromAnonymous != rhs.mergedFromAnonymous {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_IdentityConflict: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IdentityConflict"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}event_id\0\u{1}seq\0\u{1}at\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.eventID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.eventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 2)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 3)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_IdentityConflict, rhs: C360_V1_IdentityConflict) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.eventID != rhs.eventID {return false}
     if lhs.seq != rhs.seq {return false}
-    if lhs.projectionVersion != rhs.projectionVersion {return false}
-    if lhs._asOf != rhs._asOf {return false}
-    if lhs.eventCount != rhs.eventCount {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_RecentActivity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecentActivity"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}window_days\0\u{3}web_events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{1}orders\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.windowDays) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.webEvents) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.pageViews) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.productViews) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.sessions) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.windowDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.windowDays, fieldNumber: 1)
+    }
+    if self.webEvents != 0 {
+      try visitor.visitSingularInt64Field(value: self.webEvents, fieldNumber: 2)
+    }
+    if self.pageViews != 0 {
+      try visitor.visitSingularInt64Field(value: self.pageViews, fieldNumber: 3)
+    }
+    if self.productViews != 0 {
+      try visitor.visitSingularInt64Field(value: self.productViews, fieldNumber: 4)
+    }
+    if self.sessions != 0 {
+      try visitor.visitSingularInt64Field(value: self.sessions, fieldNumber: 5)
+    }
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_RecentActivity, rhs: C360_V1_RecentActivity) -> Bool {
+    if lhs.windowDays != rhs.windowDays {return false}
+    if lhs.webEvents != rhs.webEvents {return false}
+    if lhs.pageViews != rhs.pageViews {return false}
+    if lhs.productViews != rhs.productViews {return false}
+    if lhs.sessions != rhs.sessions {return false}
+    if lhs.orders != rhs.orders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_RfmScores: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RfmScores"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recency\0\u{1}frequency\0\u{1}monetary\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.recency) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.frequency) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.monetary) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.recency != 0 {
+      try visitor.visitSingularInt32Field(value: self.recency, fieldNumber: 1)
+    }
+    if self.frequency != 0 {
+      try visitor.visitSingularInt32Field(value: self.frequency, fieldNumber: 2)
+    }
+    if self.monetary != 0 {
+      try visitor.visitSingularInt32Field(value: self.monetary, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_RfmScores, rhs: C360_V1_RfmScores) -> Bool {
+    if lhs.recency != rhs.recency {return false}
+    if lhs.frequency != rhs.frequency {return false}
+    if lhs.monetary != rhs.monetary {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_OpportunityFlags: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OpportunityFlags"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_expansion\0\u{3}tier_upgrade\0\u{3}app_adoption\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.channelExpansion) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.tierUpgrade) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.appAdoption) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.channelExpansion != false {
+      try visitor.visitSingularBoolField(value: self.channelExpansion, fieldNumber: 1)
+    }
+    if self.tierUpgrade != false {
+      try visitor.visitSingularBoolField(value: self.tierUpgrade, fieldNumber: 2)
+    }
+    if self.appAdoption != false {
+      try visitor.visitSingularBoolField(value: self.appAdoption, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_OpportunityFlags, rhs: C360_V1_OpportunityFlags) -> Bool {
+    if lhs.channelExpansion != rhs.channelExpansion {return false}
+    if lhs.tierUpgrade != rhs.tierUpgrade {return false}
+    if lhs.appAdoption != rhs.appAdoption {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_Derived: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Derived"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}lifecycle_stage\0\u{3}days_since_last_order\0\u{1}rfm\0\u{3}health_score\0\u{3}churn_risk\0\u{3}has_open_support_issue\0\u{1}opportunities\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.lifecycleStage) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self._daysSinceLastOrder) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._rfm) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.healthScore) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.churnRisk) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.hasOpenSupportIssue_p) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._opportunities) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.lifecycleStage != .unspecified {
+      try visitor.visitSingularEnumField(value: self.lifecycleStage, fieldNumber: 1)
+    }
+    try { if let v = self._daysSinceLastOrder {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._rfm {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.healthScore != 0 {
+      try visitor.visitSingularInt32Field(value: self.healthScore, fieldNumber: 4)
+    }
+    if self.churnRisk != false {
+      try visitor.visitSingularBoolField(value: self.churnRisk, fieldNumber: 5)
+    }
+    if self.hasOpenSupportIssue_p != false {
+      try visitor.visitSingularBoolField(value: self.hasOpenSupportIssue_p, fieldNumber: 6)
+    }
+    try { if let v = self._opportunities {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_Derived, rhs: C360_V1_Derived) -> Bool {
+    if lhs.lifecycleStage != rhs.lifecycleStage {return false}
+    if lhs._daysSinceLastOrder != rhs._daysSinceLastOrder {return false}
+    if lhs._rfm != rhs._rfm {return false}
+    if lhs.healthScore != rhs.healthScore {return false}
+    if lhs.churnRisk != rhs.churnRisk {return false}
+    if lhs.hasOpenSupportIssue_p != rhs.hasOpenSupportIssue_p {return false}
+    if lhs._opportunities != rhs._opportunities {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -763,7 +1540,7 @@ nonisolated extension C360_V1_ProductCount: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Purchases"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}online_orders\0\u{3}instore_orders\0\u{3}mobile_orders\0\u{3}marketplace_orders\0\u{3}total_orders\0\u{3}items_bought\0\u{3}lifetime_value\0\u{3}first_order_at\0\u{3}last_order_at\0\u{3}last_order_id\0\u{3}last_order_status\0\u{3}top_products\0\u{3}cancelled_orders\0\u{3}returned_orders\0\u{1}refunded\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}online_orders\0\u{3}instore_orders\0\u{3}mobile_orders\0\u{3}marketplace_orders\0\u{3}total_orders\0\u{3}items_bought\0\u{3}lifetime_value\0\u{3}first_order_at\0\u{3}last_order_at\0\u{3}last_order_id\0\u{3}last_order_status\0\u{3}top_products\0\u{3}cancelled_orders\0\u{3}returned_orders\0\u{1}refunded\0\u{3}items_per_order\0\u{3}average_order_value\0\u{3}preferred_channel\0\u{3}top_categories\0")
 
   fileprivate class _StorageClass {
     var _onlineOrders: Int64 = 0
@@ -781,6 +1558,10 @@ nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._M
     var _cancelledOrders: Int64 = 0
     var _returnedOrders: Int64 = 0
     var _refunded: [C360_V1_Money] = []
+    var _itemsPerOrder: Double = 0
+    var _averageOrderValue: C360_V1_Money? = nil
+    var _preferredChannel: C360_V1_OrderChannel = .unspecified
+    var _topCategories: [C360_V1_CategoryCount] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -806,6 +1587,10 @@ nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._M
       _cancelledOrders = source._cancelledOrders
       _returnedOrders = source._returnedOrders
       _refunded = source._refunded
+      _itemsPerOrder = source._itemsPerOrder
+      _averageOrderValue = source._averageOrderValue
+      _preferredChannel = source._preferredChannel
+      _topCategories = source._topCategories
     }
   }
 
@@ -839,6 +1624,10 @@ nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._M
         case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._cancelledOrders) }()
         case 14: try { try decoder.decodeSingularInt64Field(value: &_storage._returnedOrders) }()
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._refunded) }()
+        case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._itemsPerOrder) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._averageOrderValue) }()
+        case 18: try { try decoder.decodeSingularEnumField(value: &_storage._preferredChannel) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._topCategories) }()
         default: break
         }
       }
@@ -896,6 +1685,18 @@ nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._refunded.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._refunded, fieldNumber: 15)
       }
+      if _storage._itemsPerOrder.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._itemsPerOrder, fieldNumber: 16)
+      }
+      try { if let v = _storage._averageOrderValue {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      if _storage._preferredChannel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._preferredChannel, fieldNumber: 18)
+      }
+      if !_storage._topCategories.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._topCategories, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -920,10 +1721,54 @@ nonisolated extension C360_V1_Purchases: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._cancelledOrders != rhs_storage._cancelledOrders {return false}
         if _storage._returnedOrders != rhs_storage._returnedOrders {return false}
         if _storage._refunded != rhs_storage._refunded {return false}
+        if _storage._itemsPerOrder != rhs_storage._itemsPerOrder {return false}
+        if _storage._averageOrderValue != rhs_storage._averageOrderValue {return false}
+        if _storage._preferredChannel != rhs_storage._preferredChannel {return false}
+        if _storage._topCategories != rhs_storage._topCategories {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_CategoryCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CategoryCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}category\0\u{1}quantity\0\u{1}orders\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 1)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 2)
+    }
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_CategoryCount, rhs: C360_V1_CategoryCount) -> Bool {
+    if lhs.category != rhs.category {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.orders != rhs.orders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -980,7 +1825,7 @@ nonisolated extension C360_V1_RecentError: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Activity"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_login_at\0\u{3}last_visit_at\0\u{3}last_active_at\0\u{3}last_email_sent_at\0\u{3}last_email_opened_at\0\u{3}last_email_clicked_at\0\u{3}web_events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{3}login_failures\0\u{3}emails_sent\0\u{3}emails_opened\0\u{3}emails_clicked\0\u{1}unsubscribed\0\u{3}recent_errors\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_login_at\0\u{3}last_visit_at\0\u{3}last_active_at\0\u{3}last_email_sent_at\0\u{3}last_email_opened_at\0\u{3}last_email_clicked_at\0\u{3}web_events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{3}login_failures\0\u{3}emails_sent\0\u{3}emails_opened\0\u{3}emails_clicked\0\u{1}unsubscribed\0\u{3}recent_errors\0\u{3}email_open_rate\0\u{3}email_click_rate\0")
 
   fileprivate class _StorageClass {
     var _lastLoginAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
@@ -999,6 +1844,8 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _emailsClicked: Int64 = 0
     var _unsubscribed: Bool = false
     var _recentErrors: [C360_V1_RecentError] = []
+    var _emailOpenRate: Double = 0
+    var _emailClickRate: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1025,6 +1872,8 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
       _emailsClicked = source._emailsClicked
       _unsubscribed = source._unsubscribed
       _recentErrors = source._recentErrors
+      _emailOpenRate = source._emailOpenRate
+      _emailClickRate = source._emailClickRate
     }
   }
 
@@ -1059,6 +1908,8 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 14: try { try decoder.decodeSingularInt64Field(value: &_storage._emailsClicked) }()
         case 15: try { try decoder.decodeSingularBoolField(value: &_storage._unsubscribed) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._recentErrors) }()
+        case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._emailOpenRate) }()
+        case 18: try { try decoder.decodeSingularDoubleField(value: &_storage._emailClickRate) }()
         default: break
         }
       }
@@ -1119,6 +1970,12 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
       if !_storage._recentErrors.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._recentErrors, fieldNumber: 16)
       }
+      if _storage._emailOpenRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._emailOpenRate, fieldNumber: 17)
+      }
+      if _storage._emailClickRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._emailClickRate, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1144,6 +2001,8 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._emailsClicked != rhs_storage._emailsClicked {return false}
         if _storage._unsubscribed != rhs_storage._unsubscribed {return false}
         if _storage._recentErrors != rhs_storage._recentErrors {return false}
+        if _storage._emailOpenRate != rhs_storage._emailOpenRate {return false}
+        if _storage._emailClickRate != rhs_storage._emailClickRate {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1155,7 +2014,7 @@ nonisolated extension C360_V1_Activity: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension C360_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Support"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}open_tickets\0\u{3}total_tickets\0\u{3}last_ticket_at\0\u{3}open_ticket_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}open_tickets\0\u{3}total_tickets\0\u{3}last_ticket_at\0\u{3}open_ticket_ids\0\u{3}average_satisfaction\0\u{3}reopened_tickets\0\u{1}escalations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1167,6 +2026,9 @@ nonisolated extension C360_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.totalTickets) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._lastTicketAt) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.openTicketIds) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self._averageSatisfaction) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.reopenedTickets) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.escalations) }()
       default: break
       }
     }
@@ -1189,6 +2051,15 @@ nonisolated extension C360_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.openTicketIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.openTicketIds, fieldNumber: 4)
     }
+    try { if let v = self._averageSatisfaction {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 5)
+    } }()
+    if self.reopenedTickets != 0 {
+      try visitor.visitSingularInt64Field(value: self.reopenedTickets, fieldNumber: 6)
+    }
+    if self.escalations != 0 {
+      try visitor.visitSingularInt64Field(value: self.escalations, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1197,6 +2068,9 @@ nonisolated extension C360_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.totalTickets != rhs.totalTickets {return false}
     if lhs._lastTicketAt != rhs._lastTicketAt {return false}
     if lhs.openTicketIds != rhs.openTicketIds {return false}
+    if lhs._averageSatisfaction != rhs._averageSatisfaction {return false}
+    if lhs.reopenedTickets != rhs.reopenedTickets {return false}
+    if lhs.escalations != rhs.escalations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -472,42 +472,33 @@ public nonisolated struct C360_V1_WatchProfilesRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct C360_V1_ProfileChange: @unchecked Sendable {
+public nonisolated struct C360_V1_ProfileChange: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The log position of the change.
-  public var seq: UInt64 {
-    get {_storage._seq}
-    set {_uniqueStorage()._seq = newValue}
-  }
+  public var seq: UInt64 = 0
 
-  public var customerID: String {
-    get {_storage._customerID}
-    set {_uniqueStorage()._customerID = newValue}
-  }
+  public var customerID: String = String()
 
   /// The profile after the change; absent when the customer was erased.
   public var profile: C360_V1_Profile {
-    get {_storage._profile ?? C360_V1_Profile()}
-    set {_uniqueStorage()._profile = newValue}
+    get {_profile ?? C360_V1_Profile()}
+    set {_profile = newValue}
   }
   /// Returns true if `profile` has been explicitly set.
-  public var hasProfile: Bool {_storage._profile != nil}
+  public var hasProfile: Bool {self._profile != nil}
   /// Clears the value of `profile`. Subsequent reads from it will return its default value.
-  public mutating func clearProfile() {_uniqueStorage()._profile = nil}
+  public mutating func clearProfile() {self._profile = nil}
 
-  public var erased: Bool {
-    get {_storage._erased}
-    set {_uniqueStorage()._erased = newValue}
-  }
+  public var erased: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _profile: C360_V1_Profile? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1161,88 +1152,46 @@ nonisolated extension C360_V1_ProfileChange: SwiftProtobuf.Message, SwiftProtobu
   public static let protoMessageName: String = _protobuf_package + ".ProfileChange"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{3}customer_id\0\u{1}profile\0\u{1}erased\0")
 
-  fileprivate class _StorageClass {
-    var _seq: UInt64 = 0
-    var _customerID: String = String()
-    var _profile: C360_V1_Profile? = nil
-    var _erased: Bool = false
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _seq = source._seq
-      _customerID = source._customerID
-      _profile = source._profile
-      _erased = source._erased
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._customerID) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._profile) }()
-        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._erased) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._profile) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.erased) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if _storage._seq != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 1)
-      }
-      if !_storage._customerID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._customerID, fieldNumber: 2)
-      }
-      try { if let v = _storage._profile {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-      } }()
-      if _storage._erased != false {
-        try visitor.visitSingularBoolField(value: _storage._erased, fieldNumber: 4)
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 1)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 2)
+    }
+    try { if let v = self._profile {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.erased != false {
+      try visitor.visitSingularBoolField(value: self.erased, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: C360_V1_ProfileChange, rhs: C360_V1_ProfileChange) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._seq != rhs_storage._seq {return false}
-        if _storage._customerID != rhs_storage._customerID {return false}
-        if _storage._profile != rhs_storage._profile {return false}
-        if _storage._erased != rhs_storage._erased {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.seq != rhs.seq {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs._profile != rhs._profile {return false}
+    if lhs.erased != rhs.erased {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

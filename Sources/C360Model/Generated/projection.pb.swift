@@ -20,6 +20,48 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum C360_Store_V1_RefusalReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The identity already belongs to another customer.
+  case ownedByAnotherCustomer // = 1
+
+  /// The customer already has as many identities as the store allows.
+  case identityCapReached // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .ownedByAnotherCustomer
+    case 2: self = .identityCapReached
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .ownedByAnotherCustomer: return 1
+    case .identityCapReached: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [C360_Store_V1_RefusalReason] = [
+    .unspecified,
+    .ownedByAnotherCustomer,
+    .identityCapReached,
+  ]
+
+}
+
 public nonisolated struct C360_Store_V1_Projection: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -54,12 +96,6 @@ public nonisolated struct C360_Store_V1_Projection: @unchecked Sendable {
   public var hasDetails: Bool {_storage._details != nil}
   /// Clears the value of `details`. Subsequent reads from it will return its default value.
   public mutating func clearDetails() {_uniqueStorage()._details = nil}
-
-  /// Sorted by type, then value.
-  public var identities: [C360_V1_Identity] {
-    get {_storage._identities}
-    set {_uniqueStorage()._identities = newValue}
-  }
 
   public var orders: C360_Store_V1_Orders {
     get {_storage._orders ?? C360_Store_V1_Orders()}
@@ -97,11 +133,180 @@ public nonisolated struct C360_Store_V1_Projection: @unchecked Sendable {
   /// Clears the value of `support`. Subsequent reads from it will return its default value.
   public mutating func clearSupport() {_uniqueStorage()._support = nil}
 
+  /// The identities identity resolution linked to this customer, with their lineage. Sorted by
+  /// type, then value.
+  public var identities: [C360_Store_V1_LinkedIdentity] {
+    get {_storage._identities}
+    set {_uniqueStorage()._identities = newValue}
+  }
+
+  /// Links this customer's events asked for and identity resolution refused, oldest first, bounded.
+  public var identityConflicts: [C360_Store_V1_IdentityConflict] {
+    get {_storage._identityConflicts}
+    set {_uniqueStorage()._identityConflicts = newValue}
+  }
+
+  /// Per-day activity for the windowed figures, oldest day first, bounded to the fold's horizon.
+  public var days: [C360_Store_V1_DayBucket] {
+    get {_storage._days}
+    set {_uniqueStorage()._days = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct C360_Store_V1_LinkedIdentity: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: C360_V1_Identity {
+    get {_identity ?? C360_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  /// The event that linked it to this customer, and its log position and time.
+  public var linkedByEventID: String = String()
+
+  public var linkedSeq: UInt64 = 0
+
+  public var linkedAtUs: Int64 = 0
+
+  /// True when it came with an anonymous history that the linking event merged in.
+  public var mergedFromAnonymous: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: C360_V1_Identity? = nil
+}
+
+public nonisolated struct C360_Store_V1_IdentityConflict: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: C360_V1_Identity {
+    get {_identity ?? C360_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var eventID: String = String()
+
+  public var seq: UInt64 = 0
+
+  public var atUs: Int64 = 0
+
+  public var reason: C360_Store_V1_RefusalReason = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: C360_V1_Identity? = nil
+}
+
+/// One UTC calendar day of activity.
+public nonisolated struct C360_Store_V1_DayBucket: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Days since 1970-01-01.
+  public var day: Int32 = 0
+
+  public var webEvents: Int64 = 0
+
+  public var pageViews: Int64 = 0
+
+  public var productViews: Int64 = 0
+
+  public var sessions: Int64 = 0
+
+  public var orders: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What identity resolution decided for one event when it was appended. Kept beside the event
+/// (same key) so that replay folds the same decision instead of guessing it again; only events
+/// that changed something have one.
+public nonisolated struct C360_Store_V1_Resolution: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Identities that now point at the event's subject.
+  public var linked: [C360_V1_Identity] = []
+
+  /// Identities that no longer point at the event's customer.
+  public var unlinked: [C360_V1_Identity] = []
+
+  public var refused: [C360_Store_V1_Refusal] = []
+
+  /// Anonymous histories this event merged into its customer.
+  public var merged: [C360_Store_V1_MergedHistory] = []
+
+  /// Anonymous histories this event took out of its customer again.
+  public var unmerged: [C360_Store_V1_MergedHistory] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct C360_Store_V1_Refusal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: C360_V1_Identity {
+    get {_identity ?? C360_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var reason: C360_Store_V1_RefusalReason = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: C360_V1_Identity? = nil
+}
+
+public nonisolated struct C360_Store_V1_MergedHistory: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The anonymous subject (internal number) whose events are folded into the customer.
+  public var subject: UInt64 = 0
+
+  /// Its identities at the time, sorted.
+  public var identities: [C360_V1_Identity] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct C360_Store_V1_MoneyTotal: Sendable {
@@ -112,6 +317,9 @@ public nonisolated struct C360_Store_V1_MoneyTotal: Sendable {
   public var currency: String = String()
 
   public var minorUnits: Int64 = 0
+
+  /// Orders not cancelled behind a spend total (unused for refunds).
+  public var orders: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -167,43 +375,133 @@ public nonisolated struct C360_Store_V1_ProductTally: Sendable {
   public init() {}
 }
 
-public nonisolated struct C360_Store_V1_Orders: Sendable {
+public nonisolated struct C360_Store_V1_Orders: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var online: Int64 = 0
+  public var online: Int64 {
+    get {_storage._online}
+    set {_uniqueStorage()._online = newValue}
+  }
 
-  public var instore: Int64 = 0
+  public var instore: Int64 {
+    get {_storage._instore}
+    set {_uniqueStorage()._instore = newValue}
+  }
 
-  public var mobile: Int64 = 0
+  public var mobile: Int64 {
+    get {_storage._mobile}
+    set {_uniqueStorage()._mobile = newValue}
+  }
 
-  public var marketplace: Int64 = 0
+  public var marketplace: Int64 {
+    get {_storage._marketplace}
+    set {_uniqueStorage()._marketplace = newValue}
+  }
 
-  public var items: Int64 = 0
+  public var items: Int64 {
+    get {_storage._items}
+    set {_uniqueStorage()._items = newValue}
+  }
 
   /// Sorted by currency.
-  public var spend: [C360_Store_V1_MoneyTotal] = []
+  public var spend: [C360_Store_V1_MoneyTotal] {
+    get {_storage._spend}
+    set {_uniqueStorage()._spend = newValue}
+  }
 
-  public var refunded: [C360_Store_V1_MoneyTotal] = []
+  public var refunded: [C360_Store_V1_MoneyTotal] {
+    get {_storage._refunded}
+    set {_uniqueStorage()._refunded = newValue}
+  }
 
-  public var firstOrderAtUs: Int64 = 0
+  public var firstOrderAtUs: Int64 {
+    get {_storage._firstOrderAtUs}
+    set {_uniqueStorage()._firstOrderAtUs = newValue}
+  }
 
-  public var lastOrderAtUs: Int64 = 0
+  public var lastOrderAtUs: Int64 {
+    get {_storage._lastOrderAtUs}
+    set {_uniqueStorage()._lastOrderAtUs = newValue}
+  }
 
-  public var lastOrderID: String = String()
+  public var lastOrderID: String {
+    get {_storage._lastOrderID}
+    set {_uniqueStorage()._lastOrderID = newValue}
+  }
 
-  public var lastOrderStatus: C360_V1_OrderStatus = .unspecified
+  public var lastOrderStatus: C360_V1_OrderStatus {
+    get {_storage._lastOrderStatus}
+    set {_uniqueStorage()._lastOrderStatus = newValue}
+  }
 
-  public var cancelled: Int64 = 0
+  public var cancelled: Int64 {
+    get {_storage._cancelled}
+    set {_uniqueStorage()._cancelled = newValue}
+  }
 
-  public var returned: Int64 = 0
+  public var returned: Int64 {
+    get {_storage._returned}
+    set {_uniqueStorage()._returned = newValue}
+  }
 
   /// The most recent orders by placement time, newest first, so status changes can find them.
-  public var recent: [C360_Store_V1_OrderSummary] = []
+  public var recent: [C360_Store_V1_OrderSummary] {
+    get {_storage._recent}
+    set {_uniqueStorage()._recent = newValue}
+  }
 
   /// Sorted by product id.
-  public var products: [C360_Store_V1_ProductTally] = []
+  public var products: [C360_Store_V1_ProductTally] {
+    get {_storage._products}
+    set {_uniqueStorage()._products = newValue}
+  }
+
+  /// Sorted by category.
+  public var categories: [C360_Store_V1_CategoryTally] {
+    get {_storage._categories}
+    set {_uniqueStorage()._categories = newValue}
+  }
+
+  /// The newest placement time per channel, for breaking ties of the preferred channel.
+  public var onlineLastAtUs: Int64 {
+    get {_storage._onlineLastAtUs}
+    set {_uniqueStorage()._onlineLastAtUs = newValue}
+  }
+
+  public var instoreLastAtUs: Int64 {
+    get {_storage._instoreLastAtUs}
+    set {_uniqueStorage()._instoreLastAtUs = newValue}
+  }
+
+  public var mobileLastAtUs: Int64 {
+    get {_storage._mobileLastAtUs}
+    set {_uniqueStorage()._mobileLastAtUs = newValue}
+  }
+
+  public var marketplaceLastAtUs: Int64 {
+    get {_storage._marketplaceLastAtUs}
+    set {_uniqueStorage()._marketplaceLastAtUs = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct C360_Store_V1_CategoryTally: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var category: String = String()
+
+  public var quantity: Int64 = 0
+
+  public var orders: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -251,6 +549,9 @@ public nonisolated struct C360_Store_V1_Web: Sendable {
 
   /// Newest first, bounded.
   public var recentErrors: [C360_Store_V1_ErrorTally] = []
+
+  /// Web events from the app or a mobile device.
+  public var appEvents: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -303,6 +604,8 @@ public nonisolated struct C360_Store_V1_Support: Sendable {
 
   public var satisfactionCount: Int64 = 0
 
+  public var reopened: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -329,9 +632,13 @@ public nonisolated struct C360_Store_V1_SnapshotInfo: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "c360.store.v1"
 
+nonisolated extension C360_Store_V1_RefusalReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REFUSAL_REASON_UNSPECIFIED\0\u{1}REFUSAL_REASON_OWNED_BY_ANOTHER_CUSTOMER\0\u{1}REFUSAL_REASON_IDENTITY_CAP_REACHED\0")
+}
+
 nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Projection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}seq\0\u{3}customer_id\0\u{3}event_count\0\u{1}details\0\u{1}identities\0\u{1}orders\0\u{1}web\0\u{1}email\0\u{1}support\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}seq\0\u{3}customer_id\0\u{3}event_count\0\u{1}details\0\u{2}\u{2}orders\0\u{1}web\0\u{1}email\0\u{1}support\0\u{1}identities\0\u{3}identity_conflicts\0\u{1}days\0\u{c}\u{6}\u{1}")
 
   fileprivate class _StorageClass {
     var _version: UInt32 = 0
@@ -339,11 +646,13 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
     var _customerID: String = String()
     var _eventCount: UInt64 = 0
     var _details: C360_V1_CustomerUpserted? = nil
-    var _identities: [C360_V1_Identity] = []
     var _orders: C360_Store_V1_Orders? = nil
     var _web: C360_Store_V1_Web? = nil
     var _email: C360_Store_V1_Email? = nil
     var _support: C360_Store_V1_Support? = nil
+    var _identities: [C360_Store_V1_LinkedIdentity] = []
+    var _identityConflicts: [C360_Store_V1_IdentityConflict] = []
+    var _days: [C360_Store_V1_DayBucket] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -359,11 +668,13 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
       _customerID = source._customerID
       _eventCount = source._eventCount
       _details = source._details
-      _identities = source._identities
       _orders = source._orders
       _web = source._web
       _email = source._email
       _support = source._support
+      _identities = source._identities
+      _identityConflicts = source._identityConflicts
+      _days = source._days
     }
   }
 
@@ -387,11 +698,13 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
         case 3: try { try decoder.decodeSingularStringField(value: &_storage._customerID) }()
         case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._eventCount) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._details) }()
-        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._identities) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._orders) }()
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._web) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._email) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._support) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._identities) }()
+        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._identityConflicts) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._days) }()
         default: break
         }
       }
@@ -419,9 +732,6 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._details {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
       } }()
-      if !_storage._identities.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._identities, fieldNumber: 6)
-      }
       try { if let v = _storage._orders {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
       } }()
@@ -434,6 +744,15 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._support {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
       } }()
+      if !_storage._identities.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._identities, fieldNumber: 11)
+      }
+      if !_storage._identityConflicts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._identityConflicts, fieldNumber: 12)
+      }
+      if !_storage._days.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._days, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -448,11 +767,13 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
         if _storage._customerID != rhs_storage._customerID {return false}
         if _storage._eventCount != rhs_storage._eventCount {return false}
         if _storage._details != rhs_storage._details {return false}
-        if _storage._identities != rhs_storage._identities {return false}
         if _storage._orders != rhs_storage._orders {return false}
         if _storage._web != rhs_storage._web {return false}
         if _storage._email != rhs_storage._email {return false}
         if _storage._support != rhs_storage._support {return false}
+        if _storage._identities != rhs_storage._identities {return false}
+        if _storage._identityConflicts != rhs_storage._identityConflicts {return false}
+        if _storage._days != rhs_storage._days {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -462,9 +783,296 @@ nonisolated extension C360_Store_V1_Projection: SwiftProtobuf.Message, SwiftProt
   }
 }
 
+nonisolated extension C360_Store_V1_LinkedIdentity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LinkedIdentity"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}linked_by_event_id\0\u{3}linked_seq\0\u{3}linked_at_us\0\u{3}merged_from_anonymous\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.linkedByEventID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.linkedSeq) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.linkedAtUs) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.mergedFromAnonymous) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.linkedByEventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.linkedByEventID, fieldNumber: 2)
+    }
+    if self.linkedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.linkedSeq, fieldNumber: 3)
+    }
+    if self.linkedAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.linkedAtUs, fieldNumber: 4)
+    }
+    if self.mergedFromAnonymous != false {
+      try visitor.visitSingularBoolField(value: self.mergedFromAnonymous, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_LinkedIdentity, rhs: C360_Store_V1_LinkedIdentity) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.linkedByEventID != rhs.linkedByEventID {return false}
+    if lhs.linkedSeq != rhs.linkedSeq {return false}
+    if lhs.linkedAtUs != rhs.linkedAtUs {return false}
+    if lhs.mergedFromAnonymous != rhs.mergedFromAnonymous {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_IdentityConflict: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IdentityConflict"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}event_id\0\u{1}seq\0\u{3}at_us\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.eventID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.atUs) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.eventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 2)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 3)
+    }
+    if self.atUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atUs, fieldNumber: 4)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_IdentityConflict, rhs: C360_Store_V1_IdentityConflict) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.eventID != rhs.eventID {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.atUs != rhs.atUs {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_DayBucket: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DayBucket"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}day\0\u{3}web_events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{1}orders\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.day) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.webEvents) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.pageViews) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.productViews) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.sessions) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.day != 0 {
+      try visitor.visitSingularInt32Field(value: self.day, fieldNumber: 1)
+    }
+    if self.webEvents != 0 {
+      try visitor.visitSingularInt64Field(value: self.webEvents, fieldNumber: 2)
+    }
+    if self.pageViews != 0 {
+      try visitor.visitSingularInt64Field(value: self.pageViews, fieldNumber: 3)
+    }
+    if self.productViews != 0 {
+      try visitor.visitSingularInt64Field(value: self.productViews, fieldNumber: 4)
+    }
+    if self.sessions != 0 {
+      try visitor.visitSingularInt64Field(value: self.sessions, fieldNumber: 5)
+    }
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_DayBucket, rhs: C360_Store_V1_DayBucket) -> Bool {
+    if lhs.day != rhs.day {return false}
+    if lhs.webEvents != rhs.webEvents {return false}
+    if lhs.pageViews != rhs.pageViews {return false}
+    if lhs.productViews != rhs.productViews {return false}
+    if lhs.sessions != rhs.sessions {return false}
+    if lhs.orders != rhs.orders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_Resolution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Resolution"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}linked\0\u{1}unlinked\0\u{1}refused\0\u{1}merged\0\u{1}unmerged\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.linked) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.unlinked) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.refused) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.merged) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.unmerged) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.linked.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.linked, fieldNumber: 1)
+    }
+    if !self.unlinked.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.unlinked, fieldNumber: 2)
+    }
+    if !self.refused.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.refused, fieldNumber: 3)
+    }
+    if !self.merged.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.merged, fieldNumber: 4)
+    }
+    if !self.unmerged.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.unmerged, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_Resolution, rhs: C360_Store_V1_Resolution) -> Bool {
+    if lhs.linked != rhs.linked {return false}
+    if lhs.unlinked != rhs.unlinked {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.merged != rhs.merged {return false}
+    if lhs.unmerged != rhs.unmerged {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_Refusal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Refusal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_Refusal, rhs: C360_Store_V1_Refusal) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_MergedHistory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MergedHistory"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subject\0\u{1}identities\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.subject) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.identities) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.subject != 0 {
+      try visitor.visitSingularUInt64Field(value: self.subject, fieldNumber: 1)
+    }
+    if !self.identities.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.identities, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_MergedHistory, rhs: C360_Store_V1_MergedHistory) -> Bool {
+    if lhs.subject != rhs.subject {return false}
+    if lhs.identities != rhs.identities {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension C360_Store_V1_MoneyTotal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MoneyTotal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}currency\0\u{3}minor_units\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}currency\0\u{3}minor_units\0\u{1}orders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -474,6 +1082,7 @@ nonisolated extension C360_Store_V1_MoneyTotal: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.currency) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.minorUnits) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
       default: break
       }
     }
@@ -486,12 +1095,16 @@ nonisolated extension C360_Store_V1_MoneyTotal: SwiftProtobuf.Message, SwiftProt
     if self.minorUnits != 0 {
       try visitor.visitSingularInt64Field(value: self.minorUnits, fieldNumber: 2)
     }
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: C360_Store_V1_MoneyTotal, rhs: C360_Store_V1_MoneyTotal) -> Bool {
     if lhs.currency != rhs.currency {return false}
     if lhs.minorUnits != rhs.minorUnits {return false}
+    if lhs.orders != rhs.orders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -603,7 +1216,206 @@ nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Orders"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}online\0\u{1}instore\0\u{1}mobile\0\u{1}marketplace\0\u{1}items\0\u{1}spend\0\u{1}refunded\0\u{3}first_order_at_us\0\u{3}last_order_at_us\0\u{3}last_order_id\0\u{3}last_order_status\0\u{1}cancelled\0\u{1}returned\0\u{1}recent\0\u{1}products\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}online\0\u{1}instore\0\u{1}mobile\0\u{1}marketplace\0\u{1}items\0\u{1}spend\0\u{1}refunded\0\u{3}first_order_at_us\0\u{3}last_order_at_us\0\u{3}last_order_id\0\u{3}last_order_status\0\u{1}cancelled\0\u{1}returned\0\u{1}recent\0\u{1}products\0\u{1}categories\0\u{3}online_last_at_us\0\u{3}instore_last_at_us\0\u{3}mobile_last_at_us\0\u{3}marketplace_last_at_us\0")
+
+  fileprivate class _StorageClass {
+    var _online: Int64 = 0
+    var _instore: Int64 = 0
+    var _mobile: Int64 = 0
+    var _marketplace: Int64 = 0
+    var _items: Int64 = 0
+    var _spend: [C360_Store_V1_MoneyTotal] = []
+    var _refunded: [C360_Store_V1_MoneyTotal] = []
+    var _firstOrderAtUs: Int64 = 0
+    var _lastOrderAtUs: Int64 = 0
+    var _lastOrderID: String = String()
+    var _lastOrderStatus: C360_V1_OrderStatus = .unspecified
+    var _cancelled: Int64 = 0
+    var _returned: Int64 = 0
+    var _recent: [C360_Store_V1_OrderSummary] = []
+    var _products: [C360_Store_V1_ProductTally] = []
+    var _categories: [C360_Store_V1_CategoryTally] = []
+    var _onlineLastAtUs: Int64 = 0
+    var _instoreLastAtUs: Int64 = 0
+    var _mobileLastAtUs: Int64 = 0
+    var _marketplaceLastAtUs: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _online = source._online
+      _instore = source._instore
+      _mobile = source._mobile
+      _marketplace = source._marketplace
+      _items = source._items
+      _spend = source._spend
+      _refunded = source._refunded
+      _firstOrderAtUs = source._firstOrderAtUs
+      _lastOrderAtUs = source._lastOrderAtUs
+      _lastOrderID = source._lastOrderID
+      _lastOrderStatus = source._lastOrderStatus
+      _cancelled = source._cancelled
+      _returned = source._returned
+      _recent = source._recent
+      _products = source._products
+      _categories = source._categories
+      _onlineLastAtUs = source._onlineLastAtUs
+      _instoreLastAtUs = source._instoreLastAtUs
+      _mobileLastAtUs = source._mobileLastAtUs
+      _marketplaceLastAtUs = source._marketplaceLastAtUs
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._online) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._instore) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._mobile) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._marketplace) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._items) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._spend) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._refunded) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._firstOrderAtUs) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._lastOrderAtUs) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._lastOrderID) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._lastOrderStatus) }()
+        case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._cancelled) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._returned) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._recent) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._products) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._categories) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._onlineLastAtUs) }()
+        case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._instoreLastAtUs) }()
+        case 19: try { try decoder.decodeSingularInt64Field(value: &_storage._mobileLastAtUs) }()
+        case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._marketplaceLastAtUs) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if _storage._online != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._online, fieldNumber: 1)
+      }
+      if _storage._instore != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._instore, fieldNumber: 2)
+      }
+      if _storage._mobile != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._mobile, fieldNumber: 3)
+      }
+      if _storage._marketplace != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._marketplace, fieldNumber: 4)
+      }
+      if _storage._items != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._items, fieldNumber: 5)
+      }
+      if !_storage._spend.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._spend, fieldNumber: 6)
+      }
+      if !_storage._refunded.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._refunded, fieldNumber: 7)
+      }
+      if _storage._firstOrderAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._firstOrderAtUs, fieldNumber: 8)
+      }
+      if _storage._lastOrderAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._lastOrderAtUs, fieldNumber: 9)
+      }
+      if !_storage._lastOrderID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastOrderID, fieldNumber: 10)
+      }
+      if _storage._lastOrderStatus != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._lastOrderStatus, fieldNumber: 11)
+      }
+      if _storage._cancelled != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._cancelled, fieldNumber: 12)
+      }
+      if _storage._returned != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._returned, fieldNumber: 13)
+      }
+      if !_storage._recent.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._recent, fieldNumber: 14)
+      }
+      if !_storage._products.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._products, fieldNumber: 15)
+      }
+      if !_storage._categories.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._categories, fieldNumber: 16)
+      }
+      if _storage._onlineLastAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._onlineLastAtUs, fieldNumber: 17)
+      }
+      if _storage._instoreLastAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._instoreLastAtUs, fieldNumber: 18)
+      }
+      if _storage._mobileLastAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._mobileLastAtUs, fieldNumber: 19)
+      }
+      if _storage._marketplaceLastAtUs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._marketplaceLastAtUs, fieldNumber: 20)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_Orders, rhs: C360_Store_V1_Orders) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._online != rhs_storage._online {return false}
+        if _storage._instore != rhs_storage._instore {return false}
+        if _storage._mobile != rhs_storage._mobile {return false}
+        if _storage._marketplace != rhs_storage._marketplace {return false}
+        if _storage._items != rhs_storage._items {return false}
+        if _storage._spend != rhs_storage._spend {return false}
+        if _storage._refunded != rhs_storage._refunded {return false}
+        if _storage._firstOrderAtUs != rhs_storage._firstOrderAtUs {return false}
+        if _storage._lastOrderAtUs != rhs_storage._lastOrderAtUs {return false}
+        if _storage._lastOrderID != rhs_storage._lastOrderID {return false}
+        if _storage._lastOrderStatus != rhs_storage._lastOrderStatus {return false}
+        if _storage._cancelled != rhs_storage._cancelled {return false}
+        if _storage._returned != rhs_storage._returned {return false}
+        if _storage._recent != rhs_storage._recent {return false}
+        if _storage._products != rhs_storage._products {return false}
+        if _storage._categories != rhs_storage._categories {return false}
+        if _storage._onlineLastAtUs != rhs_storage._onlineLastAtUs {return false}
+        if _storage._instoreLastAtUs != rhs_storage._instoreLastAtUs {return false}
+        if _storage._mobileLastAtUs != rhs_storage._mobileLastAtUs {return false}
+        if _storage._marketplaceLastAtUs != rhs_storage._marketplaceLastAtUs {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_CategoryTally: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CategoryTally"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}category\0\u{1}quantity\0\u{1}orders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -611,91 +1423,31 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.online) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.instore) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.mobile) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.marketplace) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.items) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.spend) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.refunded) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.firstOrderAtUs) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.lastOrderAtUs) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.lastOrderID) }()
-      case 11: try { try decoder.decodeSingularEnumField(value: &self.lastOrderStatus) }()
-      case 12: try { try decoder.decodeSingularInt64Field(value: &self.cancelled) }()
-      case 13: try { try decoder.decodeSingularInt64Field(value: &self.returned) }()
-      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.recent) }()
-      case 15: try { try decoder.decodeRepeatedMessageField(value: &self.products) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.online != 0 {
-      try visitor.visitSingularInt64Field(value: self.online, fieldNumber: 1)
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 1)
     }
-    if self.instore != 0 {
-      try visitor.visitSingularInt64Field(value: self.instore, fieldNumber: 2)
+    if self.quantity != 0 {
+      try visitor.visitSingularInt64Field(value: self.quantity, fieldNumber: 2)
     }
-    if self.mobile != 0 {
-      try visitor.visitSingularInt64Field(value: self.mobile, fieldNumber: 3)
-    }
-    if self.marketplace != 0 {
-      try visitor.visitSingularInt64Field(value: self.marketplace, fieldNumber: 4)
-    }
-    if self.items != 0 {
-      try visitor.visitSingularInt64Field(value: self.items, fieldNumber: 5)
-    }
-    if !self.spend.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.spend, fieldNumber: 6)
-    }
-    if !self.refunded.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.refunded, fieldNumber: 7)
-    }
-    if self.firstOrderAtUs != 0 {
-      try visitor.visitSingularInt64Field(value: self.firstOrderAtUs, fieldNumber: 8)
-    }
-    if self.lastOrderAtUs != 0 {
-      try visitor.visitSingularInt64Field(value: self.lastOrderAtUs, fieldNumber: 9)
-    }
-    if !self.lastOrderID.isEmpty {
-      try visitor.visitSingularStringField(value: self.lastOrderID, fieldNumber: 10)
-    }
-    if self.lastOrderStatus != .unspecified {
-      try visitor.visitSingularEnumField(value: self.lastOrderStatus, fieldNumber: 11)
-    }
-    if self.cancelled != 0 {
-      try visitor.visitSingularInt64Field(value: self.cancelled, fieldNumber: 12)
-    }
-    if self.returned != 0 {
-      try visitor.visitSingularInt64Field(value: self.returned, fieldNumber: 13)
-    }
-    if !self.recent.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.recent, fieldNumber: 14)
-    }
-    if !self.products.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.products, fieldNumber: 15)
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: C360_Store_V1_Orders, rhs: C360_Store_V1_Orders) -> Bool {
-    if lhs.online != rhs.online {return false}
-    if lhs.instore != rhs.instore {return false}
-    if lhs.mobile != rhs.mobile {return false}
-    if lhs.marketplace != rhs.marketplace {return false}
-    if lhs.items != rhs.items {return false}
-    if lhs.spend != rhs.spend {return false}
-    if lhs.refunded != rhs.refunded {return false}
-    if lhs.firstOrderAtUs != rhs.firstOrderAtUs {return false}
-    if lhs.lastOrderAtUs != rhs.lastOrderAtUs {return false}
-    if lhs.lastOrderID != rhs.lastOrderID {return false}
-    if lhs.lastOrderStatus != rhs.lastOrderStatus {return false}
-    if lhs.cancelled != rhs.cancelled {return false}
-    if lhs.returned != rhs.returned {return false}
-    if lhs.recent != rhs.recent {return false}
-    if lhs.products != rhs.products {return false}
+  public static func ==(lhs: C360_Store_V1_CategoryTally, rhs: C360_Store_V1_CategoryTally) -> Bool {
+    if lhs.category != rhs.category {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.orders != rhs.orders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -748,7 +1500,7 @@ nonisolated extension C360_Store_V1_ErrorTally: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension C360_Store_V1_Web: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Web"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{3}last_session_id\0\u{3}login_failures\0\u{3}last_login_at_us\0\u{3}last_visit_at_us\0\u{3}recent_errors\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}page_views\0\u{3}product_views\0\u{1}sessions\0\u{3}last_session_id\0\u{3}login_failures\0\u{3}last_login_at_us\0\u{3}last_visit_at_us\0\u{3}recent_errors\0\u{3}app_events\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -765,6 +1517,7 @@ nonisolated extension C360_Store_V1_Web: SwiftProtobuf.Message, SwiftProtobuf._M
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.lastLoginAtUs) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.lastVisitAtUs) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.recentErrors) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.appEvents) }()
       default: break
       }
     }
@@ -798,6 +1551,9 @@ nonisolated extension C360_Store_V1_Web: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.recentErrors.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.recentErrors, fieldNumber: 9)
     }
+    if self.appEvents != 0 {
+      try visitor.visitSingularInt64Field(value: self.appEvents, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -811,6 +1567,7 @@ nonisolated extension C360_Store_V1_Web: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.lastLoginAtUs != rhs.lastLoginAtUs {return false}
     if lhs.lastVisitAtUs != rhs.lastVisitAtUs {return false}
     if lhs.recentErrors != rhs.recentErrors {return false}
+    if lhs.appEvents != rhs.appEvents {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -888,7 +1645,7 @@ nonisolated extension C360_Store_V1_Email: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Support"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}total\0\u{3}open_ticket_ids\0\u{3}last_ticket_at_us\0\u{1}escalations\0\u{3}satisfaction_sum\0\u{3}satisfaction_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}total\0\u{3}open_ticket_ids\0\u{3}last_ticket_at_us\0\u{1}escalations\0\u{3}satisfaction_sum\0\u{3}satisfaction_count\0\u{1}reopened\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -902,6 +1659,7 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.escalations) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.satisfactionSum) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.satisfactionCount) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.reopened) }()
       default: break
       }
     }
@@ -926,6 +1684,9 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
     if self.satisfactionCount != 0 {
       try visitor.visitSingularInt64Field(value: self.satisfactionCount, fieldNumber: 6)
     }
+    if self.reopened != 0 {
+      try visitor.visitSingularInt64Field(value: self.reopened, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -936,6 +1697,7 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
     if lhs.escalations != rhs.escalations {return false}
     if lhs.satisfactionSum != rhs.satisfactionSum {return false}
     if lhs.satisfactionCount != rhs.satisfactionCount {return false}
+    if lhs.reopened != rhs.reopened {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -68,30 +68,63 @@ import Testing
         #expect(projection.support.lastTicketAtUs == Instant(F.time(days: 6)).microsecondsSinceEpoch)
     }
 
-    @Test("an upsert changes only the fields it carries, and its email and phone become identities")
+    @Test("an upsert changes only the fields it carries")
     func customerUpsert() {
         var first = C360_V1_CustomerUpserted()
         first.firstName = "Zoë"
         first.email = "Zoe@Example.com"
-        first.phone = "+447700900001"
         var second = C360_V1_CustomerUpserted()
         second.loyaltyTier = .gold
         let projection = F.fold([F.event("e1", .customerUpserted(first)), F.event("e2", .customerUpserted(second))])
         #expect(projection.details.firstName == "Zoë")
+        #expect(projection.details.email == "Zoe@Example.com")
         #expect(projection.details.loyaltyTier == .gold)
-        #expect(projection.identities.map(\.value) == ["zoe@example.com", "+447700900001"])
     }
 
-    @Test("an identity link adds the identity and an unlink removes it")
-    func identityLinks() {
+    @Test("identities change only as resolved: linked with lineage, re-stamped by a merge, removed by an unlink or unmerge, refusals kept as conflicts")
+    func identityResolutions() {
+        let cookie = C360_V1_Identity(type: .cookieID, value: "ck_1")
+        let device = C360_V1_Identity(type: .deviceID, value: "dv_1")
+        let email = C360_V1_Identity(type: .email, value: "a@example.com")
+        var linked = C360_Store_V1_Resolution()
+        linked.linked = [email]
+        var merged = C360_Store_V1_Resolution()
+        var history = C360_Store_V1_MergedHistory()
+        history.subject = 1 << 63 | 7
+        history.identities = [cookie, device]
+        merged.merged = [history]
+        var refused = C360_Store_V1_Resolution()
+        var refusal = C360_Store_V1_Refusal()
+        refusal.identity = .init(type: .email, value: "b@example.com")
+        refusal.reason = .ownedByAnotherCustomer
+        refused.refused = [refusal]
+        var unmerged = C360_Store_V1_Resolution()
+        unmerged.unmerged = [history]
+
         var link = C360_V1_IdentityLinked()
-        link.identity = .init(type: .cookieID, value: "ck_1")
+        link.identity = cookie
+        let entries: [(C360_V1_Event, C360_Store_V1_Resolution?)] = [
+            (F.event("e1", days: 1, F.email(.sent)), linked),
+            (F.event("e2", days: 2, .identityLinked(link)), merged),
+            (F.event("e3", days: 3, F.email(.sent)), refused),
+        ]
+        let projection = F.fold(entries)
+        #expect(projection.identities.map(\.identity) == [email, cookie, device])
+        #expect(projection.identities.map(\.linkedByEventID) == ["e1", "e2", "e2"])
+        #expect(projection.identities.map(\.linkedSeq) == [1, 2, 2])
+        #expect(projection.identities.map(\.mergedFromAnonymous) == [false, true, true])
+        #expect(projection.identities[0].linkedAtUs == Instant(F.time(days: 1)).microsecondsSinceEpoch)
+        #expect(projection.identityConflicts.count == 1)
+        #expect(projection.identityConflicts.first?.identity.value == "b@example.com")
+        #expect(projection.identityConflicts.first?.eventID == "e3")
+        #expect(projection.identityConflicts.first?.reason == .ownedByAnotherCustomer)
+
         var unlink = C360_V1_IdentityUnlinked()
-        unlink.identity = .init(type: .cookieID, value: "ck_1")
-        let linked = F.fold([F.event("e1", .identityLinked(link))])
-        #expect(linked.identities.map(\.value) == ["ck_1"])
-        let unlinked = F.fold([F.event("e1", .identityLinked(link)), F.event("e2", .identityUnlinked(unlink))])
-        #expect(unlinked.identities.isEmpty)
+        unlink.identity = cookie
+        let undone = F.fold(entries + [(F.event("e4", days: 4, .identityUnlinked(unlink)), unmerged)])
+        #expect(undone.identities.map(\.identity) == [email])
+        let carriedOnly = F.fold([F.event("e1", .identityLinked(link))])
+        #expect(carriedOnly.identities.isEmpty, "an event without a resolution links nothing")
     }
 
     @Test("the fold records the log position and the event count")

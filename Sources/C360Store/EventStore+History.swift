@@ -1,0 +1,107 @@
+import C360Core
+import C360Model
+import RocksDB
+
+/// One stored event with what identity resolution decided for it.
+struct HistoryEntry {
+    let seq: UInt64
+    let subject: UInt64
+    let event: C360_V1_Event
+    let resolution: C360_Store_V1_Resolution?
+}
+
+extension EventStore {
+    /// The stored events of `subject` in log order, each with its resolution.
+    func history(of subject: UInt64) throws(C360Error) -> [HistoryEntry] {
+        do {
+            let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
+            let resolutions = try self.resolutions(from: range.0, to: range.1)
+            let events = database.makeIterator(families.events, lowerBound: range.0, upperBound: range.1)
+            events.seekToFirst()
+            var entries: [HistoryEntry] = []
+            while events.isValid {
+                guard let seq = StoreKeys.uint64(events.key, at: 8) else {
+                    throw C360Error(.corruption, "an event key of \(events.key.count) bytes is not subject ‖ seq")
+                }
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(events.value), resolution: resolutions[seq]))
+                events.next()
+            }
+            try events.checkStatus()
+            return entries
+        } catch let error as C360Error {
+            throw error
+        } catch let error as RocksDBError {
+            throw C360Error(storage: error, doing: "read a customer's history")
+        } catch {
+            throw C360Error(.internalError, "\(error)")
+        }
+    }
+
+    /// The resolutions stored between two event keys, by seq.
+    func resolutions(from lower: [UInt8], to upper: [UInt8]) throws -> [UInt64: C360_Store_V1_Resolution] {
+        let iterator = database.makeIterator(families.resolutions, lowerBound: lower, upperBound: upper)
+        iterator.seekToFirst()
+        var found: [UInt64: C360_Store_V1_Resolution] = [:]
+        while iterator.isValid {
+            if let seq = StoreKeys.uint64(iterator.key, at: 8) {
+                found[seq] = try decodeResolution(iterator.value)
+            }
+            iterator.next()
+        }
+        try iterator.checkStatus()
+        return found
+    }
+
+    func decodeResolution(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Resolution {
+        do {
+            return try C360_Store_V1_Resolution(serializedBytes: bytes)
+        } catch {
+            throw C360Error(.corruption, "a stored identity resolution could not be decoded: \(error)")
+        }
+    }
+
+    /// The projection of a customer and the anonymous histories merged into it, folded afresh
+    /// from their events in log order. `extra` are events not yet written (staged in the same commit).
+    func refold(subjects: [UInt64], customerID: String, extra: [HistoryEntry] = []) throws(C360Error) -> C360_Store_V1_Projection {
+        var entries = extra
+        for subject in subjects {
+            entries += try history(of: subject)
+        }
+        entries.sort { $0.seq < $1.seq }
+        var projection = ProjectionFold.emptyProjection(customerID: customerID)
+        for entry in entries {
+            configuration.fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
+        }
+        return projection
+    }
+
+    /// The anonymous subjects merged into `customer`, as stored now.
+    func storedMembers(of customer: UInt64) throws(C360Error) -> [UInt64] {
+        let range = StoreKeys.members(customer: customer)
+        let iterator = database.makeIterator(families.merges, lowerBound: range.from, upperBound: range.to)
+        iterator.seekToFirst()
+        var members: [UInt64] = []
+        while iterator.isValid {
+            if let member = StoreKeys.uint64(iterator.key, at: 9) { members.append(member) }
+            iterator.next()
+        }
+        do {
+            try iterator.checkStatus()
+        } catch {
+            throw C360Error(storage: error, doing: "read merged histories")
+        }
+        return members
+    }
+
+    /// The customer an anonymous subject is merged into, as stored now.
+    func storedMergedInto(_ anonymous: UInt64) throws(C360Error) -> UInt64? {
+        try read(StoreKeys.mergedInto(anonymous: anonymous), in: families.merges).flatMap { StoreKeys.uint64($0) }
+    }
+
+    /// The subject whose projection holds `subject`'s events: its customer when it is an
+    /// anonymous history merged into one, else itself.
+    func projectionSubject(of subject: UInt64) throws(C360Error) -> UInt64 {
+        guard StoreKeys.isAnonymous(subject) else { return subject }
+        return try storedMergedInto(subject) ?? subject
+    }
+}
