@@ -39,7 +39,10 @@ struct DerivedFigures {
         var opportunities = C360_V1_OpportunityFlags()
         let channelsUsed = [purchases.onlineOrders, purchases.instoreOrders, purchases.mobileOrders, purchases.marketplaceOrders].filter { $0 > 0 }.count
         opportunities.channelExpansion = channelsUsed == 1 && purchases.totalOrders >= Int64(settings.channelExpansionMinimumOrders)
-        opportunities.tierUpgrade = ordered && earnedTier(reaches: reaches).rawValue > max(profile.details.loyaltyTier.rawValue, C360_V1_LoyaltyTier.none.rawValue)
+        // An upgrade needs a tier to upgrade from: a customer outside the loyalty programme is not flagged.
+        let held = profile.details.loyaltyTier
+        opportunities.tierUpgrade = ordered && held.rawValue >= C360_V1_LoyaltyTier.bronze.rawValue
+            && earnedTier(reaches: reaches).rawValue > held.rawValue
         opportunities.appAdoption = profile.recent.webEvents >= Int64(settings.appAdoptionMinimumRecentWebEvents)
             && projection.web.appEvents == 0 && purchases.mobileOrders == 0
         derived.opportunities = opportunities

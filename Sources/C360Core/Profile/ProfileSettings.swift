@@ -30,7 +30,8 @@ public struct ProfileSettings: Sendable, Equatable {
     /// App adoption: at least this many web events in the window, none from the app or a phone,
     /// and no mobile orders. Default 5.
     public var appAdoptionMinimumRecentWebEvents = 5
-    /// Tier upgrade: lifetime value (major units of the main currency) that earns each tier.
+    /// Tier upgrade: lifetime value (major units of the main currency) that earns each tier; a
+    /// customer holding a tier who has earned a higher one is flagged.
     /// Defaults bronze 0, silver 500, gold 1,000, platinum 5,000.
     public var tierThresholds = TierThresholds()
     /// How many products and categories the profile lists. Default 5 each.
