@@ -48,17 +48,6 @@ public struct NDJSONLoader: Sendable {
         onRejection: (Rejection) -> Void,
         onProgress: (Summary) -> Void
     ) async throws(C360Error) {
-        let handle: FileHandle
-        if file == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            guard let opened = FileHandle(forReadingAtPath: file) else {
-                throw C360Error(.io, "cannot open \(file): \(String(cString: strerror(errno)))")
-            }
-            handle = opened
-        }
-        defer { if file != "-" { try? handle.close() } }
-
         let started = ContinuousClock.now
         var batch: [C360_V1_Event] = []
         var batchLines: [UInt64] = []
@@ -92,8 +81,8 @@ public struct NDJSONLoader: Sendable {
         }
 
         var lineNumber: UInt64 = 0
-        func take(_ rawLine: ArraySlice<UInt8>) async {
-            lineNumber += 1
+        func take(_ rawLine: ArraySlice<UInt8>, _ number: UInt64) async {
+            lineNumber = number
             summary.lines += 1
             var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
@@ -110,28 +99,7 @@ public struct NDJSONLoader: Sendable {
         }
 
         summary.linesCommitted = 0
-        var carry: [UInt8] = []
-        let newline = UInt8(ascii: "\n")
-        while true {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: 1 << 20)
-            } catch {
-                throw C360Error(.io, "cannot read \(file): \(error)")
-            }
-            guard let chunk, !chunk.isEmpty else {
-                if !carry.isEmpty { await take(carry[...]) }
-                break
-            }
-            var data = carry
-            data.append(contentsOf: chunk)
-            var lineStart = 0
-            while let lineEnd = data[lineStart...].firstIndex(of: newline) {
-                await take(data[lineStart..<lineEnd])
-                lineStart = lineEnd + 1
-            }
-            carry = Array(data[lineStart...])
-        }
+        try await LineReader(file: file).forEachLine(take)
         await send()
         if let last = inFlight { await settle(last) }
         summary.linesCommitted = lineNumber

@@ -2,6 +2,32 @@ import Foundation
 import Testing
 
 @Suite struct CommandLineTests {
+    @Test("validate reports violations per rule without ingesting, exiting 1; a clean generated file exits 0")
+    func validate() async throws {
+        try await withTemporaryDirectory { directory in
+            let clean = directory + "/clean.ndjson"
+            #expect(try C360Process.run(["generate", "--customers", "20", "--events", "300", "--seed", "5", "--out", clean]).status == 0)
+            let ok = try C360Process.run(["validate", clean])
+            #expect(ok.status == 0, "\(ok.stdout)")
+            #expect(ok.stdout.contains("300 events checked, 0 violations"))
+
+            let dirty = directory + "/dirty.ndjson"
+            let lines = [
+                #"{"event_id":"a","customer_id":"c1","occurred_at":"2026-10-01T00:00:00Z","source":"crm","customer_upserted":{"email":"nope"}}"#,
+                #"{"event_id":"a","customer_id":"c1","occurred_at":"2026-10-01T00:00:00Z","source":"crm","customer_upserted":{"first_name":"A"}}"#,
+            ]
+            try lines.joined(separator: "\n").write(toFile: dirty, atomically: true, encoding: .utf8)
+            let report = try C360Process.run(["validate", dirty, "--format", "json"])
+            #expect(report.status == 1)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+            #expect(json["violations"] as? Int == 2)
+            let rules = try #require(json["rules"] as? [[String: Any]])
+            #expect(rules.first { $0["rule"] as? String == "bad_email" }?["count"] as? Int == 1)
+            #expect(rules.first { $0["rule"] as? String == "duplicate_event_id" }?["count"] as? Int == 1)
+            #expect(try C360Process.run(["validate", directory + "/missing.ndjson"]).status == 2)
+        }
+    }
+
     @Test("generate, ingest, get, timeline, stats, erase: the operator's round trip")
     func roundTrip() async throws {
         try await withTemporaryDirectory { directory in
