@@ -17,6 +17,8 @@ extension EventStore {
         var members: [UInt64: [UInt64]] = [:]
         /// Events staged in this commit, by subject, for a refold that needs them before they are written.
         var staged: [UInt64: [HistoryEntry]] = [:]
+        /// The projections as they were before this commit (`nil`: a new subject), for segment changes.
+        var before: [UInt64: C360_Store_V1_Projection?] = [:]
     }
 
     /// Folds and writes one group of appends as one synced `WriteBatch`: the events, their index
@@ -44,7 +46,16 @@ extension EventStore {
         }
         guard appended else { return outcomes }
 
+        let segmentChanges = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
         do {
+            for change in segmentChanges {
+                let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
+                if change.kind == .enter {
+                    batch.put(key, Array(change.customerID.utf8), in: families.segments)
+                } else {
+                    batch.delete(key, in: families.segments)
+                }
+            }
             for (subject, projection) in context.projections {
                 batch.put(StoreKeys.subject(subject), try projection.serializedBytes(), in: families.projections)
             }
@@ -82,6 +93,7 @@ extension EventStore {
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
             .sorted { $0.seq < $1.seq }
         changes.publish(published, lastSeq: context.state.lastSeq)
+        self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
         return outcomes
     }
 
@@ -137,6 +149,7 @@ extension EventStore {
         } else {
             projection = try currentProjection(of: target, context: context)
         }
+        let before: C360_Store_V1_Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
         let seq = context.state.lastSeq + 1
         let plan = try resolve(event, subject: subject, target: target, projection: projection, context: &context)
         if let members = plan.members {
@@ -146,6 +159,7 @@ extension EventStore {
         }
 
         // Nothing below can fail.
+        if let before { context.before[target] = before }
         if existingSubject == nil {
             context.state.nextSubject += 1
             if let customerKey {

@@ -39,6 +39,7 @@ extension EventStore {
         var compactions: [(ColumnFamily, [UInt8], [UInt8])] = []
         let seq = writer.state.lastSeq + 1
         var eventsRemoved: UInt64 = 0
+        var leftSegments: [String] = []
         do {
             let batch = WriteBatch(for: database)
             if let subject {
@@ -86,6 +87,14 @@ extension EventStore {
                         compactions.append((families.snapshots, entry, entry + [0]))
                     }
                     batch.put(StoreKeys.tombstoneBySubject(erased), hash, in: families.tombstones)
+                }
+                for segment in configuration.segments {
+                    let key = StoreKeys.segmentMember(segment.name, subject: subject)
+                    if try read(key, in: families.segments) != nil {
+                        batch.delete(key, in: families.segments)
+                        leftSegments.append(segment.name)
+                    }
+                    compactions.append((families.segments, key, key + [0]))
                 }
                 let merges = StoreKeys.members(customer: subject)
                 compactions.append((families.merges, [UInt8(ascii: "a")], [UInt8(ascii: "b")]))
@@ -136,6 +145,8 @@ extension EventStore {
             // The index and projections changed outside a commit: forget what the writer remembers.
             writer.caches.removeAll()
             changes.publish([StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
+            segmentChanges.forget(customerID: customerID)
+            segmentChanges.publish(leftSegments.map { ($0, customerID, .leave) }, seq: seq)
             receipt.tombstone = tombstone
             receipt.eventsRemoved = eventsRemoved
 

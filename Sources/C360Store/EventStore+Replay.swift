@@ -14,10 +14,11 @@ extension EventStore {
         try await exclusively { () throws(C360Error) -> ReplayReport in
             // Replay rewrites projections outside a commit: the writer must read them afresh.
             self.writer.caches.removeAll()
-            if fromSnapshot {
-                return try self.rebuildFromSnapshot(progress: progress)
-            }
-            return try self.rebuildAllProjections(progress: progress)
+            var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: progress) : try self.rebuildAllProjections(progress: progress)
+            // Membership follows the rebuilt projections, evaluated as of the same day as before.
+            let refresh = try self.refreshSegmentsOnWriter(day: self.writer.state.segmentDay)
+            report.segmentMembershipChanges = refresh.entered + refresh.left
+            return report
         }
     }
 

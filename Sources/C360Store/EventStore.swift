@@ -24,10 +24,12 @@ public final class EventStore: Sendable {
     let writer: LogWriter
     /// Every commit, as it happens: for live change streams and read-your-writes waits.
     public let changes: ChangeFeed
+    /// Every segment membership change, as it happens.
+    public let segmentChanges = SegmentFeed()
     private let lock: DataDirectoryLock
 
     struct Families: Sendable {
-        let events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges: ColumnFamily
+        let events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges, segments: ColumnFamily
 
         init(_ database: Database) throws(RocksDBError) {
             events = try database.columnFamily("events")
@@ -40,9 +42,10 @@ public final class EventStore: Sendable {
             meta = try database.columnFamily("meta")
             resolutions = try database.columnFamily("resolutions")
             merges = try database.columnFamily("merges")
+            segments = try database.columnFamily("segments")
         }
 
-        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges] }
+        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges, segments] }
     }
 
     /// Opens the store in `directory`, creating it if needed, and rebuilds the projections from the
@@ -97,6 +100,8 @@ public final class EventStore: Sendable {
             state.lastSeq = try database.get(StoreKeys.Meta.lastSeq, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
             state.nextSubject = try database.get(StoreKeys.Meta.nextSubject, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 1
             state.eventCount = try database.get(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+            state.segmentDay = try database.get(StoreKeys.Meta.segmentDay, in: families.meta).flatMap { StoreKeys.uint64($0) }
+                .map { Int64(bitPattern: $0) } ?? Instant.now.dayNumber
             let iterator = database.makeIterator(families.tombstones, lowerBound: [UInt8(ascii: "h")], upperBound: [UInt8(ascii: "i")])
             iterator.seekToFirst()
             while iterator.isValid {
@@ -122,6 +127,7 @@ public final class EventStore: Sendable {
     public func close() {
         writer.queue.sync {}
         changes.finishAll()
+        segmentChanges.finishAll()
         database.close()
     }
 

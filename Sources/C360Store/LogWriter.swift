@@ -9,6 +9,8 @@ struct WriterState: Sendable {
     var nextSubject: UInt64 = 1
     var eventCount: UInt64 = 0
     var erasedCustomerHashes: Set<[UInt8]> = []
+    /// The UTC day (days since 1970) segment membership is evaluated as of, at its end.
+    var segmentDay: Int64 = 0
 }
 
 /// What the writer has recently read or written, so that an active customer's projection and

@@ -13,6 +13,8 @@ public struct ReplayReport: Sendable {
     public var projectionsChanged: UInt64 = 0
     /// Stored projections with no events behind them, removed.
     public var projectionsRemoved: UInt64 = 0
+    /// Segment memberships that differed from the rebuilt projections' (0 when membership was current).
+    public var segmentMembershipChanges: UInt64 = 0
     /// The digest of the projections as they were before the replay.
     public var liveDigest = ProjectionDigest(hex: "", count: 0)
     /// The digest of the rebuilt projections, now stored.

@@ -14,6 +14,8 @@ public struct StoreConfiguration: Sendable {
     /// Most identities one customer (with the anonymous histories merged into it) may have; a
     /// link beyond it is refused and shown as a conflict. Default 100.
     public var maximumIdentitiesPerCustomer = 100
+    /// The segments whose membership the store keeps. Default none.
+    public var segments: [Segment] = []
     /// Most anonymous histories merged into one customer. Default 50.
     public var maximumMergedHistoriesPerCustomer = 50
     /// Most events committed in one group commit (one synced write). Default 10,000.

@@ -10,6 +10,7 @@
 /// |---|---|---|
 /// | `events` | subject ‖ seq | `c360.v1.Event` |
 /// | `resolutions` | subject ‖ seq | `c360.store.v1.Resolution` of that event, if it changed anything |
+/// | `segments` | segment name ‖ 0x00 ‖ subject | customer id (a member) |
 /// | `merges` | `a` ‖ anonymous subject | customer subject; `c` ‖ customer ‖ anonymous subject | empty |
 /// | `log` | seq | `0x01` ‖ subject, or `0x02` ‖ `c360.v1.Tombstone` |
 /// | `dedup` | event_id (UTF-8) | seq |
@@ -19,7 +20,7 @@
 /// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty |
 /// | `meta` | name | value |
 enum StoreKeys {
-    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges"]
+    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges", "segments"]
 
     static let anonymousBit: UInt64 = 1 << 63
 
@@ -44,6 +45,7 @@ enum StoreKeys {
         static let eventCount = Array("event_count".utf8)
         static let pseudonymKey = Array("pseudonym_key".utf8)
         static let snapshot = Array("snapshot".utf8)
+        static let segmentDay = Array("segment_day".utf8)
     }
 
     enum LogEntryKind: UInt8 {
@@ -57,6 +59,10 @@ enum StoreKeys {
 
     /// The first key after every event of `subject`.
     static func eventsEnd(subject: UInt64) -> [UInt8] { bigEndian(subject + 1) + bigEndian(0) }
+
+    static func segmentMember(_ segment: String, subject: UInt64) -> [UInt8] { Array(segment.utf8) + [0] + bigEndian(subject) }
+
+    static func segmentMembers(_ segment: String) -> (from: [UInt8], to: [UInt8]) { (Array(segment.utf8) + [0], Array(segment.utf8) + [1]) }
 
     static func logEntry(seq: UInt64) -> [UInt8] { bigEndian(seq) }
 
