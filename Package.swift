@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // RocksDB's C API from Debian's librocksdb-dev. Only the RocksDB target imports it.
@@ -74,6 +75,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The configuration file (YAML): every setting, validated, with errors naming the key.
+        .target(
+            name: "C360Config",
+            dependencies: ["C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // Deterministic synthetic data for demos, tests and benchmarks.
         .target(
             name: "C360Generator",
@@ -86,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator",
+                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,6 +129,11 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360ConfigTests",
+            dependencies: ["C360Config", "C360Store", "C360Core"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,6 +13,8 @@ public struct APILimits: Sendable {
     public var maxTimelinePage = 1_000
     /// Most customer ids one `WatchProfiles` call may name. Default 10,000.
     public var maxWatchedCustomers = 10_000
+    /// Largest `ListSegment` page. Default 10,000 (a request without a page size gets 1,000).
+    public var maxSegmentPage = 10_000
     /// Concurrent HTTP/2 streams per connection. Default 256.
     public var maxConcurrentStreams = 256
     /// Longest a lookup waits for `min_seq` when the call has no deadline, in seconds. Default 10.

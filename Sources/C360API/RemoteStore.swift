@@ -48,6 +48,14 @@ public struct RemoteStore: EventAppender {
         return try await service.getTimeline(request).events
     }
 
+    public func segmentPage(_ segment: String, pageSize: Int, pageToken: String) async throws -> C360_V1_ListSegmentResponse {
+        var request = C360_V1_ListSegmentRequest()
+        request.segment = segment
+        request.pageSize = Int32(clamping: pageSize)
+        request.pageToken = pageToken
+        return try await service.listSegment(request)
+    }
+
     public func erase(customerID: String, requestID: String) async throws -> C360_V1_EraseReceipt {
         var request = C360_V1_EraseCustomerRequest()
         request.customerID = customerID

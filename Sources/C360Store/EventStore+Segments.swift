@@ -125,6 +125,7 @@ extension EventStore {
             batch.put(StoreKeys.Meta.segmentDay, StoreKeys.bigEndian(UInt64(bitPattern: day)), in: families.meta)
             try database.write(batch, sync: true)
             writer.state.segmentDay = day
+            writer.segmentDay.store(day, ordering: .relaxed)
             segmentChanges.publish(changes, seq: writer.state.lastSeq)
         } catch let error as C360Error {
             throw error
@@ -177,5 +178,12 @@ extension EventStore {
             all[segment.name] = members
         }
         return all
+    }
+}
+
+extension EventStore {
+    /// The UTC day segment membership is evaluated as of.
+    public var segmentDay: CalendarDate {
+        CalendarDate(Instant(microsecondsSinceEpoch: writer.segmentDay.load(ordering: .relaxed) * 86_400_000_000))
     }
 }

@@ -45,6 +45,8 @@ final class LogWriter: @unchecked Sendable {
     let queue = DispatchQueue(label: "c360.log-writer", qos: .userInitiated)
     var state: WriterState
     var caches: WriterCaches
+    /// `state.segmentDay`, for readers off the writer's queue.
+    let segmentDay: Atomic<Int64>
     private let waiting = Mutex(Waiting())
 
     private struct Waiting: ~Copyable {
@@ -60,6 +62,7 @@ final class LogWriter: @unchecked Sendable {
     init(state: WriterState, caches: WriterCaches) {
         self.state = state
         self.caches = caches
+        self.segmentDay = Atomic(state.segmentDay)
     }
 
     func append(_ events: [C360_V1_Event], store: EventStore) async -> [AppendOutcome] {

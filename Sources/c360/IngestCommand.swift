@@ -34,6 +34,8 @@ struct IngestCommand: AsyncParsableCommand {
         } else {
             let store = try dataDirectory.openStore(creatingIfMissing: true)
             defer { store.close() }
+            // Membership is evaluated as of today before today's appends change it.
+            if !store.configuration.segments.isEmpty { _ = try await store.refreshSegments() }
             summary = try await load(into: store)
         }
         print("appended \(summary.appended), duplicates skipped \(summary.duplicates), rejected \(summary.rejected) — \(summary.lines) lines in \(String(format: "%.1f", summary.seconds)) s, \(Int(summary.eventsPerSecond)) events/s")

@@ -42,7 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try dataDirectory.openStore(creatingIfMissing: true)
         defer { store.close() }
         let server = C360Server(store: store, host: host, port: port, limits: limits, logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let segmentClock = SegmentClock(store: store, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: server), .init(service: segmentClock, successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)

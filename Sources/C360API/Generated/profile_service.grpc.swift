@@ -112,6 +112,32 @@ public enum C360_V1_ProfileService: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "ListSegment" metadata.
+        public enum ListSegment: Sendable {
+            /// Request type for "ListSegment".
+            public typealias Input = C360_V1_ListSegmentRequest
+            /// Response type for "ListSegment".
+            public typealias Output = C360_V1_ListSegmentResponse
+            /// Descriptor for "ListSegment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "c360.v1.ProfileService"),
+                method: "ListSegment",
+                type: .unary
+            )
+        }
+        /// Namespace for "WatchSegment" metadata.
+        public enum WatchSegment: Sendable {
+            /// Request type for "WatchSegment".
+            public typealias Input = C360_V1_WatchSegmentRequest
+            /// Response type for "WatchSegment".
+            public typealias Output = C360_V1_SegmentEvent
+            /// Descriptor for "WatchSegment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "c360.v1.ProfileService"),
+                method: "WatchSegment",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "c360.v1.ProfileService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetProfile.descriptor,
@@ -120,7 +146,9 @@ public enum C360_V1_ProfileService: Sendable {
             AppendEvents.descriptor,
             AppendEventStream.descriptor,
             EraseCustomer.descriptor,
-            WatchProfiles.descriptor
+            WatchProfiles.descriptor,
+            ListSegment.descriptor,
+            WatchSegment.descriptor
         ]
     }
 }
@@ -272,6 +300,43 @@ extension C360_V1_ProfileService {
             request: GRPCCore.StreamingServerRequest<C360_V1_WatchProfilesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_ProfileChange>
+
+        /// Handle the "ListSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The members of a configured segment, a page at a time.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `C360_V1_ListSegmentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `C360_V1_ListSegmentResponse` messages.
+        func listSegment(
+            request: GRPCCore.StreamingServerRequest<C360_V1_ListSegmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_ListSegmentResponse>
+
+        /// Handle the "WatchSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+        /// > stream first lists the current members (MEMBER events, then one SYNCED).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `C360_V1_WatchSegmentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `C360_V1_SegmentEvent` messages.
+        func watchSegment(
+            request: GRPCCore.StreamingServerRequest<C360_V1_WatchSegmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent>
     }
 
     /// Service protocol for the "c360.v1.ProfileService" service.
@@ -407,6 +472,43 @@ extension C360_V1_ProfileService {
             request: GRPCCore.ServerRequest<C360_V1_WatchProfilesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_ProfileChange>
+
+        /// Handle the "ListSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The members of a configured segment, a page at a time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_ListSegmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `C360_V1_ListSegmentResponse` message.
+        func listSegment(
+            request: GRPCCore.ServerRequest<C360_V1_ListSegmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<C360_V1_ListSegmentResponse>
+
+        /// Handle the "WatchSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+        /// > stream first lists the current members (MEMBER events, then one SYNCED).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_WatchSegmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `C360_V1_SegmentEvent` messages.
+        func watchSegment(
+            request: GRPCCore.ServerRequest<C360_V1_WatchSegmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent>
     }
 
     /// Simple service protocol for the "c360.v1.ProfileService" service.
@@ -541,6 +643,44 @@ extension C360_V1_ProfileService {
             response: GRPCCore.RPCWriter<C360_V1_ProfileChange>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "ListSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The members of a configured segment, a page at a time.
+        ///
+        /// - Parameters:
+        ///   - request: A `C360_V1_ListSegmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `C360_V1_ListSegmentResponse` to respond with.
+        func listSegment(
+            request: C360_V1_ListSegmentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> C360_V1_ListSegmentResponse
+
+        /// Handle the "WatchSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+        /// > stream first lists the current members (MEMBER events, then one SYNCED).
+        ///
+        /// - Parameters:
+        ///   - request: A `C360_V1_WatchSegmentRequest` message.
+        ///   - response: A response stream of `C360_V1_SegmentEvent` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchSegment(
+            request: C360_V1_WatchSegmentRequest,
+            response: GRPCCore.RPCWriter<C360_V1_SegmentEvent>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -625,6 +765,28 @@ extension C360_V1_ProfileService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: C360_V1_ProfileService.Method.ListSegment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_ListSegmentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_ListSegmentResponse>(),
+            handler: { request, context in
+                try await self.listSegment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: C360_V1_ProfileService.Method.WatchSegment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_WatchSegmentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_SegmentEvent>(),
+            handler: { request, context in
+                try await self.watchSegment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -702,6 +864,28 @@ extension C360_V1_ProfileService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_ProfileChange> {
         let response = try await self.watchProfiles(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func listSegment(
+        request: GRPCCore.StreamingServerRequest<C360_V1_ListSegmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_ListSegmentResponse> {
+        let response = try await self.listSegment(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func watchSegment(
+        request: GRPCCore.StreamingServerRequest<C360_V1_WatchSegmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent> {
+        let response = try await self.watchSegment(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -798,6 +982,36 @@ extension C360_V1_ProfileService.SimpleServiceProtocol {
             metadata: [:],
             producer: { writer in
                 try await self.watchProfiles(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func listSegment(
+        request: GRPCCore.ServerRequest<C360_V1_ListSegmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<C360_V1_ListSegmentResponse> {
+        return GRPCCore.ServerResponse<C360_V1_ListSegmentResponse>(
+            message: try await self.listSegment(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func watchSegment(
+        request: GRPCCore.ServerRequest<C360_V1_WatchSegmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent> {
+        return GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent>(
+            metadata: [:],
+            producer: { writer in
+                try await self.watchSegment(
                     request: request.message,
                     response: writer,
                     context: context
@@ -976,6 +1190,53 @@ extension C360_V1_ProfileService {
             deserializer: some GRPCCore.MessageDeserializer<C360_V1_ProfileChange>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_ProfileChange>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The members of a configured segment, a page at a time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_ListSegmentRequest` message.
+        ///   - serializer: A serializer for `C360_V1_ListSegmentRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_ListSegmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listSegment<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_ListSegmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_ListSegmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_ListSegmentResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_ListSegmentResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WatchSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+        /// > stream first lists the current members (MEMBER events, then one SYNCED).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_WatchSegmentRequest` message.
+        ///   - serializer: A serializer for `C360_V1_WatchSegmentRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_SegmentEvent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchSegment<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_WatchSegmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_WatchSegmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_SegmentEvent>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_SegmentEvent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1230,6 +1491,73 @@ extension C360_V1_ProfileService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The members of a configured segment, a page at a time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_ListSegmentRequest` message.
+        ///   - serializer: A serializer for `C360_V1_ListSegmentRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_ListSegmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listSegment<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_ListSegmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_ListSegmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_ListSegmentResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_ListSegmentResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: C360_V1_ProfileService.Method.ListSegment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "WatchSegment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+        /// > stream first lists the current members (MEMBER events, then one SYNCED).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_WatchSegmentRequest` message.
+        ///   - serializer: A serializer for `C360_V1_WatchSegmentRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_SegmentEvent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func watchSegment<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_WatchSegmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_WatchSegmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_SegmentEvent>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_SegmentEvent>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: C360_V1_ProfileService.Method.WatchSegment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1432,6 +1760,63 @@ extension C360_V1_ProfileService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_WatchProfilesRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_ProfileChange>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSegment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The members of a configured segment, a page at a time.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `C360_V1_ListSegmentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSegment<Result>(
+        request: GRPCCore.ClientRequest<C360_V1_ListSegmentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_ListSegmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listSegment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_ListSegmentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_ListSegmentResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchSegment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+    /// > stream first lists the current members (MEMBER events, then one SYNCED).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `C360_V1_WatchSegmentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchSegment<Result>(
+        request: GRPCCore.ClientRequest<C360_V1_WatchSegmentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_SegmentEvent>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchSegment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_WatchSegmentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_SegmentEvent>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1665,6 +2050,71 @@ extension C360_V1_ProfileService.ClientProtocol {
             metadata: metadata
         )
         return try await self.watchProfiles(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSegment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The members of a configured segment, a page at a time.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSegment<Result>(
+        _ message: C360_V1_ListSegmentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_ListSegmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<C360_V1_ListSegmentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listSegment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchSegment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Customers entering and leaving a segment as it happens. Without a usable resume token the
+    /// > stream first lists the current members (MEMBER events, then one SYNCED).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchSegment<Result>(
+        _ message: C360_V1_WatchSegmentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_SegmentEvent>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<C360_V1_WatchSegmentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchSegment(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -501,6 +501,134 @@ public nonisolated struct C360_V1_ProfileChange: Sendable {
   fileprivate var _profile: C360_V1_Profile? = nil
 }
 
+public nonisolated struct C360_V1_ListSegmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var segment: String = String()
+
+  /// Default 1,000; at most the server's limit.
+  public var pageSize: Int32 = 0
+
+  /// From the previous page's next_page_token; empty for the first page.
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct C360_V1_ListSegmentResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerIds: [String] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
+
+  /// The UTC day membership is evaluated as of (at its end), YYYY-MM-DD.
+  public var evaluatedDay: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct C360_V1_WatchSegmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var segment: String = String()
+
+  /// The resume_token of the last ENTER or LEAVE received. A token this server run cannot resume
+  /// from (it restarted, or the token is older than its history) starts with the current members.
+  public var resumeToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct C360_V1_SegmentEvent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: C360_V1_SegmentEvent.Kind = .unspecified
+
+  public var segment: String = String()
+
+  public var customerID: String = String()
+
+  /// The log position the store had reached when the change happened.
+  public var seq: UInt64 = 0
+
+  /// Pass to WatchSegment to resume after this event (ENTER, LEAVE and SYNCED carry one).
+  public var resumeToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// The customer entered the segment.
+    case enter // = 1
+
+    /// The customer left the segment (or was erased).
+    case leave // = 2
+
+    /// A current member, listed when the watch could not resume.
+    case member // = 3
+
+    /// Every current member has been listed; live changes follow.
+    case synced // = 4
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .enter
+      case 2: self = .leave
+      case 3: self = .member
+      case 4: self = .synced
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .enter: return 1
+      case .leave: return 2
+      case .member: return 3
+      case .synced: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [C360_V1_SegmentEvent.Kind] = [
+      .unspecified,
+      .enter,
+      .leave,
+      .member,
+      .synced,
+    ]
+
+  }
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "c360.v1"
@@ -1195,4 +1323,173 @@ nonisolated extension C360_V1_ProfileChange: SwiftProtobuf.Message, SwiftProtobu
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension C360_V1_ListSegmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListSegmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}segment\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 1)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_ListSegmentRequest, rhs: C360_V1_ListSegmentRequest) -> Bool {
+    if lhs.segment != rhs.segment {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_ListSegmentResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListSegmentResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_ids\0\u{3}next_page_token\0\u{3}evaluated_day\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.customerIds) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.evaluatedDay) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.customerIds, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if !self.evaluatedDay.isEmpty {
+      try visitor.visitSingularStringField(value: self.evaluatedDay, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_ListSegmentResponse, rhs: C360_V1_ListSegmentResponse) -> Bool {
+    if lhs.customerIds != rhs.customerIds {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.evaluatedDay != rhs.evaluatedDay {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_WatchSegmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WatchSegmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}segment\0\u{3}resume_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.resumeToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 1)
+    }
+    if !self.resumeToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.resumeToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_WatchSegmentRequest, rhs: C360_V1_WatchSegmentRequest) -> Bool {
+    if lhs.segment != rhs.segment {return false}
+    if lhs.resumeToken != rhs.resumeToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_SegmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}segment\0\u{3}customer_id\0\u{1}seq\0\u{3}resume_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.resumeToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 2)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 4)
+    }
+    if !self.resumeToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.resumeToken, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_V1_SegmentEvent, rhs: C360_V1_SegmentEvent) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.segment != rhs.segment {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.resumeToken != rhs.resumeToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_V1_SegmentEvent.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}KIND_ENTER\0\u{1}KIND_LEAVE\0\u{1}KIND_MEMBER\0\u{1}KIND_SYNCED\0")
 }

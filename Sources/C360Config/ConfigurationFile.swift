@@ -1,0 +1,192 @@
+import C360Core
+import C360Store
+import Foundation
+import Yams
+
+/// Reads c360's configuration file (YAML) into the settings of the store. Every key is optional
+/// and has a documented default (`ops/c360.example.yaml`); an unknown key, a value of the wrong
+/// type or a setting that makes no sense is an error naming the key, so a typo never passes
+/// silently.
+public struct ConfigurationFile {
+    public var store = StoreConfiguration()
+
+    public init() {}
+
+    /// Parses `text`.
+    /// - Throws: `C360Error` `.invalidArgument` with `field` set to the key at fault.
+    public init(yaml text: String) throws(C360Error) {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw C360Error(.invalidArgument, "the configuration is not valid YAML: \(error)")
+        }
+        var node = Node(path: "", value: root ?? [String: Any]())
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "profile": try readProfile(value)
+            case "identity": try readIdentity(value)
+            case "segments": try readSegments(value)
+            default: throw value.unknown()
+            }
+        }
+        try store.profile.validate(dayBucketsKept: store.fold.dayBucketsKept)
+    }
+
+    /// Reads the file at `path`.
+    public init(contentsOf path: String) throws(C360Error) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw C360Error(.io, "cannot read the configuration file \(path)")
+        }
+        do throws(C360Error) {
+            try self.init(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw C360Error(error.code, "\(path): \(error.message)", field: error.field)
+        }
+    }
+
+    private mutating func readProfile(_ node: Node) throws(C360Error) {
+        var settings = store.profile
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "window_days": settings.windowDays = try value.int()
+            case "lifecycle":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "active_days": settings.activeDays = try value.int()
+                    case "at_risk_days": settings.atRiskDays = try value.int()
+                    case "lapsing_days": settings.lapsingDays = try value.int()
+                    default: throw value.unknown()
+                    }
+                }
+            case "rfm":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "recency_days": settings.recencyDays = try value.ints()
+                    case "frequency_orders": settings.frequencyOrders = try value.ints()
+                    case "monetary_major_units": settings.monetaryMajorUnits = try value.ints()
+                    default: throw value.unknown()
+                    }
+                }
+            case "health_weights":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "recency": settings.healthWeights.recency = try value.double()
+                    case "frequency": settings.healthWeights.frequency = try value.double()
+                    case "monetary": settings.healthWeights.monetary = try value.double()
+                    case "engagement": settings.healthWeights.engagement = try value.double()
+                    case "support": settings.healthWeights.support = try value.double()
+                    default: throw value.unknown()
+                    }
+                }
+            case "churn_risk_stages": settings.churnRiskStages = try value.strings()
+            case "churn_risk_health_below": settings.churnRiskHealthBelow = try value.int()
+            case "channel_expansion_minimum_orders": settings.channelExpansionMinimumOrders = try value.int()
+            case "app_adoption_minimum_recent_web_events": settings.appAdoptionMinimumRecentWebEvents = try value.int()
+            case "tier_thresholds":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "bronze": settings.tierThresholds.bronze = try value.int()
+                    case "silver": settings.tierThresholds.silver = try value.int()
+                    case "gold": settings.tierThresholds.gold = try value.int()
+                    case "platinum": settings.tierThresholds.platinum = try value.int()
+                    default: throw value.unknown()
+                    }
+                }
+            case "top_products": settings.topProducts = try value.int()
+            case "top_categories": settings.topCategories = try value.int()
+            default: throw value.unknown()
+            }
+        }
+        store.profile = settings
+    }
+
+    private mutating func readIdentity(_ node: Node) throws(C360Error) {
+        var store = self.store
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "max_identities_per_customer": store.maximumIdentitiesPerCustomer = try value.int(atLeast: 1)
+            case "max_merged_histories_per_customer": store.maximumMergedHistoriesPerCustomer = try value.int(atLeast: 0)
+            default: throw value.unknown()
+            }
+        }
+        self.store = store
+    }
+
+    private mutating func readSegments(_ node: Node) throws(C360Error) {
+        var segments: [Segment] = []
+        try node.object { name, value throws(C360Error) in
+            var description = ""
+            var conditions: [String] = []
+            try value.object { key, value throws(C360Error) in
+                switch key {
+                case "description": description = try value.string()
+                case "all": conditions = try value.strings()
+                default: throw value.unknown()
+                }
+            }
+            segments.append(try Segment(name: name, description: description, conditions: conditions))
+        }
+        store.segments = segments.sorted { $0.name < $1.name }
+    }
+}
+
+/// A value in the parsed YAML with the key path that leads to it, for error messages.
+struct Node {
+    let path: String
+    let value: Any
+
+    func child(_ key: String, _ value: Any) -> Node {
+        Node(path: path.isEmpty ? key : "\(path).\(key)", value: value)
+    }
+
+    func unknown() -> C360Error {
+        C360Error(.invalidArgument, "\(path) is not a configuration key", field: path)
+    }
+
+    func object(_ body: (String, Node) throws(C360Error) -> Void) throws(C360Error) {
+        if value is NSNull { return }
+        let object: [String: Any]
+        if let strings = value as? [String: Any] {
+            object = strings
+        } else if let any = value as? [AnyHashable: Any] {
+            object = Dictionary(any.map { ("\($0.key)", $0.value) }, uniquingKeysWith: { first, _ in first })
+        } else {
+            throw wrongType("a mapping of keys to values")
+        }
+        for key in object.keys.sorted() {
+            try body(key, child(key, object[key]!))
+        }
+    }
+
+    func int(atLeast minimum: Int = Int.min) throws(C360Error) -> Int {
+        guard let number = value as? Int, !(value is Bool) else { throw wrongType("a whole number") }
+        guard number >= minimum else { throw C360Error(.invalidArgument, "\(path) must be at least \(minimum)", field: path) }
+        return number
+    }
+
+    func double() throws(C360Error) -> Double {
+        if let number = value as? Double { return number }
+        if let number = value as? Int { return Double(number) }
+        throw wrongType("a number")
+    }
+
+    func string() throws(C360Error) -> String {
+        guard let text = value as? String else { throw wrongType("text") }
+        return text
+    }
+
+    func ints() throws(C360Error) -> [Int] {
+        guard let list = value as? [Any] else { throw wrongType("a list of whole numbers") }
+        return try list.enumerated().map { index, item throws(C360Error) in try child("\(index)", item).int() }
+    }
+
+    func strings() throws(C360Error) -> [String] {
+        guard let list = value as? [Any] else { throw wrongType("a list") }
+        return try list.enumerated().map { index, item throws(C360Error) in try child("\(index)", item).string() }
+    }
+
+    private func wrongType(_ expected: String) -> C360Error {
+        C360Error(.invalidArgument, "\(path) must be \(expected)", field: path)
+    }
+}
