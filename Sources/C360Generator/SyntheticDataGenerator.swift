@@ -36,6 +36,14 @@ public struct SyntheticDataGenerator: Sendable {
         var openTicket: String?
         var ticketsOpened = 0
         var ordersPlaced = 0
+        /// A login has tied the customer's browser cookie to the customer.
+        var cookieLinked = false
+    }
+
+    /// The browser cookie of customer `index`: before the first login, some of the customer's
+    /// browsing arrives under it alone (anonymous); the login links it and merges that history.
+    public func cookie(of index: Int) -> C360_V1_Identity {
+        C360_V1_Identity(type: .cookieID, value: "ck_\(seed)_\(index)")
     }
 
     /// Calls `emit` with every event in order: first one `customer_upserted` per customer (as many
@@ -77,7 +85,18 @@ public struct SyntheticDataGenerator: Sendable {
             switch kind {
             case "web":
                 event = envelope(customer, at: seconds, source: "web")
-                event.webEvent = makeWebEvent(customer, seconds: seconds, random: &random)
+                var web = makeWebEvent(customer, seconds: seconds, random: &random)
+                let linked = memory[customer].cookieLinked
+                if random.chance(linked ? 0.05 : 0.4) {
+                    // Browsing without logging in: only the cookie says who it is.
+                    event.customerID = ""
+                    event.identities = [cookie(of: customer)]
+                    if web.type == .loginSuccess || web.type == .loginFailure { web.type = .pageView }
+                } else if web.type == .loginSuccess {
+                    event.identities = [cookie(of: customer)]
+                    memory[customer].cookieLinked = true
+                }
+                event.webEvent = web
             case "email":
                 event = envelope(customer, at: seconds, source: "esp")
                 event.emailEvent = makeEmailEvent(seconds: seconds, random: &random)

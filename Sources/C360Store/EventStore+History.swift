@@ -105,3 +105,17 @@ extension EventStore {
         return try storedMergedInto(subject) ?? subject
     }
 }
+
+extension EventStore {
+    /// Calls `body` with every stored event (customers' and anonymous visitors' alike), grouped by
+    /// subject, each subject's in log order. For audits and tests of what the log holds.
+    public func forEachStoredEvent(_ body: (_ seq: UInt64, _ event: C360_V1_Event) throws -> Void) throws {
+        let events = database.makeIterator(families.events)
+        events.seekToFirst()
+        while events.isValid {
+            try body(StoreKeys.uint64(events.key, at: 8) ?? 0, try decodeEvent(events.value))
+            events.next()
+        }
+        try events.checkStatus()
+    }
+}

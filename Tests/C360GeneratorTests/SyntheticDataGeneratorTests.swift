@@ -54,6 +54,11 @@ import Testing
         #expect(kinds["ticket", default: 0] > 0)
         let channels = Set(all.compactMap { if case .orderPlaced(let order) = $0.payload { order.channel } else { nil } })
         #expect(channels == [.online, .instore, .mobile, .marketplace])
+        let anonymous = all.filter { $0.customerID.isEmpty }
+        #expect(anonymous.count > 100, "some browsing is anonymous")
+        #expect(anonymous.allSatisfy { $0.identities.first?.type == .cookieID })
+        let logins = all.filter { if case .webEvent(let web) = $0.payload { web.type == .loginSuccess && !$0.customerID.isEmpty } else { false } }
+        #expect(logins.contains { $0.identities.first?.type == .cookieID }, "a login carries the cookie, linking it")
         let webTypes = Set(all.compactMap { if case .webEvent(let web) = $0.payload { web.type } else { nil } })
         #expect(webTypes.isSuperset(of: [.pageView, .productView, .loginSuccess, .loginFailure, .error]))
     }

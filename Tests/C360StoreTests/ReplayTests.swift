@@ -24,7 +24,9 @@ import Testing
                 #expect(outcomes.allSatisfy { $0.isAppended })
             }
             let live = try store.liveDigest()
-            #expect(live.count == 5_000)
+            // Every customer, and each anonymous history no login has merged into one.
+            #expect(try store.statistics().customers == 5_000)
+            #expect(live.count == 5_000 + (try store.statistics().anonymousVisitors))
 
             let full = try await store.replay(fromSnapshot: false)
             #expect(full.eventsFolded == 100_000)

@@ -75,10 +75,7 @@ import Testing
 
                 // Every acknowledged event is present exactly once.
                 var stored: [String: Int] = [:]
-                for customer in 1...2_000 {
-                    guard let events = try? store.timeline(customerID: "cust_\(customer)", limit: 100_000) else { continue }
-                    for event in events { stored[event.event.eventID, default: 0] += 1 }
-                }
+                try store.forEachStoredEvent { _, event in stored[event.eventID, default: 0] += 1 }
                 #expect(stored.values.allSatisfy { $0 == 1 })
                 let missing = eventIDs.prefix(acknowledged).filter { stored[$0] == nil }
                 #expect(missing.isEmpty, "cycle \(cycle): \(missing.count) acknowledged events missing, first \(missing.prefix(3))")

@@ -10,7 +10,8 @@ public struct DataQualityCheck: Sendable {
     public enum Rule: String, CaseIterable, Sendable {
         /// The line is not an event c360 would accept (bad JSON, unknown field, missing event_id, ...).
         case malformed = "malformed_event"
-        /// The event has no customer_id (anonymous events with identities are kept, but unattributed).
+        /// The event has neither a customer_id nor an identity: nobody it could belong to.
+        /// (An event with identities only is an anonymous visitor's, which c360 keeps.)
         case missingCustomerID = "missing_customer_id"
         /// The event_id was already used earlier in the file: the later line would be a no-op.
         case duplicateEventID = "duplicate_event_id"
@@ -27,7 +28,7 @@ public struct DataQualityCheck: Sendable {
         public var summary: String {
             switch self {
             case .malformed: "line is not a valid event"
-            case .missingCustomerID: "customer_id missing"
+            case .missingCustomerID: "neither customer_id nor identity"
             case .duplicateEventID: "event_id repeated"
             case .duplicateCustomer: "same email under two customer ids"
             case .badEmail: "email empty or malformed"
@@ -83,8 +84,8 @@ public struct DataQualityCheck: Sendable {
         if !eventIDs.insert(id).inserted, !id.isEmpty {
             record(.duplicateEventID, number, id, "event_id \(id) appeared on an earlier line")
         }
-        if event.customerID.isEmpty {
-            record(.missingCustomerID, number, id, event.identities.isEmpty ? "no customer_id and no identity" : "only identities")
+        if event.customerID.isEmpty, event.identities.isEmpty {
+            record(.missingCustomerID, number, id, "no customer_id and no identity")
         }
         checkAmounts(event, number)
         checkDates(event, number)
@@ -156,7 +157,7 @@ public struct DataQualityCheck: Sendable {
     private static func coveredByRules(_ error: C360Error) -> Bool {
         guard let field = error.field else { return false }
         return field.hasSuffix("minor_units") || field.hasSuffix("email") || field.hasSuffix("date_of_birth")
-            || field.hasSuffix("signup_date") || field == "occurred_at"
+            || field.hasSuffix("signup_date") || field == "occurred_at" || (field == "customer_id" && error.message.contains("at least one identity"))
     }
 
     private mutating func record(_ rule: Rule, _ line: UInt64, _ eventID: String, _ detail: String) {

@@ -24,7 +24,7 @@ import Testing
             Self.order("e7", total: 0),                                                          // zero total
             Self.order("e8", total: 500, unitPrice: -1),                                          // negative unit price
             Self.order("e1", total: 100),                                                        // duplicate event id
-            #"{"event_id":"e9","identities":[{"type":"IDENTITY_TYPE_COOKIE_ID","value":"ck"}],"occurred_at":"2026-10-01T00:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW"}}"#,
+            #"{"event_id":"e9","occurred_at":"2026-10-01T00:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW"}}"#,
             #"{"event_id":"e10","customer_id":"c1","occurred_at":"2031-01-01T00:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW"}}"#,
             #"{"event_id": "#,
             #"{"event_id":"e11","customer_id":"c1","occurred_at":"2026-10-01T00:00:00Z","source":"web","bogus":1}"#,
@@ -50,9 +50,10 @@ import Testing
         #expect(report.findings.first { $0.rule == .duplicateEventID }?.examples.first?.line == 9)
     }
 
-    @Test("a clean file has no violations")
+    @Test("a clean file has no violations; an anonymous visitor's event is not one")
     func clean() {
         var check = DataQualityCheck(now: Self.now)
+        check.check(line: Array(#"{"event_id":"a1","identities":[{"type":"IDENTITY_TYPE_COOKIE_ID","value":"ck"}],"occurred_at":"2026-10-01T00:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW"}}"#.utf8), at: 3)
         check.check(line: Array(Self.upsert("e1", customer: "c1", fields: #""email":"a@example.com""#).utf8), at: 1)
         check.check(line: Array(Self.order("e2", total: 100).utf8), at: 2)
         #expect(check.report.violations == 0)
