@@ -62,6 +62,26 @@ class Server:
         self.data = data
 
 
+def start_server(data_directory, *extra):
+    """Starts `c360 serve` on 127.0.0.1 (a free port) over `data_directory` and waits for it."""
+    process = subprocess.Popen(
+        [str(c360_binary()), "serve", "--data", data_directory, "--listen", "127.0.0.1:0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([process.stdout], [], [], 60)
+    line = process.stdout.readline() if ready else ""
+    match = re.search(r"on 127\.0\.0\.1:(\d+)", line)
+    assert match, f"c360 serve did not report its port: {line!r} {process.stderr.read() if process.poll() is not None else ''}"
+    return Server(process, int(match.group(1)), data_directory)
+
+
+def stop_server(server):
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
 @pytest.fixture(scope="module")
 def server():
     data = tempfile.mkdtemp(prefix="c360-interop-")
