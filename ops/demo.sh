@@ -12,19 +12,25 @@ ops/install-deps.sh
 swift build -c release --product c360
 c360=$(swift build -c release --show-bin-path)/c360
 data=./c360-data
+config=ops/c360.example.yaml
 rm -rf "$data" demo.ndjson
 "$c360" generate --customers "$customers" --events "$events" --seed 1 --out demo.ndjson
-"$c360" ingest demo.ndjson --data "$data"
+"$c360" validate demo.ndjson --examples 2
+"$c360" ingest demo.ndjson --data "$data" --config "$config"
 "$c360" stats --data "$data"
 echo
 echo "The profile of customer cust_42:"
-"$c360" get cust_42 --data "$data"
+"$c360" get cust_42 --data "$data" --config "$config"
+echo
+echo "Members of the segment big_spender (first 5 of $("$c360" segment big_spender --data "$data" --config "$config" | wc -l)):"
+"$c360" segment big_spender --data "$data" --config "$config" --limit 5
 cat <<MSG
 
 Serving the API on $listen. From another terminal:
 
   $c360 get cust_42 --server $listen
   $c360 timeline cust_42 --limit 5 --server $listen
+  $c360 segment vip_at_risk --server $listen
 
 or from Python (pip install grpcio grpcio-tools; stubs from proto/):
 
@@ -35,4 +41,4 @@ or from Python (pip install grpcio grpcio-tools; stubs from proto/):
 
 Stop the server with Ctrl-C.
 MSG
-exec "$c360" serve --data "$data" --listen "$listen"
+exec "$c360" serve --data "$data" --config "$config" --listen "$listen"

@@ -96,9 +96,7 @@ extension EventStore {
                     }
                     compactions.append((families.segments, key, key + [0]))
                 }
-                let merges = StoreKeys.members(customer: subject)
-                compactions.append((families.merges, [UInt8(ascii: "a")], [UInt8(ascii: "b")]))
-                compactions.append((families.merges, merges.from, merges.to))
+                // The merges index holds subject numbers only: no compaction needed for it.
 
                 for eventID in eventIDs {
                     batch.delete(eventID, in: families.dedup)

@@ -2,6 +2,42 @@ import Foundation
 import Testing
 
 @Suite struct CommandLineTests {
+    static let exampleConfig = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../ops/c360.example.yaml").standardized.path
+
+    @Test("a configuration file sets segments for ingest and `c360 segment`; a bad one is refused naming the key")
+    func configAndSegments() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/demo.ndjson"
+            let data = directory + "/data"
+            #expect(try C360Process.run(["generate", "--customers", "300", "--events", "6000", "--seed", "3", "--out", file]).status == 0)
+            let ingest = try C360Process.run(["ingest", file, "--data", data, "--config", Self.exampleConfig])
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            let members = try C360Process.run(["segment", "big_spender", "--data", data, "--config", Self.exampleConfig])
+            #expect(members.status == 0, "\(members.stderr)")
+            let ids = members.stdout.split(separator: "\n").map(String.init)
+            #expect(!ids.isEmpty, "a few of 300 generated customers have spent 1,000")
+            for id in ids.prefix(3) {
+                let profile = try C360Process.run(["get", id, "--data", data])
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(profile.stdout.utf8)) as? [String: Any])
+                let purchases = try #require(json["purchases"] as? [String: Any])
+                let value = try #require((purchases["lifetime_value"] as? [[String: Any]])?.first?["minor_units"] as? String)
+                #expect(Int(value)! >= 100_000, "\(id) is a member with a lifetime value of \(value) pence")
+            }
+            #expect(try C360Process.run(["segment", "big_spender", "--data", data, "--config", Self.exampleConfig, "--limit", "2"]).stdout
+                .split(separator: "\n").count == min(2, ids.count))
+
+            let bad = directory + "/bad.yaml"
+            try "profile:\n  lifecycle:\n    active_dayz: 3\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try C360Process.run(["segment", "big_spender", "--data", data, "--config", bad])
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("profile.lifecycle.active_dayz"), "\(refused.stderr)")
+            let unknown = try C360Process.run(["segment", "nope", "--data", data, "--config", Self.exampleConfig])
+            #expect(unknown.status != 0)
+            #expect(unknown.stderr.contains("no segment nope"), "\(unknown.stderr)")
+        }
+    }
+
     @Test("validate reports violations per rule without ingesting, exiting 1; a clean generated file exits 0")
     func validate() async throws {
         try await withTemporaryDirectory { directory in
