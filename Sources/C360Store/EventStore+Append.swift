@@ -46,7 +46,7 @@ extension EventStore {
         }
         guard appended else { return outcomes }
 
-        let segmentChanges = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
+        let (segmentChanges, memberships) = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
         do {
             for change in segmentChanges {
                 let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
@@ -88,6 +88,9 @@ extension EventStore {
         }
         for (anonymous, customer) in context.mergedInto {
             writer.caches.mergedInto.insert(customer, for: anonymous)
+        }
+        for (subject, names) in memberships {
+            writer.caches.memberships.insert((context.state.segmentDay, names), for: subject)
         }
         let published = context.projections.values
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }

@@ -82,24 +82,36 @@ extension EventStore {
             events.seekToFirst()
             resolutions.seekToFirst()
             var current: (subject: UInt64, projection: C360_Store_V1_Projection)?
+            // The events of a customer with merged histories, folded with theirs at the end.
+            var withMembers: [HistoryEntry] = []
             func finishCurrent() throws {
                 guard let finished = current else { return }
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
-                    projection = try refold(subjects: [finished.subject] + members, customerID: projection.customerID)
+                    var entries = withMembers
+                    for member in members { entries += try history(of: member) }
+                    entries.sort { $0.seq < $1.seq }
+                    for entry in entries {
+                        configuration.fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
+                    }
+                    withMembers.removeAll(keepingCapacity: true)
                 }
                 try rebuilder.add(subject: finished.subject, projection: projection)
                 report.projectionsRebuilt += 1
                 current = nil
             }
+            // The key of the resolution the iterator is on, read once per resolution.
+            var resolutionKey: [UInt8]? = resolutions.isValid ? resolutions.key : nil
             while events.isValid {
                 let key = events.key
                 guard let subject = StoreKeys.uint64(key, at: 0), let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                while resolutions.isValid, resolutions.key.lexicographicallyPrecedes(key) { resolutions.next() }
-                let resolution = resolutions.isValid && resolutions.key == key ? try decodeResolution(resolutions.value) : nil
+                while let pending = resolutionKey, pending.lexicographicallyPrecedes(key) {
+                    resolutions.next()
+                    resolutionKey = resolutions.isValid ? resolutions.key : nil
+                }
                 report.eventsFolded += 1
                 if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
                 if membership.mergedInto[subject] != nil {
@@ -107,6 +119,7 @@ extension EventStore {
                     events.next()
                     continue
                 }
+                let resolution = resolutionKey == key ? try decodeResolution(resolutions.value) : nil
                 let event = try decodeEvent(events.value)
                 if current?.subject != subject {
                     try finishCurrent()
@@ -114,6 +127,8 @@ extension EventStore {
                 }
                 if membership.members[subject] == nil {
                     configuration.fold.apply(event, seq: seq, resolution: resolution, to: &current!.projection)
+                } else {
+                    withMembers.append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolution))
                 }
                 events.next()
             }

@@ -35,15 +35,23 @@ extension EventStore {
         return Set(configuration.segments.filter { $0.contains(profile) }.map(\.name))
     }
 
-    /// The membership changes between the projections before and after a commit.
-    func segmentChanges(before: [UInt64: C360_Store_V1_Projection?], after: [UInt64: C360_Store_V1_Projection], day: Int64) -> [MembershipChange] {
-        guard !configuration.segments.isEmpty else { return [] }
+    /// The membership changes between the projections before and after a commit, and every
+    /// customer's membership after it (for the writer's cache, once the commit is written).
+    /// Runs on the writer's queue.
+    func segmentChanges(before: [UInt64: C360_Store_V1_Projection?], after: [UInt64: C360_Store_V1_Projection], day: Int64)
+        -> (changes: [MembershipChange], memberships: [UInt64: Set<String>]) {
+        guard !configuration.segments.isEmpty else { return ([], [:]) }
         let evaluator = ProfileEvaluator(settings: configuration.profile)
         let instant = Self.segmentInstant(day: day)
         var changes: [MembershipChange] = []
+        var memberships: [UInt64: Set<String>] = [:]
         for (subject, projection) in after.sorted(by: { $0.key < $1.key }) where !projection.customerID.isEmpty {
-            let old = memberships(of: before[subject] ?? nil, evaluator: evaluator, at: instant)
-            let new = memberships(of: projection, evaluator: evaluator, at: instant)
+            // What the last commit computed for this customer, when it was for the same day,
+            // spares evaluating the old projection again.
+            let cached = writer.caches.memberships.value(for: subject).flatMap { $0.day == day ? $0.names : nil }
+            let old = cached ?? self.memberships(of: before[subject] ?? nil, evaluator: evaluator, at: instant)
+            let new = self.memberships(of: projection, evaluator: evaluator, at: instant)
+            memberships[subject] = new
             for segment in new.subtracting(old).sorted() {
                 changes.append(MembershipChange(segment: segment, subject: subject, customerID: projection.customerID, kind: .enter))
             }
@@ -51,7 +59,7 @@ extension EventStore {
                 changes.append(MembershipChange(segment: segment, subject: subject, customerID: projection.customerID, kind: .leave))
             }
         }
-        return changes
+        return (changes, memberships)
     }
 
     /// Re-evaluates every customer's segments as of the end of `day` (default today), writes the
@@ -87,7 +95,8 @@ extension EventStore {
 
             var changes: [(segment: String, customerID: String, kind: SegmentChange.Kind)] = []
             let projections = database.makeIterator(families.projections)
-            projections.seekToFirst()
+            // Without segments there is nothing to evaluate, only stale membership to drop.
+            if !configuration.segments.isEmpty { projections.seekToFirst() }
             while projections.isValid {
                 if let subject = StoreKeys.uint64(projections.key), !StoreKeys.isAnonymous(subject) {
                     let projection = try decodeProjection(projections.value)
@@ -126,6 +135,7 @@ extension EventStore {
             try database.write(batch, sync: true)
             writer.state.segmentDay = day
             writer.segmentDay.store(day, ordering: .relaxed)
+            writer.caches.memberships.removeAll()
             segmentChanges.publish(changes, seq: writer.state.lastSeq)
         } catch let error as C360Error {
             throw error

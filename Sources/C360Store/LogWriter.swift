@@ -22,17 +22,21 @@ struct WriterCaches {
     var index: RecentlyUsedCache<[UInt8], UInt64?>
     /// Anonymous subject to the customer subject it is merged into, `nil` when it is not.
     var mergedInto: RecentlyUsedCache<UInt64, UInt64?>
+    /// Customer subject to the segments it was in after its last commit, and the day evaluated.
+    var memberships: RecentlyUsedCache<UInt64, (day: Int64, names: Set<String>)>
 
     init(projections: Int, indexEntries: Int) {
         self.projections = RecentlyUsedCache(capacity: projections)
         self.index = RecentlyUsedCache(capacity: indexEntries)
         self.mergedInto = RecentlyUsedCache(capacity: indexEntries)
+        self.memberships = RecentlyUsedCache(capacity: projections)
     }
 
     mutating func removeAll() {
         projections.removeAll()
         index.removeAll()
         mergedInto.removeAll()
+        memberships.removeAll()
     }
 }
 

@@ -21,7 +21,7 @@ extension ProjectionFold {
             state.sessions += 1
             state.lastSessionID = web.sessionID
         }
-        if Self.appDevices.contains(web.device.lowercased()) { state.appEvents += 1 }
+        if !web.device.isEmpty, web.device.utf8.count <= 7, Self.appDevices.contains(web.device.lowercased()) { state.appEvents += 1 }
         switch web.type {
         case .pageView:
             state.pageViews += 1

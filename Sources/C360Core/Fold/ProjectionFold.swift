@@ -75,6 +75,11 @@ public struct ProjectionFold: Sendable {
     /// the buckets kept is not recorded: no window can reach it.
     func updateDay(of instant: Instant, in days: inout [C360_Store_V1_DayBucket], _ change: (inout C360_Store_V1_DayBucket) -> Void) {
         let day = Int32(clamping: instant.dayNumber)
+        // Events mostly arrive in time order: today's bucket is the last one.
+        if let last = days.indices.last, days[last].day == day {
+            change(&days[last])
+            return
+        }
         let newest = days.last.map { max($0.day, day) } ?? day
         let oldestKept = newest - Int32(dayBucketsKept) + 1
         guard day >= oldestKept else { return }
