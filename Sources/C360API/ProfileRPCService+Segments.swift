@@ -25,8 +25,7 @@ extension ProfileRPCService {
     ) async throws {
         guard !request.segment.isEmpty else { throw C360Error.invalid("segment", "is required") }
         let resume = try SegmentTokens.decodeResume(request.resumeToken)
-        // Fails with NOT_FOUND for a segment that is not configured.
-        _ = try store.segmentMembers(request.segment, limit: 1)
+        try store.requireSegment(request.segment)
         // Subscribe before listing members, so that nothing committed in between is missed
         // (a change can then arrive twice: ENTER for a member just listed, which is harmless).
         let subscription = store.segmentChanges.subscribe(segment: request.segment, resumingAfter: resume)

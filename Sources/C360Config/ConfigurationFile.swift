@@ -21,7 +21,7 @@ public struct ConfigurationFile {
         } catch {
             throw C360Error(.invalidArgument, "the configuration is not valid YAML: \(error)")
         }
-        var node = Node(path: "", value: root ?? [String: Any]())
+        let node = Node(path: "", value: root ?? [String: Any]())
         try node.object { key, value throws(C360Error) in
             switch key {
             case "profile": try readProfile(value)

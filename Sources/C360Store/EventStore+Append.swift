@@ -156,9 +156,7 @@ extension EventStore {
         let seq = context.state.lastSeq + 1
         let plan = try resolve(event, subject: subject, target: target, projection: projection, context: &context)
         if let members = plan.members {
-            projection = try refold(
-                subjects: [target] + members, customerID: projection.customerID,
-                extra: ([target] + members).flatMap { context.staged[$0] ?? [] })
+            projection = try refold(subjects: [target] + members, extra: ([target] + members).flatMap { context.staged[$0] ?? [] })
         }
 
         // Nothing below can fail.
@@ -284,7 +282,7 @@ extension EventStore {
                     plan.resolution.unlinked.append(identity)
                     plan.unlinkKeys.append(key)
                 } else if StoreKeys.isAnonymous(owner), try mergedInto(owner, context: &context) == target {
-                    let alone = try refold(subjects: [owner], customerID: "", extra: context.staged[owner] ?? [])
+                    let alone = try refold(subjects: [owner], extra: context.staged[owner] ?? [])
                     var unmerged = C360_Store_V1_MergedHistory()
                     unmerged.subject = owner
                     unmerged.identities = alone.identities.map(\.identity)

@@ -154,12 +154,8 @@ extension EventStore {
             for (family, begin, end) in compactions {
                 database.compactRange(family, from: begin, to: end)
             }
-        } catch let error as C360Error {
-            throw error
-        } catch let error as RocksDBError {
-            throw C360Error(storage: error, doing: "erase the customer")
         } catch {
-            throw C360Error(.internalError, "could not erase the customer: \(error)")
+            throw C360Error(error, doing: "erase the customer")
         }
 
         if configuration.verifyErasure {

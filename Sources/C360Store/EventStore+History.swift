@@ -28,12 +28,8 @@ extension EventStore {
             }
             try events.checkStatus()
             return entries
-        } catch let error as C360Error {
-            throw error
-        } catch let error as RocksDBError {
-            throw C360Error(storage: error, doing: "read a customer's history")
         } catch {
-            throw C360Error(.internalError, "\(error)")
+            throw C360Error(error, doing: "read a customer's history")
         }
     }
 
@@ -61,14 +57,15 @@ extension EventStore {
     }
 
     /// The projection of a customer and the anonymous histories merged into it, folded afresh
-    /// from their events in log order. `extra` are events not yet written (staged in the same commit).
-    func refold(subjects: [UInt64], customerID: String, extra: [HistoryEntry] = []) throws(C360Error) -> C360_Store_V1_Projection {
+    /// from their events in log order. `extra` are events already read or not yet written (staged
+    /// in the same commit). The customer id comes from the customer's own events, as in any fold.
+    func refold(subjects: [UInt64], extra: [HistoryEntry] = []) throws(C360Error) -> C360_Store_V1_Projection {
         var entries = extra
         for subject in subjects {
             entries += try history(of: subject)
         }
         entries.sort { $0.seq < $1.seq }
-        var projection = ProjectionFold.emptyProjection(customerID: customerID)
+        var projection = ProjectionFold.emptyProjection(customerID: "")
         for entry in entries {
             configuration.fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
         }

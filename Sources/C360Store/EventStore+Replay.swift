@@ -89,12 +89,7 @@ extension EventStore {
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
-                    var entries = withMembers
-                    for member in members { entries += try history(of: member) }
-                    entries.sort { $0.seq < $1.seq }
-                    for entry in entries {
-                        configuration.fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
-                    }
+                    projection = try refold(subjects: members, extra: withMembers)
                     withMembers.removeAll(keepingCapacity: true)
                 }
                 try rebuilder.add(subject: finished.subject, projection: projection)
@@ -140,7 +135,7 @@ extension EventStore {
             report.projectionsRemoved = rebuilder.removed
             try recordRebuild(eventCount: report.eventsFolded)
         } catch {
-            throw Self.replayError(error)
+            throw C360Error(error, doing: "replay")
         }
         report.seconds = Self.seconds(since: started)
         return report
@@ -205,8 +200,7 @@ extension EventStore {
                     if refolded {
                         if try membership.mergedInto[subject] == nil && !isErased(subject: subject) {
                             let members = membership.members[subject] ?? []
-                            let customerID = try history(of: subject).first?.event.customerID ?? ""
-                            projection = try refold(subjects: [subject] + members, customerID: customerID)
+                            projection = try refold(subjects: [subject] + members)
                             report.eventsFolded += UInt64(tail[subject]?.count ?? 0)
                         }
                     } else {
@@ -234,7 +228,7 @@ extension EventStore {
             report.projectionsChanged = rebuilder.changed
             report.projectionsRemoved = rebuilder.removed
         } catch {
-            throw Self.replayError(error)
+            throw C360Error(error, doing: "replay")
         }
         report.seconds = Self.seconds(since: started)
         return report
@@ -258,14 +252,6 @@ extension EventStore {
             return try C360_V1_Event(serializedBytes: bytes)
         } catch {
             throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
-        }
-    }
-
-    private static func replayError(_ error: any Error) -> C360Error {
-        switch error {
-        case let error as C360Error: error
-        case let error as RocksDBError: C360Error(storage: error, doing: "replay")
-        default: C360Error(.internalError, "replay failed: \(error)")
         }
     }
 

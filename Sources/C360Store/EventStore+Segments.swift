@@ -137,12 +137,8 @@ extension EventStore {
             writer.segmentDay.store(day, ordering: .relaxed)
             writer.caches.memberships.removeAll()
             segmentChanges.publish(changes, seq: writer.state.lastSeq)
-        } catch let error as C360Error {
-            throw error
-        } catch let error as RocksDBError {
-            throw C360Error(storage: error, doing: "re-evaluate segments")
         } catch {
-            throw C360Error(.internalError, "could not re-evaluate segments: \(error)")
+            throw C360Error(error, doing: "re-evaluate segments")
         }
         return refresh
     }
@@ -151,10 +147,7 @@ extension EventStore {
     /// page's `next` to continue. `next` is `nil` on the last page.
     /// - Throws: `C360Error` `.notFound` for a segment that is not configured.
     public func segmentMembers(_ segment: String, after: UInt64? = nil, limit: Int = 1_000) throws(C360Error) -> (customerIDs: [String], next: UInt64?) {
-        guard configuration.segments.contains(where: { $0.name == segment }) else {
-            let names = configuration.segments.map(\.name).joined(separator: ", ")
-            throw C360Error(.notFound, "no segment \(segment) is configured\(names.isEmpty ? "" : "; segments: \(names)")", field: "segment")
-        }
+        try requireSegment(segment)
         guard limit > 0 else { throw .invalid("page_size", "must be at least 1") }
         let range = StoreKeys.segmentMembers(segment)
         let iterator = database.makeIterator(families.segments, lowerBound: range.from, upperBound: range.to)
@@ -172,6 +165,13 @@ extension EventStore {
             throw C360Error(storage: error, doing: "list the segment")
         }
         return (customerIDs, iterator.isValid ? last : nil)
+    }
+
+    /// - Throws: `C360Error` `.notFound` when no segment `name` is configured.
+    public func requireSegment(_ name: String) throws(C360Error) {
+        guard !configuration.segments.contains(where: { $0.name == name }) else { return }
+        let names = configuration.segments.map(\.name).joined(separator: ", ")
+        throw C360Error(.notFound, "no segment \(name) is configured\(names.isEmpty ? "" : "; segments: \(names)")", field: "segment")
     }
 
     /// Every configured segment's members, for comparisons (tests, replay reports).

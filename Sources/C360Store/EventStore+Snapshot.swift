@@ -42,12 +42,8 @@ extension EventStore {
                         from: StoreKeys.snapshotEntry(snapshotSeq: previous.seq, subject: 0),
                         to: StoreKeys.snapshotEntry(snapshotSeq: previous.seq + 1, subject: 0))
                 }
-            } catch let error as C360Error {
-                throw error
-            } catch let error as RocksDBError {
-                throw C360Error(storage: error, doing: "write the snapshot")
             } catch {
-                throw C360Error(.internalError, "could not write the snapshot: \(error)")
+                throw C360Error(error, doing: "write the snapshot")
             }
             return info
         }

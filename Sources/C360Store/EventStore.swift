@@ -112,12 +112,8 @@ public final class EventStore: Sendable {
             let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }
             return (PseudonymKey(bytes: keyBytes), state, projectionVersion)
-        } catch let error as C360Error {
-            throw error
-        } catch let error as RocksDBError {
-            throw C360Error(storage: error, doing: "read the store's metadata")
         } catch {
-            throw C360Error(.internalError, "\(error)")
+            throw C360Error(error, doing: "read the store's metadata")
         }
     }
 
@@ -158,6 +154,16 @@ public final class EventStore: Sendable {
 }
 
 extension C360Error {
+    /// Any failure of a store operation as a `C360Error`: one already is, a RocksDB failure is
+    /// mapped by `init(storage:doing:)`, anything else (an encoding failure) is an internal error.
+    init(_ error: any Error, doing action: String) {
+        switch error {
+        case let error as C360Error: self = error
+        case let error as RocksDBError: self.init(storage: error, doing: action)
+        default: self.init(.internalError, "could not \(action): \(error)")
+        }
+    }
+
     /// Maps a RocksDB failure to c360's error codes: a full disk is `.resourceExhausted`.
     init(storage error: RocksDBError, doing action: String) {
         let code: C360Error.Code = switch error.code {

@@ -75,31 +75,21 @@ def start_server(data_directory, *extra):
 
 
 def stop_server(server):
+    """Stops the server with SIGTERM; kills it (and fails) if it does not stop within 20 seconds."""
     server.process.terminate()
     try:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
+        raise
 
 
 @pytest.fixture(scope="module")
 def server():
-    data = tempfile.mkdtemp(prefix="c360-interop-")
-    process = subprocess.Popen(
-        [str(c360_binary()), "serve", "--data", f"{data}/data", "--listen", "127.0.0.1:0", "--max-request-bytes", "1048576"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ready, _, _ = select.select([process.stdout], [], [], 60)
-    line = process.stdout.readline() if ready else ""
-    match = re.search(r"on 127\.0\.0\.1:(\d+)", line)
-    assert match, f"c360 serve did not report its port: {line!r} {process.stderr.read() if process.poll() is not None else ''}"
-    yield Server(process, int(match.group(1)), data)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    assert process.returncode == 0, f"c360 serve exited with {process.returncode} after SIGTERM"
+    server = start_server(tempfile.mkdtemp(prefix="c360-interop-") + "/data", "--max-request-bytes", "1048576")
+    yield server
+    stop_server(server)
+    assert server.process.returncode == 0, f"c360 serve exited with {server.process.returncode} after SIGTERM"
 
 
 @pytest.fixture()

@@ -191,10 +191,11 @@ public struct ProfileEvaluator: Sendable {
     /// The currency with the highest lifetime value (ties: the first by code), the one money
     /// figures that need a single currency use.
     static func mainCurrency(_ spend: [C360_Store_V1_MoneyTotal]) -> C360_Store_V1_MoneyTotal? {
-        spend.reduce(nil) { best, total in
-            guard let best else { return total }
-            return total.minorUnits > best.minorUnits ? total : best
-        }
+        mainCurrency(spend, currency: \.currency, minorUnits: \.minorUnits)
+    }
+
+    static func mainCurrency<Total>(_ totals: [Total], currency: (Total) -> String, minorUnits: (Total) -> Int64) -> Total? {
+        totals.min { (-minorUnits($0), currency($0)) < (-minorUnits($1), currency($1)) }
     }
 
     /// The channel with the most orders; among equals, the one ordered through most recently,

@@ -48,7 +48,7 @@ public enum ProfileField: String, CaseIterable, Sendable {
         case .cancelledOrders: return .number(Double(purchases.cancelledOrders))
         case .returnedOrders: return .number(Double(purchases.returnedOrders))
         case .lifetimeValue:
-            let main = purchases.lifetimeValue.max { ($0.minorUnits, $1.currency) < ($1.minorUnits, $0.currency) }
+            let main = ProfileEvaluator.mainCurrency(purchases.lifetimeValue, currency: \.currency, minorUnits: \.minorUnits)
             return .number(main.map { Double($0.minorUnits) / Double(Currency.minorUnitsPerMajor($0.currency)) } ?? 0)
         case .averageOrderValue:
             guard purchases.hasAverageOrderValue else { return nil }

@@ -101,7 +101,8 @@ public struct Segment: Sendable, Equatable {
         }
     }
 
-    /// The segments c360 ships as examples (and in `ops/c360.example.yaml`).
+    /// The segments c360 ships as examples (and in `ops/c360.example.yaml`). `try!` only parses
+    /// these literals, never input; a test parses them against the example file.
     public static let examples: [Segment] = [
         try! Segment(name: "vip_at_risk", description: "Gold or platinum customers drifting away",
                      conditions: ["loyalty_tier in [gold, platinum]", "lifecycle_stage in [at_risk, lapsing]"]),
