@@ -90,10 +90,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The benchmark's load drivers (`c360 bench`): real clients of a running server, and the
+        // storage ceiling on RocksDB alone.
+        .target(
+            name: "C360Bench",
+            dependencies: [
+                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
+                "C360API", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

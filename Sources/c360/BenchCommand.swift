@@ -1,0 +1,125 @@
+import ArgumentParser
+import C360API
+import C360Bench
+import C360Generator
+import Foundation
+
+/// `c360 bench …`: the load drivers of the benchmark. `ops/bench/run.sh` runs them together with
+/// PostgreSQL and the ceilings and writes the results; each prints one JSON object.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark drivers: bulk ingest, small appends, freshness, storage ceiling, store lookups.",
+        discussion: "The whole benchmark, with PostgreSQL and the ceilings beside c360, is ops/bench/run.sh.",
+        subcommands: [BenchIngest.self, BenchAppends.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self])
+}
+
+/// Prints `figures` as one line of JSON (keys sorted).
+private func printJSON(_ figures: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+struct ServerOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The running server.", valueName: "host:port")) var server = "127.0.0.1:50051"
+
+    func address() throws -> (host: String, port: Int) { try ListenAddress.parse(server) }
+}
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Bulk ingest: the generated data set through AppendEvents in batches, each durably acknowledged.")
+
+    @OptionGroup var server: ServerOption
+    @Option(help: "Customers of the generated data set.") var customers = 100_000
+    @Option(help: "Events of the generated data set.") var events = 2_000_000
+    @Option(help: "Seed of the generated data set (as `c360 generate`).") var seed: UInt64 = 1
+    @Option(help: "Events per AppendEvents call.") var batch = 1_000
+    @Option(help: "Calls in flight at once.") var inFlight = 4
+
+    func run() async throws {
+        let (host, port) = try server.address()
+        let figures = try await AppendBenchmarks.bulkIngest(
+            host: host, port: port, generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed),
+            batchSize: batch, inFlight: inFlight)
+        var json = figures.json
+        json["batch"] = batch
+        json["in_flight"] = inFlight
+        try printJSON(json)
+    }
+}
+
+struct BenchAppends: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "appends",
+        abstract: "Small appends: one new event per AppendEvents call from many concurrent callers.")
+
+    @OptionGroup var server: ServerOption
+    @Option(help: "Customers to pick from (cust_1 … cust_N).") var customers = 100_000
+    @Option(help: "Concurrent callers.") var callers = 64
+    @Option(help: "Connections the callers share.") var connections = 4
+    @Option(help: "Seconds to run.") var seconds = 10.0
+
+    func run() async throws {
+        let (host, port) = try server.address()
+        let figures = try await AppendBenchmarks.smallAppends(
+            host: host, port: port, customers: customers, callers: callers, connections: connections, seconds: seconds,
+            runID: String(UInt64(Date().timeIntervalSince1970 * 1000)))
+        var json = figures.json
+        json["callers"] = callers
+        json["connections"] = connections
+        try printJSON(json)
+    }
+}
+
+struct BenchFreshness: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freshness",
+        abstract: "Time from an append's acknowledgement to its change on WatchProfiles.")
+
+    @OptionGroup var server: ServerOption
+    @Option(help: "The customer number to append for and watch (cust_N).") var customer = 7
+    @Option(help: "Appends to time.") var samples = 1_000
+
+    func run() async throws {
+        let (host, port) = try server.address()
+        let figures = try await FreshnessBenchmark.run(
+            host: host, port: port, customer: customer, samples: samples,
+            runID: String(UInt64(Date().timeIntervalSince1970 * 1000)))
+        try printJSON(figures.json)
+    }
+}
+
+struct BenchStorage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rocksdb",
+        abstract: "The storage ceiling: raw RocksDB synced WriteBatch throughput in a new database.")
+
+    @Option(help: ArgumentHelp("A directory that does not exist yet; removed afterwards.", valueName: "dir")) var dir: String
+    @Option(help: "Events to write in each batch shape.") var events = 1_000_000
+    @Option(help: "Bytes per value (an encoded event's size).") var valueBytes = 200
+    @Option(help: "Single-event synced writes to time.") var singleWrites = 2_000
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try printJSON(try StorageCeiling.run(path: dir, events: events, valueBytes: valueBytes, singleWrites: singleWrites).json)
+    }
+}
+
+struct BenchLookups: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lookups",
+        abstract: "Profile lookups inside the process, random customers and one fixed customer.")
+
+    @OptionGroup var dataDirectory: DataDirectoryOptions
+    @Option(help: "Customers to pick from (cust_1 … cust_N).") var customers = 100_000
+    @Option(help: "Lookups of each kind.") var lookups = 100_000
+
+    func run() async throws {
+        let store = try dataDirectory.openStore()
+        defer { store.close() }
+        try printJSON(try StoreLookups.run(store: store, customers: customers, lookups: lookups).json)
+    }
+}

@@ -1,0 +1,693 @@
+#!/usr/bin/env python3
+"""The c360 benchmark: c360, PostgreSQL 15 and the physical ceilings, in one run, on one data set.
+
+Run it through ops/bench/run.sh, which installs what it needs and builds c360 in release mode.
+Writes ops/bench/results/bench-<mode>.json (every figure, the machine, the versions) and
+ops/bench/results/bench-<mode>.md (the table the README shows). Exits 1 if any figure is missing.
+
+Modes: --short (CI smoke test, under 3 minutes: checks that every figure is produced, not that it
+is fast), default (100,000 customers, 2,000,000 events), --full (1,000,000 and 10,000,000).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MODES = {
+    "short": dict(customers=5_000, events=50_000, seconds=3, requests=5_000, freshness=200, storage_events=100_000),
+    "default": dict(customers=100_000, events=2_000_000, seconds=10, requests=100_000, freshness=1_000, storage_events=1_000_000),
+    "full": dict(customers=1_000_000, events=10_000_000, seconds=20, requests=200_000, freshness=2_000, storage_events=2_000_000),
+}
+PG_BIN = "/usr/lib/postgresql/15/bin"
+LOOKUP_SHAPES = [("c1_m1", ["-c", "1", "-m", "1"]), ("c16_m32", ["-c", "16", "-m", "32"])]
+# h2load posts one fixed body; its lookups are spread over this many randomly chosen customers,
+# one run each, and the runs' figures combined.
+LOOKUP_CUSTOMERS_PER_SHAPE = 4
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    """Runs a command, failing loudly with its output if it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"failed ({result.returncode}): {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def run_json(command):
+    """Runs a `c360 bench …` driver and parses the one JSON line it prints."""
+    return json.loads(run(command).strip().splitlines()[-1])
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentiles(latencies_us):
+    """Nearest-rank p50/p99/p99.9 in milliseconds, as `c360 bench` reports them."""
+    ordered = sorted(latencies_us)
+    if not ordered:
+        return {}
+
+    def pick(q):
+        rank = max(1, -(-int(q * len(ordered) * 1000) // 1000))
+        return ordered[min(rank, len(ordered)) - 1] / 1000
+
+    return {"p50_ms": pick(0.50), "p99_ms": pick(0.99), "p99_9_ms": pick(0.999)}
+
+
+def proportional_set_kib(pids):
+    """Proportional set size (shared pages divided among their users) summed over `pids`."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += sum(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+        except OSError:
+            pass
+    return total
+
+
+def peak_resident_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return None
+
+
+def directory_bytes(path):
+    return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(path) for name in names)
+
+
+# ---------------------------------------------------------------------------------------------
+# h2load
+
+
+def h2load(url, shape, requests, body=None, headers=()):
+    """One h2load run; returns requests/s, counts and nearest-rank latency percentiles."""
+    with tempfile.NamedTemporaryFile(suffix=".tsv") as latency_log:
+        command = ["h2load", "-n", str(requests), *shape, "--log-file", latency_log.name]
+        for header in headers:
+            command += ["-H", header]
+        if body:
+            command += ["-d", body]
+        output = run(command + [url])
+        with open(latency_log.name) as lines:
+            latencies = [int(line.split("\t")[2]) for line in lines if line.strip()]
+    succeeded = int(re.search(r"requests: .* (\d+) succeeded", output).group(1))
+    failed = int(re.search(r"requests: .* (\d+) failed", output).group(1))
+    finished = re.search(r"finished in ([\d.]+)(s|ms|us)", output)
+    seconds = float(finished.group(1)) / {"s": 1, "ms": 1e3, "us": 1e6}[finished.group(2)]
+    return dict(requests=succeeded + failed, succeeded=succeeded, failed=failed, seconds=seconds,
+                latencies_us=latencies)
+
+
+def combine_runs(runs):
+    """Rate over the runs' total time, percentiles over every request of every run."""
+    seconds = sum(r["seconds"] for r in runs)
+    succeeded = sum(r["succeeded"] for r in runs)
+    figures = dict(requests=sum(r["requests"] for r in runs), succeeded=succeeded,
+                   failed=sum(r["failed"] for r in runs), seconds=seconds,
+                   requests_per_second=succeeded / seconds if seconds else 0)
+    figures.update(percentiles([l for r in runs for l in r["latencies_us"]]))
+    return figures
+
+
+def grpc_request_body(customer_id, path):
+    """A gRPC-framed GetProfileRequest{customer_id} (field 1, string), for h2load's -d."""
+    value = customer_id.encode()
+    message = bytes([0x0A, len(value)]) + value
+    with open(path, "wb") as body:
+        body.write(bytes([0]) + len(message).to_bytes(4, "big") + message)
+
+
+# ---------------------------------------------------------------------------------------------
+# c360
+
+
+class C360Server:
+    def __init__(self, binary, data, work):
+        self.binary, self.data, self.work = binary, data, work
+        self.process = None
+        self.port = None
+        self.peaks = []  # peak resident memory (KiB) of each server process started
+
+    def start(self):
+        port = free_port()
+        self.out = open(os.path.join(self.work, "serve.out"), "a")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}"],
+            stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                self.port = port
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise SystemExit(f"c360 serve exited with {self.process.returncode}")
+                time.sleep(0.1)
+        raise SystemExit("c360 serve did not start listening in 120 s")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.peaks.append(peak_resident_kib(self.process.pid))
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=120)
+        self.out.close()
+
+
+def bench_c360(binary, mode, sizes, work, seed):
+    figures = {}
+    data = os.path.join(work, "c360-data")
+    server = C360Server(binary, data, work)
+    server.start()
+    base = [binary, "bench"]
+
+    log(f"c360 bulk ingest: {sizes['events']:,} events, {sizes['customers']:,} customers, batches of 1,000")
+    figures["bulk_ingest"] = run_json(base + ["ingest", "--server", server.address, "--customers", str(sizes["customers"]),
+                                              "--events", str(sizes["events"]), "--seed", str(seed)])
+    server.stop()
+
+    # The snapshot is taken here: the small appends and freshness samples below are its tail.
+    log("c360 snapshot")
+    run([binary, "snapshot", "--data", data])
+    server.start()
+
+    log(f"c360 small appends: 64 callers for {sizes['seconds']} s")
+    figures["small_appends"] = run_json(base + ["appends", "--server", server.address, "--customers", str(sizes["customers"]),
+                                                "--callers", "64", "--seconds", str(sizes["seconds"])])
+    log(f"c360 freshness: {sizes['freshness']} appends watched on WatchProfiles")
+    figures["freshness"] = run_json(base + ["freshness", "--server", server.address, "--samples", str(sizes["freshness"])])
+
+    figures["lookups"] = {}
+    url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
+    headers = ["content-type: application/grpc", "te: trailers"]
+    rng = __import__("random").Random(seed)
+    body = os.path.join(work, "get-profile.bin")
+    grpc_request_body("cust_1", body)
+    status = run(["nghttp", "-v", "-n", *sum((["-H", h] for h in headers), []), "-d", body, url])
+    if "grpc-status: 0" not in status:
+        raise SystemExit(f"GetProfile through nghttp did not answer grpc-status 0:\n{status}")
+    for name, shape in LOOKUP_SHAPES:
+        runs = []
+        for _ in range(LOOKUP_CUSTOMERS_PER_SHAPE):
+            grpc_request_body(f"cust_{rng.randint(1, sizes['customers'])}", body)
+            runs.append(h2load(url, shape, sizes["requests"] // LOOKUP_CUSTOMERS_PER_SHAPE, body, headers))
+        figures["lookups"][name] = combine_runs(runs)
+        log(f"c360 GetProfile {name}: {figures['lookups'][name]['requests_per_second']:,.0f} requests/s")
+
+    figures["footprint"] = {"server_pss_kib_at_end": proportional_set_kib([server.process.pid])}
+    server.stop()
+    figures["footprint"]["server_peak_rss_kib"] = max(server.peaks)
+    disk = directory_bytes(data)
+    logged = figures["bulk_ingest"]["appended"] + figures["small_appends"]["appended"] + figures["freshness"]["samples"] + 1
+    figures["footprint"].update(disk_bytes=disk, events=logged, disk_bytes_per_event=disk / logged)
+
+    log("c360 replay from the start")
+    figures["replay"] = {"full": parse_replay(run([binary, "replay", "--data", data]))}
+    log("c360 replay from the snapshot")
+    figures["replay"]["snapshot_plus_tail"] = parse_replay(run([binary, "replay", "--data", data, "--from-snapshot"]))
+    log("c360 lookups inside the process (no transport)")
+    figures["store_lookups"] = run_json(base + ["lookups", "--data", data, "--customers", str(sizes["customers"]),
+                                                "--lookups", str(min(sizes["requests"], 100_000))])
+    return figures
+
+
+def parse_replay(output):
+    folded = re.search(r"replayed (\d+) events from the start|(\d+) events after it folded", output)
+    rate = re.search(r"(\d+) projections in ([\d.]+) s, (\d+) events/s", output)
+    if not rate or "rebuilt projections equal the live ones" not in output:
+        raise SystemExit(f"replay did not report equal projections:\n{output}")
+    figures = dict(projections=int(rate.group(1)), seconds=float(rate.group(2)), events_per_second=float(rate.group(3)))
+    figures["events_folded"] = int(folded.group(1) or folded.group(2)) if folded else None
+    snapshot = re.search(r"snapshot at seq (\d+): (\d+) projections loaded", output)
+    if snapshot:
+        figures["snapshot_seq"] = int(snapshot.group(1))
+        figures["projections_loaded"] = int(snapshot.group(2))
+        # The rate of bringing the whole log up to date: every event the result reflects.
+        figures["log_events_per_second"] = (figures["snapshot_seq"] + figures["events_folded"]) / figures["seconds"]
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL 15
+
+PG_SETTINGS = {
+    # Durability as c360's: every commit is synced before it is acknowledged.
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "shared_buffers": "1GB",
+    "max_wal_size": "4GB",  # fewer checkpoints during the bulk load: in PostgreSQL's favour
+    "max_connections": "100",
+    "listen_addresses": "'127.0.0.1'",
+}
+
+PG_SCHEMA = """
+CREATE TABLE events (
+  seq          bigserial PRIMARY KEY,
+  event_id     text NOT NULL UNIQUE,        -- appending an event id twice is a no-op
+  subject      text NOT NULL,               -- customer id, or the identity of an anonymous visitor
+  kind         text NOT NULL,
+  detail       text NOT NULL,               -- web/email/ticket type, order channel or status
+  occurred_at  timestamptz NOT NULL,
+  amount_minor bigint NOT NULL DEFAULT 0,
+  payload      jsonb NOT NULL
+);
+CREATE INDEX events_by_subject ON events (subject, seq);  -- a customer's timeline
+CREATE TABLE projections (
+  subject text PRIMARY KEY,
+  orders int NOT NULL DEFAULT 0, online_orders int NOT NULL DEFAULT 0, instore_orders int NOT NULL DEFAULT 0,
+  lifetime_value_minor bigint NOT NULL DEFAULT 0,
+  first_order_at timestamptz, last_order_at timestamptz,
+  web_events int NOT NULL DEFAULT 0, product_views int NOT NULL DEFAULT 0, last_login_at timestamptz,
+  emails_sent int NOT NULL DEFAULT 0, emails_opened int NOT NULL DEFAULT 0, emails_clicked int NOT NULL DEFAULT 0,
+  tickets_opened int NOT NULL DEFAULT 0, tickets_resolved int NOT NULL DEFAULT 0,
+  last_event_at timestamptz, last_seq bigint NOT NULL
+);
+"""
+
+# The projection columns folded from a set of event rows `e`, shared by ingest and replay.
+PG_FOLD = """
+  count(*) FILTER (WHERE e.kind = 'order_placed'),
+  count(*) FILTER (WHERE e.kind = 'order_placed' AND e.detail = 'ORDER_CHANNEL_ONLINE'),
+  count(*) FILTER (WHERE e.kind = 'order_placed' AND e.detail = 'ORDER_CHANNEL_INSTORE'),
+  coalesce(sum(e.amount_minor) FILTER (WHERE e.kind = 'order_placed'), 0),
+  min(e.occurred_at) FILTER (WHERE e.kind = 'order_placed'),
+  max(e.occurred_at) FILTER (WHERE e.kind = 'order_placed'),
+  count(*) FILTER (WHERE e.kind = 'web_event'),
+  count(*) FILTER (WHERE e.kind = 'web_event' AND e.detail = 'WEB_EVENT_TYPE_PRODUCT_VIEW'),
+  max(e.occurred_at) FILTER (WHERE e.kind = 'web_event' AND e.detail = 'WEB_EVENT_TYPE_LOGIN_SUCCESS'),
+  count(*) FILTER (WHERE e.kind = 'email_event' AND e.detail = 'EMAIL_EVENT_TYPE_SENT'),
+  count(*) FILTER (WHERE e.kind = 'email_event' AND e.detail = 'EMAIL_EVENT_TYPE_OPENED'),
+  count(*) FILTER (WHERE e.kind = 'email_event' AND e.detail = 'EMAIL_EVENT_TYPE_CLICKED'),
+  count(*) FILTER (WHERE e.kind = 'ticket_event' AND e.detail = 'TICKET_EVENT_TYPE_OPENED'),
+  count(*) FILTER (WHERE e.kind = 'ticket_event' AND e.detail = 'TICKET_EVENT_TYPE_RESOLVED'),
+  max(e.occurred_at), max(e.seq)
+"""
+PG_COLUMNS = ("subject, orders, online_orders, instore_orders, lifetime_value_minor, first_order_at, last_order_at, "
+              "web_events, product_views, last_login_at, emails_sent, emails_opened, emails_clicked, "
+              "tickets_opened, tickets_resolved, last_event_at, last_seq")
+PG_MERGE = """
+ON CONFLICT (subject) DO UPDATE SET
+  orders = p.orders + excluded.orders, online_orders = p.online_orders + excluded.online_orders,
+  instore_orders = p.instore_orders + excluded.instore_orders,
+  lifetime_value_minor = p.lifetime_value_minor + excluded.lifetime_value_minor,
+  first_order_at = least(p.first_order_at, excluded.first_order_at),
+  last_order_at = greatest(p.last_order_at, excluded.last_order_at),
+  web_events = p.web_events + excluded.web_events, product_views = p.product_views + excluded.product_views,
+  last_login_at = greatest(p.last_login_at, excluded.last_login_at),
+  emails_sent = p.emails_sent + excluded.emails_sent, emails_opened = p.emails_opened + excluded.emails_opened,
+  emails_clicked = p.emails_clicked + excluded.emails_clicked,
+  tickets_opened = p.tickets_opened + excluded.tickets_opened,
+  tickets_resolved = p.tickets_resolved + excluded.tickets_resolved,
+  last_event_at = greatest(p.last_event_at, excluded.last_event_at), last_seq = excluded.last_seq
+"""
+
+KINDS = ("customer_upserted", "order_placed", "order_status_changed", "web_event", "email_event", "ticket_event",
+         "identity_linked", "identity_unlinked")
+
+
+def sql_literal(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+def event_row(line):
+    """One NDJSON event as a VALUES row of the batch statement."""
+    event = json.loads(line)
+    kind = next(k for k in KINDS if k in event)
+    payload = event[kind]
+    subject = event.get("customer_id") or event["identities"][0]["value"]
+    detail = payload.get("type") or payload.get("channel") or payload.get("status") or ""
+    amount = int(payload.get("total", {}).get("minor_units", 0)) if kind == "order_placed" else 0
+    return (f"({sql_literal(event['event_id'])},{sql_literal(subject)},'{kind}',{sql_literal(detail)},"
+            f"{sql_literal(event['occurred_at'])}::timestamptz,{amount},{sql_literal(line.strip())}::jsonb)")
+
+
+def batch_statement(rows):
+    """One transaction: the batch's events and the projections they change, as the seeds' SQL
+    pipelines do it: insert the events (an existing event id is skipped), then fold what was
+    inserted into the projection table."""
+    return (
+        "WITH batch(event_id, subject, kind, detail, occurred_at, amount_minor, payload) AS (VALUES\n"
+        + ",\n".join(rows)
+        + "),\ne AS (INSERT INTO events (event_id, subject, kind, detail, occurred_at, amount_minor, payload)\n"
+        "  SELECT * FROM batch ON CONFLICT (event_id) DO NOTHING\n"
+        "  RETURNING seq, subject, kind, detail, occurred_at, amount_minor)\n"
+        f"INSERT INTO projections AS p ({PG_COLUMNS})\n"
+        f"SELECT e.subject, {PG_FOLD} FROM e GROUP BY e.subject ORDER BY e.subject\n{PG_MERGE};\n")
+
+
+class Postgres:
+    """A throw-away PostgreSQL 15 cluster on 127.0.0.1, owned by the benchmark."""
+
+    def __init__(self, work):
+        self.directory = os.path.join(work, "pg")
+        self.port = free_port()
+        os.makedirs(self.directory)
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(work, "postgres")
+            shutil.chown(self.directory, "postgres")
+
+    def start(self):
+        data = os.path.join(self.directory, "data")
+        run(self.as_postgres + [f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"])
+        with open(os.path.join(data, "postgresql.conf"), "a") as conf:
+            for key, value in PG_SETTINGS.items():
+                conf.write(f"{key} = {value}\n")
+            conf.write(f"port = {self.port}\nunix_socket_directories = '{self.directory}'\n")
+        run(self.as_postgres + [f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(self.directory, "log"), "-w", "start"])
+        self.data = data
+        self.psql("CREATE DATABASE bench", database="postgres")
+        self.psql(PG_SCHEMA)
+
+    def stop(self):
+        run(self.as_postgres + [f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"])
+
+    def connection(self, database="bench"):
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database]
+
+    def psql(self, sql, database="bench"):
+        return run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *self.connection(database), "-c", sql])
+
+    def pids(self):
+        """The cluster's processes (this benchmark's cluster is the only one it starts)."""
+        return [int(p) for p in subprocess.run(["pgrep", "-f", self.data], capture_output=True, text=True).stdout.split()]
+
+    def pgbench(self, script, clients, seconds, variables):
+        """A pgbench run of a custom script; rate and nearest-rank latency percentiles."""
+        log_dir = tempfile.mkdtemp(dir=self.directory)
+        if self.as_postgres:
+            shutil.chown(log_dir, "postgres")
+        script_path = os.path.join(log_dir, "script.sql")
+        with open(script_path, "w") as f:
+            f.write(script)
+        command = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
+                   "-f", script_path, "--log", "--log-prefix", os.path.join(log_dir, "tx")]
+        for key, value in variables.items():
+            command += ["-D", f"{key}={value}"]
+        output = run(self.as_postgres + command + self.connection())
+        latencies = []
+        for name in os.listdir(log_dir):
+            if name.startswith("tx"):
+                with open(os.path.join(log_dir, name)) as lines:
+                    latencies += [int(line.split()[2]) for line in lines if line.strip()]
+        failed = int(re.search(r"number of failed transactions: (\d+)", output).group(1)) \
+            if "number of failed transactions" in output else 0
+        tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", output).group(1))
+        figures = dict(transactions=len(latencies), failed=failed, per_second=tps, clients=clients)
+        figures.update(percentiles(latencies))
+        shutil.rmtree(log_dir)
+        return figures
+
+
+def bench_postgres(ndjson, sizes, work):
+    figures = {"settings": dict(PG_SETTINGS), "version": None}
+    pg = Postgres(work)
+    pg.start()
+    try:
+        figures["version"] = pg.psql("SHOW server_version", database="postgres").strip()
+
+        # Bulk ingest: batches of 1,000 in as many connections as c360's calls in flight.
+        log("PostgreSQL: writing the batch statements (not timed)")
+        connections = 4
+        files = [open(os.path.join(work, f"pg-batches-{n}.sql"), "w") for n in range(connections)]
+        rows, batches, events = [], 0, 0
+        with open(ndjson) as lines:
+            for line in lines:
+                rows.append(event_row(line))
+                if len(rows) == 1000:
+                    files[batches % connections].write(batch_statement(rows))
+                    batches, events, rows = batches + 1, events + len(rows), []
+        if rows:
+            files[batches % connections].write(batch_statement(rows))
+            batches, events = batches + 1, events + len(rows)
+        for f in files:
+            f.close()
+        log(f"PostgreSQL bulk ingest: {events:,} events in {batches:,} transactions over {connections} connections")
+        start = time.monotonic()
+        loaders = [subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *pg.connection(), "-f", f.name],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for f in files]
+        for loader in loaders:
+            _, error = loader.communicate()
+            if loader.returncode != 0:
+                raise SystemExit(f"PostgreSQL bulk load failed: {error}")
+        seconds = time.monotonic() - start
+        stored = int(pg.psql("SELECT count(*) FROM events"))
+        figures["bulk_ingest"] = dict(events=events, stored=stored, seconds=seconds, events_per_second=stored / seconds,
+                                      batch=1000, connections=connections)
+        for f in files:
+            os.remove(f.name)
+        pg.psql("VACUUM ANALYZE")
+
+        log(f"PostgreSQL small appends: 64 clients for {sizes['seconds']} s")
+        append = ("\\set cid random(1, :customers)\n"
+                  "WITH e AS (INSERT INTO events (event_id, subject, kind, detail, occurred_at, payload)\n"
+                  "  VALUES (gen_random_uuid()::text, 'cust_' || :cid, 'web_event', 'WEB_EVENT_TYPE_PAGE_VIEW', now(),\n"
+                  "          '{\"web_event\":{\"type\":\"WEB_EVENT_TYPE_PAGE_VIEW\",\"page\":\"/bench\"}}')\n"
+                  "  RETURNING seq, subject, kind, detail, occurred_at, amount_minor)\n"
+                  f"INSERT INTO projections AS p ({PG_COLUMNS})\n"
+                  f"SELECT e.subject, {PG_FOLD} FROM e GROUP BY e.subject\n{PG_MERGE};\n")
+        small = pg.pgbench(append, 64, sizes["seconds"], {"customers": sizes["customers"]})
+        figures["small_appends"] = dict(events_per_second=small["per_second"], appended=small["transactions"],
+                                        failed=small["failed"], callers=64,
+                                        **{"ack_" + k: v for k, v in small.items() if k.endswith("_ms")})
+
+        figures["lookups"] = {}
+        lookup = "\\set cid random(1, :customers)\nSELECT * FROM projections WHERE subject = 'cust_' || :cid;\n"
+        for name, clients in (("c1", 1), ("c16", 16)):
+            log(f"PostgreSQL point selects: {clients} client(s) for {sizes['seconds']} s")
+            result = pg.pgbench(lookup, clients, sizes["seconds"], {"customers": sizes["customers"]})
+            figures["lookups"][name] = dict(requests_per_second=result["per_second"], requests=result["transactions"],
+                                            failed=result["failed"], **{k: v for k, v in result.items() if k.endswith("_ms")})
+
+        log("PostgreSQL replay: the projection table rebuilt from the events table")
+        events_now = int(pg.psql("SELECT count(*) FROM events"))
+        start = time.monotonic()
+        pg.psql(f"BEGIN; TRUNCATE projections; INSERT INTO projections ({PG_COLUMNS}) "
+                f"SELECT e.subject, {PG_FOLD} FROM events e GROUP BY e.subject; COMMIT;")
+        seconds = time.monotonic() - start
+        figures["replay"] = dict(events=events_now, seconds=seconds, events_per_second=events_now / seconds)
+
+        size = int(pg.psql("SELECT pg_database_size('bench')"))
+        figures["footprint"] = dict(database_bytes=size, events=events_now, disk_bytes_per_event=size / events_now,
+                                    server_pss_kib_at_end=proportional_set_kib(pg.pids()))
+    finally:
+        pg.stop()
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Ceilings
+
+
+def bench_ceilings(binary, sizes, work):
+    figures = {"transport": {}}
+    root = os.path.join(work, "nghttpd")
+    os.makedirs(root)
+    with open(os.path.join(root, "profile"), "wb") as body:
+        body.write(b"x" * 200)
+    port = free_port()
+    server = subprocess.Popen(["nghttpd", "--no-tls", "-d", root, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for name, shape in LOOKUP_SHAPES:
+            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}")
+            figures["transport"][name] = combine_runs([h2load(f"http://127.0.0.1:{port}/profile", shape, sizes["requests"])])
+    finally:
+        server.terminate()
+        server.wait()
+    log("ceiling: raw RocksDB synced WriteBatches")
+    figures["storage"] = run_json([binary, "bench", "rocksdb", "--dir", os.path.join(work, "rocksdb-ceiling"),
+                                   "--events", str(sizes["storage_events"])])
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def machine():
+    with open("/proc/meminfo") as meminfo:
+        memory_kib = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
+    model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return dict(cores=os.cpu_count(), memory_gib=round(memory_kib / 1024 / 1024, 1), cpu=model,
+                kernel=platform.release())
+
+
+def versions(binary):
+    def first_line(command):
+        try:
+            return subprocess.run(command, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return None
+    return dict(
+        c360=first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"]),
+        swift=first_line(["swift", "--version"]),
+        rocksdb=first_line(["dpkg-query", "-W", "-f", "${Version}", "librocksdb-dev"]),
+        postgresql=first_line([f"{PG_BIN}/postgres", "--version"]),
+        h2load=first_line(["h2load", "--version"]),
+    )
+
+
+def rows(results):
+    """The table: (workload, c360, PostgreSQL, ceiling, higher_is_better)."""
+    c, p, ceil = results["c360"], results["postgresql"], results["ceilings"]
+    return [
+        ("bulk ingest, events/s (batches of 1,000, synced)", c["bulk_ingest"]["events_per_second"],
+         p["bulk_ingest"]["events_per_second"], ceil["storage"]["bulk_events_per_second"], True),
+        ("small appends, events/s (64 callers, 1 event per call)", c["small_appends"]["events_per_second"],
+         p["small_appends"]["events_per_second"], ceil["storage"]["batch64_events_per_second"], True),
+        ("small appends, ack p50 ms", c["small_appends"]["ack_p50_ms"], p["small_appends"]["ack_p50_ms"],
+         ceil["storage"]["single_synced_write_p50_ms"], False),
+        ("small appends, ack p99 ms", c["small_appends"]["ack_p99_ms"], p["small_appends"]["ack_p99_ms"],
+         ceil["storage"]["single_synced_write_p99_ms"], False),
+        ("small appends, ack p99.9 ms", c["small_appends"]["ack_p99_9_ms"], p["small_appends"]["ack_p99_9_ms"],
+         ceil["storage"]["single_synced_write_p99_9_ms"], False),
+        ("replay from the start, events/s", c["replay"]["full"]["events_per_second"], p["replay"]["events_per_second"], None, True),
+        ("replay, snapshot + tail, log events/s", c["replay"]["snapshot_plus_tail"]["log_events_per_second"], None, None, True),
+        ("lookups c1 m1, requests/s", c["lookups"]["c1_m1"]["requests_per_second"], p["lookups"]["c1"]["requests_per_second"],
+         ceil["transport"]["c1_m1"]["requests_per_second"], True),
+        ("lookups c1 m1, p99 ms", c["lookups"]["c1_m1"]["p99_ms"], p["lookups"]["c1"]["p99_ms"],
+         ceil["transport"]["c1_m1"]["p99_ms"], False),
+        ("lookups c16 m32, requests/s", c["lookups"]["c16_m32"]["requests_per_second"], p["lookups"]["c16"]["requests_per_second"],
+         ceil["transport"]["c16_m32"]["requests_per_second"], True),
+        ("lookups c16 m32, p50 ms", c["lookups"]["c16_m32"]["p50_ms"], p["lookups"]["c16"]["p50_ms"],
+         ceil["transport"]["c16_m32"]["p50_ms"], False),
+        ("lookups c16 m32, p99 ms", c["lookups"]["c16_m32"]["p99_ms"], p["lookups"]["c16"]["p99_ms"],
+         ceil["transport"]["c16_m32"]["p99_ms"], False),
+        ("lookups c16 m32, p99.9 ms", c["lookups"]["c16_m32"]["p99_9_ms"], p["lookups"]["c16"]["p99_9_ms"],
+         ceil["transport"]["c16_m32"]["p99_9_ms"], False),
+        ("freshness after ack, p50 ms", c["freshness"]["p50_ms"], None, None, False),
+        ("freshness after ack, p99 ms", c["freshness"]["p99_ms"], None, None, False),
+        ("server peak memory, MiB", c["footprint"]["server_peak_rss_kib"] / 1024, None, None, False),
+        ("disk, bytes per event", c["footprint"]["disk_bytes_per_event"], p["footprint"]["disk_bytes_per_event"], None, False),
+    ]
+
+
+def number(value):
+    if value is None:
+        return "—"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a is not None and b else "—"
+
+
+def markdown(results, command):
+    lines = [f"`{command}` — {results['when']}, {results['machine']['cores']} cores, "
+             f"{results['machine']['memory_gib']} GiB, {results['sizes']['customers']:,} customers, "
+             f"{results['sizes']['events']:,} events",
+             "",
+             "| workload | c360 | PostgreSQL 15 | ceiling | c360 / PostgreSQL | c360 / ceiling |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, c, p, ceiling, _ in rows(results):
+        lines.append(f"| {name} | {number(c)} | {number(p)} | {number(ceiling)} | {ratio(c, p)} | {ratio(c, ceiling)} |")
+    return "\n".join(lines) + "\n"
+
+
+def missing_figures(results):
+    missing = [name for name, c, *_ in rows(results) if c is None]
+    missing += [f"{name} (PostgreSQL)" for name, c, p, *_ in rows(results)
+                if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak"))]
+    for section, figures in (("c360 bulk ingest", results["c360"]["bulk_ingest"]),
+                             ("c360 small appends", results["c360"]["small_appends"])):
+        if figures["rejected"] or figures["failed_calls"]:
+            missing.append(f"{section}: {figures['rejected']} rejected, {figures['failed_calls']} failed calls "
+                           f"({figures.get('first_error')})")
+    for name, figures in results["c360"]["lookups"].items():
+        if figures["failed"]:
+            missing.append(f"c360 lookups {name}: {figures['failed']} failed requests")
+    if results["c360"]["freshness"]["missing"]:
+        missing.append("freshness: changes that never arrived")
+    return missing
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--c360", required=True, help="the c360 binary (release build)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--short", action="store_const", dest="mode", const="short")
+    group.add_argument("--full", action="store_const", dest="mode", const="full")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--results", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    args = parser.parse_args()
+    mode = args.mode or "default"
+    sizes = MODES[mode]
+    command = "ops/bench/run.sh" + ("" if mode == "default" else f" --{mode}")
+
+    work = tempfile.mkdtemp(prefix="c360-bench-")
+    started = time.monotonic()
+    try:
+        ndjson = os.path.join(work, "events.ndjson")
+        log(f"generating {sizes['events']:,} events for {sizes['customers']:,} customers (seed {args.seed})")
+        run([args.c360, "generate", "--customers", str(sizes["customers"]), "--events", str(sizes["events"]),
+             "--seed", str(args.seed), "--out", ndjson])
+        results = dict(
+            mode=mode, command=command,
+            when=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            machine=machine(), versions=versions(args.c360),
+            sizes=dict(customers=sizes["customers"], events=sizes["events"], seed=args.seed,
+                       seconds_per_timed_run=sizes["seconds"], lookup_requests_per_shape=sizes["requests"],
+                       lookup_customers_per_shape=LOOKUP_CUSTOMERS_PER_SHAPE))
+        results["c360"] = bench_c360(args.c360, mode, sizes, work, args.seed)
+        results["postgresql"] = bench_postgres(ndjson, sizes, work)
+        results["ceilings"] = bench_ceilings(args.c360, sizes, work)
+        results["seconds"] = time.monotonic() - started
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    os.makedirs(args.results, exist_ok=True)
+    with open(os.path.join(args.results, f"bench-{mode}.json"), "w") as out:
+        json.dump(results, out, indent=2, sort_keys=True)
+        out.write("\n")
+    table = markdown(results, command)
+    with open(os.path.join(args.results, f"bench-{mode}.md"), "w") as out:
+        out.write(table)
+    print(table)
+    missing = missing_figures(results)
+    if missing:
+        print("MISSING OR FAILED FIGURES:\n  " + "\n  ".join(missing), file=sys.stderr)
+        sys.exit(1)
+    log(f"done in {results['seconds']:.0f} s; results in {args.results}/bench-{mode}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
