@@ -2,6 +2,7 @@ import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The c360 gRPC server: the profile and health services on HTTP/2 (plaintext), run as a
@@ -27,6 +28,7 @@ public final class C360Server: Service, Sendable {
         self.port = port
         self.store = store
         self.logger = logger
+        let service = ProfileRPCService(store: store, limits: limits, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: port),
             transportSecurity: .plaintext,
@@ -35,11 +37,18 @@ public final class C360Server: Service, Sendable {
                 // so it is set well above the API's own limit, which answers RESOURCE_EXHAUSTED.
                 config.rpc.maxRequestPayloadSize = max(limits.maxRequestBytes * 4, 16 << 20)
                 config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
+                // Lookups are answered by c360's own handler, first in each stream's pipeline
+                // (see UnaryFastPath); every other call goes on to grpc-swift's handlers.
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                    stream.eventLoop.makeCompletedFuture {
+                        try stream.pipeline.syncOperations.addHandler(UnaryFastPath(service: service), position: .first)
+                    }
+                }
             })
         self.transport = transport
         self.server = GRPCServer(
             transport: transport,
-            services: [ProfileRPCService(store: store, limits: limits, logger: logger), HealthRPCService(status: status)])
+            services: [service, HealthRPCService(status: status)])
     }
 
     /// The port the server listens on, once it does (useful with port 0).

@@ -20,6 +20,12 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     public func getProfile(request: C360_V1_GetProfileRequest, context: ServerContext) async throws -> C360_V1_GetProfileResponse {
         try await waitFor(minSeq: request.minSeq)
+        return try profile(request)
+    }
+
+    /// `GetProfile` once `min_seq` is reached: synchronous, so that the fast path can run it on
+    /// the connection's event loop.
+    func profile(_ request: C360_V1_GetProfileRequest) throws(C360Error) -> C360_V1_GetProfileResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_GetProfileResponse()
         switch request.key {
@@ -35,10 +41,19 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func batchGetProfiles(request: C360_V1_BatchGetProfilesRequest, context: ServerContext) async throws -> C360_V1_BatchGetProfilesResponse {
+        try checkBatchSize(request)
+        try await waitFor(minSeq: request.minSeq)
+        return profiles(request)
+    }
+
+    func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
         guard request.customerIds.count <= limits.maxBatchLookups else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxBatchLookups) ids per request, got \(request.customerIds.count)", field: "customer_ids")
         }
-        try await waitFor(minSeq: request.minSeq)
+    }
+
+    /// `BatchGetProfiles` once its size is checked and `min_seq` reached.
+    func profiles(_ request: C360_V1_BatchGetProfilesRequest) -> C360_V1_BatchGetProfilesResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_BatchGetProfilesResponse()
         response.results = request.customerIds.map { id in

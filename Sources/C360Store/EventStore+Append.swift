@@ -78,10 +78,10 @@ extension EventStore {
         }
         writer.state = context.state
         for subject in context.removedProjections where context.projections[subject] == nil {
-            writer.caches.projections.remove(subject)
+            projectionCache.remove(subject)
         }
         for (subject, projection) in context.projections {
-            writer.caches.projections.insert(projection, for: subject)
+            projectionCache.store(projection, for: subject)
         }
         for (key, subject) in context.index {
             writer.caches.index.insert(subject, for: key)
@@ -315,7 +315,7 @@ extension EventStore {
 
     private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> C360_Store_V1_Projection {
         if let cached = context.projections[subject] { return cached }
-        if let cached = writer.caches.projections.value(for: subject) { return cached }
+        if let cached = projectionCache.value(for: subject) { return cached }
         if let stored = try read(StoreKeys.subject(subject), in: families.projections) { return try decodeProjection(stored) }
         return ProjectionFold.emptyProjection(customerID: "")
     }

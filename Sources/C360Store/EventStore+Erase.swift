@@ -142,6 +142,8 @@ extension EventStore {
             writer.state.erasedCustomerHashes.insert(hash)
             // The index and projections changed outside a commit: forget what the writer remembers.
             writer.caches.removeAll()
+            projectionCache.removeAll()
+            customerSubjects.removeAll()
             changes.publish([StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
             segmentChanges.forget(customerID: customerID)
             segmentChanges.publish(leftSegments.map { ($0, customerID, .leave) }, seq: seq)

@@ -107,7 +107,10 @@ extension EventStore {
     }
 
     private func subject(customerID: String) throws(C360Error) -> UInt64 {
+        if let subject = customerSubjects.value(for: customerID) { return subject }
+        let ticket = customerSubjects.ticket(for: customerID)
         if let subject = try read(pseudonyms.customerIndexKey(customerID), in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
+            customerSubjects.add(subject, for: customerID, readWith: ticket)
             return subject
         }
         if try tombstone(customerID: customerID) != nil {
@@ -117,10 +120,19 @@ extension EventStore {
     }
 
     private func profile(subject: UInt64, asOf: Instant) throws(C360Error) -> C360_V1_Profile {
+        ProfileEvaluator(settings: configuration.profile).profile(of: try storedProjection(subject), asOf: asOf)
+    }
+
+    /// The projection of `subject` as last committed: from the shared cache, else from RocksDB.
+    func storedProjection(_ subject: UInt64) throws(C360Error) -> C360_Store_V1_Projection {
+        if let cached = projectionCache.value(for: subject) { return cached }
+        let ticket = projectionCache.ticket(for: subject)
         guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
             throw C360Error(.notFound, "no profile for that customer yet")
         }
-        return ProfileEvaluator(settings: configuration.profile).profile(of: try decodeProjection(bytes), asOf: asOf)
+        let projection = try decodeProjection(bytes)
+        projectionCache.add(projection, for: subject, readWith: ticket)
+        return projection
     }
 
     static func directorySize(_ directory: String) -> UInt64 {

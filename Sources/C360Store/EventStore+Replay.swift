@@ -14,6 +14,9 @@ extension EventStore {
         try await exclusively { () throws(C360Error) -> ReplayReport in
             // Replay rewrites projections outside a commit: the writer must read them afresh.
             self.writer.caches.removeAll()
+            self.projectionCache.removeAll()
+            // Lookups during the rebuild may have cached projections it was rewriting.
+            defer { self.projectionCache.removeAll() }
             var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: progress) : try self.rebuildAllProjections(progress: progress)
             // Membership follows the rebuilt projections, evaluated as of the same day as before.
             let refresh = try self.refreshSegmentsOnWriter(day: self.writer.state.segmentDay)

@@ -26,6 +26,13 @@ public final class EventStore: Sendable {
     public let changes: ChangeFeed
     /// Every segment membership change, as it happens.
     public let segmentChanges = SegmentFeed()
+    /// Decoded projections by subject, recently committed or read: shared by the writer (which
+    /// folds into them) and lookups, so neither reads and decodes an active customer's projection
+    /// from RocksDB each time.
+    let projectionCache: SharedCache<UInt64, C360_Store_V1_Projection>
+    /// Customer id to subject, for lookups: saves the keyed hash and the index read. A customer's
+    /// subject never changes; only an erasure removes it, and empties this cache.
+    let customerSubjects: SharedCache<String, UInt64>
     private let lock: DataDirectoryLock
 
     struct Families: Sendable {
@@ -64,6 +71,8 @@ public final class EventStore: Sendable {
         }
         let (pseudonyms, state, storedProjectionVersion) = try EventStore.loadMeta(database, families)
         self.pseudonyms = pseudonyms
+        self.projectionCache = SharedCache(capacity: configuration.cachedProjections)
+        self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
         self.writer = LogWriter(
             state: state,
             caches: WriterCaches(projections: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))

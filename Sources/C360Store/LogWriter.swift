@@ -13,11 +13,11 @@ struct WriterState: Sendable {
     var segmentDay: Int64 = 0
 }
 
-/// What the writer has recently read or written, so that an active customer's projection and
-/// index entries are not read back and decoded from RocksDB on every commit. Only the writer
-/// changes the data they mirror, and it updates them only after a write succeeds.
+/// What the writer has recently read or written, so that an active customer's index entries are
+/// not read back from RocksDB on every commit (its projection is in the store's shared
+/// `projectionCache`). Only the writer changes the data they mirror, and it updates them only after
+/// a write succeeds.
 struct WriterCaches {
-    var projections: RecentlyUsedCache<UInt64, C360_Store_V1_Projection>
     /// Index key (hashed customer id or identity) to subject, `nil` for a key known to be absent.
     var index: RecentlyUsedCache<[UInt8], UInt64?>
     /// Anonymous subject to the customer subject it is merged into, `nil` when it is not.
@@ -26,14 +26,12 @@ struct WriterCaches {
     var memberships: RecentlyUsedCache<UInt64, (day: Int64, names: Set<String>)>
 
     init(projections: Int, indexEntries: Int) {
-        self.projections = RecentlyUsedCache(capacity: projections)
         self.index = RecentlyUsedCache(capacity: indexEntries)
         self.mergedInto = RecentlyUsedCache(capacity: indexEntries)
         self.memberships = RecentlyUsedCache(capacity: projections)
     }
 
     mutating func removeAll() {
-        projections.removeAll()
         index.removeAll()
         mergedInto.removeAll()
         memberships.removeAll()

@@ -40,3 +40,5 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         old = [:]
     }
 }
+
+extension RecentlyUsedCache: Sendable where Key: Sendable, Value: Sendable {}

@@ -111,9 +111,9 @@ public struct ProfileEvaluator: Sendable {
             purchases.averageOrderValue = average
         }
         purchases.preferredChannel = Self.preferredChannel(orders)
-        purchases.topCategories = orders.categories
-            .sorted { ($0.quantity, $0.orders, $1.category) > ($1.quantity, $1.orders, $0.category) }
-            .prefix(settings.topCategories)
+        purchases.topCategories = Self.top(settings.topCategories, of: orders.categories) {
+            ($0.quantity, $0.orders, $1.category) > ($1.quantity, $1.orders, $0.category)
+        }
             .map { tally in
                 var category = C360_V1_CategoryCount()
                 category.category = tally.category
@@ -121,9 +121,9 @@ public struct ProfileEvaluator: Sendable {
                 category.orders = tally.orders
                 return category
             }
-        purchases.topProducts = orders.products
-            .sorted { ($0.quantity, $0.orders, $1.productID) > ($1.quantity, $1.orders, $0.productID) }
-            .prefix(settings.topProducts)
+        purchases.topProducts = Self.top(settings.topProducts, of: orders.products) {
+            ($0.quantity, $0.orders, $1.productID) > ($1.quantity, $1.orders, $0.productID)
+        }
             .map { tally in
                 var product = C360_V1_ProductCount()
                 product.productID = tally.productID
@@ -134,6 +134,21 @@ public struct ProfileEvaluator: Sendable {
                 return product
             }
         return purchases
+    }
+
+    /// The first `count` of `elements` in the order `isBefore` gives, as a sort would give them,
+    /// without sorting them all: a lookup asks for the top few of a long-time customer's hundreds.
+    static func top<Element>(_ count: Int, of elements: [Element], by isBefore: (Element, Element) -> Bool) -> [Element] {
+        guard count > 0 else { return [] }
+        var top: [Element] = []
+        top.reserveCapacity(count + 1)
+        for element in elements {
+            if top.count == count, let last = top.last, !isBefore(element, last) { continue }
+            let position = top.firstIndex { isBefore(element, $0) } ?? top.endIndex
+            top.insert(element, at: position)
+            if top.count > count { top.removeLast() }
+        }
+        return top
     }
 
     private func activity(of projection: C360_Store_V1_Projection) -> C360_V1_Activity {

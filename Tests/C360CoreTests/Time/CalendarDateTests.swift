@@ -5,6 +5,7 @@ import Testing
     @Test("parses valid dates and refuses impossible ones", arguments: [
         ("2024-02-29", true), ("2023-02-29", false), ("2026-13-01", false), ("2026-1-01", false),
         ("1999-12-31", true), ("abcd-ef-gh", false), ("2026-04-31", false), ("", false),
+        ("2024-02-2x", false), ("20240-2-29", false), ("2024/02/29", false), ("2024-00-10", false),
     ])
     func parsing(_ text: String, _ valid: Bool) {
         #expect((CalendarDate(text) != nil) == valid)

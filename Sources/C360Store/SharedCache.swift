@@ -1,0 +1,78 @@
+import Synchronization
+
+/// A bounded cache that the writer and any number of readers share: the writer stores what it
+/// committed; a reader adds what it read from RocksDB, unless the writer changed that entry's shard
+/// since the reader began — so a reader can never put back a value older than one the writer
+/// stored or removed meanwhile.
+///
+/// Sharded, each shard behind its own lock, so readers on different threads rarely wait.
+final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Shard: Sendable {
+        var entries: RecentlyUsedCache<Key, Value>
+        /// Bumped by every change the writer makes to the shard.
+        var epoch: UInt64 = 0
+    }
+
+    /// What a reader notes before reading from RocksDB, to add what it read afterwards.
+    struct ReadTicket {
+        fileprivate let shard: Int
+        fileprivate let epoch: UInt64
+    }
+
+    private final class LockedShard: Sendable {
+        let lock: Mutex<Shard>
+        init(_ shard: sending Shard) { lock = Mutex(shard) }
+    }
+
+    private let shards: [LockedShard]
+
+    /// - Parameter capacity: most entries held in all; 0 disables the cache.
+    init(capacity: Int, shards count: Int = 16) {
+        shards = (0..<count).map { _ in LockedShard(Shard(entries: RecentlyUsedCache(capacity: capacity / count))) }
+    }
+
+    private func shardIndex(_ key: Key) -> Int {
+        Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))
+    }
+
+    func value(for key: Key) -> Value? {
+        shards[shardIndex(key)].lock.withLock { $0.entries.value(for: key) }
+    }
+
+    /// The writer's value for `key`, replacing any other.
+    func store(_ value: Value, for key: Key) {
+        shards[shardIndex(key)].lock.withLock {
+            $0.epoch &+= 1
+            $0.entries.insert(value, for: key)
+        }
+    }
+
+    func remove(_ key: Key) {
+        shards[shardIndex(key)].lock.withLock {
+            $0.epoch &+= 1
+            $0.entries.remove(key)
+        }
+    }
+
+    func removeAll() {
+        for shard in shards {
+            shard.lock.withLock {
+                $0.epoch &+= 1
+                $0.entries.removeAll()
+            }
+        }
+    }
+
+    /// Taken by a reader before it reads `key` from RocksDB.
+    func ticket(for key: Key) -> ReadTicket {
+        let shard = shardIndex(key)
+        return ReadTicket(shard: shard, epoch: shards[shard].lock.withLock { $0.epoch })
+    }
+
+    /// A reader's value for `key`, kept only if the writer has not touched the shard since `ticket`.
+    func add(_ value: Value, for key: Key, readWith ticket: ReadTicket) {
+        shards[ticket.shard].lock.withLock {
+            if $0.epoch == ticket.epoch { $0.entries.insert(value, for: key) }
+        }
+    }
+}
