@@ -73,6 +73,10 @@ extension EventStore {
 
     /// Rebuilds from the first event. Runs on the writer's queue, or in `init` before anyone else
     /// can reach the store.
+    ///
+    /// A customer's projection depends only on its own events and those of the histories merged
+    /// into it, so the subjects are folded in ranges on every core, a few ranges at a time, and the
+    /// results taken in subject order by one `ProjectionRebuilder`.
     func rebuildAllProjections(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         var report = ReplayReport()
@@ -80,8 +84,75 @@ extension EventStore {
             let membership = try membershipFromLog()
             try storeMembership(membership)
             let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
-            let events = database.makeIterator(families.events)
-            let resolutions = database.makeIterator(families.resolutions)
+            let ranges = Self.replayRanges(nextSubject: writer.state.nextSubject)
+            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            var next = 0
+            while next < ranges.count {
+                let wave = Array(ranges[next..<min(ranges.count, next + workers * 4)])
+                next += wave.count
+                let slots = ParallelSlots<Result<FoldedRange, C360Error>>(count: wave.count)
+                DispatchQueue.concurrentPerform(iterations: wave.count) { index in
+                    slots.buffer[index] = Result { () throws(C360Error) in
+                        try self.fold(range: wave[index], membership: membership)
+                    }
+                }
+                for slot in slots.buffer {
+                    guard let folded = try slot?.get() else { throw C360Error(.internalError, "a replay range was not folded") }
+                    report.eventsFolded += folded.events
+                    for (subject, bytes) in folded.projections {
+                        try rebuilder.add(subject: subject, bytes: bytes)
+                        report.projectionsRebuilt += 1
+                    }
+                }
+                progress?(report.eventsFolded)
+            }
+            (report.liveDigest, report.rebuiltDigest) = try rebuilder.finish()
+            report.projectionsChanged = rebuilder.changed
+            report.projectionsRemoved = rebuilder.removed
+            try recordRebuild(eventCount: report.eventsFolded)
+        } catch {
+            throw C360Error(error, doing: "replay")
+        }
+        report.seconds = Self.seconds(since: started)
+        return report
+    }
+
+    /// A range of event keys: subjects from `lower` (inclusive) to `upper` (exclusive; `nil`: the end).
+    struct ReplayRange: Sendable {
+        let lower: UInt64
+        let upper: UInt64?
+    }
+
+    /// The projections folded from one range's events, encoded, in subject order.
+    struct FoldedRange: Sendable {
+        var events: UInt64 = 0
+        var projections: [(subject: UInt64, bytes: [UInt8])] = []
+    }
+
+    /// Every subject key, customers' then anonymous ones', cut into ranges of a few thousand
+    /// subjects; the last range runs to the end, so that no event is ever left out.
+    static func replayRanges(nextSubject: UInt64, subjectsPerRange: UInt64 = 4_096) -> [ReplayRange] {
+        var ranges: [ReplayRange] = []
+        for base in [UInt64(0), StoreKeys.anonymousBit] {
+            var lower = base
+            while lower < base | nextSubject {
+                ranges.append(ReplayRange(lower: lower, upper: min(lower + subjectsPerRange, base | nextSubject)))
+                lower += subjectsPerRange
+            }
+            // Subjects numbered beyond the counter (none, unless the store is damaged) are still read.
+            ranges.append(ReplayRange(lower: base | nextSubject, upper: base == 0 ? StoreKeys.anonymousBit : nil))
+        }
+        return ranges
+    }
+
+    /// Folds the events of the subjects in `range`. Reads only; safe on any thread.
+    func fold(range: ReplayRange, membership: Membership) throws(C360Error) -> FoldedRange {
+        var folded = FoldedRange()
+        do {
+            let lower = StoreKeys.subject(range.lower)
+            let upper = range.upper.map(StoreKeys.subject)
+            let events = database.makeIterator(families.events, lowerBound: lower, upperBound: upper)
+            let resolutions = database.makeIterator(families.resolutions, lowerBound: lower, upperBound: upper)
             events.seekToFirst()
             resolutions.seekToFirst()
             var current: (subject: UInt64, projection: C360_Store_V1_Projection)?
@@ -95,8 +166,7 @@ extension EventStore {
                     projection = try refold(subjects: members, extra: withMembers)
                     withMembers.removeAll(keepingCapacity: true)
                 }
-                try rebuilder.add(subject: finished.subject, projection: projection)
-                report.projectionsRebuilt += 1
+                folded.projections.append((finished.subject, try projection.serializedBytes()))
                 current = nil
             }
             // The key of the resolution the iterator is on, read once per resolution.
@@ -110,8 +180,7 @@ extension EventStore {
                     resolutions.next()
                     resolutionKey = resolutions.isValid ? resolutions.key : nil
                 }
-                report.eventsFolded += 1
-                if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
+                folded.events += 1
                 if membership.mergedInto[subject] != nil {
                     // Folded with the customer it is merged into.
                     events.next()
@@ -133,15 +202,10 @@ extension EventStore {
             try events.checkStatus()
             try resolutions.checkStatus()
             try finishCurrent()
-            (report.liveDigest, report.rebuiltDigest) = try rebuilder.finish()
-            report.projectionsChanged = rebuilder.changed
-            report.projectionsRemoved = rebuilder.removed
-            try recordRebuild(eventCount: report.eventsFolded)
         } catch {
             throw C360Error(error, doing: "replay")
         }
-        report.seconds = Self.seconds(since: started)
-        return report
+        return folded
     }
 
     /// Starts from the newest snapshot's projections and folds the events logged after it. A
@@ -222,7 +286,7 @@ extension EventStore {
                     }
                 }
                 if let projection, membership.mergedInto[subject] == nil {
-                    try rebuilder.add(subject: subject, projection: projection)
+                    try rebuilder.add(subject: subject, bytes: try projection.serializedBytes())
                     report.projectionsRebuilt += 1
                 }
             }

@@ -144,7 +144,7 @@ public final class EventStore: Sendable {
     /// Appends events as one group commit with any other appends waiting at the same time, and
     /// returns an outcome per event, in order. Returns once the appended events are durable.
     public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {
-        await writer.append(events, store: self)
+        await writer.append(events.map(prepare), store: self)
     }
 
     /// Runs `work` on the writer, excluding appends while it runs.

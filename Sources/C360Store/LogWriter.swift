@@ -57,7 +57,7 @@ final class LogWriter: @unchecked Sendable {
     }
 
     struct PendingAppend {
-        let events: [C360_V1_Event]
+        let events: [Result<PreparedEvent, C360Error>]
         let continuation: CheckedContinuation<[AppendOutcome], Never>
     }
 
@@ -67,7 +67,7 @@ final class LogWriter: @unchecked Sendable {
         self.segmentDay = Atomic(state.segmentDay)
     }
 
-    func append(_ events: [C360_V1_Event], store: EventStore) async -> [AppendOutcome] {
+    func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore) async -> [AppendOutcome] {
         if events.isEmpty { return [] }
         return await withCheckedContinuation { continuation in
             let scheduleCommit = waiting.withLock { waiting in

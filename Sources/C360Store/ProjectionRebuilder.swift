@@ -21,10 +21,9 @@ final class ProjectionRebuilder {
         stored.seekToFirst()
     }
 
-    /// Takes the rebuilt projection of `subject`. Subjects must come in increasing order.
-    func add(subject: UInt64, projection: C360_Store_V1_Projection) throws {
+    /// Takes the rebuilt projection of `subject`, encoded. Subjects must come in increasing order.
+    func add(subject: UInt64, bytes: [UInt8]) throws {
         let key = StoreKeys.subject(subject)
-        let bytes: [UInt8] = try projection.serializedBytes()
         try skipStored(before: key)
         if stored.isValid, stored.key == key {
             let storedBytes = stored.value
