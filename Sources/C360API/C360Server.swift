@@ -37,6 +37,9 @@ public final class C360Server: Service, Sendable {
                 // so it is set well above the API's own limit, which answers RESOURCE_EXHAUSTED.
                 config.rpc.maxRequestPayloadSize = max(limits.maxRequestBytes * 4, 16 << 20)
                 config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
+                // Flush coalescing holds each response up to 100 µs for company; a lookup answered in
+                // tens of microseconds waited longer for it than for its own work.
+                config.connection.flushCoalescing = nil
                 // Lookups are answered by c360's own handler, first in each stream's pipeline
                 // (see UnaryFastPath); every other call goes on to grpc-swift's handlers.
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in

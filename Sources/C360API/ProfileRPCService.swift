@@ -151,7 +151,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         }
     }
 
-    private func checkAppendSize(_ count: Int) throws(C360Error) {
+    func checkAppendSize(_ count: Int) throws(C360Error) {
         guard count <= limits.maxEventsPerAppend else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxEventsPerAppend) events per request, got \(count)", field: "events")
         }
@@ -159,7 +159,11 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     private func append(_ events: [C360_V1_Event], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) async throws {
         if events.isEmpty { return }
-        let outcomes = await store.append(events)
+        Self.record(await store.append(events), startingAt: start, into: &response)
+    }
+
+    /// The per-event results of an append, numbered from `start`, and the highest seq among them.
+    static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) {
         for (offset, outcome) in outcomes.enumerated() {
             var result = C360_V1_AppendResult()
             result.index = UInt32(start + offset)

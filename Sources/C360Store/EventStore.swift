@@ -147,6 +147,13 @@ public final class EventStore: Sendable {
         await writer.append(events.map(prepare), store: self)
     }
 
+    /// `append(_:)` for callers that cannot wait in a task (an event loop): validates, encodes and
+    /// hashes the events on the calling thread, then calls `completion` on the writer's queue once
+    /// they are durable. Keep `completion` short; hop elsewhere to do more.
+    public func append(_ events: [C360_V1_Event], completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
+        writer.append(events.map(prepare), store: self, completion: completion)
+    }
+
     /// Runs `work` on the writer, excluding appends while it runs.
     func exclusively<Value: Sendable>(_ work: @escaping @Sendable () throws(C360Error) -> Value) async throws(C360Error) -> Value {
         let result: Result<Value, C360Error> = await withCheckedContinuation { continuation in

@@ -58,7 +58,7 @@ final class LogWriter: @unchecked Sendable {
 
     struct PendingAppend {
         let events: [Result<PreparedEvent, C360Error>]
-        let continuation: CheckedContinuation<[AppendOutcome], Never>
+        let completion: @Sendable ([AppendOutcome]) -> Void
     }
 
     init(state: WriterState, caches: WriterCaches) {
@@ -68,17 +68,22 @@ final class LogWriter: @unchecked Sendable {
     }
 
     func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore) async -> [AppendOutcome] {
-        if events.isEmpty { return [] }
-        return await withCheckedContinuation { continuation in
-            let scheduleCommit = waiting.withLock { waiting in
-                waiting.appends.append(PendingAppend(events: events, continuation: continuation))
-                if waiting.commitScheduled { return false }
-                waiting.commitScheduled = true
-                return true
-            }
-            if scheduleCommit {
-                queue.async { self.commitWaiting(store: store) }
-            }
+        await withCheckedContinuation { continuation in
+            append(events, store: store) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Calls `completion` on the writer's queue once the events are durable (or rejected).
+    func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
+        if events.isEmpty { return completion([]) }
+        let scheduleCommit = waiting.withLock { waiting in
+            waiting.appends.append(PendingAppend(events: events, completion: completion))
+            if waiting.commitScheduled { return false }
+            waiting.commitScheduled = true
+            return true
+        }
+        if scheduleCommit {
+            queue.async { self.commitWaiting(store: store) }
         }
     }
 
@@ -98,7 +103,7 @@ final class LogWriter: @unchecked Sendable {
         }
         let outcomes = store.commit(taken.map(\.events))
         for (append, outcome) in zip(taken, outcomes) {
-            append.continuation.resume(returning: outcome)
+            append.completion(outcome)
         }
         let more = waiting.withLock { waiting in
             if waiting.appends.isEmpty {
