@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what a fresh machine lacks, checks that the generated protobuf code
 # matches proto/, builds, runs every Swift test (unit, RocksDB, gRPC, command-line and crash
-# tests), then the interoperability tests: Python grpcio against a real `c360 serve`.
+# tests), then the interoperability tests: Python grpcio against a real `c360 serve`, and the
+# benchmark's short mode as a smoke test (every figure produced, c360 beside PostgreSQL and the
+# ceilings; with the debug build, so its figures say nothing about speed).
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +13,5 @@ ops/generate-protos.sh --check
 swift build --build-tests
 swift test --skip-build
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop
+ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps
+python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"

@@ -44,6 +44,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_compression(options, Int32(databaseOptions.compression.cValue))
         rocksdb_options_set_write_buffer_size(options, databaseOptions.writeBufferBytes)
+        rocksdb_options_set_db_write_buffer_size(options, databaseOptions.totalWriteBufferBytes)
         rocksdb_options_set_max_background_jobs(options, databaseOptions.backgroundJobs)
         rocksdb_options_set_keep_log_file_num(options, databaseOptions.keepInfoLogFiles)
         rocksdb_options_set_max_total_wal_size(options, databaseOptions.maximumWALBytes)

@@ -14,6 +14,10 @@ public struct DatabaseOptions: Sendable {
     public var blockCacheBytes = 64 << 20
     /// Memtable size per column family in bytes. Default 32 MiB.
     public var writeBufferBytes = 32 << 20
+    /// All column families' memtables together, in bytes; when reached, the largest is flushed.
+    /// Without it eleven column families could hold 32 MiB each, twice over while flushing.
+    /// Default 128 MiB.
+    public var totalWriteBufferBytes = 128 << 20
     /// Background flush and compaction threads. Default 2.
     public var backgroundJobs: Int32 = 2
     /// Bits per key of the Bloom filters that spare a point lookup of an absent key (an event id

@@ -196,3 +196,36 @@ def test_client_streaming_append(stubs, api):
     response = api.AppendEventStream(batches(), timeout=10)
     assert [r.index for r in response.results] == list(range(12))
     assert all(r.WhichOneof("result") == "seq" for r in response.results)
+
+
+def test_errors_of_the_event_loop_path_match_the_generic_path(stubs, api):
+    # GetProfile, BatchGetProfiles and AppendEvents are answered by c360's own stream handler,
+    # Timeline by grpc-swift: both write the same status, message and c360-field metadata.
+    with pytest.raises(grpc.RpcError) as fast:
+        api.GetProfile(stubs.service.GetProfileRequest(customer_id=""), timeout=5)
+    with pytest.raises(grpc.RpcError) as generic:
+        api.GetTimeline(stubs.service.GetTimelineRequest(customer_id=""), timeout=5)
+    for error in (fast.value, generic.value):
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert dict(error.trailing_metadata()).get("c360-field") == "customer_id"
+        assert "customer_id" in error.details() and "required" in error.details()
+    with pytest.raises(grpc.RpcError) as unknown:
+        api.GetProfile(stubs.service.GetProfileRequest(customer_id="py_nobody_ünïcode"), timeout=5)
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "py_nobody_ünïcode" in unknown.value.details()  # percent-encoded on the wire, decoded by grpcio
+    too_many = stubs.service.AppendEventsRequest(events=[make_event(stubs, f"many{i}", "py_many", "web") for i in range(10_001)])
+    with pytest.raises(grpc.RpcError) as limit:
+        api.AppendEvents(too_many, timeout=10)
+    assert limit.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert dict(limit.value.trailing_metadata()).get("c360-field") == "events"
+
+
+def test_a_lookup_waiting_for_min_seq_is_answered_once_it_is_reached(stubs, server, api):
+    # A min_seq ahead of the log is handed from the event-loop path to grpc-swift, which waits.
+    first = append(stubs, api, [make_event(stubs, "wait0", "py_wait", "web")])
+    future = api.GetProfile.future(stubs.service.GetProfileRequest(customer_id="py_wait", min_seq=first.last_seq + 1), timeout=10)
+    time.sleep(0.2)
+    assert not future.done()
+    second = append(stubs, api, [make_event(stubs, "wait1", "py_wait", "web")])
+    profile = future.result().profile
+    assert profile.seq >= second.last_seq

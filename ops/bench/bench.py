@@ -620,6 +620,8 @@ def markdown(results, command):
              "|---|---:|---:|---:|---:|---:|"]
     for name, c, p, ceiling, _ in rows(results):
         lines.append(f"| {name} | {number(c)} | {number(p)} | {number(ceiling)} | {ratio(c, p)} | {ratio(c, ceiling)} |")
+    lines += ["", "Ratios are c360's figure over the other's: for rates above 1× is faster; for latencies, memory "
+              "and bytes above 1× is slower or larger. — means not measured for that side."]
     return "\n".join(lines) + "\n"
 
 

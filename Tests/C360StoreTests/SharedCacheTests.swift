@@ -1,0 +1,55 @@
+@testable import C360Store
+import Testing
+
+/// The cache shared by the writer and lookups: a reader must never put back a value older than
+/// what the writer stored or removed after the reader began.
+@Suite struct SharedCacheTests {
+    @Test("a reader's fill is kept when the writer left the shard alone, dropped when it changed it")
+    func readerFills() {
+        let cache = SharedCache<UInt64, String>(capacity: 64, shards: 1)
+        let untouched = cache.ticket(for: 1)
+        cache.add("read v1", for: 1, readWith: untouched)
+        #expect(cache.value(for: 1) == "read v1")
+
+        // A reader starts reading key 2 from storage; the writer commits version 2 meanwhile.
+        let stale = cache.ticket(for: 2)
+        cache.store("written v2", for: 2)
+        cache.add("read v1", for: 2, readWith: stale)
+        #expect(cache.value(for: 2) == "written v2")
+
+        // The writer removes key 3 (an erasure) while a reader has the old value in hand.
+        cache.store("v1", for: 3)
+        let beforeErasure = cache.ticket(for: 3)
+        cache.remove(3)
+        cache.add("v1", for: 3, readWith: beforeErasure)
+        #expect(cache.value(for: 3) == nil)
+
+        // removeAll (a replay) invalidates every ticket taken before it.
+        let beforeReplay = cache.ticket(for: 4)
+        cache.removeAll()
+        cache.add("old", for: 4, readWith: beforeReplay)
+        #expect(cache.value(for: 4) == nil)
+    }
+
+    @Test("never holds more than its capacity")
+    func bounded() {
+        let cache = SharedCache<UInt64, UInt64>(capacity: 64, shards: 4)
+        for key in UInt64(0)..<10_000 { cache.store(key, for: key) }
+        #expect((UInt64(0)..<10_000).filter { cache.value(for: $0) != nil }.count <= 64)
+        #expect(cache.value(for: 9_999) == 9_999)
+    }
+
+    @Test("replay ranges cover every subject key once, in order, the last one open-ended")
+    func replayRanges() {
+        for next in [UInt64(1), 2, 4_095, 4_096, 4_097, 100_000] {
+            let ranges = EventStore.replayRanges(nextSubject: next)
+            #expect(ranges.first?.lower == 0)
+            #expect(ranges.last?.upper == nil)
+            for (range, following) in zip(ranges, ranges.dropFirst()) {
+                #expect(range.upper == following.lower, "gap or overlap after \(range.lower) with next subject \(next)")
+                #expect(range.lower <= range.upper ?? .max)
+            }
+            #expect(ranges.contains { $0.lower == StoreKeys.anonymousBit })
+        }
+    }
+}
