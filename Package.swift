@@ -138,6 +138,8 @@ let package = Package(
                 "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            // The golden data set is read from the source tree (#filePath), not bundled.
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

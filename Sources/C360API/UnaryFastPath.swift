@@ -75,6 +75,8 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
             switch payload {
             case .data(let frame):
                 guard case .byteBuffer(var bytes) = frame.data else { return }
+                // Let go of the state's reference first, so that appending does not copy the body.
+                state = .awaitingStore
                 body.writeBuffer(&bytes)
                 state = .receiving(method, requestHeaders: requestHeaders, body: body)
                 if body.readableBytes > service.limits.maxRequestBytes + 5 {

@@ -21,10 +21,11 @@ public struct StoreConfiguration: Sendable {
     /// Most events committed in one group commit (one synced write). Default 10,000.
     public var maximumEventsPerCommit = 10_000
     /// Decoded projections kept in memory for customers active or looked up recently, shared by
-    /// the writer and lookups (about 1.5 KiB each). Default 100,000: at 100,000 customers bulk
-    /// ingest ran 14,100 events/s with 50,000, 16,500 with 100,000 and 18,400 with 200,000, at a
-    /// peak of 369, 429 and 496 MiB.
-    public var cachedProjections = 100_000
+    /// the writer and lookups (about 1.5 KiB each). Default 50,000: with 100,000 customers bulk
+    /// ingest ran 14,100 events/s with 50,000, 16,500 with 100,000 and 18,400 with 200,000, but
+    /// the server's peak memory in the benchmark went from 433 to 521 MiB with 100,000, over the
+    /// 512 MiB it is meant to stay under.
+    public var cachedProjections = 50_000
     /// Identity-index entries the writer keeps in memory. Default 200,000.
     public var cachedIndexEntries = 200_000
     /// After an erasure, search every file under the data directory for the customer's personal

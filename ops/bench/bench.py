@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -176,7 +177,7 @@ class C360Server:
         self.out.close()
 
 
-def bench_c360(binary, mode, sizes, work, seed):
+def bench_c360(binary, sizes, work, seed):
     figures = {}
     data = os.path.join(work, "c360-data")
     server = C360Server(binary, data, work)
@@ -202,7 +203,7 @@ def bench_c360(binary, mode, sizes, work, seed):
     figures["lookups"] = {}
     url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
     headers = ["content-type: application/grpc", "te: trailers"]
-    rng = __import__("random").Random(seed)
+    rng = random.Random(seed)
     body = os.path.join(work, "get-profile.bin")
     grpc_request_body("cust_1", body)
     status = run(["nghttp", "-v", "-n", *sum((["-H", h] for h in headers), []), "-d", body, url])
@@ -669,7 +670,7 @@ def main():
             sizes=dict(customers=sizes["customers"], events=sizes["events"], seed=args.seed,
                        seconds_per_timed_run=sizes["seconds"], lookup_requests_per_shape=sizes["requests"],
                        lookup_customers_per_shape=LOOKUP_CUSTOMERS_PER_SHAPE))
-        results["c360"] = bench_c360(args.c360, mode, sizes, work, args.seed)
+        results["c360"] = bench_c360(args.c360, sizes, work, args.seed)
         results["postgresql"] = bench_postgres(ndjson, sizes, work)
         results["ceilings"] = bench_ceilings(args.c360, sizes, work)
         results["seconds"] = time.monotonic() - started
