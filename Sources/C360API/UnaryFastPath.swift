@@ -100,8 +100,7 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
     private static func fastMethod(_ headers: HPACKHeaders) -> Method? {
         guard let path = headers.first(name: ":path"), let method = Method(path: path),
               headers.first(name: ":method") == "POST",
-              headers.first(name: "content-type")?.hasPrefix("application/grpc") == true,
-              !headers.contains(where: { $0.name == "content-type" && $0.value.hasPrefix("application/grpc+") && $0.value != "application/grpc+proto" })
+              ["application/grpc", "application/grpc+proto"].contains(headers.first(name: "content-type"))
         else { return nil }
         if let encoding = headers.first(name: "grpc-encoding"), encoding != "identity" { return nil }
         return method
@@ -146,8 +145,9 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
                 let eventLoop = context.eventLoop
                 service.store.append(request.events) { outcomes in
-                    var response = C360_V1_AppendEventsResponse()
-                    ProfileRPCService.record(outcomes, startingAt: 0, into: &response)
+                    var recorded = C360_V1_AppendEventsResponse()
+                    ProfileRPCService.record(outcomes, startingAt: 0, into: &recorded)
+                    let response = recorded
                     eventLoop.execute {
                         let (handler, context) = loopBound.value
                         handler.answer(.success(response), context: context)

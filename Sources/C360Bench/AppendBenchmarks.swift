@@ -31,6 +31,20 @@ public struct AppendFigures: Sendable {
         firstError = firstError ?? other.firstError
     }
 
+    /// One `AppendEvents` call, counted and timed from sending to acknowledgement.
+    mutating func append(_ request: C360_V1_AppendEventsRequest, to service: C360_V1_ProfileService.Client<HTTP2ClientTransport.Posix>) async {
+        events += request.events.count
+        calls += 1
+        let sent = monotonicNanoseconds()
+        do {
+            count(try await service.appendEvents(request))
+            latency.record(monotonicNanoseconds() - sent)
+        } catch {
+            failedCalls += 1
+            firstError = firstError ?? "\(error)"
+        }
+    }
+
     mutating func count(_ response: C360_V1_AppendEventsResponse) {
         for result in response.results {
             switch result.result {
@@ -83,16 +97,7 @@ public enum AppendBenchmarks {
                         while true {
                             let index = next.take()
                             guard index < batches.count else { break }
-                            figures.events += batches[index].events.count
-                            figures.calls += 1
-                            let sent = monotonicNanoseconds()
-                            do {
-                                figures.count(try await service.appendEvents(batches[index]))
-                                figures.latency.record(monotonicNanoseconds() - sent)
-                            } catch {
-                                figures.failedCalls += 1
-                                figures.firstError = figures.firstError ?? "\(error)"
-                            }
+                            await figures.append(batches[index], to: service)
                         }
                         return figures
                     }
@@ -131,16 +136,7 @@ public enum AppendBenchmarks {
                                         request.events = [webEvent(
                                             id: "bench-\(runID)-\(connection)-\(caller)-\(n)",
                                             customer: Int.random(in: 1...customers, using: &random))]
-                                        figures.events += 1
-                                        figures.calls += 1
-                                        let sent = monotonicNanoseconds()
-                                        do {
-                                            figures.count(try await service.appendEvents(request))
-                                            figures.latency.record(monotonicNanoseconds() - sent)
-                                        } catch {
-                                            figures.failedCalls += 1
-                                            figures.firstError = figures.firstError ?? "\(error)"
-                                        }
+                                        await figures.append(request, to: service)
                                     }
                                     return figures
                                 }

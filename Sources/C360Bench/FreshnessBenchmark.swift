@@ -4,7 +4,6 @@ import C360Model
 import GRPCCore
 import GRPCNIOTransportHTTP2
 
-
 /// Freshness: how long after an append is acknowledged its change arrives on `WatchProfiles`.
 public enum FreshnessBenchmark {
     public struct Figures: Sendable {

@@ -19,21 +19,15 @@ public struct LatencySamples: Sendable {
 
     public var count: Int { nanoseconds.count }
 
-    /// The `quantile` (0...1) in milliseconds; `nil` with no samples.
-    public func milliseconds(at quantile: Double) -> Double? {
-        guard !nanoseconds.isEmpty else { return nil }
-        let sorted = nanoseconds.sorted()
-        let rank = max(1, Int((quantile * Double(sorted.count)).rounded(.up)))
-        return Double(sorted[min(rank, sorted.count) - 1]) / 1_000_000
-    }
-
-    /// p50, p99 and p99.9 in milliseconds, as the results file names them.
+    /// p50, p99 and p99.9 in milliseconds, as the results file names them; empty with no samples.
     public var summary: [String: Double] {
-        var figures: [String: Double] = [:]
-        if let p50 = milliseconds(at: 0.50) { figures["p50_ms"] = p50 }
-        if let p99 = milliseconds(at: 0.99) { figures["p99_ms"] = p99 }
-        if let p999 = milliseconds(at: 0.999) { figures["p99_9_ms"] = p999 }
-        return figures
+        guard !nanoseconds.isEmpty else { return [:] }
+        let sorted = nanoseconds.sorted()
+        func milliseconds(at quantile: Double) -> Double {
+            let rank = max(1, Int((quantile * Double(sorted.count)).rounded(.up)))
+            return Double(sorted[min(rank, sorted.count) - 1]) / 1_000_000
+        }
+        return ["p50_ms": milliseconds(at: 0.50), "p99_ms": milliseconds(at: 0.99), "p99_9_ms": milliseconds(at: 0.999)]
     }
 }
 

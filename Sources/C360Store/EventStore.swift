@@ -75,7 +75,7 @@ public final class EventStore: Sendable {
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
         self.writer = LogWriter(
             state: state,
-            caches: WriterCaches(projections: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
+            caches: WriterCaches(customers: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
         self.changes = ChangeFeed(lastSeq: state.lastSeq)
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
             _ = try rebuildAllProjections(progress: nil)

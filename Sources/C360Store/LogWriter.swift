@@ -25,10 +25,10 @@ struct WriterCaches {
     /// Customer subject to the segments it was in after its last commit, and the day evaluated.
     var memberships: RecentlyUsedCache<UInt64, (day: Int64, names: Set<String>)>
 
-    init(projections: Int, indexEntries: Int) {
+    init(customers: Int, indexEntries: Int) {
         self.index = RecentlyUsedCache(capacity: indexEntries)
         self.mergedInto = RecentlyUsedCache(capacity: indexEntries)
-        self.memberships = RecentlyUsedCache(capacity: projections)
+        self.memberships = RecentlyUsedCache(capacity: customers)
     }
 
     mutating func removeAll() {
