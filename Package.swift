@@ -71,6 +71,7 @@ let package = Package(
             name: "C360API",
             dependencies: [
                 "C360Store", "C360Core", "C360Model",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -86,7 +87,7 @@ let package = Package(
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
             name: "C360Config",
-            dependencies: ["C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
+            dependencies: ["C360API", "C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.
@@ -154,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360ConfigTests",
-            dependencies: ["C360Config", "C360Store", "C360Core"],
+            dependencies: ["C360Config", "C360API", "C360Store", "C360Core"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,7 @@
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ops/install-deps.sh protobuf-compiler
+ops/install-deps.sh protobuf-compiler openssl
 python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking pytest
 ops/generate-protos.sh --check
 swift build --build-tests

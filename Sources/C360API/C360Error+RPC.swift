@@ -12,6 +12,8 @@ extension C360Error: RPCErrorConvertible {
         case .resourceExhausted: .resourceExhausted
         case .unavailable, .dataDirectoryLocked, .io: .unavailable
         case .corruption: .dataLoss
+        case .unauthenticated: .unauthenticated
+        case .permissionDenied: .permissionDenied
         default: .internalError
         }
     }

@@ -1,3 +1,4 @@
+import C360Core
 import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -5,7 +6,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The c360 gRPC server: the profile and health services on HTTP/2 (plaintext), run as a
+/// The c360 gRPC server: the profile and health services on HTTP/2 (plaintext or TLS), run as a
 /// `Service` so that a `ServiceGroup` shuts it down gracefully on SIGTERM or SIGINT — calls in
 /// flight finish, new ones are refused, and health turns to `NOT_SERVING` first.
 ///
@@ -23,15 +24,20 @@ public final class C360Server: Service, Sendable {
     private let store: EventStore
     private let logger: Logger
 
-    public init(store: EventStore, host: String, port: Int, limits: APILimits = .init(), logger: Logger = Logger(label: "c360.server")) {
+    /// - Throws: `.invalidArgument` if two tokens share a name or a secret.
+    public init(
+        store: EventStore, host: String, port: Int, limits: APILimits = .init(), security: ServerSecurity = .init(),
+        logger: Logger = Logger(label: "c360.server")
+    ) throws(C360Error) {
         self.host = host
         self.port = port
         self.store = store
         self.logger = logger
-        let service = ProfileRPCService(store: store, limits: limits, logger: logger)
+        let access = try AccessControl(tokens: security.tokens, audit: store.audit)
+        let service = ProfileRPCService(store: store, limits: limits, access: access, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: port),
-            transportSecurity: .plaintext,
+            transportSecurity: Self.transportSecurity(security.tls),
             config: .defaults { config in
                 // The transport resets a stream whose message exceeds its limit without a status,
                 // so it is set well above the API's own limit, which answers RESOURCE_EXHAUSTED.
@@ -51,7 +57,21 @@ public final class C360Server: Service, Sendable {
         self.transport = transport
         self.server = GRPCServer(
             transport: transport,
-            services: [service, HealthRPCService(status: status)])
+            services: [service, HealthRPCService(status: status)],
+            interceptors: [AccessInterceptor(access: access)])
+    }
+
+    private static func transportSecurity(_ files: ServerSecurity.TLSFiles?) -> HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let files else { return .plaintext }
+        let chain: [TLSConfig.CertificateSource] = [.file(path: files.certificateChain, format: .pem)]
+        let key = TLSConfig.PrivateKeySource.file(path: files.privateKey, format: .pem)
+        guard let authorities = files.clientCertificateAuthorities else {
+            return .tls(certificateChain: chain, privateKey: key)
+        }
+        return .mTLS(certificateChain: chain, privateKey: key) { config in
+            config.trustRoots = .certificates([.file(path: authorities, format: .pem)])
+            config.clientCertificateVerification = .noHostnameVerification
+        }
     }
 
     /// The port the server listens on, once it does (useful with port 0).

@@ -10,22 +10,24 @@ import Logging
 public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     let store: EventStore
     let limits: APILimits
+    let access: AccessControl
     let logger: Logger
 
-    public init(store: EventStore, limits: APILimits = .init(), logger: Logger = Logger(label: "c360.api")) {
+    public init(store: EventStore, limits: APILimits = .init(), access: AccessControl = .off, logger: Logger = Logger(label: "c360.api")) {
         self.store = store
         self.limits = limits
+        self.access = access
         self.logger = logger
     }
 
     public func getProfile(request: C360_V1_GetProfileRequest, context: ServerContext) async throws -> C360_V1_GetProfileResponse {
         try await waitFor(minSeq: request.minSeq)
-        return try profile(request)
+        return try profile(request, personalData: access.seesPersonalData(Caller.current))
     }
 
     /// `GetProfile` once `min_seq` is reached: synchronous, so that the fast path can run it on
-    /// the connection's event loop.
-    func profile(_ request: C360_V1_GetProfileRequest) throws(C360Error) -> C360_V1_GetProfileResponse {
+    /// the connection's event loop. Without `personalData`, the personal fields are redacted.
+    func profile(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> C360_V1_GetProfileResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_GetProfileResponse()
         switch request.key {
@@ -37,13 +39,14 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         case nil:
             throw C360Error.invalid("key", "give a customer_id or an identity")
         }
+        if !personalData { PersonalDataRedaction.redact(&response.profile) }
         return response
     }
 
     public func batchGetProfiles(request: C360_V1_BatchGetProfilesRequest, context: ServerContext) async throws -> C360_V1_BatchGetProfilesResponse {
         try checkBatchSize(request)
         try await waitFor(minSeq: request.minSeq)
-        return profiles(request)
+        return profiles(request, personalData: access.seesPersonalData(Caller.current))
     }
 
     func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
@@ -53,7 +56,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     /// `BatchGetProfiles` once its size is checked and `min_seq` reached.
-    func profiles(_ request: C360_V1_BatchGetProfilesRequest) -> C360_V1_BatchGetProfilesResponse {
+    func profiles(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> C360_V1_BatchGetProfilesResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_BatchGetProfilesResponse()
         response.results = request.customerIds.map { id in
@@ -62,6 +65,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
             do throws(C360Error) {
                 guard !id.isEmpty else { throw C360Error.invalid("customer_ids", "an id is empty") }
                 result.profile = try store.profile(customerID: id, asOf: asOf)
+                if !personalData { PersonalDataRedaction.redact(&result.profile) }
             } catch {
                 var lookupError = C360_V1_LookupError()
                 lookupError.code = switch error.code {
@@ -90,12 +94,15 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         let after = request.hasOccurredAfter ? Instant(request.occurredAfter) : nil
         let until = request.hasOccurredBefore ? Instant(request.occurredBefore) : nil
 
+        let personalData = access.seesPersonalData(Caller.current)
         var response = C360_V1_GetTimelineResponse()
+        response.personalDataRedacted = !personalData
         scanning: while true {
             let chunk = try store.timeline(customerID: request.customerID, limit: max(pageSize, 256), beforeSeq: before)
-            for logged in chunk {
+            for var logged in chunk {
                 before = logged.seq
                 if matches(logged.event, kinds: kinds, after: after, before: until) {
+                    if !personalData { PersonalDataRedaction.redact(&logged.event) }
                     response.events.append(logged)
                     if response.events.count == pageSize {
                         // Only promise another page if there is an older event at all.
@@ -186,7 +193,9 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func eraseCustomer(request: C360_V1_EraseCustomerRequest, context: ServerContext) async throws -> C360_V1_EraseReceipt {
-        let receipt = try await store.erase(customerID: request.customerID, requestID: request.requestID)
+        let receipt = try await store.erase(
+            customerID: request.customerID, requestID: request.requestID,
+            actor: Caller.current?.name ?? Caller.unrestricted.name, peer: context.remotePeer)
         logger.notice("customer erased", metadata: [
             "c360.request_id": "\(request.requestID)", "c360.tombstone_seq": "\(receipt.tombstone.seq)",
             "c360.events_removed": "\(receipt.eventsRemoved)",
@@ -203,13 +212,14 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         if request.customerIds.contains("") { throw C360Error.invalid("customer_ids", "an id is empty") }
         let watched = Set(request.customerIds)
         let watchedHashes = Dictionary(request.customerIds.map { (store.customerHash($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let personalData = access.seesPersonalData(Caller.current)
         // Subscribe before reading history, so nothing committed in between is missed.
         let live = store.changes.subscribe()
         let caughtUpTo = store.changes.lastSeq
         var delivered = request.afterSeq
         if request.afterSeq > 0 {
             for change in try store.changes(after: request.afterSeq, through: caughtUpTo) {
-                try await deliver(change, watched: watched, watchedHashes: watchedHashes, to: response)
+                try await deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
             }
             delivered = max(delivered, caughtUpTo)
         } else {
@@ -218,7 +228,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         do {
             for try await changes in live {
                 for change in changes where change.seq > delivered {
-                    try await deliver(change, watched: watched, watchedHashes: watchedHashes, to: response)
+                    try await deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
                 }
             }
         } catch is ChangeFeed.SubscriberTooSlow {
@@ -227,7 +237,8 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     private func deliver(
-        _ change: StoreChange, watched: Set<String>, watchedHashes: [String: String], to response: RPCWriter<C360_V1_ProfileChange>
+        _ change: StoreChange, watched: Set<String>, watchedHashes: [String: String], personalData: Bool,
+        to response: RPCWriter<C360_V1_ProfileChange>
     ) async throws {
         var customerID = change.customerID
         if customerID.isEmpty, change.erased, let id = watchedHashes[change.tombstoneHash] { customerID = id }
@@ -240,7 +251,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         if change.erased {
             message.erased = true
         } else {
-            let profile: C360_V1_Profile
+            var profile: C360_V1_Profile
             do throws(C360Error) {
                 profile = try store.profile(customerID: customerID)
             } catch {
@@ -248,6 +259,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
                 if error.code == .erased || error.code == .notFound { return }
                 throw error
             }
+            if !personalData { PersonalDataRedaction.redact(&profile) }
             message.profile = profile
         }
         try await response.write(message)

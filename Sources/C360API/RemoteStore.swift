@@ -13,16 +13,25 @@ import GRPCNIOTransportHTTP2
 /// ```
 public struct RemoteStore: EventAppender {
     let service: C360_V1_ProfileService.Client<HTTP2ClientTransport.Posix>
+    /// Sent with every call: the access token, if any.
+    let metadata: Metadata
 
-    /// Connects to `address` (`HOST:PORT`), runs `body`, then closes the connection.
+    /// The environment variable the command line reads an access token from (never a flag: flags
+    /// show in `ps` and in shell history).
+    public static let tokenVariable = "C360_TOKEN"
+
+    /// Connects to `address` (`HOST:PORT`), runs `body`, then closes the connection. Each call
+    /// carries `token` as a bearer token if given.
     public static func withConnection<Result: Sendable>(
-        to address: String, _ body: (RemoteStore) async throws -> Result
+        to address: String, token: String? = nil, _ body: (RemoteStore) async throws -> Result
     ) async throws -> Result {
         let (host, port) = try ListenAddress.parse(address)
+        var metadata: Metadata = [:]
+        if let token, !token.isEmpty { metadata.addString("Bearer \(token)", forKey: "authorization") }
         return try await withGRPCClient(
             transport: .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
         ) { client in
-            try await body(RemoteStore(service: C360_V1_ProfileService.Client(wrapping: client)))
+            try await body(RemoteStore(service: C360_V1_ProfileService.Client(wrapping: client), metadata: metadata))
         }
     }
 
@@ -30,14 +39,14 @@ public struct RemoteStore: EventAppender {
         var request = C360_V1_GetProfileRequest()
         request.customerID = customerID
         if let asOf { request.asOf = asOf.timestamp }
-        return try await service.getProfile(request).profile
+        return try await service.getProfile(request, metadata: metadata).profile
     }
 
     public func profile(identity: C360_V1_Identity, asOf: Instant? = nil) async throws -> C360_V1_Profile {
         var request = C360_V1_GetProfileRequest()
         request.identity = identity
         if let asOf { request.asOf = asOf.timestamp }
-        return try await service.getProfile(request).profile
+        return try await service.getProfile(request, metadata: metadata).profile
     }
 
     public func timeline(customerID: String, limit: Int, beforeSeq: UInt64?) async throws -> [C360_V1_LoggedEvent] {
@@ -45,7 +54,7 @@ public struct RemoteStore: EventAppender {
         request.customerID = customerID
         request.pageSize = Int32(clamping: limit)
         if let beforeSeq { request.pageToken = TimelinePageToken.encode(beforeSeq: beforeSeq) }
-        return try await service.getTimeline(request).events
+        return try await service.getTimeline(request, metadata: metadata).events
     }
 
     public func segmentPage(_ segment: String, pageSize: Int, pageToken: String) async throws -> C360_V1_ListSegmentResponse {
@@ -53,14 +62,14 @@ public struct RemoteStore: EventAppender {
         request.segment = segment
         request.pageSize = Int32(clamping: pageSize)
         request.pageToken = pageToken
-        return try await service.listSegment(request)
+        return try await service.listSegment(request, metadata: metadata)
     }
 
     public func erase(customerID: String, requestID: String) async throws -> C360_V1_EraseReceipt {
         var request = C360_V1_EraseCustomerRequest()
         request.customerID = customerID
         request.requestID = requestID
-        return try await service.eraseCustomer(request)
+        return try await service.eraseCustomer(request, metadata: metadata)
     }
 
     /// Appends through `AppendEvents`. A failed call rejects every event of the batch with the
@@ -69,7 +78,7 @@ public struct RemoteStore: EventAppender {
         var request = C360_V1_AppendEventsRequest()
         request.events = events
         do {
-            let response = try await service.appendEvents(request)
+            let response = try await service.appendEvents(request, metadata: metadata)
             var outcomes = [AppendOutcome](repeating: .rejected(C360Error(.internalError, "the server gave no result for this event")), count: events.count)
             for result in response.results where Int(result.index) < events.count {
                 outcomes[Int(result.index)] = switch result.result {

@@ -36,7 +36,7 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
     private enum State {
         case awaitingHeaders
         case passingThrough
-        case receiving(Method, requestHeaders: HTTP2Frame.FramePayload, body: ByteBuffer)
+        case receiving(Method, Caller, requestHeaders: HTTP2Frame.FramePayload, body: ByteBuffer)
         /// The request is in and handed to the store; its answer comes back on the event loop.
         case awaitingStore
         case answered
@@ -57,12 +57,18 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
         case .answered, .awaitingStore:
             break
         case .awaitingHeaders:
-            guard case .headers(let headers) = payload, let method = Self.fastMethod(headers.headers) else {
+            guard case .headers(let headers) = payload, let (method, path) = Self.fastMethod(headers.headers) else {
                 state = .passingThrough
                 context.fireChannelRead(data)
                 return
             }
-            state = .receiving(method, requestHeaders: payload, body: context.channel.allocator.buffer(capacity: 128))
+            let caller: Caller
+            switch service.access.authorize(method: path, authorization: headers.headers.first(name: "authorization"),
+                                            peer: Self.peer(of: context.channel)) {
+            case .success(let allowed): caller = allowed
+            case .failure(let denied): return answer(.failure(denied), context: context)
+            }
+            state = .receiving(method, caller, requestHeaders: payload, body: context.channel.allocator.buffer(capacity: 128))
             if headers.endStream {
                 finish(context: context)
             } else {
@@ -71,14 +77,14 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 // does not wait for that task.
                 context.read()
             }
-        case .receiving(let method, let requestHeaders, var body):
+        case .receiving(let method, let caller, let requestHeaders, var body):
             switch payload {
             case .data(let frame):
                 guard case .byteBuffer(var bytes) = frame.data else { return }
                 // Let go of the state's reference first, so that appending does not copy the body.
                 state = .awaitingStore
                 body.writeBuffer(&bytes)
-                state = .receiving(method, requestHeaders: requestHeaders, body: body)
+                state = .receiving(method, caller, requestHeaders: requestHeaders, body: body)
                 if body.readableBytes > service.limits.maxRequestBytes + 5 {
                     answer(.failure(C360Error(.resourceExhausted, "the request is larger than \(service.limits.maxRequestBytes) bytes")), context: context)
                 } else if frame.endStream {
@@ -96,19 +102,30 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// A lookup that this handler may answer: right path, gRPC content, no compression.
-    private static func fastMethod(_ headers: HPACKHeaders) -> Method? {
+    /// A lookup that this handler may answer, and its path: right path, gRPC content, no compression.
+    private static func fastMethod(_ headers: HPACKHeaders) -> (Method, String)? {
         guard let path = headers.first(name: ":path"), let method = Method(path: path),
               headers.first(name: ":method") == "POST",
               ["application/grpc", "application/grpc+proto"].contains(headers.first(name: "content-type"))
         else { return nil }
         if let encoding = headers.first(name: "grpc-encoding"), encoding != "identity" { return nil }
-        return method
+        return (method, path)
+    }
+
+    /// The remote address as grpc-swift's `ServerContext.remotePeer` gives it, for the audit log.
+    static func peer(of stream: any Channel) -> String {
+        guard let address = stream.parent?.remoteAddress else { return "unknown" }
+        switch address {
+        case .v4(let ip): return "ipv4:\(ip.host):\(address.port ?? 0)"
+        case .v6(let ip): return "ipv6:[\(ip.host)]:\(address.port ?? 0)"
+        case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
+        }
     }
 
     /// The whole request is in: decode it, answer it, or hand it to grpc-swift if it must wait.
     private func finish(context: ChannelHandlerContext) {
-        guard case .receiving(let method, let requestHeaders, var body) = state else { return }
+        guard case .receiving(let method, let caller, let requestHeaders, var body) = state else { return }
+        let personalData = service.access.seesPersonalData(caller)
         guard let compressed = body.readInteger(as: UInt8.self), let length = body.readInteger(as: UInt32.self),
               compressed == 0, body.readableBytes == Int(length),
               let message = body.readBytes(length: Int(length))
@@ -123,7 +140,7 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 guard request.minSeq <= service.store.changes.lastSeq else {
                     return handOver(requestHeaders, message: message, context: context)
                 }
-                answer(Result { () throws(C360Error) in try service.profile(request) }.map { $0 as any SwiftProtobuf.Message }, context: context)
+                answer(Result { () throws(C360Error) in try service.profile(request, personalData: personalData) }.map { $0 as any SwiftProtobuf.Message }, context: context)
             case .batchGetProfiles:
                 let request = try C360_V1_BatchGetProfilesRequest(serializedBytes: message)
                 guard request.minSeq <= service.store.changes.lastSeq else {
@@ -131,7 +148,7 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 answer(Result { () throws(C360Error) in
                     try service.checkBatchSize(request)
-                    return service.profiles(request)
+                    return service.profiles(request, personalData: personalData)
                 }.map { $0 as any SwiftProtobuf.Message }, context: context)
             case .appendEvents:
                 let request = try C360_V1_AppendEventsRequest(serializedBytes: message)

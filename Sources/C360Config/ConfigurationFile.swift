@@ -1,3 +1,4 @@
+import C360API
 import C360Core
 import C360Store
 import Foundation
@@ -9,6 +10,8 @@ import Yams
 /// silently.
 public struct ConfigurationFile {
     public var store = StoreConfiguration()
+    /// TLS and access tokens for `c360 serve`.
+    public var security = ServerSecurity()
 
     public init() {}
 
@@ -27,6 +30,9 @@ public struct ConfigurationFile {
             case "profile": try readProfile(value)
             case "identity": try readIdentity(value)
             case "segments": try readSegments(value)
+            case "tls": try readTLS(value)
+            case "access": try readAccess(value)
+            case "audit_log": store.auditLogPath = try value.string(nonEmpty: true)
             default: throw value.unknown()
             }
         }
@@ -113,6 +119,91 @@ public struct ConfigurationFile {
         self.store = store
     }
 
+    private mutating func readTLS(_ node: Node) throws(C360Error) {
+        var chain: String?
+        var key: String?
+        var clientCA: String?
+        try node.object { key_, value throws(C360Error) in
+            switch key_ {
+            case "certificate_chain": chain = try value.readableFile()
+            case "private_key": key = try value.readableFile()
+            case "client_ca": clientCA = try value.readableFile()
+            default: throw value.unknown()
+            }
+        }
+        guard let chain, let key else {
+            throw C360Error(.invalidArgument, "tls needs both certificate_chain and private_key", field: "tls")
+        }
+        security.tls = .init(certificateChain: chain, privateKey: key, clientCertificateAuthorities: clientCA)
+    }
+
+    private mutating func readAccess(_ node: Node) throws(C360Error) {
+        var tokens: [AccessToken] = []
+        try node.object { key, value throws(C360Error) in
+            guard key == "tokens" else { throw value.unknown() }
+            tokens = try value.list { entry throws(C360Error) in try Self.readToken(entry) }
+        }
+        do throws(C360Error) {
+            _ = try AccessControl(tokens: tokens, audit: nil)
+        } catch {
+            throw C360Error(.invalidArgument, "access.tokens: \(error.message)", field: "access.tokens")
+        }
+        security.tokens = tokens
+    }
+
+    private static func readToken(_ node: Node) throws(C360Error) -> AccessToken {
+        var name: String?
+        var digest: [UInt8]?
+        var scopes: Set<AccessScope>?
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "name": name = try value.string(nonEmpty: true)
+            case "sha256":
+                let hex = try value.string()
+                guard hex.count == 64, let bytes = Self.bytes(hex: hex) else {
+                    throw C360Error(.invalidArgument, "\(value.path) must be 64 hexadecimal digits (`c360 token create` prints it)", field: value.path)
+                }
+                digest = bytes
+            case "scopes":
+                let names = try value.strings()
+                scopes = try Set(names.enumerated().map { index, name throws(C360Error) in
+                    guard let scope = AccessScope(rawValue: name) else {
+                        let known = AccessScope.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw C360Error(.invalidArgument, "\(value.path).\(index): \(name) is not a scope (\(known))", field: "\(value.path).\(index)")
+                    }
+                    return scope
+                })
+                guard scopes?.isEmpty == false else {
+                    throw C360Error(.invalidArgument, "\(value.path) must name at least one scope", field: value.path)
+                }
+            default: throw value.unknown()
+            }
+        }
+        guard let name, let digest, let scopes else {
+            throw C360Error(.invalidArgument, "\(node.path) needs name, sha256 and scopes", field: node.path)
+        }
+        return AccessToken(name: name, sha256: digest, scopes: scopes)
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var iterator = hex.utf8.makeIterator()
+        while let high = iterator.next() {
+            guard let low = iterator.next(), let h = nibble(high), let l = nibble(low) else { return nil }
+            bytes.append(h << 4 | l)
+        }
+        return bytes
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     private mutating func readSegments(_ node: Node) throws(C360Error) {
         var segments: [Segment] = []
         try node.object { name, value throws(C360Error) in
@@ -179,6 +270,26 @@ struct Node {
     func ints() throws(C360Error) -> [Int] {
         guard let list = value as? [Any] else { throw wrongType("a list of whole numbers") }
         return try list.enumerated().map { index, item throws(C360Error) in try child("\(index)", item).int() }
+    }
+
+    func string(nonEmpty: Bool) throws(C360Error) -> String {
+        let text = try string()
+        guard !nonEmpty || !text.isEmpty else { throw C360Error(.invalidArgument, "\(path) must not be empty", field: path) }
+        return text
+    }
+
+    /// A path to a file this process can read.
+    func readableFile() throws(C360Error) -> String {
+        let file = try string(nonEmpty: true)
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw C360Error(.invalidArgument, "\(path): cannot read the file \(file)", field: path)
+        }
+        return file
+    }
+
+    func list<Element>(_ body: (Node) throws(C360Error) -> Element) throws(C360Error) -> [Element] {
+        guard let items = value as? [Any] else { throw wrongType("a list") }
+        return try items.enumerated().map { index, item throws(C360Error) in try body(child("\(index)", item)) }
     }
 
     func strings() throws(C360Error) -> [String] {

@@ -14,15 +14,35 @@ extension EventStore {
     ///
     /// A customer id the store has never seen is tombstoned all the same, so that events still on
     /// their way are refused; the receipt then shows nothing removed.
-    public func erase(customerID: String, requestID: String, at time: Instant = .now) async throws(C360Error) -> C360_V1_EraseReceipt {
+    ///
+    /// Each erasure, a repeated one too, is recorded in the audit log with `actor` (who asked:
+    /// an access token's name, or `local` for a command on the data directory) and `peer`; the
+    /// record is synced before the receipt is returned, and a failure to write it is an error
+    /// (erasing again is safe and records it again).
+    public func erase(
+        customerID: String, requestID: String, at time: Instant = .now, actor: String = "local", peer: String? = nil
+    ) async throws(C360Error) -> C360_V1_EraseReceipt {
         guard !customerID.isEmpty else { throw .invalid("customer_id", "is required") }
         guard !requestID.isEmpty else { throw .invalid("request_id", "is required") }
         guard requestID.utf8.count <= 128, !requestID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw .invalid("request_id", "must be at most 128 bytes of printable text")
         }
-        return try await exclusively { () throws(C360Error) -> C360_V1_EraseReceipt in
+        let receipt = try await exclusively { () throws(C360Error) -> C360_V1_EraseReceipt in
             try self.eraseOnWriter(customerID: customerID, requestID: requestID, at: time)
         }
+        var entry = AuditLog.Entry(action: "erase", actor: actor, peer: peer)
+        entry.requestID = requestID
+        entry.customerHash = receipt.tombstone.customerHash
+        entry.tombstoneSeq = receipt.tombstone.seq
+        entry.eventsRemoved = receipt.eventsRemoved
+        entry.filesVerified = receipt.filesVerified
+        entry.filesWithPersonalData = receipt.filesWithPersonalData
+        do throws(C360Error) {
+            try audit.record(entry, durably: true)
+        } catch {
+            throw C360Error(.io, "the customer was erased (tombstone seq \(receipt.tombstone.seq)), but the audit log could not record it: \(error.message)")
+        }
+        return receipt
     }
 
     private func eraseOnWriter(customerID: String, requestID: String, at time: Instant) throws(C360Error) -> C360_V1_EraseReceipt {

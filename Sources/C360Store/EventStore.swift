@@ -33,6 +33,8 @@ public final class EventStore: Sendable {
     /// Customer id to subject, for lookups: saves the keyed hash and the index read. A customer's
     /// subject never changes; only an erasure removes it, and empties this cache.
     let customerSubjects: SharedCache<String, UInt64>
+    /// Every erasure, and every call access control refused (see `AuditLog`).
+    public let audit: AuditLog
     private let lock: DataDirectoryLock
 
     struct Families: Sendable {
@@ -69,6 +71,7 @@ public final class EventStore: Sendable {
         } catch {
             throw C360Error(storage: error, doing: "open the data directory \(directory)")
         }
+        self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
         let (pseudonyms, state, storedProjectionVersion) = try EventStore.loadMeta(database, families)
         self.pseudonyms = pseudonyms
         self.projectionCache = SharedCache(capacity: configuration.cachedProjections)
@@ -81,6 +84,9 @@ public final class EventStore: Sendable {
             _ = try rebuildAllProjections(progress: nil)
         }
     }
+
+    /// The audit log's file in the data directory, unless configured elsewhere.
+    public static let auditLogName = "audit.jsonl"
 
     private static func loadMeta(_ database: Database, _ families: Families) throws(C360Error) -> (PseudonymKey, WriterState, UInt32?) {
         do {

@@ -31,6 +31,8 @@ public struct StoreConfiguration: Sendable {
     /// After an erasure, search every file under the data directory for the customer's personal
     /// data and report the result in the receipt. Default `true`.
     public var verifyErasure = true
+    /// Where the audit log is appended to. Default `audit.jsonl` in the data directory.
+    public var auditLogPath: String?
 
     public init() {}
 }

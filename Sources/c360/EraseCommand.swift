@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import C360API
 import C360Model
@@ -17,12 +18,12 @@ struct EraseCommand: AsyncParsableCommand {
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Argument(help: "The customer id.") var id: String
     @Option(help: "The erasure request's reference, kept in the tombstone.") var requestID: String
-    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory (with the access token in $C360_TOKEN, if the server asks for one).", valueName: "host:port")) var server: String?
 
     func run() async throws {
         let receipt: C360_V1_EraseReceipt
         if let server {
-            receipt = try await RemoteStore.withConnection(to: server) { try await $0.erase(customerID: id, requestID: requestID) }
+            receipt = try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { try await $0.erase(customerID: id, requestID: requestID) }
         } else {
             let store = try dataDirectory.openStore()
             defer { store.close() }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import C360API
 import C360Core
@@ -18,7 +19,7 @@ struct GetCommand: AsyncParsableCommand {
     @Argument(help: "The customer id, or the identity's value with --identity.") var id: String
     @Option(help: "Look up by an identity instead: email, phone, cookie_id, device_id or loyalty_id.") var identity: String?
     @Option(help: "Evaluate the profile as of this time (RFC 3339); default now.") var asOf: String?
-    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory (with the access token in $C360_TOKEN, if the server asks for one).", valueName: "host:port")) var server: String?
 
     func run() async throws {
         let time = try asOf.map(parseTime) ?? .now
@@ -31,7 +32,7 @@ struct GetCommand: AsyncParsableCommand {
         }
         let profile: C360_V1_Profile
         if let server {
-            profile = try await RemoteStore.withConnection(to: server) { remote in
+            profile = try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { remote in
                 if let key { return try await remote.profile(identity: key, asOf: time) }
                 return try await remote.profile(customerID: id, asOf: time)
             }

@@ -17,7 +17,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Option(help: "Events per append.") var batchSize = 1_000
-    @Option(help: ArgumentHelp("Append through a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
+    @Option(help: ArgumentHelp("Append through a running server instead of opening the data directory (with the access token in $C360_TOKEN, if the server asks for one).", valueName: "host:port")) var server: String?
     @Argument(help: ArgumentHelp("NDJSON files, or - for standard input.", valueName: "file")) var files: [String]
 
     func validate() throws {
@@ -30,7 +30,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let summary: NDJSONLoader.Summary
         if let server {
-            summary = try await RemoteStore.withConnection(to: server) { try await load(into: $0) }
+            summary = try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { try await load(into: $0) }
         } else {
             let store = try dataDirectory.openStore(creatingIfMissing: true)
             defer { store.close() }

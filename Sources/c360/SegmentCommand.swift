@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import C360API
 import C360Core
@@ -15,7 +16,7 @@ struct SegmentCommand: AsyncParsableCommand {
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Argument(help: "The segment's name.") var name: String
     @Option(help: "List at most this many members.") var limit: Int?
-    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory (with the access token in $C360_TOKEN, if the server asks for one).", valueName: "host:port")) var server: String?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -25,7 +26,7 @@ struct SegmentCommand: AsyncParsableCommand {
         let wanted = limit ?? Int.max
         var printed = 0
         if let server {
-            try await RemoteStore.withConnection(to: server) { remote in
+            try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { remote in
                 var token = ""
                 repeat {
                     let page = try await remote.segmentPage(name, pageSize: min(1_000, wanted - printed), pageToken: token)

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import C360API
 import C360Model
@@ -12,7 +13,7 @@ struct TimelineCommand: AsyncParsableCommand {
     @Argument(help: "The customer id.") var id: String
     @Option(help: "Most events to print.") var limit = 50
     @Option(help: "Only events before this log position (to page back).") var before: UInt64?
-    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory.", valueName: "host:port")) var server: String?
+    @Option(help: ArgumentHelp("Ask a running server instead of opening the data directory (with the access token in $C360_TOKEN, if the server asks for one).", valueName: "host:port")) var server: String?
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
@@ -21,7 +22,7 @@ struct TimelineCommand: AsyncParsableCommand {
     func run() async throws {
         let events: [C360_V1_LoggedEvent]
         if let server {
-            events = try await RemoteStore.withConnection(to: server) { try await $0.timeline(customerID: id, limit: limit, beforeSeq: before) }
+            events = try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { try await $0.timeline(customerID: id, limit: limit, beforeSeq: before) }
         } else {
             let store = try dataDirectory.openStore()
             defer { store.close() }

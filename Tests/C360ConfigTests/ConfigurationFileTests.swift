@@ -1,3 +1,4 @@
+import C360API
 import C360Config
 import C360Core
 import C360Store
@@ -47,9 +48,43 @@ import Testing
         ("segments:\n  Bad Name:\n    all: [\"total_orders > 1\"]", "segments.Bad Name"),
         ("segments:\n  vip:\n    any: [\"total_orders > 1\"]", "segments.vip.any"),
         ("colour: blue", "colour"),
+        ("access:\n  tokens:\n    - {name: a, sha256: abc, scopes: [read]}", "access.tokens.0.sha256"),
+        ("access:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "ab", count: 32)), scopes: [root]}", "access.tokens.0.scopes.0"),
+        ("access:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "ab", count: 32)), scopes: []}", "access.tokens.0.scopes"),
+        ("access:\n  tokens:\n    - {name: a, scopes: [read]}", "access.tokens.0"),
+        ("access:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "ab", count: 32)), scopes: [read]}\n    - {name: a, sha256: \(String(repeating: "cd", count: 32)), scopes: [write]}", "access.tokens"),
+        ("access:\n  tokenz: []", "access.tokenz"),
+        ("tls:\n  certificate_chain: /nonexistent/cert.pem\n  private_key: /nonexistent/key.pem", "tls.certificate_chain"),
+        ("tls:\n  client_ca: /etc/hostname", "tls"),
+        ("audit_log: \"\"", "audit_log"),
     ])
     func mistakes(yaml: String, key: String) {
         #expect(performing: { try ConfigurationFile(yaml: yaml) }, throws: { ($0 as? C360Error)?.field == key })
+    }
+
+    @Test("tokens are read with their scopes, and a token's secret is checked by its SHA-256")
+    func tokens() throws {
+        let (secret, token) = AccessToken.generate(name: "support-desk", scopes: [.read, .readPersonalData])
+        #expect(secret.hasPrefix("c360_") && secret.count >= 40)
+        let hex = token.sha256.map { String(format: "%02x", $0) }.joined()
+        let file = try ConfigurationFile(yaml: """
+            access:
+              tokens:
+                - name: support-desk
+                  sha256: \(hex)
+                  scopes: [read, "read:pii"]
+            audit_log: /var/log/c360/audit.jsonl
+            """)
+        #expect(file.security.tokens == [token])
+        #expect(file.store.auditLogPath == "/var/log/c360/audit.jsonl")
+        let access = try AccessControl(tokens: file.security.tokens, audit: nil)
+        let allowed = access.authorize(method: "/c360.v1.ProfileService/GetProfile", authorization: "Bearer \(secret)", peer: "test")
+        #expect((try? allowed.get())?.seesPersonalData == true)
+        let refused = access.authorize(method: "/c360.v1.ProfileService/AppendEvents", authorization: "Bearer \(secret)", peer: "test")
+        #expect(throws: C360Error.self) { try refused.get() }
+        let unlisted = access.authorize(method: "/c360.v1.ProfileService/DropEverything", authorization: "Bearer \(secret)", peer: "test")
+        #expect(throws: C360Error.self) { try unlisted.get() }
+        #expect((try? access.authorize(method: "/grpc.health.v1.Health/Check", authorization: nil, peer: "test").get()) != nil)
     }
 
     @Test("a segment from the file decides membership")

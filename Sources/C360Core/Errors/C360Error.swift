@@ -14,6 +14,8 @@ public struct C360Error: Error, Sendable, CustomStringConvertible {
             case failedPrecondition = "failed precondition"
             case io = "I/O error"
             case internalError = "internal error"
+            case unauthenticated
+            case permissionDenied = "permission denied"
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -38,6 +40,10 @@ public struct C360Error: Error, Sendable, CustomStringConvertible {
         public static let io = Code(.io)
         /// A bug in c360.
         public static let internalError = Code(.internalError)
+        /// The caller did not show a valid access token.
+        public static let unauthenticated = Code(.unauthenticated)
+        /// The caller's token does not grant what the call needs.
+        public static let permissionDenied = Code(.permissionDenied)
 
         public var description: String { wrapped.rawValue }
     }

@@ -215,6 +215,14 @@ public nonisolated struct C360_V1_Profile: @unchecked Sendable {
   /// Clears the value of `derived`. Subsequent reads from it will return its default value.
   public mutating func clearDerived() {_uniqueStorage()._derived = nil}
 
+  /// True when the caller's token lacks the `read:pii` scope and the personal fields were left
+  /// out: the names, email, phone, date of birth and address in `details`, and the value of every
+  /// identity in `identities` and `identity_conflicts` (their types stay).
+  public var personalDataRedacted: Bool {
+    get {_storage._personalDataRedacted}
+    set {_uniqueStorage()._personalDataRedacted = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -875,7 +883,7 @@ nonisolated extension C360_V1_LifecycleStage: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Profile"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}details\0\u{2}\u{2}purchases\0\u{1}activity\0\u{1}support\0\u{1}seq\0\u{3}projection_version\0\u{3}as_of\0\u{3}event_count\0\u{1}identities\0\u{3}identity_conflicts\0\u{1}recent\0\u{1}derived\0\u{c}\u{3}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}details\0\u{2}\u{2}purchases\0\u{1}activity\0\u{1}support\0\u{1}seq\0\u{3}projection_version\0\u{3}as_of\0\u{3}event_count\0\u{1}identities\0\u{3}identity_conflicts\0\u{1}recent\0\u{1}derived\0\u{3}personal_data_redacted\0\u{c}\u{3}\u{1}")
 
   fileprivate class _StorageClass {
     var _customerID: String = String()
@@ -891,6 +899,7 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
     var _identityConflicts: [C360_V1_IdentityConflict] = []
     var _recent: C360_V1_RecentActivity? = nil
     var _derived: C360_V1_Derived? = nil
+    var _personalDataRedacted: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -914,6 +923,7 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
       _identityConflicts = source._identityConflicts
       _recent = source._recent
       _derived = source._derived
+      _personalDataRedacted = source._personalDataRedacted
     }
   }
 
@@ -945,6 +955,7 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
         case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._identityConflicts) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._recent) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._derived) }()
+        case 15: try { try decoder.decodeSingularBoolField(value: &_storage._personalDataRedacted) }()
         default: break
         }
       }
@@ -996,6 +1007,9 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
       try { if let v = _storage._derived {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
+      if _storage._personalDataRedacted != false {
+        try visitor.visitSingularBoolField(value: _storage._personalDataRedacted, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1018,6 +1032,7 @@ nonisolated extension C360_V1_Profile: SwiftProtobuf.Message, SwiftProtobuf._Mes
         if _storage._identityConflicts != rhs_storage._identityConflicts {return false}
         if _storage._recent != rhs_storage._recent {return false}
         if _storage._derived != rhs_storage._derived {return false}
+        if _storage._personalDataRedacted != rhs_storage._personalDataRedacted {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -339,6 +339,11 @@ public nonisolated struct C360_V1_GetTimelineResponse: Sendable {
   /// Empty on the last page.
   public var nextPageToken: String = String()
 
+  /// True when the caller's token lacks the `read:pii` scope and the events' personal fields were
+  /// left out: identity values, and the names, email, phone, date of birth and address of
+  /// `customer_upserted`.
+  public var personalDataRedacted: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -989,7 +994,7 @@ nonisolated extension C360_V1_GetTimelineRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension C360_V1_GetTimelineResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetTimelineResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}next_page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}next_page_token\0\u{3}personal_data_redacted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -999,6 +1004,7 @@ nonisolated extension C360_V1_GetTimelineResponse: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.personalDataRedacted) }()
       default: break
       }
     }
@@ -1011,12 +1017,16 @@ nonisolated extension C360_V1_GetTimelineResponse: SwiftProtobuf.Message, SwiftP
     if !self.nextPageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
     }
+    if self.personalDataRedacted != false {
+      try visitor.visitSingularBoolField(value: self.personalDataRedacted, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: C360_V1_GetTimelineResponse, rhs: C360_V1_GetTimelineResponse) -> Bool {
     if lhs.events != rhs.events {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.personalDataRedacted != rhs.personalDataRedacted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
