@@ -181,6 +181,13 @@ extension EventStore {
         if let customerHash, context.state.erasedCustomerHashes.contains(customerHash) {
             throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
+        if customerHash == nil, !context.state.erasedIdentityKeys.isEmpty,
+           let index = prepared.identityKeys.firstIndex(where: context.state.erasedIdentityKeys.contains) {
+            // Only the erased person's device or address can still be sending it, and there is no
+            // customer to attach it to: storing it would start collecting their data again. Under
+            // a customer id, the identity is accepted: that is a new relationship (a new sign-up).
+            throw C360Error(.erased, "this identity belonged to an erased customer; anonymous events naming it are not accepted", field: "identities[\(index)]")
+        }
         let customerKey = customerHash.map { PseudonymKey.indexKey(customerHash: $0) }
         let encoded = prepared.encoded
 

@@ -60,6 +60,7 @@ extension EventStore {
         let seq = writer.state.lastSeq + 1
         var eventsRemoved: UInt64 = 0
         var leftSegments: [String] = []
+        var erasedIdentityKeys: Set<[UInt8]> = []
         do {
             let batch = WriteBatch(for: database)
             if let subject {
@@ -139,6 +140,10 @@ extension EventStore {
                     let normalized = IdentityKey.normalized(identity).value
                     if normalized != identity.value { needles.append(Self.encodedString(normalized)) }
                 }
+                for key in removedKeys {
+                    batch.put(StoreKeys.tombstoneByIdentity(key), [], in: families.tombstones)
+                }
+                erasedIdentityKeys = removedKeys
                 receipt.identitiesRemoved = UInt64(removedKeys.count)
                 batch.delete(customerKey, in: families.identities)
                 compactions.append((families.identities, customerKey, customerKey + [0]))
@@ -160,6 +165,7 @@ extension EventStore {
             writer.state.lastSeq = seq
             writer.state.eventCount = eventCount
             writer.state.erasedCustomerHashes.insert(hash)
+            writer.state.erasedIdentityKeys.formUnion(erasedIdentityKeys)
             // The index and projections changed outside a commit: forget what the writer remembers.
             writer.caches.removeAll()
             projectionCache.removeAll()

@@ -117,13 +117,18 @@ public final class EventStore: Sendable {
             state.eventCount = try database.get(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
             state.segmentDay = try database.get(StoreKeys.Meta.segmentDay, in: families.meta).flatMap { StoreKeys.uint64($0) }
                 .map { Int64(bitPattern: $0) } ?? Instant.now.dayNumber
-            let iterator = database.makeIterator(families.tombstones, lowerBound: [UInt8(ascii: "h")], upperBound: [UInt8(ascii: "i")])
-            iterator.seekToFirst()
-            while iterator.isValid {
-                state.erasedCustomerHashes.insert(Array(iterator.key.dropFirst()))
-                iterator.next()
+            for (prefix, insert) in [
+                (UInt8(ascii: "h"), { (key: [UInt8]) in state.erasedCustomerHashes.insert(key) }),
+                (UInt8(ascii: "i"), { (key: [UInt8]) in state.erasedIdentityKeys.insert(key) }),
+            ] as [(UInt8, ([UInt8]) -> Void)] {
+                let iterator = database.makeIterator(families.tombstones, lowerBound: [prefix], upperBound: [prefix + 1])
+                iterator.seekToFirst()
+                while iterator.isValid {
+                    insert(Array(iterator.key.dropFirst()))
+                    iterator.next()
+                }
+                try iterator.checkStatus()
             }
-            try iterator.checkStatus()
             let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }
             return (PseudonymKey(bytes: keyBytes), state, projectionVersion)

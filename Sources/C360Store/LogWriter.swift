@@ -9,6 +9,8 @@ struct WriterState: Sendable {
     var nextSubject: UInt64 = 1
     var eventCount: UInt64 = 0
     var erasedCustomerHashes: Set<[UInt8]> = []
+    /// Index keys of the identities erased customers held: an anonymous event naming one is refused.
+    var erasedIdentityKeys: Set<[UInt8]> = []
     /// The UTC day (days since 1970) segment membership is evaluated as of, at its end.
     var segmentDay: Int64 = 0
 }

@@ -17,7 +17,7 @@
 /// | `identities` | HMAC(identity)[0..<16] | subject |
 /// | `projections` | subject | `c360.store.v1.Projection` |
 /// | `snapshots` | snapshot seq ‖ subject | `c360.store.v1.Projection` |
-/// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty |
+/// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty; `i` ‖ identity index key | empty |
 /// | `meta` | name | value |
 enum StoreKeys {
     static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges", "segments"]
@@ -71,6 +71,8 @@ enum StoreKeys {
     static func tombstoneByHash(_ hash: [UInt8]) -> [UInt8] { [UInt8(ascii: "h")] + hash }
 
     static func tombstoneBySubject(_ subject: UInt64) -> [UInt8] { [UInt8(ascii: "s")] + bigEndian(subject) }
+    /// An identity an erased customer held (its keyed index key: no personal data).
+    static func tombstoneByIdentity(_ identityKey: [UInt8]) -> [UInt8] { [UInt8(ascii: "i")] + identityKey }
 
     static func bigEndian(_ value: UInt64) -> [UInt8] {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }

@@ -108,3 +108,34 @@ import Testing
         }
     }
 }
+
+@Suite struct ErasedIdentityTests {
+    @Test("after an erasure, an anonymous event naming the customer's cookie is refused; under a new customer id it is a new sign-up")
+    func erasedIdentityRefusedWhenAnonymous() async throws {
+        try await withTemporaryDirectory { directory in
+            var anonymous = Events.web("a2", customer: "")
+            anonymous.identities = [.init(type: .cookieID, value: "ck-erased-person")]
+            do {
+                let store = try EventStore(directory: directory)
+                var linked = Events.web("a1", customer: "cust_gone")
+                linked.identities = [.init(type: .cookieID, value: "ck-erased-person")]
+                #expect(await store.append([linked]).allSatisfy(\.isAppended))
+                _ = try await store.erase(customerID: "cust_gone", requestID: "DSR-1")
+
+                let refused = await store.append([anonymous])
+                #expect(refused.first?.error?.code == .erased)
+                #expect(refused.first?.error?.field == "identities[0]")
+
+                var signUp = Events.web("a3", customer: "cust_new")
+                signUp.identities = [.init(type: .cookieID, value: "ck-erased-person")]
+                #expect(await store.append([signUp]).allSatisfy(\.isAppended))
+                store.close()
+            }
+            // The refusal survives a restart: it is kept in the tombstones, as a keyed hash.
+            let reopened = try EventStore(directory: directory)
+            defer { reopened.close() }
+            anonymous.eventID = "a4"
+            #expect(await reopened.append([anonymous]).first?.error?.code == .erased)
+        }
+    }
+}

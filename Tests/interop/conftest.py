@@ -2,17 +2,16 @@
 and a real `c360 serve` on 127.0.0.1 over a fresh data directory."""
 import os
 import pathlib
-import re
-import select
-import subprocess
 import sys
 import tempfile
-import time
 
 import grpc
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "ops" / "python"))
+import c360_server  # noqa: E402
+import c360_stubs  # noqa: E402
 
 
 def c360_binary() -> pathlib.Path:
@@ -27,61 +26,18 @@ def c360_binary() -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def stubs():
-    """Generates the Python modules for proto/ into a temporary directory and imports them."""
-    out = tempfile.mkdtemp(prefix="c360-stubs-")
-    from grpc_tools import protoc
-    import grpc_tools
-
-    include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
-    # grpc.health.v1 comes from grpcio-health-checking, the standard client, not from our copy.
-    protos = [str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto" / "c360").rglob("*.proto")]
-    code = protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}", *protos])
-    assert code == 0, "grpc_tools.protoc failed"
-    sys.path.insert(0, out)
-    from c360.v1 import event_pb2, profile_pb2, profile_service_pb2, profile_service_pb2_grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    class Stubs:
-        pass
-
-    s = Stubs()
-    s.event = event_pb2
-    s.profile = profile_pb2
-    s.service = profile_service_pb2
-    s.service_grpc = profile_service_pb2_grpc
-    s.health = health_pb2
-    s.health_grpc = health_pb2_grpc
-    return s
-
-
-class Server:
-    def __init__(self, process, port, data):
-        self.process = process
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
-        self.data = data
+    """The Python modules for proto/, generated into a temporary directory and imported."""
+    return c360_stubs.generate()
 
 
 def start_server(data_directory, *extra):
     """Starts `c360 serve` on 127.0.0.1 (a free port) over `data_directory` and waits for it."""
-    process = subprocess.Popen(
-        [str(c360_binary()), "serve", "--data", data_directory, "--listen", "127.0.0.1:0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ready, _, _ = select.select([process.stdout], [], [], 60)
-    line = process.stdout.readline() if ready else ""
-    match = re.search(r"on 127\.0\.0\.1:(\d+)", line)
-    assert match, f"c360 serve did not report its port: {line!r} {process.stderr.read() if process.poll() is not None else ''}"
-    return Server(process, int(match.group(1)), data_directory)
+    return c360_server.start(c360_binary(), data_directory, *extra)
 
 
 def stop_server(server):
     """Stops the server with SIGTERM; kills it (and fails) if it does not stop within 20 seconds."""
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        raise
+    c360_server.stop(server)
 
 
 @pytest.fixture(scope="module")
