@@ -166,11 +166,18 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     private func append(_ events: [C360_V1_Event], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) async throws {
         if events.isEmpty { return }
-        Self.record(await store.append(events), startingAt: start, into: &response)
+        try Self.record(await store.append(events), startingAt: start, into: &response)
     }
 
     /// The per-event results of an append, numbered from `start`, and the highest seq among them.
-    static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) {
+    ///
+    /// - Throws: the store's failure (`RESOURCE_EXHAUSTED` for a full disk, `UNAVAILABLE` for an
+    ///   I/O failure) when it could not commit: then no event of the request was appended by this
+    ///   call, and the whole request may be sent again (appends are idempotent).
+    static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) throws(C360Error) {
+        if let failure = outcomes.lazy.compactMap(\.storeFailure).first {
+            throw C360Error(failure.code, "nothing was appended, send the request again later: \(failure.message)", cause: failure)
+        }
         for (offset, outcome) in outcomes.enumerated() {
             var result = C360_V1_AppendResult()
             result.index = UInt32(start + offset)

@@ -162,12 +162,14 @@ final class UnaryFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
                 let eventLoop = context.eventLoop
                 service.store.append(request.events) { outcomes in
-                    var recorded = C360_V1_AppendEventsResponse()
-                    ProfileRPCService.record(outcomes, startingAt: 0, into: &recorded)
-                    let response = recorded
+                    let response = Result { () throws(C360Error) in
+                        var recorded = C360_V1_AppendEventsResponse()
+                        try ProfileRPCService.record(outcomes, startingAt: 0, into: &recorded)
+                        return recorded as any SwiftProtobuf.Message
+                    }
                     eventLoop.execute {
                         let (handler, context) = loopBound.value
-                        handler.answer(.success(response), context: context)
+                        handler.answer(response, context: context)
                     }
                 }
             }

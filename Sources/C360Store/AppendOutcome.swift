@@ -9,6 +9,14 @@ public enum AppendOutcome: Sendable {
     /// Not appended, for this reason. The other events of the batch are unaffected.
     case rejected(C360Error)
 
+    /// Why the store could not commit the event, when that was the store's doing and not the
+    /// event's: a full disk, an I/O failure, a store closing. The event was not stored and may be
+    /// sent again as it is.
+    public var storeFailure: C360Error? {
+        guard case .rejected(let error) = self, error.code != .invalidArgument, error.code != .erased else { return nil }
+        return error
+    }
+
     /// The log position the event has, whether appended now or before.
     public var seq: UInt64? {
         switch self {
