@@ -11,6 +11,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "c360", targets: ["c360"]),
+        // libFuzzer targets, built by ops/fuzz/run.sh with `--sanitize=fuzzer`.
+        .executable(name: "c360-fuzz-ndjson", targets: ["c360-fuzz-ndjson"]),
+        .executable(name: "c360-fuzz-rpc", targets: ["c360-fuzz-rpc"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
@@ -66,15 +69,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The gRPC API: generated service stubs and their implementation over the store.
+        // The gRPC services, whatever carries them: generated stubs, their implementation over
+        // the store, access control. No transport, so the fuzzers build it without one.
         .target(
-            name: "C360API",
+            name: "C360Service",
             dependencies: [
                 "C360Store", "C360Core", "C360Model",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The server on HTTP/2 (grpc-swift's transport, c360's fast path for the hot calls) and
+        // the client the command line uses.
+        .target(
+            name: "C360API",
+            dependencies: [
+                "C360Service", "C360Store", "C360Core", "C360Model",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +103,7 @@ let package = Package(
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
             name: "C360Config",
-            dependencies: ["C360API", "C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
+            dependencies: ["C360Service", "C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.
@@ -104,7 +120,7 @@ let package = Package(
         .target(
             name: "C360Bench",
             dependencies: [
-                "C360API", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
+                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
@@ -113,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360API", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
+                "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +139,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the fuzzers run on each input; shared with the regression tests.
+        .target(
+            name: "C360Fuzz",
+            dependencies: [
+                "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "c360-fuzz-ndjson", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
+        .executableTarget(name: "c360-fuzz-rpc", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RocksDBTests",
             dependencies: ["RocksDB"],
@@ -146,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "C360APITests",
             dependencies: [
-                "C360API", "C360Store", "C360Core", "C360Model",
+                "C360API", "C360Service", "C360Store", "C360Core", "C360Model",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -155,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360ConfigTests",
-            dependencies: ["C360Config", "C360API", "C360Store", "C360Core"],
+            dependencies: ["C360Config", "C360Service", "C360Store", "C360Core"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -167,6 +195,11 @@ let package = Package(
             name: "c360Tests",
             // Depends on the executable so that `swift test` builds the binary the tests run.
             dependencies: ["c360", "C360Store", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360FuzzTests",
+            dependencies: ["C360Fuzz"],
             swiftSettings: swiftSettings
         ),
     ]

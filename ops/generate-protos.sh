@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code for everything under proto/ and writes it into the source tree:
-# messages into Sources/C360Model/Generated, gRPC services into Sources/C360API/Generated.
+# messages into Sources/C360Model/Generated, gRPC services into Sources/C360Service/Generated.
 # The generated files are committed; run this after changing a .proto, and commit the result.
 # `ops/generate-protos.sh --check` fails when the committed code is not what proto/ generates.
 set -euo pipefail
@@ -16,7 +16,7 @@ swift build -c release --package-path "$plugins" --product protoc-gen-grpc-swift
 bin=$(swift build -c release --package-path "$plugins" --show-bin-path)
 
 messages=Sources/C360Model/Generated
-services=Sources/C360API/Generated
+services=Sources/C360Service/Generated
 mkdir -p "$messages" "$services"
 rm -f "$messages"/*.pb.swift "$services"/*.grpc.swift
 protos=$(cd proto && find c360 grpc -name '*.proto' | sort)

@@ -1,3 +1,4 @@
+import C360Service
 import C360Core
 import C360Model
 import NIOCore

@@ -1,4 +1,4 @@
-import C360API
+import C360Service
 import C360Core
 import C360Store
 import Foundation
@@ -33,6 +33,13 @@ public struct ConfigurationFile {
             case "tls": try readTLS(value)
             case "access": try readAccess(value)
             case "audit_log": store.auditLogPath = try value.string(nonEmpty: true)
+            case "storage":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "reserved_disk_mb": store.reservedDiskBytes = UInt64(try value.int(atLeast: 0)) << 20
+                    default: throw value.unknown()
+                    }
+                }
             default: throw value.unknown()
             }
         }

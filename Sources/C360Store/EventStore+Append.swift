@@ -1,5 +1,8 @@
 import Foundation
 import C360Core
+#if canImport(Glibc)
+import Glibc
+#endif
 import C360Model
 import RocksDB
 import SwiftProtobuf
@@ -46,6 +49,14 @@ extension EventStore {
             outcomes.append(group)
         }
         guard appended else { return outcomes }
+        if let shortage = diskShortage(writing: batch.byteCount) {
+            return outcomes.map { group in
+                group.map { outcome in
+                    if case .appended = outcome { return .rejected(shortage) }
+                    return outcome
+                }
+            }
+        }
 
         let (segmentChanges, memberships) = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
         do {
@@ -161,6 +172,18 @@ extension EventStore {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Why `bytes` more may not be written now: the data directory's filesystem would be left with
+    /// less than the configured reserve. `nil` when there is room (or the space cannot be read).
+    func diskShortage(writing bytes: Int) -> C360Error? {
+        var stats = statvfs()
+        guard statvfs(directory, &stats) == 0 else { return nil }
+        let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+        let reserve = configuration.reservedDiskBytes
+        guard free < reserve + UInt64(bytes) else { return nil }
+        return C360Error(.resourceExhausted,
+            "the disk holding the data directory is full: \(free >> 20) MiB free, \(reserve >> 20) MiB are kept in reserve; free some space (appending resumes by itself)")
     }
 
     /// Resolves one prepared event's identities, folds it and adds its writes to `batch`.

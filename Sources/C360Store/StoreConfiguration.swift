@@ -31,6 +31,10 @@ public struct StoreConfiguration: Sendable {
     /// After an erasure, search every file under the data directory for the customer's personal
     /// data and report the result in the receipt. Default `true`.
     public var verifyErasure = true
+    /// Free space kept on the data directory's filesystem: an append that would leave less is
+    /// refused (`.resourceExhausted`, nothing stored) before RocksDB runs out, so its log never
+    /// meets a full disk and memtables can still be flushed. Default 256 MiB (twice the memtables).
+    public var reservedDiskBytes: UInt64 = 256 << 20
     /// Where the audit log is appended to. Default `audit.jsonl` in the data directory.
     public var auditLogPath: String?
 

@@ -157,9 +157,13 @@ public final class Database: @unchecked Sendable {
 
     private static func listColumnFamilies(path: String, options: OpaquePointer) throws(RocksDBError) -> [String] {
         var count = 0
-        let list = try withErrorPointer { rocksdb_list_column_families(options, path, &count, $0) }
+        var list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        // The list is allocated even when the call fails (an empty one, for a database that does
+        // not exist yet), so it is freed before the error is thrown. (Found by the RPC fuzzer's
+        // leak check.)
+        defer { if let list { rocksdb_list_column_families_destroy(list, count) } }
+        try withErrorPointer { list = rocksdb_list_column_families(options, path, &count, $0) }
         guard let list else { return [] }
-        defer { rocksdb_list_column_families_destroy(list, count) }
         return (0..<count).compactMap { list[$0].map { String(cString: $0) } }
     }
 

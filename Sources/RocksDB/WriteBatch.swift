@@ -18,6 +18,13 @@ public final class WriteBatch {
     /// The number of operations in the batch.
     public var count: Int { Int(rocksdb_writebatch_count(handle)) }
 
+    /// The batch's size in bytes as it goes to the write-ahead log.
+    public var byteCount: Int {
+        var size = 0
+        _ = rocksdb_writebatch_data(handle, &size)
+        return size
+    }
+
     /// Stores `value` under `key`, replacing any value already there.
     public func put(_ key: [UInt8], _ value: [UInt8], in family: ColumnFamily) {
         key.withUnsafeBufferPointer { keyBuffer in

@@ -1,3 +1,4 @@
+import C360Service
 import ArgumentParser
 import Foundation
 import C360API

@@ -1,3 +1,4 @@
+import C360Service
 import ArgumentParser
 import C360API
 

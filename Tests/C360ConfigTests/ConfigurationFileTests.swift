@@ -1,4 +1,4 @@
-import C360API
+import C360Service
 import C360Config
 import C360Core
 import C360Store

@@ -1,6 +1,6 @@
 """A full disk: the data directory on a small tmpfs of its own, filled up while the server appends.
 Appends fail with RESOURCE_EXHAUSTED and store nothing, lookups keep working, nothing is corrupted,
-and appending resumes once space returns."""
+and appending resumes once space returns. (The reserve is set to 2 MiB to fit the small filesystem.)"""
 import os
 import subprocess
 import tempfile
@@ -40,8 +40,11 @@ def fill(path, leave_bytes):
 def test_full_disk_refuses_appends_clearly_keeps_lookups_and_recovers(stubs, small_filesystem):
     filler = os.path.join(small_filesystem, "filler")
     data = os.path.join(small_filesystem, "data")
-    fill(filler, leave_bytes=6 << 20)
-    server = start_server(data)
+    fill(filler, leave_bytes=12 << 20)
+    config = os.path.join(small_filesystem, "c360.yaml")
+    with open(config, "w") as out:
+        out.write("storage:\n  reserved_disk_mb: 2\n")
+    server = start_server(data, "--config", config)
     counts = {}
     try:
         with grpc.insecure_channel(server.address) as channel:
@@ -61,9 +64,11 @@ def test_full_disk_refuses_appends_clearly_keeps_lookups_and_recovers(stubs, sma
                 for event in events:
                     counts[event.customer_id] = counts.get(event.customer_id, 0) + 1
             assert refused, "the filesystem never filled up"
+            assert counts, "the first append was refused already: the test needs some room to start with"
             events, error = refused
+            assert server.process.poll() is None, f"the server died (exit {server.process.returncode}):\n{open(server.log).read()[:12000]}"
             assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert "No space left on device" in error.details() and "nothing was appended" in error.details()
+            assert "the disk holding the data directory is full" in error.details() and "nothing was appended" in error.details()
 
             # Lookups keep working, and the refused batch left nothing behind.
             for customer, count in counts.items():
@@ -82,7 +87,7 @@ def test_full_disk_refuses_appends_clearly_keeps_lookups_and_recovers(stubs, sma
                     time.sleep(0.5)
             assert all(result.WhichOneof("result") == "seq" for result in response.results)
             for event in events:
-                counts[event.customer_id] += 1
+                counts[event.customer_id] = counts.get(event.customer_id, 0) + 1
             for customer, count in counts.items():
                 profile = api.GetProfile(stubs.service.GetProfileRequest(customer_id=customer), timeout=10).profile
                 assert profile.event_count == count, customer

@@ -3,10 +3,14 @@ import GRPCCore
 /// Runs the access check before every call grpc-swift serves (the fast path checks its own), and
 /// makes the caller known to the handler — for the whole call, streamed responses included — as
 /// `Caller.current`, so that handlers can redact what the caller may not see.
-struct AccessInterceptor: ServerInterceptor {
+package struct AccessInterceptor: ServerInterceptor {
     let access: AccessControl
 
-    func intercept<Input: Sendable, Output: Sendable>(
+    package init(access: AccessControl) {
+        self.access = access
+    }
+
+    package func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>

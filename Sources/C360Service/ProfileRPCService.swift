@@ -8,9 +8,9 @@ import Logging
 /// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
 /// store, and maps the answer (or the `C360Error`) onto the wire.
 public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
-    let store: EventStore
-    let limits: APILimits
-    let access: AccessControl
+    package let store: EventStore
+    package let limits: APILimits
+    package let access: AccessControl
     let logger: Logger
 
     public init(store: EventStore, limits: APILimits = .init(), access: AccessControl = .off, logger: Logger = Logger(label: "c360.api")) {
@@ -27,7 +27,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     /// `GetProfile` once `min_seq` is reached: synchronous, so that the fast path can run it on
     /// the connection's event loop. Without `personalData`, the personal fields are redacted.
-    func profile(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> C360_V1_GetProfileResponse {
+    package func profile(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> C360_V1_GetProfileResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_GetProfileResponse()
         switch request.key {
@@ -49,14 +49,14 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         return profiles(request, personalData: access.seesPersonalData(Caller.current))
     }
 
-    func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
+    package func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
         guard request.customerIds.count <= limits.maxBatchLookups else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxBatchLookups) ids per request, got \(request.customerIds.count)", field: "customer_ids")
         }
     }
 
     /// `BatchGetProfiles` once its size is checked and `min_seq` reached.
-    func profiles(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> C360_V1_BatchGetProfilesResponse {
+    package func profiles(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> C360_V1_BatchGetProfilesResponse {
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_BatchGetProfilesResponse()
         response.results = request.customerIds.map { id in
@@ -158,7 +158,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         }
     }
 
-    func checkAppendSize(_ count: Int) throws(C360Error) {
+    package func checkAppendSize(_ count: Int) throws(C360Error) {
         guard count <= limits.maxEventsPerAppend else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxEventsPerAppend) events per request, got \(count)", field: "events")
         }
@@ -174,7 +174,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     /// - Throws: the store's failure (`RESOURCE_EXHAUSTED` for a full disk, `UNAVAILABLE` for an
     ///   I/O failure) when it could not commit: then no event of the request was appended by this
     ///   call, and the whole request may be sent again (appends are idempotent).
-    static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) throws(C360Error) {
+    package static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) throws(C360Error) {
         if let failure = outcomes.lazy.compactMap(\.storeFailure).first {
             throw C360Error(failure.code, "nothing was appended, send the request again later: \(failure.message)", cause: failure)
         }

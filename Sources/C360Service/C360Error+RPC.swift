@@ -32,7 +32,7 @@ extension C360Error: RPCErrorConvertible {
 extension C360Error {
     /// The gRPC status name of this error (`INVALID_ARGUMENT`, `FAILED_PRECONDITION`, …), as an
     /// `AppendError` carries it.
-    var statusName: String {
+    package var statusName: String {
         switch rpcErrorCode {
         case .invalidArgument: "INVALID_ARGUMENT"
         case .notFound: "NOT_FOUND"
@@ -45,7 +45,7 @@ extension C360Error {
     }
 
     /// The error an `AppendError` describes, as the client side sees it.
-    init(appendError: C360_V1_AppendError) {
+    package init(appendError: C360_V1_AppendError) {
         let code: C360Error.Code = switch appendError.code {
         case "FAILED_PRECONDITION": .erased
         case "RESOURCE_EXHAUSTED": .resourceExhausted

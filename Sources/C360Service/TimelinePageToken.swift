@@ -3,15 +3,15 @@ import Foundation
 
 /// The opaque page token of `GetTimeline`: where the next page starts, base64-encoded so clients
 /// treat it as opaque.
-enum TimelinePageToken {
+package enum TimelinePageToken {
     private static let prefix = "before:"
 
-    static func encode(beforeSeq: UInt64) -> String {
+    package static func encode(beforeSeq: UInt64) -> String {
         Data("\(prefix)\(beforeSeq)".utf8).base64EncodedString()
     }
 
     /// The log position the page ends before; `nil` for the first page (empty token).
-    static func decode(_ token: String) throws(C360Error) -> UInt64? {
+    package static func decode(_ token: String) throws(C360Error) -> UInt64? {
         if token.isEmpty { return nil }
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
               text.hasPrefix(prefix), let seq = UInt64(text.dropFirst(prefix.count)), seq > 0 else {

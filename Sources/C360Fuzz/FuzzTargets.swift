@@ -1,0 +1,125 @@
+import C360Service
+import C360Core
+import C360Generator
+import C360Model
+import C360Store
+import Dispatch
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// What the fuzzers run on each input, shared by the libFuzzer executables
+/// (`c360-fuzz-ndjson`, `c360-fuzz-rpc`) and the regression tests that replay the corpus and every
+/// input a fuzzer once crashed on. An input may be rejected with any error; it must never crash.
+public enum FuzzTargets {
+    /// One NDJSON line, as `c360 ingest` reads it: decoded and validated; an accepted event must
+    /// encode to binary and JSON and decode back to itself.
+    public static func ndjson(_ bytes: [UInt8]) {
+        let decoder = EventJSONDecoder(validator: EventValidator())
+        guard let event = try? decoder.decode(line: bytes) else { return }
+        let binary: [UInt8] = try! event.serializedBytes()
+        precondition((try? C360_V1_Event(serializedBytes: binary)) == event, "an accepted event does not survive binary encoding")
+        let json: [UInt8] = try! event.jsonUTF8Bytes()
+        precondition((try? C360_V1_Event(jsonUTF8Bytes: json)) == event, "an accepted event does not survive JSON encoding")
+    }
+
+    /// The RPCs a fuzzer drives: the first byte picks one, the rest is its request message.
+    public enum Method: UInt8, CaseIterable, Sendable {
+        case getProfile, batchGetProfiles, getTimeline, appendEvents, appendEventStream, eraseCustomer, listSegment, watchProfiles
+    }
+
+    /// A real store in a temporary directory, with some customers in it, and the API over it.
+    public final class RPCHarness: Sendable {
+        let store: EventStore
+        let service: ProfileRPCService
+        let directory: String
+
+        public init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-fuzz-\(UUID().uuidString)").path
+            var configuration = StoreConfiguration()
+            configuration.segments = Segment.examples
+            // Erasing is slow when each one searches every file; the proof is tested elsewhere.
+            configuration.verifyErasure = false
+            store = try EventStore(directory: directory, configuration: configuration)
+            var events: [C360_V1_Event] = []
+            SyntheticDataGenerator(customers: 50, events: 1_000, seed: 3).generate { events.append($0) }
+            let seed = events
+            let store = self.store
+            Blocker().run { _ = await store.append(seed) }
+            var limits = APILimits()
+            limits.maxMinSeqWaitSeconds = 0
+            service = ProfileRPCService(store: store, limits: limits)
+        }
+
+        deinit {
+            store.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        /// Runs one input: decodes the request the first byte names and serves it. Errors are
+        /// answers; only a crash is a finding.
+        public func handle(_ bytes: [UInt8]) {
+            guard let first = bytes.first, let method = Method(rawValue: first % UInt8(Method.allCases.count)) else { return }
+            let message = Array(bytes.dropFirst())
+            let service = self.service
+            let context = ServerContext(
+                descriptor: MethodDescriptor(fullyQualifiedService: "c360.v1.ProfileService", method: "\(method)"),
+                remotePeer: "fuzz", localPeer: "fuzz", cancellation: .init())
+            Blocker().run {
+                do {
+                    switch method {
+                    case .getProfile:
+                        _ = try await service.getProfile(request: C360_V1_GetProfileRequest(serializedBytes: message), context: context)
+                    case .batchGetProfiles:
+                        _ = try await service.batchGetProfiles(request: C360_V1_BatchGetProfilesRequest(serializedBytes: message), context: context)
+                    case .getTimeline:
+                        _ = try await service.getTimeline(request: C360_V1_GetTimelineRequest(serializedBytes: message), context: context)
+                    case .appendEvents:
+                        _ = try await service.appendEvents(request: C360_V1_AppendEventsRequest(serializedBytes: message), context: context)
+                    case .appendEventStream:
+                        let request = try C360_V1_AppendEventsRequest(serializedBytes: message)
+                        let stream = RPCAsyncSequence<C360_V1_AppendEventsRequest, any Error>(wrapping: AsyncThrowingStream { continuation in
+                            continuation.yield(request)
+                            continuation.yield(request)
+                            continuation.finish()
+                        })
+                        _ = try await service.appendEventStream(request: stream, context: context)
+                    case .eraseCustomer:
+                        _ = try await service.eraseCustomer(request: C360_V1_EraseCustomerRequest(serializedBytes: message), context: context)
+                    case .listSegment:
+                        _ = try await service.listSegment(request: C360_V1_ListSegmentRequest(serializedBytes: message), context: context)
+                    case .watchProfiles:
+                        // A watch never ends by itself: its history part is what the input drives.
+                        var request = try C360_V1_WatchProfilesRequest(serializedBytes: message)
+                        if request.afterSeq == 0 { request.afterSeq = 1 }
+                        let watch = Task {
+                            try await service.watchProfiles(request: request, response: RPCWriter(wrapping: DiscardingWriter()), context: context)
+                        }
+                        try await Task.sleep(for: .milliseconds(1))
+                        watch.cancel()
+                        _ = await watch.result
+                    }
+                } catch {
+                    // An error is an answer.
+                }
+            }
+        }
+    }
+}
+
+/// Runs async work to completion from synchronous code (libFuzzer calls in on its own thread).
+private final class Blocker: Sendable {
+    func run(_ body: @escaping @Sendable () async -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await body()
+            done.signal()
+        }
+        done.wait()
+    }
+}
+
+private struct DiscardingWriter: RPCWriterProtocol {
+    func write(_ element: C360_V1_ProfileChange) async throws {}
+    func write(contentsOf elements: some Sequence<C360_V1_ProfileChange>) async throws {}
+}

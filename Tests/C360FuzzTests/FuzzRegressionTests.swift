@@ -1,0 +1,36 @@
+import C360Fuzz
+import Foundation
+import Testing
+
+/// Every seed of the fuzzing corpus and every input a fuzzer ever crashed on (kept under
+/// `ops/fuzz/regressions/`), run through the same code the fuzzers run: none may crash.
+@Suite struct FuzzRegressionTests {
+    static let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../ops/fuzz").standardized.path
+
+    static func inputs(_ target: String) throws -> [(String, [UInt8])] {
+        var found: [(String, [UInt8])] = []
+        for kind in ["corpus", "regressions"] {
+            let directory = "\(fuzzDirectory)/\(kind)/\(target)"
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where !name.hasPrefix(".") {
+                found.append(("\(kind)/\(target)/\(name)", Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)")))))
+            }
+        }
+        return found
+    }
+
+    @Test("the NDJSON corpus and regressions decode or are rejected, without crashing")
+    func ndjson() throws {
+        let inputs = try Self.inputs("ndjson")
+        #expect(inputs.count >= 10, "the committed seed corpus is missing")
+        for (_, bytes) in inputs { FuzzTargets.ndjson(bytes) }
+    }
+
+    @Test("the RPC corpus and regressions are answered, without crashing, over a real store")
+    func rpc() throws {
+        let inputs = try Self.inputs("rpc")
+        #expect(inputs.count >= FuzzTargets.Method.allCases.count, "the committed seed corpus is missing")
+        let harness = try FuzzTargets.RPCHarness()
+        for (_, bytes) in inputs { harness.handle(bytes) }
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpus (committed under ops/fuzz/corpus/): NDJSON lines of every event
+kind, valid and subtly broken, and one request per RPC, each prefixed with the byte that selects
+it (FuzzTargets.Method's order). Re-run only to change the seeds."""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "python"))
+import c360_stubs  # noqa: E402
+
+METHODS = ["getProfile", "batchGetProfiles", "getTimeline", "appendEvents", "appendEventStream", "eraseCustomer", "listSegment", "watchProfiles"]
+
+
+def main(c360):
+    stubs = c360_stubs.generate()
+    ndjson = HERE / "corpus" / "ndjson"
+    rpc = HERE / "corpus" / "rpc"
+    ndjson.mkdir(parents=True, exist_ok=True)
+    rpc.mkdir(parents=True, exist_ok=True)
+    generated = pathlib.Path(tempfile.mkdtemp()) / "seed.ndjson"
+    subprocess.run([c360, "generate", "--customers", "20", "--events", "400", "--seed", "5", "--out", str(generated)], check=True)
+    lines = generated.read_text().splitlines()
+    kinds = {}
+    for line in lines:
+        event = json.loads(line)
+        kind = next(key for key in event if key.endswith(("_upserted", "_placed", "_changed", "_event", "_linked", "_unlinked")))
+        kinds.setdefault(kind, line)
+    seeds = list(kinds.values())
+    broken = [
+        seeds[0].replace('"occurred_at":"', '"occurred_at":"x'),
+        seeds[0][: len(seeds[0]) // 2],
+        '{"eventId": "e1", "source": "web", "occurredAt": "2026-01-01T00:00:00Z"}',
+        '{"eventId": "e1", "customerId": "c1", "source": "web", "occurredAt": "2026-01-01T00:00:00Z", "webEvent": {}, "orderPlaced": {}}',
+        '{"eventId": "", "customerId": "c1"}',
+        '[]', '{}', 'null', '{"eventId": "\\ud800"}',
+    ]
+    for index, line in enumerate(seeds + broken):
+        (ndjson / f"seed-{index:02d}.json").write_text(line)
+
+    s = stubs.service
+    from google.protobuf import json_format
+    events = [json_format.Parse(line, stubs.event.Event()) for line in seeds]
+    requests = {
+        "getProfile": [s.GetProfileRequest(customer_id="cust_1"), s.GetProfileRequest(identity=stubs.event.Identity(type=1, value="a@b.example")),
+                       s.GetProfileRequest(customer_id="cust_2", min_seq=10**9)],
+        "batchGetProfiles": [s.BatchGetProfilesRequest(customer_ids=["cust_1", "", "nobody"])],
+        "getTimeline": [s.GetTimelineRequest(customer_id="cust_3", page_size=3), s.GetTimelineRequest(customer_id="cust_3", page_token="garbage")],
+        "appendEvents": [s.AppendEventsRequest(events=events)],
+        "appendEventStream": [s.AppendEventsRequest(events=events[:2])],
+        "eraseCustomer": [s.EraseCustomerRequest(customer_id="cust_4", request_id="DSR-1"), s.EraseCustomerRequest(customer_id="cust_5")],
+        "listSegment": [s.ListSegmentRequest(segment="big_spender", page_size=2), s.ListSegmentRequest(segment="nope")],
+        "watchProfiles": [s.WatchProfilesRequest(customer_ids=["cust_1"], after_seq=1)],
+    }
+    for selector, method in enumerate(METHODS):
+        for index, request in enumerate(requests[method]):
+            (rpc / f"{method}-{index}.bin").write_bytes(bytes([selector]) + request.SerializeToString())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/c360")

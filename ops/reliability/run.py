@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Runs the parts of the reliability suite one after another (see run.sh), collects their figures
+and prints the summary. Every part runs even if an earlier one failed."""
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODES = {
+    "short": dict(cycles=5, fuzz_seconds=30, soak_minutes=1, histories=20),
+    "full": dict(cycles=100, fuzz_seconds=300, soak_minutes=10, histories=200),
+}
+
+
+def run(name, command, env=None):
+    print(f"[reliability {time.strftime('%H:%M:%S')}] {name}: {' '.join(command)}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, text=True)
+    return result.returncode, result.stdout, round(time.monotonic() - started, 1)
+
+
+def json_at_end(text):
+    start = text.rfind("\n{")
+    return json.loads(text[start + 1:] if start >= 0 else text)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=MODES, default="full")
+    parser.add_argument("--c360", required=True)
+    args = parser.parse_args()
+    settings = MODES[args.mode]
+    work = tempfile.mkdtemp(prefix="c360-reliability-")
+    parts = {}
+
+    status, _, seconds = run("crash cycles", [sys.executable, "ops/chaos/chaos.py", "--c360", args.c360, "--cycles", str(settings["cycles"]),
+                                              "--results", f"{work}/chaos.json"])
+    parts["crash"] = {"passed": status == 0, "seconds": seconds, **json.load(open(f"{work}/chaos.json"))}
+
+    status, _, seconds = run("full disk", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_disk_full.py"],
+                             env={"C360_BIN": args.c360})
+    parts["disk_full"] = {"passed": status == 0, "seconds": seconds}
+
+    status, output, seconds = run("fuzzing", ["ops/fuzz/run.sh", str(settings["fuzz_seconds"]), "--results", f"{work}/fuzz.json"])
+    fuzz = json.load(open(f"{work}/fuzz.json")) if os.path.exists(f"{work}/fuzz.json") else {}
+    parts["fuzz"] = {"passed": status == 0, "seconds": seconds, "targets": fuzz}
+
+    status, _, seconds = run("soak", [sys.executable, "ops/soak/soak.py", "--c360", args.c360, "--minutes", str(settings["soak_minutes"]),
+                                      "--results", f"{work}/soak.json"])
+    parts["soak"] = {"passed": status == 0, "seconds": seconds, **(json.load(open(f"{work}/soak.json")) if os.path.exists(f"{work}/soak.json") else {})}
+
+    status, _, seconds = run("erasure property", ["swift", "test", "--filter", "ErasurePropertyTests|ErasureTests|ErasedIdentityTests"],
+                             env={"C360_ERASURE_HISTORIES": str(settings["histories"])})
+    parts["erasure"] = {"passed": status == 0, "seconds": seconds, "random_histories": settings["histories"]}
+
+    status, _, seconds = run("access control", ["swift", "test", "--filter", "AccessControlTests"])
+    python_status, _, python_seconds = run("TLS and tokens (Python grpcio)",
+                                           [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_security.py"],
+                                           env={"C360_BIN": args.c360})
+    parts["security"] = {"passed": status == 0 and python_status == 0, "seconds": round(seconds + python_seconds, 1)}
+
+    summary = {"mode": args.mode, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(),
+               "machine": platform.platform(), "parts": parts, "passed": all(part["passed"] for part in parts.values())}
+    results = ROOT / "ops" / "reliability" / "results" / f"reliability-{args.mode}.json"
+    results.write_text(json.dumps(summary, indent=2) + "\n")
+
+    crash, soak = parts["crash"], parts["soak"]
+    lines = [
+        f"reliability suite ({args.mode}) — {'PASSED' if summary['passed'] else 'FAILED'}",
+        f"  crash cycles survived:      {crash.get('cycles', 0)} of {crash.get('cycles_requested', settings['cycles'])} (SIGKILL, {crash.get('clients', '?')} clients appending)",
+        f"  events acknowledged:        {crash.get('events_acknowledged', 0)}",
+        f"  events lost:                {crash.get('events_lost', '?')} (must be 0)",
+        f"  batches seen in part:       {crash.get('batches_seen_in_part', '?')} of {crash.get('batches_in_flight', '?')} in flight at a kill (must be 0)",
+        f"  projection mismatches:      {crash.get('projection_mismatches', '?')} (must be 0); event-count mismatches {crash.get('event_count_mismatches', '?')}",
+        f"  full disk:                  {'passed' if parts['disk_full']['passed'] else 'FAILED'} (RESOURCE_EXHAUSTED, nothing stored, lookups served, resumes)",
+    ]
+    for target, figures in sorted(fuzz.items()):
+        lines.append(f"  fuzz {target + ':':<22}{figures['executions']} executions in {figures['seconds']} s, {figures['crashes']} crashes (must be 0)")
+    lines += [
+        f"  soak:                       {soak.get('minutes', '?')} min at {soak.get('target_calls_per_second', '?')} calls/s "
+        f"({round(100 * soak.get('target_calls_per_second', 0) / max(1, soak.get('maximum_calls_per_second', 1)))}% of {soak.get('maximum_calls_per_second', '?')}), "
+        f"{soak.get('calls', '?')} calls, {soak.get('errors', '?')} errors",
+        f"  soak memory:                {soak.get('rss_mib_after_first_minute', '?')} MiB after 1 min -> {soak.get('rss_mib_final', '?')} MiB "
+        f"(growth {soak.get('rss_growth_mib', '?')} MiB, bound {soak.get('memory_bound_mib', '?')}); lookup p99 per minute {soak.get('lookup_p99_ms_per_minute', '?')} ms",
+        f"  erasure property:           {'passed' if parts['erasure']['passed'] else 'FAILED'} over {settings['histories']} random histories",
+        f"  access control:             {'passed' if parts['security']['passed'] else 'FAILED'} (TLS, mTLS, scopes, redaction, audit log)",
+        f"  results: {results.relative_to(ROOT)}",
+    ]
+    print("\n".join(lines))
+    sys.exit(0 if summary["passed"] else 1)
+
+
+if __name__ == "__main__":
+    main()

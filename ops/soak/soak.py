@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Soak under load: a real `c360 serve` takes a mix of lookups (85%), appends (14%) and erasures (1%)
+from several client processes for a bounded time, at a fixed fraction (default 80%) of the maximum
+rate the same mix reached in a calibration run just before. It reports errors (any failed call is
+one), the server's resident memory over time, and the lookup p99 per minute.
+
+Passes when: no errors; resident memory at the end at most the bound above its level after the
+first minute (default 64 MiB: caches are bounded, so growth beyond that is a leak); every minute's
+lookup p99 within 3x the first full minute's (latency measured from each call's scheduled send
+time, so a server that falls behind shows it).
+Usage: soak.py --c360 BIN [--minutes 10] [--fraction 0.8] [--workers 2] [--results FILE]
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import c360_server  # noqa: E402
+import c360_stubs  # noqa: E402
+
+CUSTOMERS = 5_000
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def make_event(stubs, event_id, customer, seconds):
+    from google.protobuf.timestamp_pb2 import Timestamp
+    e = stubs.event
+    event = e.Event(event_id=event_id, customer_id=customer, source="soak", occurred_at=Timestamp(seconds=seconds))
+    if hash(event_id) % 4 == 0:
+        total = e.Money(minor_units=1000 + hash(event_id) % 9000, currency="GBP")
+        event.order_placed.CopyFrom(e.OrderPlaced(order_id=event_id, channel=e.ORDER_CHANNEL_ONLINE, total=total,
+                                                  items=[e.LineItem(product_id="sku_1", name="Thing", category="misc", quantity=1, unit_price=total)]))
+    else:
+        event.web_event.CopyFrom(e.WebEvent(type=e.WEB_EVENT_TYPE_PAGE_VIEW, session_id="s", page="/"))
+    return event
+
+
+def worker(index, address, rate, seconds, results, seed):
+    """Runs the mix from one process: open loop at `rate` calls/s, or as fast as it can if rate is 0.
+    Puts one record per elapsed second: (second, lookup latencies, calls, errors, first error)."""
+    import grpc
+    stubs = c360_stubs.generate()
+    rng = random.Random(seed)
+    api = stubs.service_grpc.ProfileServiceStub(grpc.insecure_channel(address))
+    start = time.monotonic()
+    next_send = start
+    number = 0
+    erasable_created = 0
+    appended_erasable = []
+    second, latencies, calls, errors, first_error = 0, [], 0, 0, None
+    while True:
+        now = time.monotonic()
+        if now - start >= seconds:
+            break
+        if rate:
+            if now < next_send:
+                time.sleep(next_send - now)
+            scheduled = next_send
+            next_send += 1.0 / rate
+        else:
+            scheduled = time.monotonic()
+        roll = rng.random()
+        number += 1
+        try:
+            if roll < 0.85:
+                api.GetProfile(stubs.service.GetProfileRequest(customer_id=f"soak_{rng.randint(1, CUSTOMERS)}"), timeout=10)
+                latencies.append(time.monotonic() - scheduled)
+            elif roll < 0.99:
+                events = [make_event(stubs, f"soak-{index}-{number}-{k}", f"soak_{rng.randint(1, CUSTOMERS)}", 1_767_225_600 + number)
+                          for k in range(rng.randint(1, 10))]
+                if rng.random() < 0.1:
+                    customer = f"soak_erase_{index}_{erasable_created}"
+                    erasable_created += 1
+                    events.append(make_event(stubs, f"soak-{index}-{number}-e", customer, 1_767_225_600 + number))
+                    appended_erasable.append(customer)
+                response = api.AppendEvents(stubs.service.AppendEventsRequest(events=events), timeout=10)
+                if any(result.WhichOneof("result") == "error" for result in response.results):
+                    raise RuntimeError(f"an event was rejected: {response}")
+            elif appended_erasable:
+                customer = appended_erasable.pop(0)
+                api.EraseCustomer(stubs.service.EraseCustomerRequest(customer_id=customer, request_id=f"DSR-{customer}"), timeout=30)
+        except Exception as error:  # noqa: BLE001 - every failure counts as an error
+            errors += 1
+            first_error = first_error or repr(error)[:300]
+        calls += 1
+        elapsed = int(time.monotonic() - start)
+        if elapsed != second:
+            results.put((index, second, latencies, calls, errors, first_error))
+            second, latencies, calls, errors, first_error = elapsed, [], 0, 0, None
+    results.put((index, second, latencies, calls, errors, first_error))
+
+
+def run_phase(address, workers, rate, seconds, seed, on_second=None):
+    results = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=worker, args=(i, address, rate / workers if rate else 0, seconds, results, seed + i))
+                 for i in range(workers)]
+    for process in processes:
+        process.start()
+    per_second = {}
+    alive = True
+    while alive:
+        alive = any(process.is_alive() for process in processes)
+        while not results.empty():
+            _, second, latencies, calls, errors, first_error = results.get()
+            entry = per_second.setdefault(second, {"latencies": [], "calls": 0, "errors": 0, "first_error": None})
+            entry["latencies"] += latencies
+            entry["calls"] += calls
+            entry["errors"] += errors
+            entry["first_error"] = entry["first_error"] or first_error
+        if on_second:
+            on_second()
+        time.sleep(0.5)
+    for process in processes:
+        process.join()
+    return per_second
+
+
+def percentile(values, fraction):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--c360", required=True)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--fraction", type=float, default=0.8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-bound-mib", type=float, default=64)
+    parser.add_argument("--results")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="c360-soak-")
+    data = os.path.join(workdir, "data")
+    seed_file = os.path.join(workdir, "seed.ndjson")
+    import subprocess
+    subprocess.run([args.c360, "generate", "--customers", str(CUSTOMERS), "--events", str(CUSTOMERS * 10), "--seed", "3", "--out", seed_file], check=True)
+    subprocess.run(["sed", "-i", "s/\"cust_/\"soak_/g", seed_file], check=True)
+    subprocess.run([args.c360, "ingest", seed_file, "--data", data], check=True, capture_output=True)
+    server = c360_server.start(args.c360, data)
+    try:
+        calibration = run_phase(server.address, args.workers, 0, 10, seed=100)
+        maximum = sum(entry["calls"] for second, entry in calibration.items() if 2 <= second < 10) / 8
+        rate = maximum * args.fraction
+        print(f"soak: maximum {maximum:.0f} calls/s for this mix; running at {rate:.0f} calls/s for {args.minutes} min", file=sys.stderr, flush=True)
+        samples = []
+        started = time.monotonic()
+
+        def sample():
+            if not samples or time.monotonic() - samples[-1][0] - started >= 5:
+                samples.append((time.monotonic() - started, rss_mib(server.process.pid)))
+
+        per_second = run_phase(server.address, args.workers, rate, args.minutes * 60, seed=200, on_second=sample)
+        sample()
+    finally:
+        c360_server.stop(server)
+    minutes = {}
+    for second, entry in per_second.items():
+        minute = minutes.setdefault(second // 60, {"latencies": [], "calls": 0, "errors": 0})
+        minute["latencies"] += entry["latencies"]
+        minute["calls"] += entry["calls"]
+        minute["errors"] += entry["errors"]
+    errors = sum(entry["errors"] for entry in per_second.values())
+    first_errors = [entry["first_error"] for entry in per_second.values() if entry["first_error"]]
+    after_first_minute = [rss for at, rss in samples if at >= 60] or [rss for _, rss in samples]
+    baseline = after_first_minute[0]
+    final = samples[-1][1]
+    p99s = [round(percentile(minute["latencies"], 0.99) * 1000, 2) for _, minute in sorted(minutes.items())]
+    full_minutes = [p for m, p in zip(sorted(minutes), p99s) if minutes[m]["calls"] > rate * 50]
+    reference = full_minutes[0] if full_minutes else 0
+    report = {
+        "minutes": args.minutes, "maximum_calls_per_second": round(maximum), "target_calls_per_second": round(rate),
+        "calls": sum(entry["calls"] for entry in per_second.values()), "errors": errors, "first_errors": first_errors[:3],
+        "rss_mib_after_first_minute": round(baseline, 1), "rss_mib_final": round(final, 1),
+        "rss_mib_peak": round(max(rss for _, rss in samples), 1), "rss_growth_mib": round(final - baseline, 1),
+        "memory_bound_mib": args.memory_bound_mib, "lookup_p99_ms_per_minute": p99s,
+    }
+    stable = all(p <= max(3 * reference, reference + 5) for p in full_minutes)
+    report["p99_stable"] = stable
+    print(json.dumps(report, indent=2))
+    if args.results:
+        with open(args.results, "w") as out:
+            json.dump(report, out, indent=2)
+    ok = errors == 0 and final - baseline <= args.memory_bound_mib and stable
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
