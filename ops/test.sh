@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what a fresh machine lacks, checks that the generated protobuf code
 # matches proto/, builds, runs every Swift test (unit, RocksDB, gRPC, command-line and crash
-# tests), then the interoperability tests: Python grpcio against a real `c360 serve`, and the
+# tests), then the interoperability tests: Python grpcio against a real `c360 serve`, the
 # benchmark's short mode as a smoke test (every figure produced, c360 beside PostgreSQL and the
-# ceilings; with the debug build, so its figures say nothing about speed).
+# ceilings; with the debug build, so its figures say nothing about speed), and the reliability
+# suite's short mode.
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,6 @@ swift test --skip-build
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
+# The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),
+# a soak, erasure over random histories, access control; on the debug build.
+ops/reliability/run.sh --short --c360 "$(swift build --show-bin-path)/c360"
