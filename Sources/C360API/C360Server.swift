@@ -1,5 +1,5 @@
-import C360Service
 import C360Core
+import C360Service
 import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2

@@ -1,6 +1,6 @@
-import C360Service
 import C360Core
 import C360Model
+import C360Service
 import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2

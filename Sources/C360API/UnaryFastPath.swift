@@ -1,6 +1,6 @@
-import C360Service
 import C360Core
 import C360Model
+import C360Service
 import NIOCore
 import NIOHPACK
 import NIOHTTP2

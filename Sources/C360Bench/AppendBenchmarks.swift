@@ -1,8 +1,8 @@
-import C360Service
 import C360API
 import C360Generator
-import Foundation
 import C360Model
+import C360Service
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Synchronization

@@ -1,5 +1,5 @@
-import C360Service
 import C360Core
+import C360Service
 import C360Store
 import Foundation
 import Yams
@@ -128,20 +128,20 @@ public struct ConfigurationFile {
 
     private mutating func readTLS(_ node: Node) throws(C360Error) {
         var chain: String?
-        var key: String?
+        var privateKey: String?
         var clientCA: String?
-        try node.object { key_, value throws(C360Error) in
-            switch key_ {
+        try node.object { key, value throws(C360Error) in
+            switch key {
             case "certificate_chain": chain = try value.readableFile()
-            case "private_key": key = try value.readableFile()
+            case "private_key": privateKey = try value.readableFile()
             case "client_ca": clientCA = try value.readableFile()
             default: throw value.unknown()
             }
         }
-        guard let chain, let key else {
+        guard let chain, let privateKey else {
             throw C360Error(.invalidArgument, "tls needs both certificate_chain and private_key", field: "tls")
         }
-        security.tls = .init(certificateChain: chain, privateKey: key, clientCertificateAuthorities: clientCA)
+        security.tls = .init(certificateChain: chain, privateKey: privateKey, clientCertificateAuthorities: clientCA)
     }
 
     private mutating func readAccess(_ node: Node) throws(C360Error) {

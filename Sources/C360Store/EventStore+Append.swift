@@ -1,11 +1,11 @@
-import Foundation
 import C360Core
+import C360Model
+import Foundation
+import RocksDB
+import SwiftProtobuf
 #if canImport(Glibc)
 import Glibc
 #endif
-import C360Model
-import RocksDB
-import SwiftProtobuf
 
 extension EventStore {
     /// Everything one commit has read or decided so far, so that events of the same commit see

@@ -1,7 +1,7 @@
-import Foundation
 import ArgumentParser
 import C360API
 import C360Model
+import Foundation
 
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

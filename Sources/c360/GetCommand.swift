@@ -1,8 +1,8 @@
-import Foundation
 import ArgumentParser
 import C360API
 import C360Core
 import C360Model
+import Foundation
 import SwiftProtobuf
 
 struct GetCommand: AsyncParsableCommand {

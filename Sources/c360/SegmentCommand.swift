@@ -1,7 +1,7 @@
-import Foundation
 import ArgumentParser
 import C360API
 import C360Core
+import Foundation
 
 struct SegmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

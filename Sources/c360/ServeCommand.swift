@@ -1,8 +1,8 @@
-import C360Service
 import ArgumentParser
-import Foundation
 import C360API
+import C360Service
 import C360Store
+import Foundation
 import Logging
 import ServiceLifecycle
 

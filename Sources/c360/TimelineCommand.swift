@@ -1,7 +1,7 @@
-import Foundation
 import ArgumentParser
 import C360API
 import C360Model
+import Foundation
 
 struct TimelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

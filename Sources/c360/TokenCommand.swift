@@ -1,6 +1,7 @@
-import C360Service
 import ArgumentParser
 import C360API
+import C360Service
+import Foundation
 
 struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,7 +38,7 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             let scopes = Set(scope.compactMap(AccessScope.init(rawValue:)))
             let (secret, token) = AccessToken.generate(name: name, scopes: scopes)
-            let digest = token.sha256.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            let digest = token.sha256.map { String(format: "%02x", $0) }.joined()
             print("""
                 token: \(secret)
 

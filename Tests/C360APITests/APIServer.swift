@@ -1,6 +1,6 @@
-import C360Service
 import C360API
 import C360Model
+import C360Service
 import C360Store
 import Foundation
 import GRPCCore

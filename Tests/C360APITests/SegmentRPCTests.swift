@@ -1,7 +1,7 @@
-import C360Service
 import C360API
 import C360Core
 import C360Model
+import C360Service
 import C360Store
 import GRPCCore
 import SwiftProtobuf

@@ -1,6 +1,6 @@
-import C360Service
 import C360Config
 import C360Core
+import C360Service
 import C360Store
 import Foundation
 import Testing
