@@ -58,7 +58,7 @@ public final class C360Server: Service, Sendable {
         self.transport = transport
         self.server = GRPCServer(
             transport: transport,
-            services: [service, HealthRPCService(status: status)],
+            services: [service, HealthRPCService(status: status), try ReflectionService()],
             interceptors: [AccessInterceptor(access: access)])
     }
 

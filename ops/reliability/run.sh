@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 ops/install-deps.sh protobuf-compiler openssl procps
-python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking pytest
+python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest
 if [ -z "$binary" ]; then
   configuration=$([ "$mode" = full ] && echo release || echo debug)
   swift build -c "$configuration" --product c360
