@@ -14,7 +14,7 @@ struct C360Command: AsyncParsableCommand {
         subcommands: [
             GenerateCommand.self, IngestCommand.self, GetCommand.self, TimelineCommand.self,
             ReplayCommand.self, SnapshotCommand.self, EraseCommand.self, StatsCommand.self, ServeCommand.self,
-            ValidateCommand.self, SegmentCommand.self, TokenCommand.self, BenchCommand.self,
+            ValidateCommand.self, SegmentCommand.self, TokenCommand.self, ConfigCommand.self, BenchCommand.self,
         ]
     )
 }

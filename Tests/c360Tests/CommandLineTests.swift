@@ -5,6 +5,20 @@ import Testing
     static let exampleConfig = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../ops/c360.example.yaml").standardized.path
 
+    @Test("config check accepts the shipped example and refuses a mistake naming the key, exiting 1")
+    func configCheck() async throws {
+        try await withTemporaryDirectory { directory in
+            let valid = try C360Process.run(["config", "check", Self.exampleConfig])
+            #expect(valid.status == 0, "\(valid.stderr)")
+            #expect(valid.stdout.contains("valid") && valid.stdout.contains("big_spender"), "\(valid.stdout)")
+            let bad = directory + "/bad.yaml"
+            try "access:\n  tokens:\n    - {name: a, sha256: short, scopes: [read]}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try C360Process.run(["config", "check", bad])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("access.tokens.0.sha256"), "\(refused.stderr)")
+        }
+    }
+
     @Test("a configuration file sets segments for ingest and `c360 segment`; a bad one is refused naming the key")
     func configAndSegments() async throws {
         try await withTemporaryDirectory { directory in

@@ -1,0 +1,41 @@
+import ArgumentParser
+import C360Config
+import C360Core
+import Foundation
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Work with c360's configuration file.",
+        subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Validate a configuration file without starting anything.",
+            discussion: """
+                Reads FILE as `serve` and the data commands would, and prints what it sets, or the first
+                mistake with the key at fault; exits 0 for a valid file, 1 otherwise.
+                Example: c360 config check ops/c360.example.yaml
+                """)
+
+        @Argument(help: "The configuration file (YAML).") var file: String
+
+        func run() throws {
+            let settings: ConfigurationFile
+            do throws(C360Error) {
+                settings = try ConfigurationFile(contentsOf: file)
+            } catch {
+                StandardError.write("config check: \(error.message)")
+                throw ExitCode(1)
+            }
+            let store = settings.store
+            print("\(file): valid")
+            print("  segments: \(store.segments.isEmpty ? "none" : store.segments.map(\.name).joined(separator: ", "))")
+            print("  tls: \(settings.security.tls.map { $0.clientCertificateAuthorities == nil ? "on" : "on, mutual" } ?? "off")")
+            print("  access tokens: \(settings.security.tokens.isEmpty ? "none (access control off)" : settings.security.tokens.map(\.name).sorted().joined(separator: ", "))")
+            print("  audit log: \(store.auditLogPath ?? "audit.jsonl in the data directory")")
+            print("  disk reserve: \(store.reservedDiskBytes >> 20) MiB")
+        }
+    }
+}
