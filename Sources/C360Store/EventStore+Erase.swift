@@ -12,6 +12,11 @@ extension EventStore {
     /// the customer id are refused from then on. Erasing an erased customer again returns the
     /// first erasure's tombstone and removes nothing.
     ///
+    /// Only the synced write holds the writer: the flush, the compactions and the search run after
+    /// it, one erasure at a time, while appends go on. Nothing an append writes meanwhile can hold
+    /// the customer's data, since from the synced write on every event for the customer, or naming
+    /// one of its identities, is refused.
+    ///
     /// A customer id the store has never seen is tombstoned all the same, so that events still on
     /// their way are refused; the receipt then shows nothing removed.
     ///
@@ -27,9 +32,10 @@ extension EventStore {
         guard requestID.utf8.count <= 128, !requestID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw .invalid("request_id", "must be at most 128 bytes of printable text")
         }
-        let receipt = try await exclusively { () throws(C360Error) -> C360_V1_EraseReceipt in
-            try self.eraseOnWriter(customerID: customerID, requestID: requestID, at: time)
+        let committed = try await exclusively { () throws(C360Error) -> CommittedErasure in
+            try self.commitErasure(customerID: customerID, requestID: requestID, at: time)
         }
+        let receipt = try await removePhysically(committed)
         var entry = AuditLog.Entry(action: "erase", actor: actor, peer: peer)
         entry.requestID = requestID
         entry.customerHash = receipt.tombstone.customerHash
@@ -45,12 +51,25 @@ extension EventStore {
         return receipt
     }
 
-    private func eraseOnWriter(customerID: String, requestID: String, at time: Instant) throws(C360Error) -> C360_V1_EraseReceipt {
+    /// An erasure committed by the writer, before its data is removed from the files.
+    struct CommittedErasure: Sendable {
+        var receipt: C360_V1_EraseReceipt
+        /// The customer's personal data as it would appear in a file: what the search looks for.
+        var needles: [[UInt8]] = []
+        /// The key ranges whose files held the deleted entries.
+        var compactions: [(ColumnFamily, [UInt8], [UInt8])] = []
+        /// Whether anything was deleted: false when the customer was erased before.
+        var deleted = true
+    }
+
+    /// The synced write of an erasure, on the writer: tombstone in, the customer's entries out, and
+    /// the caches told.
+    private func commitErasure(customerID: String, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
         let hash = pseudonyms.customerHash(customerID)
         if writer.state.erasedCustomerHashes.contains(hash), let tombstone = try tombstone(customerID: customerID) {
             var receipt = C360_V1_EraseReceipt()
             receipt.tombstone = tombstone
-            return receipt
+            return CommittedErasure(receipt: receipt, deleted: false)
         }
         var receipt = C360_V1_EraseReceipt()
         let customerKey = pseudonyms.customerIndexKey(customerID)
@@ -61,11 +80,13 @@ extension EventStore {
         var eventsRemoved: UInt64 = 0
         var leftSegments: [String] = []
         var erasedIdentityKeys: Set<[UInt8]> = []
+        var erasedSubjects: [UInt64] = []
         do {
             let batch = WriteBatch(for: database)
             if let subject {
                 // The anonymous histories merged into the customer are the customer's data too.
                 let subjects = [subject] + (try storedMembers(of: subject))
+                erasedSubjects = subjects
                 // Identities the customer held (searched for afterwards), and every identity its
                 // events named (removed from the index where they point at the customer; an
                 // identity of another customer named in a refused link is not the customer's).
@@ -166,37 +187,124 @@ extension EventStore {
             writer.state.eventCount = eventCount
             writer.state.erasedCustomerHashes.insert(hash)
             writer.state.erasedIdentityKeys.formUnion(erasedIdentityKeys)
-            // The index and projections changed outside a commit: forget what the writer remembers.
-            writer.caches.removeAll()
-            projectionCache.removeAll()
-            customerSubjects.removeAll()
+            // Forget exactly what the write removed; the rest of the caches still mirrors RocksDB.
+            for key in erasedIdentityKeys.union([customerKey]) {
+                writer.caches.index.remove(key)
+            }
+            for erased in erasedSubjects {
+                writer.caches.mergedInto.remove(erased)
+                writer.caches.memberships.remove(erased)
+                projectionCache.remove(erased)
+            }
+            customerSubjects.remove(customerID)
             changes.publish([StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
             segmentChanges.forget(customerID: customerID)
             segmentChanges.publish(leftSegments.map { ($0, customerID, .leave) }, seq: seq)
             receipt.tombstone = tombstone
             receipt.eventsRemoved = eventsRemoved
-
-            // Make the deletion physical: flushing retires every write-ahead log that held the
-            // customer's writes, and compaction rewrites every SST file that held them.
-            try database.flushAll()
-            for (family, begin, end) in compactions {
-                database.compactRange(family, from: begin, to: end)
-            }
         } catch {
             throw C360Error(error, doing: "erase the customer")
         }
+        return CommittedErasure(receipt: receipt, needles: needles, compactions: compactions)
+    }
 
-        if configuration.verifyErasure {
-            do {
-                let scan = try PersonalDataScanner().scan(directory: directory, for: needles)
-                receipt.filesVerified = UInt64(scan.filesSearched)
-                receipt.filesWithPersonalData = UInt64(scan.filesWithMatches.count)
-            } catch {
-                throw C360Error(.io, "the customer was erased, but the data directory could not be searched to prove it: \(error)")
+    /// Makes a committed erasure physical and proves it, off the writer: flushing retires every
+    /// write-ahead log that held the customer's writes, compaction rewrites every SST file that
+    /// held them, and the search (unless switched off) finds none of the customer's personal data
+    /// in any file under the data directory.
+    ///
+    /// Erasures committed while another is being made physical wait, and are then done together:
+    /// one flush, one compaction per key range, one search of the files for all of them.
+    private func removePhysically(_ committed: CommittedErasure) async throws(C360Error) -> C360_V1_EraseReceipt {
+        guard committed.deleted else { return committed.receipt }
+        let result: Swift.Result<C360_V1_EraseReceipt, C360Error> = await withCheckedContinuation { continuation in
+            let startDraining = pendingErasures.withLock { pending in
+                pending.erasures.append(PendingErasures.Waiting(erasure: committed, continuation: continuation))
+                defer { pending.draining = true }
+                return !pending.draining
+            }
+            if startDraining {
+                erasures.async { self.drainPendingErasures() }
             }
         }
-        return receipt
+        return try result.get()
     }
+
+    /// On `erasures`: makes physical whatever is waiting, until nothing is.
+    private func drainPendingErasures() {
+        while true {
+            let waiting = pendingErasures.withLock { pending in
+                defer { pending.erasures = [] }
+                if pending.erasures.isEmpty { pending.draining = false }
+                return pending.erasures
+            }
+            guard !waiting.isEmpty else { return }
+            let receipts = removePhysically(waiting.map(\.erasure))
+            for (waiter, receipt) in zip(waiting, receipts) {
+                waiter.continuation.resume(returning: receipt)
+            }
+        }
+    }
+
+    private func removePhysically(_ batch: [CommittedErasure]) -> [Swift.Result<C360_V1_EraseReceipt, C360Error>] {
+        do throws(RocksDBError) {
+            try database.flushAll()
+            for (family, begin, end) in compactionPlan(batch.flatMap(\.compactions)) {
+                database.compactRange(family, from: begin, to: end)
+            }
+        } catch {
+            let failure = C360Error(storage: error, doing: "flush the erased customer's data to disk")
+            return batch.map { erasure in
+                .failure(C360Error(failure.code, "the customer was erased (tombstone seq \(erasure.receipt.tombstone.seq)), but \(failure.message); erase again to retry"))
+            }
+        }
+        guard configuration.verifyErasure else { return batch.map { .success($0.receipt) } }
+        let scans: [PersonalDataScanner.Result]
+        do {
+            scans = try PersonalDataScanner().scan(directory: directory, forEach: batch.map(\.needles))
+        } catch {
+            return batch.map { _ in .failure(C360Error(.io, "the customer was erased, but the data directory could not be searched to prove it: \(error)")) }
+        }
+        return zip(batch, scans).map { erasure, scan in
+            var receipt = erasure.receipt
+            receipt.filesVerified = UInt64(scan.filesSearched)
+            receipt.filesWithPersonalData = UInt64(scan.filesWithMatches.count)
+            return .success(receipt)
+        }
+    }
+
+    /// The compactions that rewrite every file holding one of `ranges`. A manual compaction rewrites
+    /// every file its range overlaps, so in a column family small enough to be about one file, every
+    /// range rewrites all of it: there, one compaction from the lowest key to the highest does the
+    /// work of all. In a larger family each range is compacted on its own, rewriting only the files
+    /// that hold it.
+    private func compactionPlan(_ ranges: [(ColumnFamily, [UInt8], [UInt8])]) -> [(ColumnFamily, [UInt8], [UInt8])] {
+        var byFamily: [ColumnFamily: [([UInt8], [UInt8])]] = [:]
+        var families: [ColumnFamily] = []
+        for (family, begin, end) in ranges {
+            if byFamily[family] == nil { families.append(family) }
+            byFamily[family, default: []].append((begin, end))
+        }
+        var plan: [(ColumnFamily, [UInt8], [UInt8])] = []
+        for family in families {
+            let familyRanges = byFamily[family] ?? []
+            let bytes = database.property("rocksdb.total-sst-files-size", in: family).flatMap { UInt64($0) } ?? .max
+            if familyRanges.count > 1, bytes <= Self.oneFileOfData {
+                let begin = familyRanges.map(\.0).min { $0.lexicographicallyPrecedes($1) }!
+                let end = familyRanges.map(\.1).max { $0.lexicographicallyPrecedes($1) }!
+                plan.append((family, begin, end))
+            } else {
+                var seen: Set<[UInt8]> = []
+                for (begin, end) in familyRanges where seen.insert(begin + [0xFF] + end).inserted {
+                    plan.append((family, begin, end))
+                }
+            }
+        }
+        return plan
+    }
+
+    /// RocksDB's default target size of an SST file.
+    static let oneFileOfData: UInt64 = 64 << 20
 
     /// A string as protobuf writes it: its length as a varint, then its bytes. Searching for this
     /// form finds "cust_1" without also matching inside "cust_12".

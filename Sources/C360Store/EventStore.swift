@@ -3,6 +3,7 @@ import C360Model
 import Foundation
 import RocksDB
 import SwiftProtobuf
+import Synchronization
 
 /// The event log of one data directory and the projections folded from it.
 ///
@@ -22,6 +23,10 @@ public final class EventStore: Sendable {
     let families: Families
     let pseudonyms: PseudonymKey
     let writer: LogWriter
+    /// Where erasures are made physical and proved after the writer committed them.
+    let erasures = DispatchQueue(label: "c360.erasures")
+    /// Committed erasures waiting to be made physical, together.
+    let pendingErasures = Mutex(PendingErasures())
     /// Every commit, as it happens: for live change streams and read-your-writes waits.
     public let changes: ChangeFeed
     /// Every segment membership change, as it happens.
@@ -31,11 +36,22 @@ public final class EventStore: Sendable {
     /// from RocksDB each time.
     let projectionCache: SharedCache<UInt64, C360_Store_V1_Projection>
     /// Customer id to subject, for lookups: saves the keyed hash and the index read. A customer's
-    /// subject never changes; only an erasure removes it, and empties this cache.
+    /// subject never changes; only an erasure removes it, and its entry here.
     let customerSubjects: SharedCache<String, UInt64>
     /// Every erasure, and every call access control refused (see `AuditLog`).
     public let audit: AuditLog
     private let lock: DataDirectoryLock
+
+    struct PendingErasures: Sendable {
+        struct Waiting: Sendable {
+            let erasure: CommittedErasure
+            let continuation: CheckedContinuation<Swift.Result<C360_V1_EraseReceipt, C360Error>, Never>
+        }
+
+        var erasures: [Waiting] = []
+        /// Whether a drain on `erasures` is scheduled or running.
+        var draining = false
+    }
 
     struct Families: Sendable {
         let events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges, segments: ColumnFamily
@@ -142,6 +158,7 @@ public final class EventStore: Sendable {
     /// once it has stopped serving, so that the process never exits with RocksDB still open.
     public func close() {
         writer.queue.sync {}
+        erasures.sync {}
         changes.finishAll()
         segmentChanges.finishAll()
         database.close()

@@ -95,6 +95,48 @@ import Testing
         }
     }
 
+    @Test("erasures asked for at the same time are made physical together: each receipt proves its own customer gone, others stay")
+    func concurrentErasures() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            var others: [C360_V1_Event] = []
+            SyntheticDataGenerator(customers: 200, events: 4_000, seed: 5).generate { others.append($0) }
+            _ = await store.append(others)
+            let erased = (1...12).map { "cust_concurrent_erase_\($0)" }
+            for (number, customer) in erased.enumerated() {
+                let events = [Events.customer("ce\(number)", customer: customer, first: "Firstname\(number)x", last: "Lastname\(number)y",
+                                              email: "\(customer)@erase-me.example", phone: "+4477009\(100_000 + number)")]
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+            }
+            let otherIDs = (1...200).map(SyntheticDataGenerator.customerID)
+            let before = try otherIDs.map { try store.projection(customerID: $0) }
+
+            let receipts = try await withThrowingTaskGroup(of: C360_V1_EraseReceipt.self) { group in
+                // Request ids are kept (tombstone, audit log): like a ticket number, they name no one.
+                for (number, customer) in erased.enumerated() {
+                    group.addTask { try await store.erase(customerID: customer, requestID: "DSR-\(number)") }
+                }
+                // Appends for others go on while the erasures are made physical.
+                group.addTask {
+                    let outcomes = await store.append([Events.web("during-erasures", customer: otherIDs[0])])
+                    #expect(outcomes.allSatisfy { $0.isAppended })
+                    return C360_V1_EraseReceipt()
+                }
+                return try await group.reduce(into: []) { $0.append($1) }.filter { $0.eventsRemoved > 0 }
+            }
+            #expect(receipts.count == erased.count)
+            #expect(receipts.allSatisfy { $0.filesVerified > 0 && $0.filesWithPersonalData == 0 && $0.projectionRemoved })
+            let personalData = erased + erased.map { "\($0)@erase-me.example" } + (0..<12).map { "Firstname\($0)x" }
+            #expect(try filesContaining(personalData, under: directory) == [])
+            for customer in erased {
+                #expect(throws: C360Error.self) { try store.profile(customerID: customer) }
+            }
+            let after = try otherIDs.dropFirst().map { try store.projection(customerID: $0) }
+            #expect(after == Array(before.dropFirst()))
+            #expect(try store.projection(customerID: otherIDs[0]).eventCount == before[0].eventCount + 1)
+        }
+    }
+
     @Test("an erased customer stays erased after the store is reopened")
     func erasureSurvivesReopen() async throws {
         try await withTemporaryDirectory { directory in
