@@ -32,8 +32,18 @@ extension EventStore {
         guard requestID.utf8.count <= 128, !requestID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw .invalid("request_id", "must be at most 128 bytes of printable text")
         }
+        return try await erase(hash: pseudonyms.customerHash(customerID), customerID: customerID, requestID: requestID, at: time, actor: actor, peer: peer)
+    }
+
+    /// The erasure of the customer whose keyed hash is `hash`; `customerID` when known (a restore
+    /// applying a backup set's ledger knows only the hash). A restore does not record in the
+    /// backup sets the erasures it takes from one.
+    func erase(
+        hash: [UInt8], customerID: String?, requestID: String, at time: Instant, actor: String, peer: String?,
+        recordingInBackupSets: Bool = true
+    ) async throws(C360Error) -> C360_V1_EraseReceipt {
         let committed = try await exclusively { () throws(C360Error) -> CommittedErasure in
-            try self.commitErasure(customerID: customerID, requestID: requestID, at: time)
+            try self.commitErasure(hash: hash, customerID: customerID, requestID: requestID, at: time)
         }
         let receipt = try await removePhysically(committed)
         var entry = AuditLog.Entry(action: "erase", actor: actor, peer: peer)
@@ -48,6 +58,8 @@ extension EventStore {
         } catch {
             throw C360Error(.io, "the customer was erased (tombstone seq \(receipt.tombstone.seq)), but the audit log could not record it: \(error.message)")
         }
+        // A repeated erasure records it again too: that is how a set missed once catches up.
+        if recordingInBackupSets { try recordInBackupSets(receipt.tombstone) }
         return receipt
     }
 
@@ -64,17 +76,21 @@ extension EventStore {
 
     /// The synced write of an erasure, on the writer: tombstone in, the customer's entries out, and
     /// the caches told.
-    private func commitErasure(customerID: String, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
-        let hash = pseudonyms.customerHash(customerID)
-        if writer.state.erasedCustomerHashes.contains(hash), let tombstone = try tombstone(customerID: customerID) {
+    private func commitErasure(hash: [UInt8], customerID knownID: String?, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
+        if writer.state.erasedCustomerHashes.contains(hash), let tombstone = try tombstone(hash: hash) {
             var receipt = C360_V1_EraseReceipt()
             receipt.tombstone = tombstone
             return CommittedErasure(receipt: receipt, deleted: false)
         }
         var receipt = C360_V1_EraseReceipt()
-        let customerKey = pseudonyms.customerIndexKey(customerID)
+        let customerKey = PseudonymKey.indexKey(customerHash: hash)
         let subject = try read(customerKey, in: families.identities).flatMap { StoreKeys.uint64($0) }
-        var needles: [[UInt8]] = [Self.encodedString(customerID)]
+        // Erasing by hash, the id is the customer's projection's.
+        var customerID = knownID ?? ""
+        if knownID == nil, let subject, let bytes = try read(StoreKeys.subject(subject), in: families.projections) {
+            customerID = try decodeProjection(bytes).customerID
+        }
+        var needles: [[UInt8]] = customerID.isEmpty ? [] : [Self.encodedString(customerID)]
         var compactions: [(ColumnFamily, [UInt8], [UInt8])] = []
         let seq = writer.state.lastSeq + 1
         var eventsRemoved: UInt64 = 0
@@ -185,6 +201,7 @@ extension EventStore {
 
             writer.state.lastSeq = seq
             writer.state.eventCount = eventCount
+            erasuresInProgress.add(1, ordering: .releasing)
             writer.state.erasedCustomerHashes.insert(hash)
             writer.state.erasedIdentityKeys.formUnion(erasedIdentityKeys)
             // Forget exactly what the write removed; the rest of the caches still mirrors RocksDB.
@@ -197,9 +214,11 @@ extension EventStore {
                 projectionCache.remove(erased)
             }
             customerSubjects.remove(customerID)
-            changes.publish([StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
-            segmentChanges.forget(customerID: customerID)
-            segmentChanges.publish(leftSegments.map { ($0, customerID, .leave) }, seq: seq)
+            changes.publish(customerID.isEmpty ? [] : [StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
+            if !customerID.isEmpty {
+                segmentChanges.forget(customerID: customerID)
+                segmentChanges.publish(leftSegments.map { ($0, customerID, .leave) }, seq: seq)
+            }
             receipt.tombstone = tombstone
             receipt.eventsRemoved = eventsRemoved
         } catch {
@@ -240,6 +259,7 @@ extension EventStore {
             }
             guard !waiting.isEmpty else { return }
             let receipts = removePhysically(waiting.map(\.erasure))
+            erasuresInProgress.subtract(waiting.count, ordering: .releasing)
             for (waiter, receipt) in zip(waiting, receipts) {
                 waiter.continuation.resume(returning: receipt)
             }
@@ -320,7 +340,11 @@ extension EventStore {
 
     /// The tombstone of an erased customer id, or `nil` if it was never erased.
     public func tombstone(customerID: String) throws(C360Error) -> C360_V1_Tombstone? {
-        guard let bytes = try read(StoreKeys.tombstoneByHash(pseudonyms.customerHash(customerID)), in: families.tombstones) else {
+        try tombstone(hash: pseudonyms.customerHash(customerID))
+    }
+
+    func tombstone(hash: [UInt8]) throws(C360Error) -> C360_V1_Tombstone? {
+        guard let bytes = try read(StoreKeys.tombstoneByHash(hash), in: families.tombstones) else {
             return nil
         }
         do {

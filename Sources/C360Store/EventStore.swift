@@ -27,6 +27,8 @@ public final class EventStore: Sendable {
     let erasures = DispatchQueue(label: "c360.erasures")
     /// Committed erasures waiting to be made physical, together.
     let pendingErasures = Mutex(PendingErasures())
+    /// Erasures committed and not yet made physical: a backup waits for none to be left.
+    let erasuresInProgress = Atomic<Int>(0)
     /// Every commit, as it happens: for live change streams and read-your-writes waits.
     public let changes: ChangeFeed
     /// Every segment membership change, as it happens.

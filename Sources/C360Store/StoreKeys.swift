@@ -46,6 +46,8 @@ enum StoreKeys {
         static let pseudonymKey = Array("pseudonym_key".utf8)
         static let snapshot = Array("snapshot".utf8)
         static let segmentDay = Array("segment_day".utf8)
+        /// The backup sets written into, as a JSON array of paths: each erasure is recorded in their ledgers.
+        static let backupSets = Array("backup_sets".utf8)
     }
 
     enum LogEntryKind: UInt8 {
