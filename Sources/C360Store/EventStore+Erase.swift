@@ -1,3 +1,4 @@
+import Foundation
 import C360Core
 import C360Model
 import RocksDB
@@ -258,10 +259,19 @@ extension EventStore {
                 return pending.erasures
             }
             guard !waiting.isEmpty else { return }
+            let started = ContinuousClock.now
             let receipts = removePhysically(waiting.map(\.erasure))
             erasuresInProgress.subtract(waiting.count, ordering: .releasing)
             for (waiter, receipt) in zip(waiting, receipts) {
                 waiter.continuation.resume(returning: receipt)
+            }
+            // Making erasures physical costs a pass over the data directory, whatever their
+            // number. When more are waiting, resting `erasureRestFactor` times as long as the last
+            // pass took keeps a flood of erasures to a share of one core (a quarter by default),
+            // so lookups and appends are served, and lets the next batch grow.
+            let rest = (ContinuousClock.now - started) * configuration.erasureRestFactor
+            if rest > .zero, pendingErasures.withLock({ !$0.erasures.isEmpty }) {
+                Thread.sleep(forTimeInterval: Double(rest.components.seconds) + Double(rest.components.attoseconds) / 1e18)
             }
         }
     }
@@ -294,10 +304,10 @@ extension EventStore {
     }
 
     /// The compactions that rewrite every file holding one of `ranges`. A manual compaction rewrites
-    /// every file its range overlaps, so in a column family small enough to be about one file, every
-    /// range rewrites all of it: there, one compaction from the lowest key to the highest does the
-    /// work of all. In a larger family each range is compacted on its own, rewriting only the files
-    /// that hold it.
+    /// every file its range overlaps, at least one file (`targetFileBytes`) per range: once a column
+    /// family is no bigger than that many files, one compaction from the lowest key to the highest
+    /// costs no more than one per range, and rewrites each file once. Otherwise each range is
+    /// compacted on its own, rewriting only the files that hold it.
     private func compactionPlan(_ ranges: [(ColumnFamily, [UInt8], [UInt8])]) -> [(ColumnFamily, [UInt8], [UInt8])] {
         var byFamily: [ColumnFamily: [([UInt8], [UInt8])]] = [:]
         var families: [ColumnFamily] = []
@@ -309,7 +319,7 @@ extension EventStore {
         for family in families {
             let familyRanges = byFamily[family] ?? []
             let bytes = database.property("rocksdb.total-sst-files-size", in: family).flatMap { UInt64($0) } ?? .max
-            if familyRanges.count > 1, bytes <= Self.oneFileOfData {
+            if familyRanges.count > 1, bytes <= UInt64(familyRanges.count) * configuration.database.targetFileBytes {
                 let begin = familyRanges.map(\.0).min { $0.lexicographicallyPrecedes($1) }!
                 let end = familyRanges.map(\.1).max { $0.lexicographicallyPrecedes($1) }!
                 plan.append((family, begin, end))
@@ -322,9 +332,6 @@ extension EventStore {
         }
         return plan
     }
-
-    /// RocksDB's default target size of an SST file.
-    static let oneFileOfData: UInt64 = 64 << 20
 
     /// A string as protobuf writes it: its length as a varint, then its bytes. Searching for this
     /// form finds "cust_1" without also matching inside "cust_12".

@@ -43,42 +43,73 @@ public struct PersonalDataScanner: Sendable {
     }
 
     /// Which groups have a needle in the file. Reads the file in chunks that overlap by `overlap`
-    /// bytes, so a needle spanning two chunks is found.
+    /// bytes, so a needle spanning two chunks is found, and searches each chunk once for all the
+    /// needles of all the groups.
     private func groupsFound(in path: String, groups: [[[UInt8]]], overlap: Int) throws -> [Bool] {
         var found = Array(repeating: false, count: groups.count)
-        guard groups.contains(where: { !$0.isEmpty }) else { return found }
+        let search = NeedleSearch(groups: groups)
+        guard !search.isEmpty else { return found }
         guard let handle = FileHandle(forReadingAtPath: path) else { return found }
         defer { try? handle.close() }
         var carried = Data()
         while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
             var window = carried
             window.append(chunk)
-            window.withUnsafeBytes { haystack in
-                for (index, needles) in groups.enumerated() where !found[index] {
-                    found[index] = needles.contains { needle in
-                        needle.withUnsafeBytes { PersonalDataScanner.find($0, in: haystack) }
-                    }
-                }
-            }
+            window.withUnsafeBytes { search.mark(in: $0, found: &found) }
             if !found.contains(false) { break }
             carried = overlap > 0 ? window.suffix(overlap) : Data()
         }
         return found
     }
 
-    /// Whether `needle` occurs in `haystack`: memchr to the next candidate first byte, then memcmp.
-    static func find(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Bool {
-        guard let needleStart = needle.baseAddress, let start = haystack.baseAddress, needle.count > 0,
-              haystack.count >= needle.count else { return false }
-        let first = Int32(needle[0])
-        var offset = 0
-        let lastStart = haystack.count - needle.count
-        while offset <= lastStart {
-            guard let hit = memchr(start + offset, first, lastStart - offset + 1) else { return false }
-            let position = start.distance(to: UnsafeRawPointer(hit))
-            if memcmp(hit, needleStart, needle.count) == 0 { return true }
-            offset = position + 1
+    /// Many needles searched for in one pass: each position's first two bytes are looked up in a
+    /// bitmap of the needles' first two bytes, and only the needles starting with them compared.
+    /// A search of every file for every erased customer costs one pass over the data, not one per
+    /// needle.
+    struct NeedleSearch {
+        private var bitmap = [UInt64](repeating: 0, count: 65_536 / 64)
+        private var candidates: [UInt16: [(needle: [UInt8], group: Int)]] = [:]
+        /// Needles of one byte, by group: rare (a protobuf-encoded string is at least two bytes).
+        private var singleBytes: [(byte: UInt8, group: Int)] = []
+
+        init(groups: [[[UInt8]]]) {
+            for (group, needles) in groups.enumerated() {
+                for needle in needles where !needle.isEmpty {
+                    if needle.count == 1 {
+                        singleBytes.append((needle[0], group))
+                        continue
+                    }
+                    let prefix = UInt16(needle[0]) << 8 | UInt16(needle[1])
+                    bitmap[Int(prefix) >> 6] |= 1 << (UInt64(prefix) & 63)
+                    candidates[prefix, default: []].append((needle, group))
+                }
+            }
         }
-        return false
+
+        var isEmpty: Bool { candidates.isEmpty && singleBytes.isEmpty }
+
+        /// Sets `found[group]` for every group with a needle in `haystack`.
+        func mark(in haystack: UnsafeRawBufferPointer, found: inout [Bool]) {
+            guard let base = haystack.baseAddress, haystack.count > 0 else { return }
+            for (byte, group) in singleBytes where !found[group] {
+                found[group] = memchr(base, Int32(byte), haystack.count) != nil
+            }
+            guard haystack.count >= 2, !candidates.isEmpty else { return }
+            let bytes = base.assumingMemoryBound(to: UInt8.self)
+            bitmap.withUnsafeBufferPointer { bits in
+                var previous = UInt16(bytes[0])
+                for index in 1..<haystack.count {
+                    let prefix = previous << 8 | UInt16(bytes[index])
+                    previous = UInt16(bytes[index])
+                    guard bits[Int(prefix) >> 6] & (1 << (UInt64(prefix) & 63)) != 0 else { continue }
+                    let start = index - 1
+                    for (needle, group) in candidates[prefix]! where !found[group] && start + needle.count <= haystack.count {
+                        if needle.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 {
+                            found[group] = true
+                        }
+                    }
+                }
+            }
+        }
     }
 }

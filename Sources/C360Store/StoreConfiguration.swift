@@ -31,6 +31,11 @@ public struct StoreConfiguration: Sendable {
     /// After an erasure, search every file under the data directory for the customer's personal
     /// data and report the result in the receipt. Default `true`.
     public var verifyErasure = true
+    /// While erasures keep arriving, the erasures waiting are made physical together after a rest
+    /// of this many times as long as the last batch took: at most 1/(1+factor) of one core goes to
+    /// erasures' compactions and searches however many arrive; they wait longer instead. 0 never
+    /// rests. Default 3.
+    public var erasureRestFactor = 3
     /// Free space kept on the data directory's filesystem: an append that would leave less is
     /// refused (`.resourceExhausted`, nothing stored) before RocksDB runs out, so its log never
     /// meets a full disk and memtables can still be flushed. Default 256 MiB (twice the memtables).

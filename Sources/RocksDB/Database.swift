@@ -46,6 +46,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_write_buffer_size(options, databaseOptions.writeBufferBytes)
         rocksdb_options_set_db_write_buffer_size(options, databaseOptions.totalWriteBufferBytes)
         rocksdb_options_set_max_background_jobs(options, databaseOptions.backgroundJobs)
+        rocksdb_options_set_target_file_size_base(options, databaseOptions.targetFileBytes)
         rocksdb_options_set_keep_log_file_num(options, databaseOptions.keepInfoLogFiles)
         rocksdb_options_set_max_total_wal_size(options, databaseOptions.maximumWALBytes)
         // Obsolete WAL files must be deleted at once, never archived or recycled: an erasure

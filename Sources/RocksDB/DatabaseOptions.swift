@@ -18,6 +18,10 @@ public struct DatabaseOptions: Sendable {
     /// Without it eleven column families could hold 32 MiB each, twice over while flushing.
     /// Default 128 MiB.
     public var totalWriteBufferBytes = 128 << 20
+    /// Target size of an SST file below level 0. A compaction that must drop a few keys (an
+    /// erasure's) rewrites every file holding them whole, so smaller files make erasures cheaper;
+    /// too small, and there are many files to open and index. Default 8 MiB (RocksDB's is 64 MiB).
+    public var targetFileBytes: UInt64 = 8 << 20
     /// Background flush and compaction threads. Default 2.
     public var backgroundJobs: Int32 = 2
     /// Bits per key of the Bloom filters that spare a point lookup of an absent key (an event id

@@ -13,8 +13,8 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODES = {
-    "short": dict(cycles=5, fuzz_seconds=30, soak_minutes=1, histories=20),
-    "full": dict(cycles=100, fuzz_seconds=300, soak_minutes=10, histories=200),
+    "short": dict(cycles=5, fuzz_seconds=30, soak_minutes=1, soak_seed_events=50_000, soak_calibration_seconds=30, histories=20),
+    "full": dict(cycles=100, fuzz_seconds=300, soak_minutes=10, soak_seed_events=500_000, soak_calibration_seconds=60, histories=200),
 }
 
 
@@ -52,6 +52,7 @@ def main():
     parts["fuzz"] = {"passed": status == 0, "seconds": seconds, "targets": fuzz}
 
     status, _, seconds = run("soak", [sys.executable, "ops/soak/soak.py", "--c360", args.c360, "--minutes", str(settings["soak_minutes"]),
+                                      "--seed-events", str(settings["soak_seed_events"]), "--calibration-seconds", str(settings["soak_calibration_seconds"]),
                                       "--results", f"{work}/soak.json"])
     parts["soak"] = {"passed": status == 0, "seconds": seconds, **(json.load(open(f"{work}/soak.json")) if os.path.exists(f"{work}/soak.json") else {})}
 

@@ -5,8 +5,9 @@ rate the same mix reached in a calibration run just before. It reports errors (a
 one), the server's resident memory over time, and the lookup p99 per minute.
 
 Each client process sends asynchronously (gRPC futures), so a slow call (an erasure compacts and
-searches the data directory) does not hold back the calls behind it; at most `--window` calls per
-process are in flight. Calibration keeps the window full (closed loop); the soak sends on a fixed
+searches the data directory) does not hold back the calls behind it; at most `--window` calls of
+each kind per process are in flight (lookups, appends and erasures come from different callers in
+practice: a support agent's lookup does not wait for a privacy officer's erasure). Calibration keeps the window full (closed loop); the soak sends on a fixed
 schedule (open loop) and measures each call's latency from the time it was scheduled, so a server
 that falls behind shows it instead of slowing the client down.
 
@@ -52,7 +53,7 @@ def make_event(stubs, event_id, customer, seconds):
     return event
 
 
-def worker(index, address, rate, seconds, window, results, seed):
+def worker(index, address, rate, seconds, window, erase_share, results, seed):
     """Runs the mix from one process for `seconds`: open loop at `rate` calls/s, or closed loop with
     `window` calls in flight if rate is 0. Puts one list of (scheduled second, kind, latency, error)."""
     import collections
@@ -62,7 +63,7 @@ def worker(index, address, rate, seconds, window, results, seed):
     stubs = c360_stubs.generate()
     rng = random.Random(seed)
     api = stubs.service_grpc.ProfileServiceStub(grpc.insecure_channel(address))
-    in_flight = threading.BoundedSemaphore(window)
+    in_flight = {kind: threading.BoundedSemaphore(window) for kind in ("lookup", "append", "erase")}
     lock = threading.Lock()
     records = []
     # Customers whose append was acknowledged, ready to be erased; named per phase and process so
@@ -88,7 +89,7 @@ def worker(index, address, rate, seconds, window, results, seed):
                 error = repr(failure)[:300]
             with lock:
                 records.append((int(scheduled - start), kind, latency, error))
-            in_flight.release()
+            in_flight[kind].release()
         future.add_done_callback(done)
 
     while True:
@@ -102,15 +103,16 @@ def worker(index, address, rate, seconds, window, results, seed):
                 time.sleep(next_send - now)
             scheduled = next_send
             next_send += 1.0 / rate
-        in_flight.acquire()
+        roll = rng.random()
+        kind = "lookup" if roll < 0.85 else "append" if roll < 1 - erase_share or not erasable else "erase"
+        in_flight[kind].acquire()
         if not rate:
             scheduled = time.monotonic()
-        roll = rng.random()
         number += 1
-        if roll < 0.85:
+        if kind == "lookup":
             request = stubs.service.GetProfileRequest(customer_id=f"soak_{rng.randint(1, CUSTOMERS)}")
             finish("lookup", scheduled, api.GetProfile.future(request, timeout=10))
-        elif roll < 0.99 or not erasable:
+        elif kind == "append":
             events = [make_event(stubs, f"soak-{seed}-{number}-{k}", f"soak_{rng.randint(1, CUSTOMERS)}", 1_767_225_600 + number)
                       for k in range(rng.randint(1, 10))]
             on_success = None
@@ -124,16 +126,17 @@ def worker(index, address, rate, seconds, window, results, seed):
             customer = erasable.popleft()
             request = stubs.service.EraseCustomerRequest(customer_id=customer, request_id=f"DSR-{customer}")
             finish("erase", scheduled, api.EraseCustomer.future(request, timeout=30))
-    for _ in range(window):
-        in_flight.acquire()
+    for semaphore in in_flight.values():
+        for _ in range(window):
+            semaphore.acquire()
     results.put((index, records))
 
 
-def run_phase(address, workers, rate, seconds, window, seed, on_second=None):
+def run_phase(address, workers, rate, seconds, window, erase_share, seed, on_second=None):
     """Runs the workers and returns, per scheduled second, the lookup latencies, calls, errors by
     kind, latencies of each kind and the first errors."""
     results = multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=worker, args=(i, address, rate / workers if rate else 0, seconds, window, results, seed + i))
+    processes = [multiprocessing.Process(target=worker, args=(i, address, rate / workers if rate else 0, seconds, window, erase_share, results, seed + i))
                  for i in range(workers)]
     for process in processes:
         process.start()
@@ -175,7 +178,10 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--fraction", type=float, default=0.8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--window", type=int, default=32, help="calls in flight per client process, at most")
+    parser.add_argument("--erase-share", type=float, default=0.01, help="the share of calls that are erasures (appends make up the rest to 15%%)")
+    parser.add_argument("--calibration-seconds", type=int, default=60, help="the closed-loop run measuring the maximum rate; its second half counts")
+    parser.add_argument("--seed-events", type=int, default=500_000, help="events loaded before the soak (for 5,000 customers)")
+    parser.add_argument("--window", type=int, default=32, help="calls of each kind in flight per client process, at most")
     parser.add_argument("--memory-bound-mib", type=float, default=64)
     parser.add_argument("--results")
     args = parser.parse_args()
@@ -184,13 +190,16 @@ def main():
     data = os.path.join(workdir, "data")
     seed_file = os.path.join(workdir, "seed.ndjson")
     import subprocess
-    subprocess.run([args.c360, "generate", "--customers", str(CUSTOMERS), "--events", str(CUSTOMERS * 10), "--seed", "3", "--out", seed_file], check=True)
+    subprocess.run([args.c360, "generate", "--customers", str(CUSTOMERS), "--events", str(args.seed_events), "--seed", "3", "--out", seed_file], check=True)
     subprocess.run(["sed", "-i", "s/\"cust_/\"soak_/g", seed_file], check=True)
     subprocess.run([args.c360, "ingest", seed_file, "--data", data], check=True, capture_output=True)
     server = c360_server.start(args.c360, data)
     try:
-        calibration = run_phase(server.address, args.workers, 0, 30, args.window, seed=100)
-        maximum = sum(entry["calls"] for second, entry in calibration.items() if 5 <= second < 30) / 25
+        # Long enough for erasures to be made physical in batches, with their rests, several times
+        # over: the rate measured is one the server sustains with that work going on.
+        calibration = run_phase(server.address, args.workers, 0, args.calibration_seconds, args.window, args.erase_share, seed=100)
+        measured = [entry["calls"] for second, entry in calibration.items() if second >= args.calibration_seconds // 2]
+        maximum = sum(measured) / max(1, args.calibration_seconds - args.calibration_seconds // 2)
         rate = maximum * args.fraction
         print(f"soak: maximum {maximum:.0f} calls/s for this mix; running at {rate:.0f} calls/s for {args.minutes} min", file=sys.stderr, flush=True)
         samples = []
@@ -200,7 +209,7 @@ def main():
             if not samples or time.monotonic() - samples[-1][0] - started >= 5:
                 samples.append((time.monotonic() - started, rss_mib(server.process.pid)))
 
-        per_second = run_phase(server.address, args.workers, rate, args.minutes * 60, args.window, seed=200, on_second=sample)
+        per_second = run_phase(server.address, args.workers, rate, args.minutes * 60, args.window, args.erase_share, seed=200, on_second=sample)
         sample()
     finally:
         c360_server.stop(server)
