@@ -28,6 +28,8 @@ extension ProfileRPCService {
         try store.requireSegment(request.segment)
         // Subscribe before listing members, so that nothing committed in between is missed
         // (a change can then arrive twice: ENTER for a member just listed, which is harmless).
+        ServiceMetrics.segmentWatchers.increment()
+        defer { ServiceMetrics.segmentWatchers.decrement() }
         let subscription = store.segmentChanges.subscribe(segment: request.segment, resumingAfter: resume)
         let epoch = store.segmentChanges.epoch
         var lastPosition: UInt64 = 0
@@ -57,9 +59,13 @@ extension ProfileRPCService {
             synced.resumeToken = SegmentTokens.encodeResume(epoch: epoch, position: 0)
             try await response.write(synced)
         }
+        let stream = subscription.stream
+        let listedUpTo = lastPosition
         do {
-            for try await change in subscription.stream where change.position > lastPosition {
-                try await response.write(Self.event(change, epoch: epoch))
+            try await untilRPCCancelled(context) {
+                for try await change in stream where change.position > listedUpTo {
+                    try await response.write(Self.event(change, epoch: epoch))
+                }
             }
         } catch is ChangeFeed.SubscriberTooSlow {
             throw RPCError(code: .resourceExhausted, message: "the watch fell too far behind; reconnect with the last resume_token received")
