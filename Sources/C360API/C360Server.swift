@@ -28,14 +28,14 @@ public final class C360Server: Service, Sendable {
     /// - Throws: `.invalidArgument` if two tokens share a name or a secret.
     public init(
         store: EventStore, host: String, port: Int, limits: APILimits = .init(), security: ServerSecurity = .init(),
-        logger: Logger = Logger(label: "c360.server")
+        backupRoot: String? = nil, logger: Logger = Logger(label: "c360.server")
     ) throws(C360Error) {
         self.host = host
         self.port = port
         self.store = store
         self.logger = logger
         let access = try AccessControl(tokens: security.tokens, audit: store.audit)
-        let service = ProfileRPCService(store: store, limits: limits, access: access, logger: logger)
+        let service = ProfileRPCService(store: store, limits: limits, access: access, backupRoot: backupRoot, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: port),
             transportSecurity: Self.transportSecurity(security.tls),

@@ -73,6 +73,13 @@ public struct RemoteStore: EventAppender {
         return try await service.eraseCustomer(request, metadata: metadata)
     }
 
+    /// Asks the server for a backup into the set `destination`, a directory on the server.
+    public func backup(into destination: String) async throws -> C360_V1_BackupManifest {
+        var request = C360_V1_CreateBackupRequest()
+        request.destination = destination
+        return try await service.createBackup(request, metadata: metadata)
+    }
+
     /// Appends through `AppendEvents`. A failed call rejects every event of the batch with the
     /// call's error, so the caller reports them and nothing is silently lost.
     public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {

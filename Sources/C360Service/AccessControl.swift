@@ -13,6 +13,8 @@ public enum AccessScope: String, CaseIterable, Sendable, Comparable {
     case write
     /// `EraseCustomer`.
     case erase
+    /// `CreateBackup`.
+    case backup
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -120,6 +122,8 @@ public final class AccessControl: Sendable {
             return .needs(.write)
         case "/c360.v1.ProfileService/EraseCustomer":
             return .needs(.erase)
+        case "/c360.v1.ProfileService/CreateBackup":
+            return .needs(.backup)
         default:
             // Health checks and server reflection are open: load balancers and tools call them
             // without credentials, and they reveal no customer data.

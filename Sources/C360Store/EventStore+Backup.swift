@@ -29,7 +29,7 @@ extension EventStore {
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw C360Error(.failedPrecondition, "\(path) already exists")
             }
-            do {
+            do throws(RocksDBError) {
                 try self.database.createCheckpoint(at: path)
             } catch {
                 throw C360Error(storage: error, doing: "write the backup \(path)")
@@ -60,8 +60,11 @@ extension EventStore {
     /// Restores the backup at `backup` into `directory`, which must not exist or be empty, then
     /// applies every erasure in the backup set's ledger, so that no customer erased after the
     /// backup was taken comes back. Refuses a backup whose set has no ledger.
+    /// - Parameter onProgress: called as files are copied and as erasures are applied, with the
+    ///   share of that step done and what it is doing.
     public static func restore(
-        backup: String, into directory: String, configuration: StoreConfiguration = .init()
+        backup: String, into directory: String, configuration: StoreConfiguration = .init(),
+        onProgress: (_ fraction: Double, _ doing: String) -> Void = { _, _ in }
     ) async throws(C360Error) -> RestoreReport {
         let backupPath = URL(fileURLWithPath: backup).standardizedFileURL.path
         guard let manifestData = FileManager.default.contents(atPath: backupPath + "/" + BackupSet.manifestName) else {
@@ -77,12 +80,15 @@ extension EventStore {
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: directory), !existing.isEmpty {
             throw C360Error(.failedPrecondition, "\(directory) is not empty: restore into a new directory", field: "data")
         }
-        try copyFiles(from: backupPath, to: directory, except: [BackupSet.manifestName])
+        try copyFiles(from: backupPath, to: directory, except: [BackupSet.manifestName]) { copied, total in
+            onProgress(Double(copied) / Double(max(total, 1)), "\(copied >> 20) of \(total >> 20) MiB copied")
+        }
 
         var report = RestoreReport(manifest: manifest)
         let store = try EventStore(directory: directory, configuration: configuration)
         defer { store.close() }
-        for tombstone in erasures {
+        for (index, tombstone) in erasures.enumerated() {
+            onProgress(Double(index) / Double(erasures.count), "\(index) of \(erasures.count) recorded erasures checked")
             guard let hash = [UInt8](hex: tombstone.customerHash) else {
                 throw C360Error(.corruption, "the erasure ledger holds a tombstone whose hash is not hex")
             }
@@ -194,14 +200,25 @@ extension EventStore {
 
     /// Copies the regular files of `source` into `destination` (created, owner only), syncing each
     /// and the directory, so a restore that returned survives a crash.
-    private static func copyFiles(from source: String, to destination: String, except skipped: Set<String>) throws(C360Error) {
+    private static func copyFiles(
+        from source: String, to destination: String, except skipped: Set<String>, onCopied: (_ bytes: UInt64, _ of: UInt64) -> Void
+    ) throws(C360Error) {
         do {
             try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var files: [(name: String, bytes: UInt64)] = []
             for name in try FileManager.default.contentsOfDirectory(atPath: source).sorted() where !skipped.contains(name) {
-                let from = source + "/" + name
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: from, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                guard FileManager.default.fileExists(atPath: source + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                let bytes = (try FileManager.default.attributesOfItem(atPath: source + "/" + name)[.size] as? UInt64) ?? 0
+                files.append((name, bytes))
+            }
+            let total = files.reduce(0) { $0 + $1.bytes }
+            var copied: UInt64 = 0
+            for (name, bytes) in files {
+                let from = source + "/" + name
                 try FileManager.default.copyItem(atPath: from, toPath: destination + "/" + name)
+                copied += bytes
+                onCopied(copied, total)
                 let fd = open(destination + "/" + name, O_RDONLY | O_CLOEXEC)
                 if fd >= 0 {
                     _ = fsync(fd)

@@ -47,6 +47,7 @@ extension EventStore {
             try self.commitErasure(hash: hash, customerID: customerID, requestID: requestID, at: time)
         }
         let receipt = try await removePhysically(committed)
+        if committed.deleted { StoreMetrics.erasures.increment() }
         var entry = AuditLog.Entry(action: "erase", actor: actor, peer: peer)
         entry.requestID = requestID
         entry.customerHash = receipt.tombstone.customerHash

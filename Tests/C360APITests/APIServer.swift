@@ -12,12 +12,13 @@ func withAPIServer(
     limits: APILimits = .init(),
     configuration: StoreConfiguration = .init(),
     security: ServerSecurity = .init(),
+    backupRoot: String? = nil,
     _ body: (C360_V1_ProfileService.Client<HTTP2ClientTransport.Posix>, Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix>, EventStore) async throws -> Void
 ) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-api-tests-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let store = try EventStore(directory: directory, configuration: configuration)
-    let server = try C360Server(store: store, host: "127.0.0.1", port: 0, limits: limits, security: security)
+    let server = try C360Server(store: store, host: "127.0.0.1", port: 0, limits: limits, security: security, backupRoot: backupRoot)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         guard let port = await server.listeningPort else { throw RPCError(code: .unavailable, message: "the server did not start") }

@@ -87,8 +87,7 @@ import Testing
             let root = (directory as NSString).deletingLastPathComponent
             let store = try EventStore(directory: directory)
             defer { store.close() }
-            let acknowledgedBeforeBackup = Mutex<Set<String>>([])
-            let backupStarted = Atomic<Bool>(false)
+            let progress = AppendProgress()
             let manifest = try await withThrowingTaskGroup(of: BackupManifest?.self) { group in
                 for writer in 0..<4 {
                     group.addTask {
@@ -97,8 +96,8 @@ import Testing
                             let events = (0..<20).map { Events.web("b-\(writer)-\(batch)-\($0)", customer: customer, seconds: 1_767_225_600 + Int64($0)) }
                             let outcomes = await store.append(events)
                             #expect(outcomes.allSatisfy { $0.isAppended })
-                            if !backupStarted.load(ordering: .acquiring) {
-                                acknowledgedBeforeBackup.withLock { _ = $0.insert(customer) }
+                            if !progress.backupStarted.load(ordering: .acquiring) {
+                                progress.acknowledgedBeforeBackup.withLock { _ = $0.insert(customer) }
                             }
                         }
                         return nil
@@ -106,7 +105,7 @@ import Testing
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(150))
-                    backupStarted.store(true, ordering: .releasing)
+                    progress.backupStarted.store(true, ordering: .releasing)
                     return try await store.backup(into: root + "/backups")
                 }
                 var manifest: BackupManifest?
@@ -125,7 +124,7 @@ import Testing
                         #expect(projection.eventCount == 20, "batch \(customer) is in the backup in part")
                         batchesPresent += 1
                     } else {
-                        #expect(!acknowledgedBeforeBackup.withLock { $0.contains(customer) }, "batch \(customer) was acknowledged before the backup began")
+                        #expect(!progress.acknowledgedBeforeBackup.withLock { $0.contains(customer) }, "batch \(customer) was acknowledged before the backup began")
                     }
                 }
             }
@@ -158,4 +157,11 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: root + "/r2"))
         }
     }
+}
+
+/// What the appending tasks and the backup task share.
+private final class AppendProgress: Sendable {
+    /// Batches (by their customer) acknowledged before the backup began.
+    let acknowledgedBeforeBackup = Mutex<Set<String>>([])
+    let backupStarted = Atomic<Bool>(false)
 }

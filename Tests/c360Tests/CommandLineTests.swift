@@ -19,6 +19,42 @@ import Testing
         }
     }
 
+    @Test("every setting comes from the option, else the environment, else the configuration file, else the default")
+    func configurationPrecedence() async throws {
+        try await withTemporaryDirectory { directory in
+            // Three data directories told apart by their event counts.
+            for (name, events) in [("file", 100), ("environment", 200), ("option", 300)] {
+                let events_file = directory + "/\(name).ndjson"
+                #expect(try C360Process.run(["generate", "--customers", "10", "--events", "\(events)", "--out", events_file]).status == 0)
+                #expect(try C360Process.run(["ingest", events_file, "--data", directory + "/" + name]).status == 0)
+            }
+            let config = directory + "/c360.yaml"
+            try "data_directory: \(directory)/file\nserver:\n  listen: 127.0.0.1:6001\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let environment = ["C360_DATA_DIRECTORY": directory + "/environment"]
+
+            let fromFile = try C360Process.run(["stats", "--config", config])
+            #expect(fromFile.stdout.contains("events:             100"), "\(fromFile.stdout)\(fromFile.stderr)")
+            let fromConfigVariable = try C360Process.run(["stats"], environment: ["C360_CONFIG": config])
+            #expect(fromConfigVariable.stdout.contains("events:             100"), "\(fromConfigVariable.stdout)\(fromConfigVariable.stderr)")
+            let fromEnvironment = try C360Process.run(["stats", "--config", config], environment: environment)
+            #expect(fromEnvironment.stdout.contains("events:             200"), "\(fromEnvironment.stdout)\(fromEnvironment.stderr)")
+            let fromOption = try C360Process.run(["stats", "--config", config, "--data", directory + "/option"], environment: environment)
+            #expect(fromOption.stdout.contains("events:             300"), "\(fromOption.stdout)\(fromOption.stderr)")
+
+            let check = try C360Process.run(["config", "check", config], environment: ["C360_SERVER_LISTEN": "127.0.0.1:6002"])
+            #expect(check.status == 0, "\(check.stderr)")
+            #expect(check.stdout.contains("server.listen: set by $C360_SERVER_LISTEN"), "\(check.stdout)")
+            #expect(check.stdout.contains("listen: 127.0.0.1:6002"), "\(check.stdout)")
+            let refused = try C360Process.run(["config", "check", config], environment: ["C360_ROCKSDB_BLOCK_CACHE_MB": "lots"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("rocksdb.block_cache_mb (set by $C360_ROCKSDB_BLOCK_CACHE_MB) must be a whole number"), "\(refused.stderr)")
+            // A bad value stops every command, not just `config check`.
+            let stopped = try C360Process.run(["stats", "--config", config], environment: ["C360_SERVER_LOG_LEVEL": "loud"])
+            #expect(stopped.status != 0)
+            #expect(stopped.stderr.contains("$C360_SERVER_LOG_LEVEL"), "\(stopped.stderr)")
+        }
+    }
+
     @Test("a configuration file sets segments for ingest and `c360 segment`; a bad one is refused naming the key")
     func configAndSegments() async throws {
         try await withTemporaryDirectory { directory in
@@ -117,6 +153,32 @@ import Testing
             let replay = try C360Process.run(["replay", "--data", data])
             #expect(replay.status == 0)
             #expect(replay.stdout.contains("rebuilt projections equal the live ones"))
+        }
+    }
+
+    @Test("backup, erase, restore from the command line: the restored directory keeps the customer erased")
+    func backupEraseRestore() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/demo.ndjson"
+            let data = directory + "/data"
+            #expect(try C360Process.run(["generate", "--customers", "20", "--events", "300", "--seed", "4", "--out", file]).status == 0)
+            #expect(try C360Process.run(["ingest", file, "--data", data]).status == 0)
+            let backup = try C360Process.run(["backup", directory + "/backups", "--data", data])
+            #expect(backup.status == 0, "\(backup.stderr)")
+            #expect(backup.stdout.contains("300 events"))
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory + "/backups").first { $0.hasPrefix("backup-") })
+            #expect(try C360Process.run(["erase", "cust_3", "--request-id", "DSR-3", "--data", data]).status == 0)
+
+            let restore = try C360Process.run(["restore", directory + "/backups/" + name, "--data", directory + "/restored"])
+            #expect(restore.status == 0, "\(restore.stderr)")
+            #expect(restore.stdout.contains("erasures applied from the ledger: 1"))
+            let gone = try C360Process.run(["get", "cust_3", "--data", directory + "/restored"])
+            #expect(gone.stderr.contains("cust_3 was erased"))
+            #expect(try C360Process.run(["get", "cust_4", "--data", directory + "/restored"]).status == 0)
+
+            let again = try C360Process.run(["restore", directory + "/backups/" + name, "--data", directory + "/restored"])
+            #expect(again.status != 0)
+            #expect(again.stderr.contains("not empty"))
         }
     }
 

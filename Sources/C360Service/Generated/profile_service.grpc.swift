@@ -138,6 +138,19 @@ public enum C360_V1_ProfileService: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "CreateBackup" metadata.
+        public enum CreateBackup: Sendable {
+            /// Request type for "CreateBackup".
+            public typealias Input = C360_V1_CreateBackupRequest
+            /// Response type for "CreateBackup".
+            public typealias Output = C360_V1_BackupManifest
+            /// Descriptor for "CreateBackup".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "c360.v1.ProfileService"),
+                method: "CreateBackup",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "c360.v1.ProfileService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetProfile.descriptor,
@@ -148,7 +161,8 @@ public enum C360_V1_ProfileService: Sendable {
             EraseCustomer.descriptor,
             WatchProfiles.descriptor,
             ListSegment.descriptor,
-            WatchSegment.descriptor
+            WatchSegment.descriptor,
+            CreateBackup.descriptor
         ]
     }
 }
@@ -337,6 +351,26 @@ extension C360_V1_ProfileService {
             request: GRPCCore.StreamingServerRequest<C360_V1_WatchSegmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent>
+
+        /// Handle the "CreateBackup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+        /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+        /// > ledger, and `c360 restore` applies them.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `C360_V1_CreateBackupRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `C360_V1_BackupManifest` messages.
+        func createBackup(
+            request: GRPCCore.StreamingServerRequest<C360_V1_CreateBackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_BackupManifest>
     }
 
     /// Service protocol for the "c360.v1.ProfileService" service.
@@ -509,6 +543,26 @@ extension C360_V1_ProfileService {
             request: GRPCCore.ServerRequest<C360_V1_WatchSegmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_SegmentEvent>
+
+        /// Handle the "CreateBackup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+        /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+        /// > ledger, and `c360 restore` applies them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_CreateBackupRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `C360_V1_BackupManifest` message.
+        func createBackup(
+            request: GRPCCore.ServerRequest<C360_V1_CreateBackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<C360_V1_BackupManifest>
     }
 
     /// Simple service protocol for the "c360.v1.ProfileService" service.
@@ -681,6 +735,26 @@ extension C360_V1_ProfileService {
             response: GRPCCore.RPCWriter<C360_V1_SegmentEvent>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "CreateBackup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+        /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+        /// > ledger, and `c360 restore` applies them.
+        ///
+        /// - Parameters:
+        ///   - request: A `C360_V1_CreateBackupRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `C360_V1_BackupManifest` to respond with.
+        func createBackup(
+            request: C360_V1_CreateBackupRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> C360_V1_BackupManifest
     }
 }
 
@@ -782,6 +856,17 @@ extension C360_V1_ProfileService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_SegmentEvent>(),
             handler: { request, context in
                 try await self.watchSegment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: C360_V1_ProfileService.Method.CreateBackup.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_CreateBackupRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_BackupManifest>(),
+            handler: { request, context in
+                try await self.createBackup(
                     request: request,
                     context: context
                 )
@@ -890,6 +975,17 @@ extension C360_V1_ProfileService.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    public func createBackup(
+        request: GRPCCore.StreamingServerRequest<C360_V1_CreateBackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<C360_V1_BackupManifest> {
+        let response = try await self.createBackup(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -1018,6 +1114,19 @@ extension C360_V1_ProfileService.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func createBackup(
+        request: GRPCCore.ServerRequest<C360_V1_CreateBackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<C360_V1_BackupManifest> {
+        return GRPCCore.ServerResponse<C360_V1_BackupManifest>(
+            message: try await self.createBackup(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -1237,6 +1346,31 @@ extension C360_V1_ProfileService {
             deserializer: some GRPCCore.MessageDeserializer<C360_V1_SegmentEvent>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<C360_V1_SegmentEvent>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateBackup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+        /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+        /// > ledger, and `c360 restore` applies them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_CreateBackupRequest` message.
+        ///   - serializer: A serializer for `C360_V1_CreateBackupRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_BackupManifest` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createBackup<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_CreateBackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_CreateBackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_BackupManifest>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_BackupManifest>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1558,6 +1692,42 @@ extension C360_V1_ProfileService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "CreateBackup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+        /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+        /// > ledger, and `c360 restore` applies them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `C360_V1_CreateBackupRequest` message.
+        ///   - serializer: A serializer for `C360_V1_CreateBackupRequest` messages.
+        ///   - deserializer: A deserializer for `C360_V1_BackupManifest` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createBackup<Result>(
+            request: GRPCCore.ClientRequest<C360_V1_CreateBackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<C360_V1_CreateBackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<C360_V1_BackupManifest>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_BackupManifest>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: C360_V1_ProfileService.Method.CreateBackup.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1817,6 +1987,37 @@ extension C360_V1_ProfileService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_WatchSegmentRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_SegmentEvent>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateBackup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+    /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+    /// > ledger, and `c360 restore` applies them.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `C360_V1_CreateBackupRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createBackup<Result>(
+        request: GRPCCore.ClientRequest<C360_V1_CreateBackupRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_BackupManifest>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createBackup(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<C360_V1_CreateBackupRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<C360_V1_BackupManifest>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2115,6 +2316,41 @@ extension C360_V1_ProfileService.ClientProtocol {
             metadata: metadata
         )
         return try await self.watchSegment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateBackup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Writes a consistent copy of the data directory into a backup set on the server's filesystem,
+    /// > while serving (`c360 backup DEST --server`). Erasures made later are recorded in the set's
+    /// > ledger, and `c360 restore` applies them.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createBackup<Result>(
+        _ message: C360_V1_CreateBackupRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<C360_V1_BackupManifest>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<C360_V1_CreateBackupRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createBackup(
             request: request,
             options: options,
             onResponse: handleResponse
