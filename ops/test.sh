@@ -8,7 +8,7 @@
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ops/install-deps.sh protobuf-compiler openssl systemd
+ops/install-deps.sh protobuf-compiler openssl systemd prometheus
 python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest
 ops/generate-protos.sh --check
 swift build --build-tests

@@ -11,12 +11,19 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     package let store: EventStore
     package let limits: APILimits
     package let access: AccessControl
+    /// The directory `CreateBackup` may write backup sets in; `nil`: it writes none.
+    package let backupRoot: String?
     let logger: Logger
 
-    public init(store: EventStore, limits: APILimits = .init(), access: AccessControl = .off, logger: Logger = Logger(label: "c360.api")) {
+    public init(
+        store: EventStore, limits: APILimits = .init(), access: AccessControl = .off, backupRoot: String? = nil,
+        logger: Logger = Logger(label: "c360.api")
+    ) {
         self.store = store
         self.limits = limits
         self.access = access
+        ServiceMetrics.prepare()
+        self.backupRoot = backupRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
         self.logger = logger
     }
 
@@ -28,6 +35,8 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     /// `GetProfile` once `min_seq` is reached: synchronous, so that the fast path can run it on
     /// the connection's event loop. Without `personalData`, the personal fields are redacted.
     package func profile(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> C360_V1_GetProfileResponse {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { ServiceMetrics.recordLookup(since: start) }
         let asOf = request.hasAsOf ? Instant(request.asOf) : .now
         var response = C360_V1_GetProfileResponse()
         switch request.key {
@@ -220,6 +229,8 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         let watched = Set(request.customerIds)
         let watchedHashes = Dictionary(request.customerIds.map { (store.customerHash($0), $0) }, uniquingKeysWith: { first, _ in first })
         let personalData = access.seesPersonalData(Caller.current)
+        ServiceMetrics.profileWatchers.increment()
+        defer { ServiceMetrics.profileWatchers.decrement() }
         // Subscribe before reading history, so nothing committed in between is missed.
         let live = store.changes.subscribe()
         let caughtUpTo = store.changes.lastSeq
@@ -232,10 +243,13 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         } else {
             delivered = caughtUpTo
         }
+        let caughtUp = delivered
         do {
-            for try await changes in live {
-                for change in changes where change.seq > delivered {
-                    try await deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
+            try await untilRPCCancelled(context) {
+                for try await changes in live {
+                    for change in changes where change.seq > caughtUp {
+                        try await self.deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
+                    }
                 }
             }
         } catch is ChangeFeed.SubscriberTooSlow {

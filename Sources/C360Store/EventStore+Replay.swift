@@ -17,7 +17,12 @@ extension EventStore {
             self.projectionCache.removeAll()
             // Lookups during the rebuild may have cached projections it was rewriting.
             defer { self.projectionCache.removeAll() }
-            var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: progress) : try self.rebuildAllProjections(progress: progress)
+            let counted: @Sendable (UInt64) -> Void = { folded in
+                StoreMetrics.replayEvents.set(Int64(clamping: folded))
+                progress?(folded)
+            }
+            defer { StoreMetrics.replayEvents.set(0) }
+            var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: counted) : try self.rebuildAllProjections(progress: counted)
             // Membership follows the rebuilt projections, evaluated as of the same day as before.
             let refresh = try self.refreshSegmentsOnWriter(day: self.writer.state.segmentDay)
             report.segmentMembershipChanges = refresh.entered + refresh.left

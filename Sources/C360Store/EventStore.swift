@@ -98,6 +98,7 @@ public final class EventStore: Sendable {
             state: state,
             caches: WriterCaches(customers: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
         self.changes = ChangeFeed(lastSeq: state.lastSeq)
+        StoreMetrics.prepare()
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
             _ = try rebuildAllProjections(progress: nil)
         }
@@ -174,14 +175,39 @@ public final class EventStore: Sendable {
     /// Appends events as one group commit with any other appends waiting at the same time, and
     /// returns an outcome per event, in order. Returns once the appended events are durable.
     public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {
-        await writer.append(events.map(prepare), store: self)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let outcomes = await writer.append(events.map(prepare), store: self)
+        StoreMetrics.recordAppend(since: start)
+        return outcomes
     }
 
     /// `append(_:)` for callers that cannot wait in a task (an event loop): validates, encodes and
     /// hashes the events on the calling thread, then calls `completion` on the writer's queue once
     /// they are durable. Keep `completion` short; hop elsewhere to do more.
     public func append(_ events: [C360_V1_Event], completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
-        writer.append(events.map(prepare), store: self, completion: completion)
+        let start = DispatchTime.now().uptimeNanoseconds
+        writer.append(events.map(prepare), store: self) { outcomes in
+            StoreMetrics.recordAppend(since: start)
+            completion(outcomes)
+        }
+    }
+
+    /// RocksDB's figures for monitoring, summed over every column family.
+    public struct StorageFigures: Sendable {
+        public var memtableBytes: UInt64
+        public var pendingCompactionBytes: UInt64
+        public var sstFiles: UInt64
+        public var sstBytes: UInt64
+        /// Since the store was opened; `nil` unless `DatabaseOptions.collectStatistics`.
+        public var blockCacheHits: UInt64?
+        public var blockCacheMisses: UInt64?
+    }
+
+    public func storageFigures() -> StorageFigures {
+        let figures = database.figures()
+        return StorageFigures(
+            memtableBytes: figures.memtableBytes, pendingCompactionBytes: figures.pendingCompactionBytes, sstFiles: figures.sstFiles,
+            sstBytes: figures.sstBytes, blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses)
     }
 
     /// Runs `work` on the writer, excluding appends while it runs.

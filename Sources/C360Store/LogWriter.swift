@@ -104,6 +104,7 @@ final class LogWriter: @unchecked Sendable {
             return taken
         }
         let outcomes = store.commit(taken.map(\.events))
+        StoreMetrics.record(outcomes)
         for (append, outcome) in zip(taken, outcomes) {
             append.completion(outcome)
         }

@@ -47,6 +47,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_db_write_buffer_size(options, databaseOptions.totalWriteBufferBytes)
         rocksdb_options_set_max_background_jobs(options, databaseOptions.backgroundJobs)
         rocksdb_options_set_target_file_size_base(options, databaseOptions.targetFileBytes)
+        if databaseOptions.collectStatistics { rocksdb_options_enable_statistics(options) }
         rocksdb_options_set_keep_log_file_num(options, databaseOptions.keepInfoLogFiles)
         rocksdb_options_set_max_total_wal_size(options, databaseOptions.maximumWALBytes)
         // Obsolete WAL files must be deleted at once, never archived or recycled: an erasure
@@ -269,6 +270,47 @@ public final class Database: @unchecked Sendable {
 
     /// Writes a consistent copy of the database into `directory`, which must not exist yet
     /// (SST files are hard-linked where the file system allows).
+    /// RocksDB's own figures, summed over every column family, for monitoring.
+    public struct Figures: Sendable, Equatable {
+        public var memtableBytes: UInt64 = 0
+        public var pendingCompactionBytes: UInt64 = 0
+        public var sstFiles: UInt64 = 0
+        public var sstBytes: UInt64 = 0
+        /// Since the database was opened; `nil` unless `DatabaseOptions.collectStatistics`.
+        public var blockCacheHits: UInt64?
+        public var blockCacheMisses: UInt64?
+    }
+
+    public func figures() -> Figures {
+        var figures = Figures()
+        guard !isClosed else { return figures }
+        func number(_ name: String, _ family: ColumnFamily) -> UInt64 { property(name, in: family).flatMap { UInt64($0) } ?? 0 }
+        for family in columnFamiliesByName.values {
+            figures.memtableBytes += number("rocksdb.cur-size-all-mem-tables", family)
+            figures.pendingCompactionBytes += number("rocksdb.estimate-pending-compaction-bytes", family)
+            figures.sstBytes += number("rocksdb.total-sst-files-size", family)
+            for level in 0..<7 { figures.sstFiles += number("rocksdb.num-files-at-level\(level)", family) }
+        }
+        if let text = rocksdb_options_statistics_get_string(options) {
+            defer { rocksdb_free(text) }
+            let tickers = Self.tickers(String(cString: text))
+            figures.blockCacheHits = tickers["rocksdb.block.cache.hit"]
+            figures.blockCacheMisses = tickers["rocksdb.block.cache.miss"]
+        }
+        return figures
+    }
+
+    /// The `name COUNT : value` lines of RocksDB's statistics text.
+    static func tickers(_ text: String) -> [String: UInt64] {
+        var tickers: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 4, parts[1] == "COUNT", parts[2] == ":", let value = UInt64(parts[3]) else { continue }
+            tickers[String(parts[0])] = value
+        }
+        return tickers
+    }
+
     public func createCheckpoint(at directory: String) throws(RocksDBError) {
         try checkOpen()
         let checkpoint = try withErrorPointer { rocksdb_checkpoint_object_create(handle, $0) }

@@ -31,6 +31,10 @@ public struct DatabaseOptions: Sendable {
     /// data in the oldest one are flushed so it can be deleted. A column family written little
     /// (metadata) would otherwise keep every log alive. Default 256 MiB.
     public var maximumWALBytes: UInt64 = 256 << 20
+    /// Count RocksDB's tickers (block cache hits and misses among them) for `Database.figures()`.
+    /// Costs a few per cent of throughput; `c360 serve` turns it on when it exports metrics.
+    /// Default `false`.
+    public var collectStatistics = false
     /// How many of RocksDB's own LOG files to keep. Default 3.
     public var keepInfoLogFiles = 3
 

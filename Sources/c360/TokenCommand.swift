@@ -22,7 +22,7 @@ struct TokenCommand: ParsableCommand {
                 """)
 
         @Option(help: "A name for the audit log, unique among the tokens.") var name: String
-        @Option(help: ArgumentHelp("A scope the token grants (repeatable): read, read:pii, write, erase.", valueName: "scope"))
+        @Option(help: ArgumentHelp("A scope the token grants (repeatable): read, read:pii, write, erase, backup.", valueName: "scope"))
         var scope: [String]
 
         func validate() throws {

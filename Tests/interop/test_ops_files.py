@@ -21,3 +21,19 @@ def test_systemd_unit_verifies():
     result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "c360.service" not in result.stderr, result.stderr
+
+
+def test_prometheus_configuration_and_rules_check():
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is missing: ops/test.sh installs Debian's prometheus package")
+    config = subprocess.run(["promtool", "check", "config", str(ROOT / "ops" / "prometheus" / "prometheus.yml")], capture_output=True, text=True)
+    assert config.returncode == 0, config.stdout + config.stderr
+    rules = subprocess.run(["promtool", "check", "rules", str(ROOT / "ops" / "prometheus" / "c360-rules.yml")], capture_output=True, text=True)
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+
+
+def test_dockerfile_is_multi_stage_on_bookworm_with_the_rocksdb_runtime_only():
+    stages = [line for line in (ROOT / "ops" / "docker" / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert len(stages) == 2 and all("bookworm" in stage for stage in stages), stages
+    final = (ROOT / "ops" / "docker" / "Dockerfile").read_text().split(stages[1])[1]
+    assert "librocksdb7.8" in final and "librocksdb-dev" not in final and "swift" not in final.split("COPY --from")[0]
