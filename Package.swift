@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // RocksDB's C API from Debian's librocksdb-dev. Only the RocksDB target imports it.
@@ -66,6 +68,7 @@ let package = Package(
                 "RocksDB", "C360Core", "C360Model",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -80,6 +83,24 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // How `c360 serve` is watched: swift-metrics exported in Prometheus' text format on an HTTP
+        // port of its own (RocksDB's figures read at each scrape), and logs as JSON lines.
+        .target(
+            name: "C360Observability",
+            dependencies: [
+                "C360Store",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,7 +124,7 @@ let package = Package(
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
             name: "C360Config",
-            dependencies: ["C360Service", "C360Store", "C360Core", .product(name: "Yams", package: "Yams")],
+            dependencies: ["C360Service", "C360Store", "C360Core", "RocksDB", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.
@@ -129,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config",
+                "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

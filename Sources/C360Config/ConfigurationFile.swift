@@ -2,6 +2,7 @@ import C360Core
 import C360Service
 import C360Store
 import Foundation
+import RocksDB
 import Yams
 
 /// Reads c360's configuration file (YAML) into the settings of the store. Every key is optional
@@ -12,27 +13,63 @@ public struct ConfigurationFile {
     public var store = StoreConfiguration()
     /// TLS and access tokens for `c360 serve`.
     public var security = ServerSecurity()
+    /// The directory `c360 serve` may write backup sets in, when asked through `CreateBackup`;
+    /// `nil`: it writes none.
+    public var backupRoot: String?
+    /// The data directory; `nil`: the command's default (`./c360-data`).
+    public var dataDirectory: String?
+    /// Where `c360 serve` listens, how it logs, and its limits per call.
+    public var server = ServerSettings()
+    /// The environment variables that set a value, by key (`server.listen`: `C360_SERVER_LISTEN`).
+    public private(set) var fromEnvironment: [String: String] = [:]
 
+    /// The defaults.
     public init() {}
 
-    /// Parses `text`.
-    /// - Throws: `C360Error` `.invalidArgument` with `field` set to the key at fault.
-    public init(yaml text: String) throws(C360Error) {
-        let root: Any?
+    /// The defaults with the environment's overrides (see `environmentVariable(for:)`).
+    public init(environment: [String: String]) throws(C360Error) {
+        try self.init(yaml: "", environment: environment)
+    }
+
+    /// Parses `text`, then lets `environment` override it: a variable named after a key
+    /// (`C360_` and the key's path in capitals, dots as underscores: `C360_SERVER_LISTEN` for
+    /// `server.listen`) replaces the file's value, checked as the file's would be. Every key
+    /// holding a single value has one (`environmentKeys`); lists and mappings do not.
+    /// - Throws: `C360Error` `.invalidArgument` with `field` set to the key at fault, and the
+    ///   variable named in the message when the value came from one.
+    public init(yaml text: String, environment: [String: String] = [:]) throws(C360Error) {
+        var root: Any?
         do {
             root = try Yams.load(yaml: text)
         } catch {
             throw C360Error(.invalidArgument, "the configuration is not valid YAML: \(error)")
         }
+        for key in Self.environmentKeys {
+            let variable = Self.environmentVariable(for: key)
+            guard let text = environment[variable] else { continue }
+            root = Self.setting(EnvironmentValue(variable: variable, text: text), at: key.split(separator: ".").map(String.init), in: root)
+            fromEnvironment[key] = variable
+        }
         let node = Node(path: "", value: root ?? [String: Any]())
         try node.object { key, value throws(C360Error) in
             switch key {
+            case "data_directory": dataDirectory = try value.string(nonEmpty: true)
+            case "server": try readServer(value)
+            case "limits": try readLimits(value)
+            case "rocksdb": try readRocksDB(value)
             case "profile": try readProfile(value)
             case "identity": try readIdentity(value)
             case "segments": try readSegments(value)
             case "tls": try readTLS(value)
             case "access": try readAccess(value)
             case "audit_log": store.auditLogPath = try value.string(nonEmpty: true)
+            case "backup":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "root": backupRoot = try value.string(nonEmpty: true)
+                    default: throw value.unknown()
+                    }
+                }
             case "storage":
                 try value.object { key, value throws(C360Error) in
                     switch key {
@@ -46,16 +83,104 @@ public struct ConfigurationFile {
         try store.profile.validate(dayBucketsKept: store.fold.dayBucketsKept)
     }
 
-    /// Reads the file at `path`.
-    public init(contentsOf path: String) throws(C360Error) {
+    /// Reads the file at `path`, with the environment's overrides.
+    public init(contentsOf path: String, environment: [String: String] = [:]) throws(C360Error) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw C360Error(.io, "cannot read the configuration file \(path)")
         }
         do throws(C360Error) {
-            try self.init(yaml: String(decoding: data, as: UTF8.self))
+            try self.init(yaml: String(decoding: data, as: UTF8.self), environment: environment)
         } catch {
             throw C360Error(error.code, "\(path): \(error.message)", field: error.field)
         }
+    }
+
+    /// The keys an environment variable can set: every key holding a single value.
+    public static let environmentKeys: [String] = [
+        "data_directory", "audit_log", "backup.root", "storage.reserved_disk_mb",
+        "server.listen", "server.metrics_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",
+        "limits.max_request_bytes", "limits.max_events_per_append", "limits.max_events_per_stream", "limits.max_batch_lookups",
+        "limits.max_timeline_page", "limits.max_watched_customers", "limits.max_segment_page", "limits.max_concurrent_streams",
+        "limits.max_min_seq_wait_seconds",
+        "rocksdb.block_cache_mb", "rocksdb.compression", "rocksdb.wal_sync", "rocksdb.write_buffer_mb",
+        "rocksdb.total_write_buffer_mb", "rocksdb.background_jobs",
+        "tls.certificate_chain", "tls.private_key", "tls.client_ca",
+        "identity.max_identities_per_customer", "identity.max_merged_histories_per_customer",
+        "profile.window_days", "profile.lifecycle.active_days", "profile.lifecycle.at_risk_days", "profile.lifecycle.lapsing_days",
+        "profile.churn_risk_health_below", "profile.channel_expansion_minimum_orders",
+        "profile.app_adoption_minimum_recent_web_events", "profile.top_products", "profile.top_categories",
+    ]
+
+    /// `C360_SERVER_LISTEN` for `server.listen`.
+    public static func environmentVariable(for key: String) -> String {
+        "C360_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// `tree` with `value` at `path`, mappings created on the way.
+    private static func setting(_ value: EnvironmentValue, at path: [String], in tree: Any?) -> Any {
+        guard let key = path.first else { return value }
+        var mapping: [String: Any] = [:]
+        if let strings = tree as? [String: Any] {
+            mapping = strings
+        } else if let any = tree as? [AnyHashable: Any] {
+            mapping = Dictionary(any.map { ("\($0.key)", $0.value) }, uniquingKeysWith: { first, _ in first })
+        }
+        mapping[key] = setting(value, at: Array(path.dropFirst()), in: mapping[key])
+        return mapping
+    }
+
+    private mutating func readServer(_ node: Node) throws(C360Error) {
+        var server = self.server
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "listen": server.listen = try value.address()
+            case "metrics_listen": server.metricsListen = try value.address(offAllowed: true)
+            case "log_format": server.logFormat = try value.choice(ServerSettings.logFormats)
+            case "log_level": server.logLevel = try value.choice(ServerSettings.logLevels)
+            case "allow_unauthenticated": server.allowUnauthenticated = try value.bool()
+            default: throw value.unknown()
+            }
+        }
+        self.server = server
+    }
+
+    private mutating func readLimits(_ node: Node) throws(C360Error) {
+        var limits = server.limits
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "max_request_bytes": limits.maxRequestBytes = try value.int(atLeast: 1)
+            case "max_events_per_append": limits.maxEventsPerAppend = try value.int(atLeast: 1)
+            case "max_events_per_stream": limits.maxEventsPerStream = try value.int(atLeast: 1)
+            case "max_batch_lookups": limits.maxBatchLookups = try value.int(atLeast: 1)
+            case "max_timeline_page": limits.maxTimelinePage = try value.int(atLeast: 1)
+            case "max_watched_customers": limits.maxWatchedCustomers = try value.int(atLeast: 1)
+            case "max_segment_page": limits.maxSegmentPage = try value.int(atLeast: 1)
+            case "max_concurrent_streams": limits.maxConcurrentStreams = try value.int(atLeast: 1)
+            case "max_min_seq_wait_seconds": limits.maxMinSeqWaitSeconds = try value.int(atLeast: 0)
+            default: throw value.unknown()
+            }
+        }
+        server.limits = limits
+    }
+
+    private mutating func readRocksDB(_ node: Node) throws(C360Error) {
+        var store = self.store
+        try node.object { key, value throws(C360Error) in
+            switch key {
+            case "block_cache_mb": store.database.blockCacheBytes = try value.int(atLeast: 1) << 20
+            case "compression":
+                let name = try value.choice(DatabaseOptions.Compression.allCases.map(\.rawValue))
+                store.database.compression = DatabaseOptions.Compression(rawValue: name)!
+            case "wal_sync":
+                let name = try value.choice(StoreConfiguration.WALSync.allCases.map(\.rawValue))
+                store.walSync = StoreConfiguration.WALSync(rawValue: name)!
+            case "write_buffer_mb": store.database.writeBufferBytes = try value.int(atLeast: 1) << 20
+            case "total_write_buffer_mb": store.database.totalWriteBufferBytes = try value.int(atLeast: 1) << 20
+            case "background_jobs": store.database.backgroundJobs = Int32(try value.int(atLeast: 1, atMost: 64))
+            default: throw value.unknown()
+            }
+        }
+        self.store = store
     }
 
     private mutating func readProfile(_ node: Node) throws(C360Error) {
@@ -233,13 +358,56 @@ public struct ConfigurationFile {
 struct Node {
     let path: String
     let value: Any
+    /// The environment variable the value came from, if it did.
+    var variable: String?
 
     func child(_ key: String, _ value: Any) -> Node {
-        Node(path: path.isEmpty ? key : "\(path).\(key)", value: value)
+        let path = path.isEmpty ? key : "\(path).\(key)"
+        if let setting = value as? EnvironmentValue {
+            return Node(path: path, value: setting.text, variable: setting.variable)
+        }
+        return Node(path: path, value: value)
+    }
+
+    /// The key, and the variable that set it: what an error message names.
+    var described: String {
+        variable.map { "\(path) (set by $\($0))" } ?? path
     }
 
     func unknown() -> C360Error {
         C360Error(.invalidArgument, "\(path) is not a configuration key", field: path)
+    }
+
+    /// The value's text if it came from the environment, where every value is text.
+    private var environmentText: String? {
+        variable == nil ? nil : value as? String
+    }
+
+    func bool() throws(C360Error) -> Bool {
+        if let flag = value as? Bool { return flag }
+        switch environmentText?.lowercased() {
+        case "true", "yes", "1": return true
+        case "false", "no", "0": return false
+        default: throw wrongType("true or false")
+        }
+    }
+
+    /// One of `choices`.
+    func choice(_ choices: [String]) throws(C360Error) -> String {
+        let text = try string()
+        guard choices.contains(text) else {
+            throw C360Error(.invalidArgument, "\(described) must be one of \(choices.joined(separator: ", ")), not \(text)", field: path)
+        }
+        return text
+    }
+
+    /// A HOST:PORT address (or `off`).
+    func address(offAllowed: Bool = false) throws(C360Error) -> String {
+        let text = try string()
+        guard ServerSettings.isAddress(text, offAllowed: offAllowed) else {
+            throw C360Error(.invalidArgument, "\(described) must be HOST:PORT such as 127.0.0.1:50051\(offAllowed ? " or off" : ""), not \(text)", field: path)
+        }
+        return text
     }
 
     func object(_ body: (String, Node) throws(C360Error) -> Void) throws(C360Error) {
@@ -257,15 +425,19 @@ struct Node {
         }
     }
 
-    func int(atLeast minimum: Int = Int.min) throws(C360Error) -> Int {
-        guard let number = value as? Int, !(value is Bool) else { throw wrongType("a whole number") }
-        guard number >= minimum else { throw C360Error(.invalidArgument, "\(path) must be at least \(minimum)", field: path) }
+    func int(atLeast minimum: Int = Int.min, atMost maximum: Int = Int.max) throws(C360Error) -> Int {
+        guard let number = (value as? Int).flatMap({ value is Bool ? nil : $0 }) ?? environmentText.flatMap({ Int($0) }) else {
+            throw wrongType("a whole number")
+        }
+        guard number >= minimum else { throw C360Error(.invalidArgument, "\(described) must be at least \(minimum)", field: path) }
+        guard number <= maximum else { throw C360Error(.invalidArgument, "\(described) must be at most \(maximum)", field: path) }
         return number
     }
 
     func double() throws(C360Error) -> Double {
         if let number = value as? Double { return number }
         if let number = value as? Int { return Double(number) }
+        if let number = environmentText.flatMap({ Double($0) }) { return number }
         throw wrongType("a number")
     }
 
@@ -281,7 +453,7 @@ struct Node {
 
     func string(nonEmpty: Bool) throws(C360Error) -> String {
         let text = try string()
-        guard !nonEmpty || !text.isEmpty else { throw C360Error(.invalidArgument, "\(path) must not be empty", field: path) }
+        guard !nonEmpty || !text.isEmpty else { throw C360Error(.invalidArgument, "\(described) must not be empty", field: path) }
         return text
     }
 
@@ -289,7 +461,7 @@ struct Node {
     func readableFile() throws(C360Error) -> String {
         let file = try string(nonEmpty: true)
         guard FileManager.default.isReadableFile(atPath: file) else {
-            throw C360Error(.invalidArgument, "\(path): cannot read the file \(file)", field: path)
+            throw C360Error(.invalidArgument, "\(described): cannot read the file \(file)", field: path)
         }
         return file
     }
@@ -305,6 +477,12 @@ struct Node {
     }
 
     private func wrongType(_ expected: String) -> C360Error {
-        C360Error(.invalidArgument, "\(path) must be \(expected)", field: path)
+        C360Error(.invalidArgument, "\(described) must be \(expected)", field: path)
     }
+}
+
+/// A value set by an environment variable, placed in the parsed file's tree.
+struct EnvironmentValue {
+    let variable: String
+    let text: String
 }

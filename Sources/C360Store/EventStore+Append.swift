@@ -78,7 +78,7 @@ extension EventStore {
             batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
             batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
             batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
-            try database.write(batch, sync: true)
+            try database.write(batch, sync: configuration.walSync == .everyCommit)
         } catch {
             let failure = (error as? RocksDBError).map { C360Error(storage: $0, doing: "append") }
                 ?? C360Error(.internalError, "could not encode a projection: \(error)")

@@ -15,6 +15,8 @@ public struct NDJSONLoader: Sendable {
         public var duplicates: UInt64 = 0
         public var rejected: UInt64 = 0
         public var seconds: Double = 0
+        /// Bytes of input read so far, newlines included: progress through a file of known size.
+        public var bytesRead: UInt64 = 0
 
         public init() {}
 
@@ -84,6 +86,7 @@ public struct NDJSONLoader: Sendable {
         func take(_ rawLine: ArraySlice<UInt8>, _ number: UInt64) async {
             lineNumber = number
             summary.lines += 1
+            summary.bytesRead += UInt64(rawLine.count) + 1
             var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             // Blank lines are not events: skipped silently.

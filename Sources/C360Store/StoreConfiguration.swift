@@ -42,6 +42,18 @@ public struct StoreConfiguration: Sendable {
     public var reservedDiskBytes: UInt64 = 256 << 20
     /// Where the audit log is appended to. Default `audit.jsonl` in the data directory.
     public var auditLogPath: String?
+    /// When an append's write-ahead log is synced to disk.
+    public enum WALSync: String, Sendable, CaseIterable {
+        /// Every group commit is synced before it is acknowledged: an acknowledged event survives
+        /// a power cut.
+        case everyCommit = "every_commit"
+        /// Appends are acknowledged once written to the operating system: they survive a crash of
+        /// c360 but a power cut can lose the last second or so of them. Erasures, snapshots and
+        /// metadata stay synced.
+        case none
+    }
+    /// Default `.everyCommit`.
+    public var walSync = WALSync.everyCommit
 
     public init() {}
 }

@@ -14,8 +14,9 @@ struct ConfigCommand: ParsableCommand {
             commandName: "check",
             abstract: "Validate a configuration file without starting anything.",
             discussion: """
-                Reads FILE as `serve` and the data commands would, and prints what it sets, or the first
-                mistake with the key at fault; exits 0 for a valid file, 1 otherwise.
+                Reads FILE as `serve` and the data commands would, environment variables that override
+                its keys included (C360_SERVER_LISTEN for server.listen), and prints what it sets, or
+                the first mistake with the key (and variable) at fault; exits 0 for a valid file, 1 otherwise.
                 Example: c360 config check ops/c360.example.yaml
                 """)
 
@@ -24,13 +25,23 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let settings: ConfigurationFile
             do throws(C360Error) {
-                settings = try ConfigurationFile(contentsOf: file)
+                settings = try ConfigurationFile(contentsOf: file, environment: ProcessInfo.processInfo.environment)
             } catch {
                 StandardError.write("config check: \(error.message)")
                 throw ExitCode(1)
             }
             let store = settings.store
             print("\(file): valid")
+            for (key, variable) in settings.fromEnvironment.sorted(by: { $0.key < $1.key }) {
+                print("  \(key): set by $\(variable)")
+            }
+            let server = settings.server
+            print("  data directory: \(settings.dataDirectory ?? DataDirectoryOptions.defaultData)")
+            print("  listen: \(server.listen); metrics: \(server.metricsListen); logs: \(server.logFormat) from \(server.logLevel)")
+            print("  rocksdb: block cache \(store.database.blockCacheBytes >> 20) MiB, compression \(store.database.compression.rawValue), WAL sync \(store.walSync.rawValue)")
+            if store.database.compression != .none {
+                print("  warning: with compression an erasure's search of the files cannot see compressed bytes, so its receipt proves less (the data is still removed)")
+            }
             print("  segments: \(store.segments.isEmpty ? "none" : store.segments.map(\.name).joined(separator: ", "))")
             print("  tls: \(settings.security.tls.map { $0.clientCertificateAuthorities == nil ? "on" : "on, mutual" } ?? "off")")
             print("  access tokens: \(settings.security.tokens.isEmpty ? "none (access control off)" : settings.security.tokens.map(\.name).sorted().joined(separator: ", "))")

@@ -3,18 +3,37 @@ import C360Config
 import C360Store
 import Foundation
 
-/// The option every data command shares.
+/// The options every data command shares. Each setting is taken from, in order of precedence:
+/// the command line, the environment (`C360_DATA_DIRECTORY`, `C360_CONFIG` and the variables
+/// `ConfigurationFile.environmentVariable(for:)` names), the configuration file, the default.
 struct DataDirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The data directory.", valueName: "dir"))
-    var data = "./c360-data"
+    static let defaultData = "./c360-data"
 
-    @Option(name: .long, help: ArgumentHelp("A configuration file (YAML; see ops/c360.example.yaml): thresholds, identity caps, segments.", valueName: "file"))
-    var config: String?
+    @Option(name: .customLong("data"), help: ArgumentHelp(
+        "The data directory (default: $C360_DATA_DIRECTORY, the configuration's data_directory, or \(defaultData)).", valueName: "dir"))
+    var dataOption: String?
 
-    /// The configuration file's settings, or the defaults.
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "A configuration file (YAML; see ops/c360.example.yaml); default $C360_CONFIG. Environment variables named after its keys override it (C360_SERVER_LISTEN for server.listen), and options override both.",
+        valueName: "file"))
+    var configOption: String?
+
+    /// The configuration file named, if any.
+    var config: String? {
+        configOption ?? ProcessInfo.processInfo.environment["C360_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The settings: the configuration file's (or the defaults) with the environment's overrides.
     func configurationFile() throws -> ConfigurationFile {
-        guard let config else { return ConfigurationFile() }
-        return try ConfigurationFile(contentsOf: config)
+        let environment = ProcessInfo.processInfo.environment
+        guard let config else { return try ConfigurationFile(environment: environment) }
+        return try ConfigurationFile(contentsOf: config, environment: environment)
+    }
+
+    /// The data directory: the option's, or the configuration's (environment included), or the default.
+    var data: String {
+        if let dataOption { return dataOption }
+        return (try? configurationFile().dataDirectory) ?? Self.defaultData
     }
 
     /// The store's settings: the configuration file's, or the defaults.
@@ -26,9 +45,11 @@ struct DataDirectoryOptions: ParsableArguments {
     /// it is missing rather than leave an empty one behind. Callers close it (`defer { store.close() }`)
     /// before the process exits: RocksDB must not be closed by a late release racing the exit.
     func openStore(creatingIfMissing: Bool = false, configuration: StoreConfiguration? = nil) throws -> EventStore {
+        let configuration = try configuration ?? storeConfiguration()
+        let data = self.data
         if !creatingIfMissing, !FileManager.default.fileExists(atPath: data + "/CURRENT") {
             throw ValidationError("there is no c360 data directory at \(data); load events into it with `c360 ingest FILE --data \(data)`")
         }
-        return try EventStore(directory: data, configuration: try configuration ?? storeConfiguration())
+        return try EventStore(directory: data, configuration: configuration)
     }
 }

@@ -46,7 +46,11 @@ struct IngestCommand: AsyncParsableCommand {
         var loader = NDJSONLoader()
         loader.batchSize = batchSize
         var summary = NDJSONLoader.Summary()
-        let progress = ProgressLine(label: "ingest")
+        // Standard input has no size known in advance: then the rate alone is shown.
+        let sizes = files.map { file in file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64) ?? nil }
+        let totalBytes: UInt64? = sizes.contains { $0 == nil } ? nil : sizes.reduce(0) { $0 + ($1 ?? 0) }
+        let progress = ProgressReporter(label: "ingest")
+        defer { progress.finish() }
         for file in files {
             try await loader.load(
                 file: file, into: appender, summary: &summary,
@@ -56,6 +60,7 @@ struct IngestCommand: AsyncParsableCommand {
                 },
                 onProgress: { summary in
                     progress.update(
+                        fraction: totalBytes.map { Double(summary.bytesRead) / Double(max($0, 1)) },
                         "\(file): \(summary.linesCommitted) lines committed (\(summary.appended) appended, \(summary.duplicates) duplicates, \(summary.rejected) rejected), \(Int(summary.eventsPerSecond)) events/s")
                 })
         }
@@ -67,23 +72,5 @@ struct IngestCommand: AsyncParsableCommand {
 enum StandardError {
     static func write(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
-/// Progress for long commands on standard error: at most one line a second, and only once the
-/// command has run for a second, so short runs stay quiet.
-final class ProgressLine: @unchecked Sendable {
-    // @unchecked Sendable: used from the one task that runs the command.
-    private let label: String
-    private let started = ContinuousClock.now
-    private var lastPrinted: ContinuousClock.Instant?
-
-    init(label: String) { self.label = label }
-
-    func update(_ text: @autoclosure () -> String) {
-        let now = ContinuousClock.now
-        guard now - started >= .seconds(1), lastPrinted.map({ now - $0 >= .seconds(1) }) ?? true else { return }
-        lastPrinted = now
-        StandardError.write("\(label): \(text())")
     }
 }

@@ -17,10 +17,19 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try dataDirectory.openStore()
         defer { store.close() }
-        let progress = ProgressLine(label: "replay")
+        let statistics = try store.statistics()
+        // Events to fold: all of them, or those after the snapshot (log positions include
+        // tombstones, so this is an estimate, never below what remains).
+        let total = fromSnapshot && statistics.snapshotSeq != nil
+            ? max(1, Int(statistics.lastSeq) - Int(statistics.snapshotSeq ?? 0)) : max(1, Int(statistics.events))
+        let progress = ProgressReporter(label: "replay")
+        let started = ContinuousClock.now
         let report = try await store.replay(fromSnapshot: fromSnapshot) { folded in
-            progress.update("\(folded) events folded")
+            let elapsed = ContinuousClock.now - started
+            let seconds = max(1e-3, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            progress.update(fraction: min(1, Double(folded) / Double(total)), "\(folded) of \(total) events folded, \(Int(Double(folded) / seconds)) events/s")
         }
+        progress.finish()
         if let seq = report.snapshotSeq {
             print("replayed from snapshot at seq \(seq): \(report.projectionsFromSnapshot) projections loaded, \(report.eventsFolded) events after it folded")
         } else {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import C360API
+import C360Config
+import C360Observability
 import C360Service
 import C360Store
 import Foundation
@@ -21,21 +23,31 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
-    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "host:port")) var listen = "127.0.0.1:50051"
-    @Option(help: "Largest request message in bytes.") var maxRequestBytes = APILimits().maxRequestBytes
-    @Option(help: "Most events per AppendEvents request or stream message.") var maxEventsPerAppend = APILimits().maxEventsPerAppend
-    @Option(help: "Most ids per BatchGetProfiles request.") var maxBatchLookups = APILimits().maxBatchLookups
-    @Option(help: "Concurrent HTTP/2 streams per connection.") var maxConcurrentStreams = APILimits().maxConcurrentStreams
+    // Options without a default here: one not given falls back on the environment
+    // (C360_SERVER_LISTEN, ...), then the configuration file, then the default shown.
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port (default 127.0.0.1:50051).", valueName: "host:port"))
+    var listen: String?
+    @Option(help: "Largest request message in bytes (default \(APILimits().maxRequestBytes)).") var maxRequestBytes: Int?
+    @Option(help: "Most events per AppendEvents request or stream message (default \(APILimits().maxEventsPerAppend)).") var maxEventsPerAppend: Int?
+    @Option(help: "Most ids per BatchGetProfiles request (default \(APILimits().maxBatchLookups)).") var maxBatchLookups: Int?
+    @Option(help: "Concurrent HTTP/2 streams per connection (default \(APILimits().maxConcurrentStreams)).") var maxConcurrentStreams: Int?
     @Option(help: ArgumentHelp("The server's TLS certificate chain (PEM); with --tls-private-key, serves TLS.", valueName: "file"))
     var tlsCertificateChain: String?
     @Option(help: ArgumentHelp("The TLS private key (PEM).", valueName: "file")) var tlsPrivateKey: String?
     @Option(help: ArgumentHelp("Certificate authorities (PEM) client certificates must chain to: mutual TLS.", valueName: "file"))
     var tlsClientCA: String?
+    @Option(help: "Log lines as `text` (for people) or `json` (one object per line, for log shippers); default text.") var logFormat: LogFormat?
+    @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error or critical (default info).") var logLevel: Logger.Level?
+    @Option(help: ArgumentHelp("Where to serve metrics in Prometheus' text format (GET /metrics), or `off` (default 127.0.0.1:9464).", valueName: "host:port"))
+    var metricsListen: String?
+    @Option(help: ArgumentHelp("The directory CreateBackup (`c360 backup DEST --server`) may write backup sets in; without it, the server writes no backups.", valueName: "dir"))
+    var backupRoot: String?
     @Flag(help: "Serve without access tokens on an address other than loopback (anyone who reaches the port can read, write and erase).")
     var allowUnauthenticated = false
 
     func validate() throws {
-        _ = try ListenAddress.parse(listen)
+        if let listen { _ = try ListenAddress.parse(listen) }
+        if let metricsListen, metricsListen != "off" { _ = try ListenAddress.parse(metricsListen) }
         if (tlsCertificateChain == nil) != (tlsPrivateKey == nil) {
             throw ValidationError("--tls-certificate-chain and --tls-private-key go together")
         }
@@ -43,27 +55,56 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--tls-client-ca needs --tls-certificate-chain and --tls-private-key")
         }
         for (name, value) in [("--max-request-bytes", maxRequestBytes), ("--max-events-per-append", maxEventsPerAppend),
-                              ("--max-batch-lookups", maxBatchLookups), ("--max-concurrent-streams", maxConcurrentStreams)] where value < 1 {
-            throw ValidationError("\(name) must be at least 1")
+                              ("--max-batch-lookups", maxBatchLookups), ("--max-concurrent-streams", maxConcurrentStreams)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
     }
 
-    func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let logger = Logger(label: "c360")
-        let (host, port) = try ListenAddress.parse(listen)
-        var limits = APILimits()
-        limits.maxRequestBytes = maxRequestBytes
-        limits.maxEventsPerAppend = maxEventsPerAppend
-        limits.maxBatchLookups = maxBatchLookups
-        limits.maxConcurrentStreams = maxConcurrentStreams
-        let settings = try dataDirectory.configurationFile()
-        var security = settings.security
+    /// The configuration (file and environment) with the options given on the command line over it.
+    func settings() throws -> ConfigurationFile {
+        var settings = try dataDirectory.configurationFile()
+        var server = settings.server
+        if let listen { server.listen = listen }
+        if let metricsListen { server.metricsListen = metricsListen }
+        if let logFormat { server.logFormat = logFormat.rawValue }
+        if let logLevel { server.logLevel = logLevel.rawValue }
+        if allowUnauthenticated { server.allowUnauthenticated = true }
+        if let maxRequestBytes { server.limits.maxRequestBytes = maxRequestBytes }
+        if let maxEventsPerAppend { server.limits.maxEventsPerAppend = maxEventsPerAppend }
+        if let maxBatchLookups { server.limits.maxBatchLookups = maxBatchLookups }
+        if let maxConcurrentStreams { server.limits.maxConcurrentStreams = maxConcurrentStreams }
+        settings.server = server
         if let tlsCertificateChain, let tlsPrivateKey {
-            security.tls = .init(certificateChain: tlsCertificateChain, privateKey: tlsPrivateKey, clientCertificateAuthorities: tlsClientCA)
+            settings.security.tls = .init(certificateChain: tlsCertificateChain, privateKey: tlsPrivateKey, clientCertificateAuthorities: tlsClientCA)
         }
+        if let backupRoot { settings.backupRoot = backupRoot }
+        return settings
+    }
+
+    func run() async throws {
+        let settings = try self.settings()
+        let server = settings.server
+        let format = LogFormat(rawValue: server.logFormat) ?? .text
+        let level = Logger.Level(rawValue: server.logLevel) ?? .info
+        LoggingSystem.bootstrap({ label, metadataProvider in
+            switch format {
+            case .json:
+                var handler = JSONLogHandler(label: label, metadataProvider: metadataProvider)
+                handler.logLevel = level
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
+                handler.logLevel = level
+                return handler
+            }
+        }, metadataProvider: RequestID.metadataProvider)
+        let logger = Logger(label: "c360")
+        // Before anything records a metric: one made earlier stays bound to the no-op backend.
+        let metricsRegistry = server.metricsListen == "off" ? nil : MetricsEndpoint.bootstrapMetrics()
+        let (host, port) = try ListenAddress.parse(server.listen)
+        let security = settings.security
         if security.tokens.isEmpty {
-            guard Self.isLoopback(host) || allowUnauthenticated else {
+            guard Self.isLoopback(host) || server.allowUnauthenticated else {
                 throw ValidationError("""
                     refusing to serve \(host) without access tokens: anyone reaching the port could read, \
                     change and erase customers. Add tokens to the configuration (`c360 token create`), or pass \
@@ -72,12 +113,20 @@ struct ServeCommand: AsyncParsableCommand {
             }
             logger.warning("access control is off: no access tokens are configured")
         }
-        let store = try dataDirectory.openStore(creatingIfMissing: true, configuration: settings.store)
+        var storeConfiguration = settings.store
+        storeConfiguration.database.collectStatistics = metricsRegistry != nil
+        let store = try dataDirectory.openStore(creatingIfMissing: true, configuration: storeConfiguration)
         defer { store.close() }
-        let server = try C360Server(store: store, host: host, port: port, limits: limits, security: security, logger: logger)
+        let grpcServer = try C360Server(
+            store: store, host: host, port: port, limits: server.limits, security: security, backupRoot: settings.backupRoot, logger: logger)
         let segmentClock = SegmentClock(store: store, logger: logger)
+        let metrics: MetricsEndpoint? = try metricsRegistry.map { registry in
+            let (metricsHost, metricsPort) = try ListenAddress.parse(server.metricsListen)
+            return MetricsEndpoint(registry: registry, store: store, host: metricsHost, port: metricsPort, logger: logger)
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: server), .init(service: segmentClock, successTerminationBehavior: .ignore)],
+            services: [.init(service: grpcServer), .init(service: segmentClock, successTerminationBehavior: .ignore)]
+                + (metrics.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
@@ -85,9 +134,12 @@ struct ServeCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
-                if let bound = await server.listeningPort {
+                if let bound = await grpcServer.listeningPort {
                     // Written unbuffered: scripts and tests read this line through a pipe to learn the port.
                     FileHandle.standardOutput.write(Data("c360 serving \(dataDirectory.data) on \(host):\(bound)\n".utf8))
+                }
+                if let metrics, let bound = await metrics.listeningPort {
+                    FileHandle.standardOutput.write(Data("c360 metrics on http://\(metrics.host):\(bound)/metrics\n".utf8))
                 }
             }
             try await tasks.waitForAll()
@@ -99,3 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

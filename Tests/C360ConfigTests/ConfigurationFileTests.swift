@@ -57,9 +57,112 @@ import Testing
         ("tls:\n  certificate_chain: /nonexistent/cert.pem\n  private_key: /nonexistent/key.pem", "tls.certificate_chain"),
         ("tls:\n  client_ca: /etc/hostname", "tls"),
         ("audit_log: \"\"", "audit_log"),
+        ("server:\n  listen: localhost", "server.listen"),
+        ("server:\n  metrics_listen: nowhere", "server.metrics_listen"),
+        ("server:\n  log_format: xml", "server.log_format"),
+        ("server:\n  log_level: loud", "server.log_level"),
+        ("server:\n  allow_unauthenticated: perhaps", "server.allow_unauthenticated"),
+        ("limits:\n  max_request_bytes: 0", "limits.max_request_bytes"),
+        ("limits:\n  max_rows: 5", "limits.max_rows"),
+        ("rocksdb:\n  compression: gzip", "rocksdb.compression"),
+        ("rocksdb:\n  wal_sync: sometimes", "rocksdb.wal_sync"),
+        ("rocksdb:\n  block_cache_mb: -1", "rocksdb.block_cache_mb"),
+        ("rocksdb:\n  background_jobs: 1000", "rocksdb.background_jobs"),
+        ("data_directory: \"\"", "data_directory"),
     ])
     func mistakes(yaml: String, key: String) {
         #expect(performing: { try ConfigurationFile(yaml: yaml) }, throws: { ($0 as? C360Error)?.field == key })
+    }
+
+    @Test("server, limits and RocksDB settings are read")
+    func serverSettings() throws {
+        let file = try ConfigurationFile(yaml: """
+            data_directory: /srv/c360
+            server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true}
+            limits: {max_request_bytes: 1024, max_concurrent_streams: 8}
+            rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8}
+            """)
+        #expect(file.dataDirectory == "/srv/c360")
+        #expect(file.server.listen == "0.0.0.0:6000")
+        #expect(file.server.metricsListen == "off")
+        #expect(file.server.logFormat == "json")
+        #expect(file.server.logLevel == "debug")
+        #expect(file.server.allowUnauthenticated)
+        #expect(file.server.limits.maxRequestBytes == 1024)
+        #expect(file.server.limits.maxConcurrentStreams == 8)
+        #expect(file.server.limits.maxBatchLookups == APILimits().maxBatchLookups)
+        #expect(file.store.database.blockCacheBytes == 16 << 20)
+        #expect(file.store.database.compression == .lz4)
+        #expect(file.store.database.writeBufferBytes == 8 << 20)
+        #expect(file.store.walSync == .none)
+        #expect(file.fromEnvironment.isEmpty)
+    }
+
+    @Test("environment variables override the file, and the file the defaults")
+    func environmentOverrides() throws {
+        let yaml = """
+            server: {listen: "127.0.0.1:6000", log_level: debug}
+            rocksdb: {block_cache_mb: 16}
+            profile: {window_days: 14}
+            """
+        let environment = [
+            "C360_SERVER_LISTEN": "127.0.0.1:7000", "C360_ROCKSDB_BLOCK_CACHE_MB": "256", "C360_ROCKSDB_WAL_SYNC": "none",
+            "C360_PROFILE_LIFECYCLE_ACTIVE_DAYS": "20", "C360_SERVER_ALLOW_UNAUTHENTICATED": "false",
+            "C360_DATA_DIRECTORY": "/srv/env", "C360_TOKEN": "not a setting", "C360_LIMITS_MAX_BATCH_LOOKUPS": "7",
+        ]
+        let file = try ConfigurationFile(yaml: yaml, environment: environment)
+        #expect(file.server.listen == "127.0.0.1:7000")
+        #expect(file.server.logLevel == "debug")
+        #expect(file.store.database.blockCacheBytes == 256 << 20)
+        #expect(file.store.walSync == .none)
+        #expect(file.store.profile.windowDays == 14)
+        #expect(file.store.profile.activeDays == 20)
+        #expect(file.store.profile.atRiskDays == ProfileSettings().atRiskDays)
+        #expect(file.dataDirectory == "/srv/env")
+        #expect(file.server.limits.maxBatchLookups == 7)
+        #expect(file.fromEnvironment["server.listen"] == "C360_SERVER_LISTEN")
+        #expect(file.fromEnvironment.count == 7)
+
+        let fileOnly = try ConfigurationFile(yaml: yaml)
+        #expect(fileOnly.server.listen == "127.0.0.1:6000")
+        #expect(fileOnly.store.database.blockCacheBytes == 16 << 20)
+        #expect(fileOnly.store.walSync == .everyCommit)
+
+        let environmentOnly = try ConfigurationFile(environment: ["C360_SERVER_METRICS_LISTEN": "off"])
+        #expect(environmentOnly.server.metricsListen == "off")
+        #expect(environmentOnly.server.listen == ServerSettings().listen)
+    }
+
+    @Test("every key an environment variable can set is a key the file accepts")
+    func everyEnvironmentKeyIsAKey() {
+        for key in ConfigurationFile.environmentKeys {
+            // An empty value suits no key: refused naming that key, never as an unknown one.
+            let variable = ConfigurationFile.environmentVariable(for: key)
+            let failure = Self.failure { () throws(C360Error) in _ = try ConfigurationFile(environment: [variable: ""]) }
+            #expect(failure?.field == key, "\(variable): \(failure?.message ?? "accepted")")
+            #expect(failure?.message.contains("is not a configuration key") == false, "\(variable): \(failure?.message ?? "accepted")")
+        }
+    }
+
+    /// The error `body` throws, or nil.
+    static func failure(_ body: () throws(C360Error) -> Void) -> C360Error? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a bad value from the environment is refused naming the key and the variable")
+    func environmentMistakes() {
+        #expect(performing: { try ConfigurationFile(environment: ["C360_LIMITS_MAX_REQUEST_BYTES": "lots"]) }, throws: { error in
+            guard let error = error as? C360Error else { return false }
+            return error.field == "limits.max_request_bytes" && error.message.contains("$C360_LIMITS_MAX_REQUEST_BYTES")
+        })
+        #expect(performing: { try ConfigurationFile(environment: ["C360_SERVER_LISTEN": "everywhere"]) }, throws: { error in
+            (error as? C360Error)?.message.contains("$C360_SERVER_LISTEN") == true
+        })
     }
 
     @Test("tokens are read with their scopes, and a token's secret is checked by its SHA-256")

@@ -21,10 +21,14 @@ enum C360Process {
     }
 
     /// Runs `c360 arguments…` to completion.
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// `environment` adds to (or replaces in) this process's variables.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
