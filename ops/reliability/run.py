@@ -12,6 +12,7 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+PARTS = ["crash", "disk_full", "fuzz", "soak", "erasure", "security"]
 MODES = {
     "short": dict(cycles=5, fuzz_seconds=30, soak_minutes=1, soak_seed_events=50_000, soak_calibration_seconds=30, histories=20),
     "full": dict(cycles=100, fuzz_seconds=300, soak_minutes=10, soak_seed_events=500_000, soak_calibration_seconds=60, histories=200),
@@ -34,44 +35,60 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=MODES, default="full")
     parser.add_argument("--c360", required=True)
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="run these parts again and keep the others' last results (each part records when it ran)")
     args = parser.parse_args()
     settings = MODES[args.mode]
     work = tempfile.mkdtemp(prefix="c360-reliability-")
+    results = ROOT / "ops" / "reliability" / "results" / f"reliability-{args.mode}.json"
     parts = {}
+    if args.only and results.exists():
+        previous = json.loads(results.read_text())
+        parts = {name: {"ran_at": previous["time"], **part} for name, part in previous["parts"].items()}
 
-    status, _, seconds = run("crash cycles", [sys.executable, "ops/chaos/chaos.py", "--c360", args.c360, "--cycles", str(settings["cycles"]),
-                                              "--results", f"{work}/chaos.json"])
-    parts["crash"] = {"passed": status == 0, "seconds": seconds, **json.load(open(f"{work}/chaos.json"))}
+    def wanted(part):
+        return not args.only or part in args.only
 
-    status, _, seconds = run("full disk", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_disk_full.py"],
-                             env={"C360_BIN": args.c360})
-    parts["disk_full"] = {"passed": status == 0, "seconds": seconds}
+    def ran():
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
-    status, output, seconds = run("fuzzing", ["ops/fuzz/run.sh", str(settings["fuzz_seconds"]), "--results", f"{work}/fuzz.json"])
-    fuzz = json.load(open(f"{work}/fuzz.json")) if os.path.exists(f"{work}/fuzz.json") else {}
-    parts["fuzz"] = {"passed": status == 0, "seconds": seconds, "targets": fuzz}
+    if wanted("crash"):
+        status, _, seconds = run("crash cycles", [sys.executable, "ops/chaos/chaos.py", "--c360", args.c360, "--cycles", str(settings["cycles"]),
+                                                  "--results", f"{work}/chaos.json"])
+        parts["crash"] = {"ran_at": ran(), "passed": status == 0, "seconds": seconds, **json.load(open(f"{work}/chaos.json"))}
 
-    status, _, seconds = run("soak", [sys.executable, "ops/soak/soak.py", "--c360", args.c360, "--minutes", str(settings["soak_minutes"]),
-                                      "--seed-events", str(settings["soak_seed_events"]), "--calibration-seconds", str(settings["soak_calibration_seconds"]),
-                                      "--results", f"{work}/soak.json"])
-    parts["soak"] = {"passed": status == 0, "seconds": seconds, **(json.load(open(f"{work}/soak.json")) if os.path.exists(f"{work}/soak.json") else {})}
+    if wanted("disk_full"):
+        status, _, seconds = run("full disk", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_disk_full.py"],
+                                 env={"C360_BIN": args.c360})
+        parts["disk_full"] = {"ran_at": ran(), "passed": status == 0, "seconds": seconds}
 
-    status, _, seconds = run("erasure property", ["swift", "test", "--filter", "ErasurePropertyTests|ErasureTests|ErasedIdentityTests"],
-                             env={"C360_ERASURE_HISTORIES": str(settings["histories"])})
-    parts["erasure"] = {"passed": status == 0, "seconds": seconds, "random_histories": settings["histories"]}
+    if wanted("fuzz"):
+        status, output, seconds = run("fuzzing", ["ops/fuzz/run.sh", str(settings["fuzz_seconds"]), "--results", f"{work}/fuzz.json"])
+        fuzz = json.load(open(f"{work}/fuzz.json")) if os.path.exists(f"{work}/fuzz.json") else {}
+        parts["fuzz"] = {"ran_at": ran(), "passed": status == 0, "seconds": seconds, "targets": fuzz}
 
-    status, _, seconds = run("access control", ["swift", "test", "--filter", "AccessControlTests"])
-    python_status, _, python_seconds = run("TLS and tokens (Python grpcio)",
-                                           [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_security.py"],
-                                           env={"C360_BIN": args.c360})
-    parts["security"] = {"passed": status == 0 and python_status == 0, "seconds": round(seconds + python_seconds, 1)}
+    if wanted("soak"):
+        status, _, seconds = run("soak", [sys.executable, "ops/soak/soak.py", "--c360", args.c360, "--minutes", str(settings["soak_minutes"]),
+                                          "--seed-events", str(settings["soak_seed_events"]), "--calibration-seconds", str(settings["soak_calibration_seconds"]),
+                                          "--results", f"{work}/soak.json"])
+        parts["soak"] = {"ran_at": ran(), "passed": status == 0, "seconds": seconds, **(json.load(open(f"{work}/soak.json")) if os.path.exists(f"{work}/soak.json") else {})}
+
+    if wanted("erasure"):
+        status, _, seconds = run("erasure property", ["swift", "test", "--filter", "ErasurePropertyTests|ErasureTests|ErasedIdentityTests"],
+                                 env={"C360_ERASURE_HISTORIES": str(settings["histories"])})
+        parts["erasure"] = {"ran_at": ran(), "passed": status == 0, "seconds": seconds, "random_histories": settings["histories"]}
+
+    if wanted("security"):
+        status, _, seconds = run("access control", ["swift", "test", "--filter", "AccessControlTests"])
+        python_status, _, python_seconds = run("TLS and tokens (Python grpcio)",
+                                               [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/interop/test_security.py"],
+                                               env={"C360_BIN": args.c360})
+        parts["security"] = {"ran_at": ran(), "passed": status == 0 and python_status == 0, "seconds": round(seconds + python_seconds, 1)}
 
     summary = {"mode": args.mode, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(),
                "machine": platform.platform(), "parts": parts, "passed": all(part["passed"] for part in parts.values())}
-    results = ROOT / "ops" / "reliability" / "results" / f"reliability-{args.mode}.json"
     results.write_text(json.dumps(summary, indent=2) + "\n")
 
-    crash, soak = parts["crash"], parts["soak"]
+    crash, soak, fuzz = parts["crash"], parts["soak"], parts["fuzz"]["targets"]
     lines = [
         f"reliability suite ({args.mode}) — {'PASSED' if summary['passed'] else 'FAILED'}",
         f"  crash cycles survived:      {crash.get('cycles', 0)} of {crash.get('cycles_requested', settings['cycles'])} (SIGKILL, {crash.get('clients', '?')} clients appending)",

@@ -6,10 +6,12 @@ one), the server's resident memory over time, and the lookup p99 per minute.
 
 Each client process sends asynchronously (gRPC futures), so a slow call (an erasure compacts and
 searches the data directory) does not hold back the calls behind it; at most `--window` calls of
-each kind per process are in flight (lookups, appends and erasures come from different callers in
-practice: a support agent's lookup does not wait for a privacy officer's erasure). Calibration keeps the window full (closed loop); the soak sends on a fixed
-schedule (open loop) and measures each call's latency from the time it was scheduled, so a server
-that falls behind shows it instead of slowing the client down.
+each kind per process are in flight. Calibration keeps the windows full (closed loop, one sender
+for the mix). The soak gives each kind a sender of its own on a fixed schedule (open loop) and
+measures each call's latency from the time it was scheduled, so a server that falls behind shows it
+instead of slowing the client down; lookups, appends and erasures come from different callers in
+practice (a support agent's lookup does not wait for a privacy officer's erasure), so a full window
+of erasures delays only later erasures. Latency per minute is reported for every kind.
 
 Passes when: no errors; resident memory at the end at most the bound above its level after the
 first minute (default 64 MiB: caches are bounded, so growth beyond that is a leak); every minute's
@@ -54,14 +56,17 @@ def make_event(stubs, event_id, customer, seconds):
 
 
 def worker(index, address, rate, seconds, window, erase_share, results, seed):
-    """Runs the mix from one process for `seconds`: open loop at `rate` calls/s, or closed loop with
-    `window` calls in flight if rate is 0. Puts one list of (scheduled second, kind, latency, error)."""
+    """Runs the mix from one process for `seconds` and puts one list of (scheduled second, kind,
+    latency, error). With `rate` 0 (calibration) one closed loop sends the mix with up to `window`
+    calls of each kind in flight, so the rate reached is the most this mix sustains. Otherwise each
+    kind has a sender of its own on a fixed schedule (open loop) at its share of `rate`, so a full
+    window of slow erasures delays later erasures (and shows in their latency) but never the
+    lookups and appends, which in practice come from other callers."""
     import collections
     import threading
 
     import grpc
     stubs = c360_stubs.generate()
-    rng = random.Random(seed)
     api = stubs.service_grpc.ProfileServiceStub(grpc.insecure_channel(address))
     in_flight = {kind: threading.BoundedSemaphore(window) for kind in ("lookup", "append", "erase")}
     lock = threading.Lock()
@@ -69,10 +74,8 @@ def worker(index, address, rate, seconds, window, erase_share, results, seed):
     # Customers whose append was acknowledged, ready to be erased; named per phase and process so
     # that no phase appends for a customer an earlier one erased (the server rightly refuses that).
     erasable = collections.deque()
-    created = 0
+    counter = {"number": 0, "created": 0}
     start = time.monotonic()
-    next_send = start
-    number = 0
 
     def finish(kind, scheduled, future, on_success=None):
         def done(_):
@@ -92,40 +95,64 @@ def worker(index, address, rate, seconds, window, erase_share, results, seed):
             in_flight[kind].release()
         future.add_done_callback(done)
 
-    while True:
-        now = time.monotonic()
-        if now - start >= seconds:
-            break
-        if rate:
-            if next_send - start >= seconds:
-                break
-            if now < next_send:
-                time.sleep(next_send - now)
-            scheduled = next_send
-            next_send += 1.0 / rate
-        roll = rng.random()
-        kind = "lookup" if roll < 0.85 else "append" if roll < 1 - erase_share or not erasable else "erase"
-        in_flight[kind].acquire()
-        if not rate:
-            scheduled = time.monotonic()
-        number += 1
+    def send(kind, scheduled, rng):
+        """Sends one call of `kind`; False if there is nothing to send (no customer to erase yet)."""
+        with lock:
+            counter["number"] += 1
+            number = counter["number"]
         if kind == "lookup":
             request = stubs.service.GetProfileRequest(customer_id=f"soak_{rng.randint(1, CUSTOMERS)}")
+            in_flight[kind].acquire()
             finish("lookup", scheduled, api.GetProfile.future(request, timeout=10))
         elif kind == "append":
             events = [make_event(stubs, f"soak-{seed}-{number}-{k}", f"soak_{rng.randint(1, CUSTOMERS)}", 1_767_225_600 + number)
                       for k in range(rng.randint(1, 10))]
             on_success = None
             if rng.random() < 0.1:
-                customer = f"soak_erase_{seed}_{created}"
-                created += 1
+                with lock:
+                    customer = f"soak_erase_{seed}_{counter['created']}"
+                    counter["created"] += 1
                 events.append(make_event(stubs, f"soak-{seed}-{number}-e", customer, 1_767_225_600 + number))
                 on_success = lambda customer=customer: erasable.append(customer)  # noqa: E731
+            in_flight[kind].acquire()
             finish("append", scheduled, api.AppendEvents.future(stubs.service.AppendEventsRequest(events=events), timeout=10), on_success)
         else:
-            customer = erasable.popleft()
+            try:
+                customer = erasable.popleft()
+            except IndexError:
+                return False
             request = stubs.service.EraseCustomerRequest(customer_id=customer, request_id=f"DSR-{customer}")
+            in_flight[kind].acquire()
             finish("erase", scheduled, api.EraseCustomer.future(request, timeout=30))
+        return True
+
+    def closed_loop():
+        rng = random.Random(seed)
+        while time.monotonic() - start < seconds:
+            roll = rng.random()
+            kind = "lookup" if roll < 0.85 else "append" if roll < 1 - erase_share or not erasable else "erase"
+            send(kind, time.monotonic(), rng)
+
+    def open_loop(kind, kind_rate, kind_seed):
+        rng = random.Random(kind_seed)
+        next_send = start
+        while next_send - start < seconds:
+            now = time.monotonic()
+            if now < next_send:
+                time.sleep(next_send - now)
+            send(kind, next_send, rng)
+            next_send += 1.0 / kind_rate
+
+    if rate:
+        shares = {"lookup": 0.85, "append": 0.15 - erase_share, "erase": erase_share}
+        senders = [threading.Thread(target=open_loop, args=(kind, rate * share, seed * 10 + n))
+                   for n, (kind, share) in enumerate(shares.items()) if share > 0]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+    else:
+        closed_loop()
     for semaphore in in_flight.values():
         for _ in range(window):
             semaphore.acquire()
@@ -215,8 +242,10 @@ def main():
         c360_server.stop(server)
     minutes = {}
     for second, entry in per_second.items():
-        minute = minutes.setdefault(second // 60, {"latencies": [], "calls": 0, "errors": 0})
+        minute = minutes.setdefault(second // 60, {"latencies": [], "calls": 0, "errors": 0, "by_kind": {}})
         minute["latencies"] += entry["latencies"]
+        for kind, values in entry["by_kind"].items():
+            minute["by_kind"].setdefault(kind, []).extend(values)
         minute["calls"] += entry["calls"]
         minute["errors"] += entry["errors"]
     errors = sum(entry["errors"] for entry in per_second.values())
@@ -240,6 +269,8 @@ def main():
         "latency_ms_by_kind": {kind: {"calls": len(values), "p50": round(percentile(values, 0.5) * 1000, 2),
                                       "p99": round(percentile(values, 0.99) * 1000, 2), "max": round(max(values) * 1000, 2)}
                                for kind, values in sorted(by_kind.items())},
+        "p99_ms_per_minute_by_kind": {kind: [round(percentile(minute["by_kind"].get(kind, []), 0.99) * 1000, 2) for _, minute in sorted(minutes.items())]
+                                      for kind in sorted(by_kind)},
     }
     stable = all(p <= max(3 * reference, reference + 5) for p in full_minutes)
     report["p99_stable"] = stable
