@@ -34,8 +34,52 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let store = try dataDirectory.openStore()
         defer { store.close() }
-        let manifest = try await store.backup(into: destination)
+        // RocksDB's checkpoint reports no progress: the bytes appearing in the backup set's new
+        // directory (hard links at once on the same filesystem, copies across) are measured instead.
+        let progress = ProgressReporter(label: "backup")
+        let (source, set, started) = (dataDirectory.data, destination, Date())
+        let watcher = Task {
+            let total = max(1, Self.bytes(under: source))
+            while !Task.isCancelled {
+                let written = Self.bytes(under: set, modifiedSince: started)
+                progress.update(fraction: Double(written) / Double(total), "\(written >> 20) of about \(total >> 20) MiB written")
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        let manifest: BackupManifest
+        do {
+            manifest = try await store.backup(into: destination)
+        } catch {
+            watcher.cancel()
+            await watcher.value
+            progress.finish()
+            throw error
+        }
+        watcher.cancel()
+        await watcher.value
+        progress.finish()
         print("backup \(destination)/\(manifest.name): seq \(manifest.seq), \(manifest.events) events")
+    }
+}
+
+extension BackupCommand {
+    /// Bytes of the regular files under `directory`, only those in subdirectories changed since
+    /// `since` if given (the backup being written, not the set's earlier ones).
+    static func bytes(under directory: String, modifiedSince since: Date? = nil) -> UInt64 {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return 0 }
+        var total: UInt64 = 0
+        for name in names {
+            let path = directory + "/" + name
+            guard let attributes = try? manager.attributesOfItem(atPath: path) else { continue }
+            if attributes[.type] as? FileAttributeType == .typeDirectory {
+                if let since, (attributes[.modificationDate] as? Date).map({ $0 < since }) ?? true { continue }
+                total += bytes(under: path)
+            } else if since == nil {
+                total += attributes[.size] as? UInt64 ?? 0
+            }
+        }
+        return total
     }
 }
 
