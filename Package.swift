@@ -124,7 +124,10 @@ let package = Package(
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
             name: "C360Config",
-            dependencies: ["C360Service", "C360Store", "C360Core", "RocksDB", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "C360Service", "C360Store", "C360Core", "RocksDB", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 customers=${1:-10000}
 events=${2:-200000}
-listen=${C360_LISTEN:-127.0.0.1:50051}
+listen=${C360_SERVER_LISTEN:-127.0.0.1:50051}
 ops/install-deps.sh
 swift build -c release --product c360
 c360=$(swift build -c release --show-bin-path)/c360

@@ -2,6 +2,7 @@ import C360Core
 import C360Service
 import C360Store
 import Foundation
+import Logging
 import RocksDB
 import Yams
 
@@ -135,8 +136,8 @@ public struct ConfigurationFile {
             switch key {
             case "listen": server.listen = try value.address()
             case "metrics_listen": server.metricsListen = try value.address(offAllowed: true)
-            case "log_format": server.logFormat = try value.choice(ServerSettings.logFormats)
-            case "log_level": server.logLevel = try value.choice(ServerSettings.logLevels)
+            case "log_format": server.logFormat = try value.choice(LogFormat.self)
+            case "log_level": server.logLevel = try value.choice(Logger.Level.self)
             case "allow_unauthenticated": server.allowUnauthenticated = try value.bool()
             default: throw value.unknown()
             }
@@ -168,12 +169,8 @@ public struct ConfigurationFile {
         try node.object { key, value throws(C360Error) in
             switch key {
             case "block_cache_mb": store.database.blockCacheBytes = try value.int(atLeast: 1) << 20
-            case "compression":
-                let name = try value.choice(DatabaseOptions.Compression.allCases.map(\.rawValue))
-                store.database.compression = DatabaseOptions.Compression(rawValue: name)!
-            case "wal_sync":
-                let name = try value.choice(StoreConfiguration.WALSync.allCases.map(\.rawValue))
-                store.walSync = StoreConfiguration.WALSync(rawValue: name)!
+            case "compression": store.database.compression = try value.choice(DatabaseOptions.Compression.self)
+            case "wal_sync": store.walSync = try value.choice(StoreConfiguration.WALSync.self)
             case "write_buffer_mb": store.database.writeBufferBytes = try value.int(atLeast: 1) << 20
             case "total_write_buffer_mb": store.database.totalWriteBufferBytes = try value.int(atLeast: 1) << 20
             case "background_jobs": store.database.backgroundJobs = Int32(try value.int(atLeast: 1, atMost: 64))
@@ -392,19 +389,20 @@ struct Node {
         }
     }
 
-    /// One of `choices`.
-    func choice(_ choices: [String]) throws(C360Error) -> String {
+    /// One of `Choice`'s cases, by name.
+    func choice<Choice: RawRepresentable & CaseIterable>(_: Choice.Type) throws(C360Error) -> Choice where Choice.RawValue == String {
         let text = try string()
-        guard choices.contains(text) else {
-            throw C360Error(.invalidArgument, "\(described) must be one of \(choices.joined(separator: ", ")), not \(text)", field: path)
+        guard let choice = Choice(rawValue: text) else {
+            let names = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw C360Error(.invalidArgument, "\(described) must be one of \(names), not \(text)", field: path)
         }
-        return text
+        return choice
     }
 
     /// A HOST:PORT address (or `off`).
     func address(offAllowed: Bool = false) throws(C360Error) -> String {
         let text = try string()
-        guard ServerSettings.isAddress(text, offAllowed: offAllowed) else {
+        guard (offAllowed && text == "off") || (try? ListenAddress.parse(text)) != nil else {
             throw C360Error(.invalidArgument, "\(described) must be HOST:PORT such as 127.0.0.1:50051\(offAllowed ? " or off" : ""), not \(text)", field: path)
         }
         return text

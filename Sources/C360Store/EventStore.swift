@@ -193,21 +193,10 @@ public final class EventStore: Sendable {
     }
 
     /// RocksDB's figures for monitoring, summed over every column family.
-    public struct StorageFigures: Sendable {
-        public var memtableBytes: UInt64
-        public var pendingCompactionBytes: UInt64
-        public var sstFiles: UInt64
-        public var sstBytes: UInt64
-        /// Since the store was opened; `nil` unless `DatabaseOptions.collectStatistics`.
-        public var blockCacheHits: UInt64?
-        public var blockCacheMisses: UInt64?
-    }
+    public typealias StorageFigures = Database.Figures
 
     public func storageFigures() -> StorageFigures {
-        let figures = database.figures()
-        return StorageFigures(
-            memtableBytes: figures.memtableBytes, pendingCompactionBytes: figures.pendingCompactionBytes, sstFiles: figures.sstFiles,
-            sstBytes: figures.sstBytes, blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses)
+        database.figures()
     }
 
     /// Runs `work` on the writer, excluding appends while it runs.

@@ -268,8 +268,6 @@ public final class Database: @unchecked Sendable {
         return String(cString: value)
     }
 
-    /// Writes a consistent copy of the database into `directory`, which must not exist yet
-    /// (SST files are hard-linked where the file system allows).
     /// RocksDB's own figures, summed over every column family, for monitoring.
     public struct Figures: Sendable, Equatable {
         public var memtableBytes: UInt64 = 0
@@ -311,6 +309,8 @@ public final class Database: @unchecked Sendable {
         return tickers
     }
 
+    /// Writes a consistent copy of the database into `directory`, which must not exist yet
+    /// (SST files are hard-linked where the file system allows).
     public func createCheckpoint(at directory: String) throws(RocksDBError) {
         try checkOpen()
         let checkpoint = try withErrorPointer { rocksdb_checkpoint_object_create(handle, $0) }

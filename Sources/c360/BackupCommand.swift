@@ -37,7 +37,7 @@ struct BackupCommand: AsyncParsableCommand {
         // RocksDB's checkpoint reports no progress: the bytes appearing in the backup set's new
         // directory (hard links at once on the same filesystem, copies across) are measured instead.
         let progress = ProgressReporter(label: "backup")
-        let (source, set, started) = (dataDirectory.data, destination, Date())
+        let (source, set, started) = (store.directory, destination, Date())
         let watcher = Task {
             let total = max(1, Self.bytes(under: source))
             while !Task.isCancelled {
@@ -46,18 +46,16 @@ struct BackupCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
-        let manifest: BackupManifest
+        let outcome: Result<BackupManifest, C360Error>
         do {
-            manifest = try await store.backup(into: destination)
+            outcome = .success(try await store.backup(into: destination))
         } catch {
-            watcher.cancel()
-            await watcher.value
-            progress.finish()
-            throw error
+            outcome = .failure(error)
         }
         watcher.cancel()
         await watcher.value
         progress.finish()
+        let manifest = try outcome.get()
         print("backup \(destination)/\(manifest.name): seq \(manifest.seq), \(manifest.events) events")
     }
 }
@@ -99,12 +97,14 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: "The backup to restore.") var source: String
 
     func run() async throws {
+        let settings = try dataDirectory.configurationFile()
+        let data = dataDirectory.data(in: settings)
         let progress = ProgressReporter(label: "restore")
-        let report = try await EventStore.restore(backup: source, into: dataDirectory.data, configuration: try dataDirectory.storeConfiguration()) {
+        let report = try await EventStore.restore(backup: source, into: data, configuration: settings.store) {
             progress.update(fraction: $0, $1)
         }
         progress.finish()
-        print("restored \(report.manifest.name) (seq \(report.manifest.seq), \(report.manifest.events) events) into \(dataDirectory.data); "
+        print("restored \(report.manifest.name) (seq \(report.manifest.seq), \(report.manifest.events) events) into \(data); "
             + "erasures applied from the ledger: \(report.erasuresApplied), already in the backup: \(report.erasuresAlreadyInBackup)")
     }
 }

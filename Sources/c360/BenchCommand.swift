@@ -2,6 +2,7 @@ import ArgumentParser
 import C360API
 import C360Bench
 import C360Generator
+import C360Service
 import Foundation
 
 /// `c360 bench …`: the load drivers of the benchmark. `ops/bench/run.sh` runs them together with

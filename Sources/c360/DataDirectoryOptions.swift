@@ -31,25 +31,21 @@ struct DataDirectoryOptions: ParsableArguments {
     }
 
     /// The data directory: the option's, or the configuration's (environment included), or the default.
-    var data: String {
-        if let dataOption { return dataOption }
-        return (try? configurationFile().dataDirectory) ?? Self.defaultData
+    func data(in settings: ConfigurationFile) -> String {
+        dataOption ?? settings.dataDirectory ?? Self.defaultData
     }
 
-    /// The store's settings: the configuration file's, or the defaults.
-    func storeConfiguration() throws -> StoreConfiguration {
-        try configurationFile().store
-    }
-
-    /// Opens the store. Only commands that load data create a missing directory; the others say
-    /// it is missing rather than leave an empty one behind. Callers close it (`defer { store.close() }`)
-    /// before the process exits: RocksDB must not be closed by a late release racing the exit.
-    func openStore(creatingIfMissing: Bool = false, configuration: StoreConfiguration? = nil) throws -> EventStore {
-        let configuration = try configuration ?? storeConfiguration()
-        let data = self.data
+    /// Opens the store of `data(in:)` with the settings' store configuration; `settings` default
+    /// to `configurationFile()`. Only commands that load data create a missing directory; the others
+    /// say it is missing rather than leave an empty one behind. Callers close it
+    /// (`defer { store.close() }`) before the process exits: RocksDB must not be closed by a late
+    /// release racing the exit. The store's `directory` is the data directory it opened.
+    func openStore(creatingIfMissing: Bool = false, settings: ConfigurationFile? = nil) throws -> EventStore {
+        let settings = try settings ?? configurationFile()
+        let data = data(in: settings)
         if !creatingIfMissing, !FileManager.default.fileExists(atPath: data + "/CURRENT") {
             throw ValidationError("there is no c360 data directory at \(data); load events into it with `c360 ingest FILE --data \(data)`")
         }
-        return try EventStore(directory: data, configuration: configuration)
+        return try EventStore(directory: data, configuration: settings.store)
     }
 }

@@ -22,16 +22,19 @@ struct EraseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let receipt: C360_V1_EraseReceipt
+        let place: String
         if let server {
+            place = "the data directory of \(server)"
             receipt = try await RemoteStore.withConnection(to: server, token: ProcessInfo.processInfo.environment[RemoteStore.tokenVariable]) { try await $0.erase(customerID: id, requestID: requestID) }
         } else {
             let store = try dataDirectory.openStore()
             defer { store.close() }
+            place = store.directory
             receipt = try await store.erase(customerID: id, requestID: requestID)
         }
         print(try JSONOutput.pretty(receipt))
         if receipt.filesWithPersonalData > 0 {
-            StandardError.write("erase: \(receipt.filesWithPersonalData) files under \(dataDirectory.data) still hold the customer's data")
+            StandardError.write("erase: \(receipt.filesWithPersonalData) files under \(place) still hold the customer's data")
             throw ExitCode(1)
         }
     }

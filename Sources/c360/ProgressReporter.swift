@@ -42,6 +42,13 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// Seconds since the reporter was made: the command's running time, for rates.
+    var elapsedSeconds: Double { Self.seconds(ContinuousClock.now - started) }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Ends the bar's line on a terminal, so what follows starts on a line of its own.
     func finish() {
         if drawn {
@@ -55,8 +62,7 @@ final class ProgressReporter: @unchecked Sendable {
     static func line(label: String, fraction: Double?, elapsed: Duration, text: String, bar: Bool) -> String {
         guard let fraction, fraction.isFinite else { return "\(label): \(text)" }
         let done = min(1, max(0, fraction))
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let left = done > 0 ? seconds * (1 - done) / done : nil
+        let left = done > 0 ? seconds(elapsed) * (1 - done) / done : nil
         let percent = "\(Int(done * 100))%"
         let remaining = left.map { ", \(bar ? "" : "about ")\(clock($0)) left" } ?? ""
         guard bar else { return "\(label): \(percent) \(text)\(remaining)" }

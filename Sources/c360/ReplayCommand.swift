@@ -23,11 +23,10 @@ struct ReplayCommand: AsyncParsableCommand {
         let total = fromSnapshot && statistics.snapshotSeq != nil
             ? max(1, Int(statistics.lastSeq) - Int(statistics.snapshotSeq ?? 0)) : max(1, Int(statistics.events))
         let progress = ProgressReporter(label: "replay")
-        let started = ContinuousClock.now
         let report = try await store.replay(fromSnapshot: fromSnapshot) { folded in
-            let elapsed = ContinuousClock.now - started
-            let seconds = max(1e-3, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            progress.update(fraction: min(1, Double(folded) / Double(total)), "\(folded) of \(total) events folded, \(Int(Double(folded) / seconds)) events/s")
+            progress.update(
+                fraction: min(1, Double(folded) / Double(total)),
+                "\(folded) of \(total) events folded, \(Int(Double(folded) / max(1e-3, progress.elapsedSeconds))) events/s")
         }
         progress.finish()
         if let seq = report.snapshotSeq {

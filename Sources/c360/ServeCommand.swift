@@ -66,8 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
         var server = settings.server
         if let listen { server.listen = listen }
         if let metricsListen { server.metricsListen = metricsListen }
-        if let logFormat { server.logFormat = logFormat.rawValue }
-        if let logLevel { server.logLevel = logLevel.rawValue }
+        if let logFormat { server.logFormat = logFormat }
+        if let logLevel { server.logLevel = logLevel }
         if allowUnauthenticated { server.allowUnauthenticated = true }
         if let maxRequestBytes { server.limits.maxRequestBytes = maxRequestBytes }
         if let maxEventsPerAppend { server.limits.maxEventsPerAppend = maxEventsPerAppend }
@@ -82,21 +82,15 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try self.settings()
+        var settings = try self.settings()
         let server = settings.server
-        let format = LogFormat(rawValue: server.logFormat) ?? .text
-        let level = Logger.Level(rawValue: server.logLevel) ?? .info
         LoggingSystem.bootstrap({ label, metadataProvider in
-            switch format {
-            case .json:
-                var handler = JSONLogHandler(label: label, metadataProvider: metadataProvider)
-                handler.logLevel = level
-                return handler
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
-                handler.logLevel = level
-                return handler
+            var handler: any LogHandler = switch server.logFormat {
+            case .json: JSONLogHandler(label: label, metadataProvider: metadataProvider)
+            case .text: StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
             }
+            handler.logLevel = server.logLevel
+            return handler
         }, metadataProvider: RequestID.metadataProvider)
         let logger = Logger(label: "c360")
         // Before anything records a metric: one made earlier stays bound to the no-op backend.
@@ -113,9 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             logger.warning("access control is off: no access tokens are configured")
         }
-        var storeConfiguration = settings.store
-        storeConfiguration.database.collectStatistics = metricsRegistry != nil
-        let store = try dataDirectory.openStore(creatingIfMissing: true, configuration: storeConfiguration)
+        settings.store.database.collectStatistics = metricsRegistry != nil
+        let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
         defer { store.close() }
         let grpcServer = try C360Server(
             store: store, host: host, port: port, limits: server.limits, security: security, backupRoot: settings.backupRoot, logger: logger)
@@ -136,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
             tasks.addTask {
                 if let bound = await grpcServer.listeningPort {
                     // Written unbuffered: scripts and tests read this line through a pipe to learn the port.
-                    FileHandle.standardOutput.write(Data("c360 serving \(dataDirectory.data) on \(host):\(bound)\n".utf8))
+                    FileHandle.standardOutput.write(Data("c360 serving \(store.directory) on \(host):\(bound)\n".utf8))
                 }
                 if let metrics, let bound = await metrics.listeningPort {
                     FileHandle.standardOutput.write(Data("c360 metrics on http://\(metrics.host):\(bound)/metrics\n".utf8))
@@ -152,8 +145,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-enum LogFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
+extension LogFormat: ExpressibleByArgument {}
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
