@@ -61,4 +61,66 @@ public enum StorageCeiling {
         }
         return figures
     }
+
+    /// What RocksDB does with c360's own write layout and nothing of c360 around it: for every
+    /// event, its record under (subject, seq), a log entry, a dedup entry under a random event id,
+    /// and its customer's projection rewritten (once per batch), in synced batches of 1,000 over
+    /// `customers` random customers. This is bulk ingest's ceiling on this disk before any Swift runs.
+    public struct LayoutFigures: Sendable {
+        public var eventsPerSecond = 0.0
+        public var keysPerEvent = 0.0
+        public var bytesPerEvent = 0.0
+
+        public var json: [String: Any] {
+            ["layout_events_per_second": eventsPerSecond, "layout_keys_per_event": keysPerEvent,
+             "layout_batch_bytes_per_event": bytesPerEvent]
+        }
+    }
+
+    /// Writes `events` events in c360's layout into a new database at `path`. `sortedBatches`
+    /// adds each batch's keys in key order, column family by column family.
+    public static func layout(
+        path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int, sortedBatches: Bool
+    ) throws -> LayoutFigures {
+        let names = ["events", "log", "dedup", "projections"]
+        var options = DatabaseOptions()
+        options.totalWriteBufferBytes = 128 << 20
+        let database = try Database(path: path, columnFamilies: names, options: options)
+        defer { database.close() }
+        let families = try names.map { try database.columnFamily($0) }
+        var random = SystemRandomNumberGenerator()
+        let eventValue = (0..<eventBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let projectionValue = (0..<projectionBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
+        func bytes(_ number: UInt64) -> [UInt8] { withUnsafeBytes(of: number.bigEndian, Array.init) }
+
+        var seq: UInt64 = 0
+        var keys = 0
+        var batchBytes = 0
+        let start = monotonicNanoseconds()
+        while seq < UInt64(events) {
+            var puts: [(family: Int, key: [UInt8], value: [UInt8])] = []
+            var touched: Set<UInt64> = []
+            for _ in 0..<min(1_000, events - Int(seq)) {
+                seq += 1
+                let subject = UInt64.random(in: 1...UInt64(customers), using: &random)
+                puts.append((0, bytes(subject) + bytes(seq), eventValue))
+                puts.append((1, bytes(seq), [1] + bytes(subject)))
+                puts.append((2, bytes(UInt64.random(in: 0...UInt64.max, using: &random)) + bytes(seq), bytes(seq)))
+                touched.insert(subject)
+            }
+            for subject in touched { puts.append((3, bytes(subject), projectionValue)) }
+            if sortedBatches {
+                puts.sort { $0.family != $1.family ? $0.family < $1.family : $0.key.lexicographicallyPrecedes($1.key) }
+            }
+            let batch = WriteBatch(for: database)
+            for put in puts { batch.put(put.key, put.value, in: families[put.family]) }
+            keys += batch.count
+            batchBytes += batch.byteCount
+            try database.write(batch, sync: true)
+        }
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        return LayoutFigures(
+            eventsPerSecond: Double(events) / seconds, keysPerEvent: Double(keys) / Double(events),
+            bytesPerEvent: Double(batchBytes) / Double(events))
+    }
 }

@@ -10,9 +10,9 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark drivers: bulk ingest, small appends, freshness, storage ceiling, store lookups.",
+        abstract: "Benchmark drivers: bulk ingest, small appends, freshness, storage and transport ceilings, store lookups.",
         discussion: "The whole benchmark, with PostgreSQL and the ceilings beside c360, is ops/bench/run.sh.",
-        subcommands: [BenchIngest.self, BenchAppends.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self])
+        subcommands: [BenchIngest.self, BenchAppends.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
 }
 
 /// Prints `figures` as one line of JSON (keys sorted).
@@ -101,11 +101,22 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Events to write in each batch shape.") var events = 1_000_000
     @Option(help: "Bytes per value (an encoded event's size).") var valueBytes = 200
     @Option(help: "Single-event synced writes to time.") var singleWrites = 2_000
+    @Option(help: "Events to write in c360's layout (event, log entry, dedup entry, projection); 0 skips it.") var layoutEvents = 0
+    @Option(help: "Customers the layout's events are spread over.") var layoutCustomers = 100_000
+    @Option(help: "Bytes per projection in the layout (a stored profile's size).") var projectionBytes = 1_500
+    @Flag(help: "Add each layout batch's keys in key order.") var sortedBatches = false
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try printJSON(try StorageCeiling.run(path: dir, events: events, valueBytes: valueBytes, singleWrites: singleWrites).json)
+        var json = try StorageCeiling.run(path: dir, events: events, valueBytes: valueBytes, singleWrites: singleWrites).json
+        if layoutEvents > 0 {
+            let layout = try StorageCeiling.layout(
+                path: dir + "/layout", events: layoutEvents, customers: layoutCustomers, eventBytes: valueBytes,
+                projectionBytes: projectionBytes, sortedBatches: sortedBatches)
+            json.merge(layout.json) { $1 }
+        }
+        try printJSON(json)
     }
 }
 
@@ -122,5 +133,23 @@ struct BenchLookups: AsyncParsableCommand {
         let store = try dataDirectory.openStore()
         defer { store.close() }
         try printJSON(try StoreLookups.run(store: store, customers: customers, lookups: lookups).json)
+    }
+}
+
+struct BenchTransport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "h2-server",
+        abstract: "The Swift transport ceiling: a bare swift-nio-http2 server answering every request with one fixed gRPC response.",
+        discussion: "Prints the address it listens on, then serves until it is terminated.")
+
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "host:port")) var listen = "127.0.0.1:0"
+    @Option(help: "Bytes of the fixed response message.") var messageBytes = 200
+
+    func run() async throws {
+        let (host, port) = try ListenAddress.parse(listen)
+        let channel = try await TransportCeiling.start(host: host, port: port, messageBytes: messageBytes)
+        // Unbuffered: the benchmark reads this line through a pipe to learn the port.
+        FileHandle.standardOutput.write(Data("listening on \(host):\(channel.localAddress?.port ?? port)\n".utf8))
+        try await channel.closeFuture.get()
     }
 }

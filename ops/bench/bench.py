@@ -33,6 +33,9 @@ LOOKUP_SHAPES = [("c1_m1", ["-c", "1", "-m", "1"]), ("c16_m32", ["-c", "16", "-m
 # h2load posts one fixed body; its lookups are spread over this many randomly chosen customers,
 # one run each, and the runs' figures combined.
 LOOKUP_CUSTOMERS_PER_SHAPE = 4
+# The projection size of the storage ceiling in c360's write layout: stored projections of the
+# default data set average about a kilobyte (measured with RocksDB's `ldb scan` after a bulk load).
+LAYOUT_PROJECTION_BYTES = 1_000
 
 
 def log(message):
@@ -525,9 +528,36 @@ def bench_ceilings(binary, sizes, work):
     finally:
         server.terminate()
         server.wait()
-    log("ceiling: raw RocksDB synced WriteBatches")
+    figures["swift_transport"] = bench_swift_transport(binary, sizes, work)
+    log("ceiling: raw RocksDB synced WriteBatches, then c360's write layout in raw RocksDB")
     figures["storage"] = run_json([binary, "bench", "rocksdb", "--dir", os.path.join(work, "rocksdb-ceiling"),
-                                   "--events", str(sizes["storage_events"])])
+                                   "--events", str(sizes["storage_events"]),
+                                   "--layout-events", str(sizes["storage_events"]),
+                                   "--layout-customers", str(sizes["customers"]),
+                                   "--projection-bytes", str(LAYOUT_PROJECTION_BYTES)])
+    return figures
+
+
+def bench_swift_transport(binary, sizes, work):
+    """h2load against `c360 bench h2-server`: swift-nio-http2 answering a fixed gRPC response."""
+    figures = {}
+    server = subprocess.Popen([binary, "bench", "h2-server", "--listen", "127.0.0.1:0", "--message-bytes", "200"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+    try:
+        line = server.stdout.readline().decode()
+        match = re.match(r"listening on ([\d.]+:\d+)", line)
+        if not match:
+            raise SystemExit(f"c360 bench h2-server did not report its address: {line!r}")
+        url = f"http://{match.group(1)}/c360.v1.ProfileService/GetProfile"
+        body = os.path.join(work, "h2-server-request.bin")
+        grpc_request_body("cust_1", body)
+        for name, shape in LOOKUP_SHAPES:
+            log(f"ceiling: swift-nio-http2 with a fixed 200-byte gRPC response, {name}")
+            figures[name] = combine_runs([h2load(url, shape, sizes["requests"], body,
+                                                 ["content-type: application/grpc", "te: trailers"])])
+    finally:
+        server.terminate()
+        server.wait()
     return figures
 
 
@@ -569,6 +599,8 @@ def rows(results):
     return [
         ("bulk ingest, events/s (batches of 1,000, synced)", c["bulk_ingest"]["events_per_second"],
          p["bulk_ingest"]["events_per_second"], ceil["storage"]["bulk_events_per_second"], True),
+        ("bulk ingest, events/s, beside c360's write layout in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
+         None, ceil["storage"]["layout_events_per_second"], True),
         ("small appends, events/s (64 callers, 1 event per call)", c["small_appends"]["events_per_second"],
          p["small_appends"]["events_per_second"], ceil["storage"]["batch64_events_per_second"], True),
         ("small appends, ack p50 ms", c["small_appends"]["ack_p50_ms"], p["small_appends"]["ack_p50_ms"],
@@ -583,8 +615,14 @@ def rows(results):
          ceil["transport"]["c1_m1"]["requests_per_second"], True),
         ("lookups c1 m1, p99 ms", c["lookups"]["c1_m1"]["p99_ms"], p["lookups"]["c1"]["p99_ms"],
          ceil["transport"]["c1_m1"]["p99_ms"], False),
+        ("lookups c1 m1, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c1_m1"]["requests_per_second"],
+         None, ceil["swift_transport"]["c1_m1"]["requests_per_second"], True),
         ("lookups c16 m32, requests/s", c["lookups"]["c16_m32"]["requests_per_second"], p["lookups"]["c16"]["requests_per_second"],
          ceil["transport"]["c16_m32"]["requests_per_second"], True),
+        ("lookups c16 m32, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["requests_per_second"],
+         None, ceil["swift_transport"]["c16_m32"]["requests_per_second"], True),
+        ("lookups c16 m32, p99 ms, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["p99_ms"],
+         None, ceil["swift_transport"]["c16_m32"]["p99_ms"], False),
         ("lookups c16 m32, p50 ms", c["lookups"]["c16_m32"]["p50_ms"], p["lookups"]["c16"]["p50_ms"],
          ceil["transport"]["c16_m32"]["p50_ms"], False),
         ("lookups c16 m32, p99 ms", c["lookups"]["c16_m32"]["p99_ms"], p["lookups"]["c16"]["p99_ms"],
@@ -629,7 +667,11 @@ def markdown(results, command):
 def missing_figures(results):
     missing = [name for name, c, *_ in rows(results) if c is None]
     missing += [f"{name} (PostgreSQL)" for name, c, p, *_ in rows(results)
-                if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak"))]
+                if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak")) and "(ceiling)" not in name]
+    missing += [f"{name} (ceiling)" for name, c, p, ceiling, _ in rows(results) if "(ceiling)" in name and ceiling is None]
+    for name, figures in results["ceilings"]["swift_transport"].items():
+        if figures["failed"]:
+            missing.append(f"swift-nio-http2 ceiling {name}: {figures['failed']} failed requests")
     for section, figures in (("c360 bulk ingest", results["c360"]["bulk_ingest"]),
                              ("c360 small appends", results["c360"]["small_appends"])):
         if figures["rejected"] or figures["failed_calls"]:
