@@ -83,10 +83,15 @@ extension EventStore {
     }
 
     /// Counts and sizes for `c360 stats`.
+    /// The events in the log now, erased ones not counted. One read, unlike `statistics()`.
+    public func eventCount() throws(C360Error) -> UInt64 {
+        try read(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+    }
+
     public func statistics() throws(C360Error) -> StoreStatistics {
         var statistics = StoreStatistics()
         statistics.lastSeq = lastSeq
-        statistics.events = try read(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
+        statistics.events = try eventCount()
         let iterator = database.makeIterator(families.projections)
         iterator.seekToFirst()
         while iterator.isValid {

@@ -17,11 +17,11 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try dataDirectory.openStore()
         defer { store.close() }
-        let statistics = try store.statistics()
         // Events to fold: all of them, or those after the snapshot (log positions include
-        // tombstones, so this is an estimate, never below what remains).
-        let total = fromSnapshot && statistics.snapshotSeq != nil
-            ? max(1, Int(statistics.lastSeq) - Int(statistics.snapshotSeq ?? 0)) : max(1, Int(statistics.events))
+        // tombstones, so this is an estimate, never below what remains). Not `statistics()`: it
+        // decodes every projection to count customers, a fifth of a replay's time.
+        let snapshotSeq = fromSnapshot ? try store.snapshotInfo()?.seq : nil
+        let total = try snapshotSeq.map { max(1, Int(store.lastSeq) - Int($0)) } ?? max(1, Int(store.eventCount()))
         let progress = ProgressReporter(label: "replay")
         let report = try await store.replay(fromSnapshot: fromSnapshot) { folded in
             progress.update(
