@@ -20,7 +20,7 @@ public final class MetricsEndpoint: Service, Sendable {
     private let registry: PrometheusCollectorRegistry
     private let store: EventStore
     private let logger: Logger
-    private let bound = NIOLockedValueBox<(Channel?, Int?)>((nil, nil))
+    private let bound = NIOLockedValueBox<((any Channel)?, Int?)>((nil, nil))
     private let figures: StorageGauges
 
     /// Bootstraps swift-metrics with a Prometheus registry: call once, before anything records.
@@ -65,8 +65,9 @@ public final class MetricsEndpoint: Service, Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(ScrapeHandler(render: { [self] in self.render() }))
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(ScrapeHandler(render: { [self] in self.render() }))
                 }
             }
             .bind(host: host, port: port)
@@ -93,13 +94,24 @@ private struct StorageGauges: Sendable {
     let memtableBytes, pendingCompactionBytes, sstFiles, sstBytes, blockCacheHits, blockCacheMisses: Prometheus.Gauge
 
     init(registry: PrometheusCollectorRegistry) {
-        memtableBytes = registry.makeGauge(name: "c360_rocksdb_memtable_bytes", help: "Bytes in RocksDB's memtables, all column families.")
-        pendingCompactionBytes = registry.makeGauge(
-            name: "c360_rocksdb_pending_compaction_bytes", help: "RocksDB's estimate of the bytes compaction has still to rewrite.")
-        sstFiles = registry.makeGauge(name: "c360_rocksdb_sst_files", help: "SST files, all levels and column families.")
-        sstBytes = registry.makeGauge(name: "c360_rocksdb_sst_bytes", help: "Bytes in SST files.")
-        blockCacheHits = registry.makeGauge(name: "c360_rocksdb_block_cache_hits", help: "Block cache hits since the server started.")
-        blockCacheMisses = registry.makeGauge(name: "c360_rocksdb_block_cache_misses", help: "Block cache misses since the server started.")
+        memtableBytes = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "memtable", unitName: "bytes",
+            helpText: "Bytes in RocksDB's memtables, all column families."))
+        pendingCompactionBytes = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "pending_compaction", unitName: "bytes",
+            helpText: "RocksDB's estimate of the bytes compaction has still to rewrite."))
+        sstFiles = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "sst", unitName: "files",
+            helpText: "SST files, all levels and column families."))
+        sstBytes = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "sst", unitName: "bytes",
+            helpText: "Bytes in SST files."))
+        blockCacheHits = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "block_cache", unitName: "hits",
+            helpText: "Block cache hits since the server started."))
+        blockCacheMisses = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "rocksdb", metricName: "block_cache", unitName: "misses",
+            helpText: "Block cache misses since the server started."))
     }
 
     func update(from figures: EventStore.StorageFigures) {
