@@ -94,24 +94,15 @@ private struct StorageGauges: Sendable {
     let memtableBytes, pendingCompactionBytes, sstFiles, sstBytes, blockCacheHits, blockCacheMisses: Prometheus.Gauge
 
     init(registry: PrometheusCollectorRegistry) {
-        memtableBytes = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "memtable", unitName: "bytes",
-            helpText: "Bytes in RocksDB's memtables, all column families."))
-        pendingCompactionBytes = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "pending_compaction", unitName: "bytes",
-            helpText: "RocksDB's estimate of the bytes compaction has still to rewrite."))
-        sstFiles = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "sst", unitName: "files",
-            helpText: "SST files, all levels and column families."))
-        sstBytes = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "sst", unitName: "bytes",
-            helpText: "Bytes in SST files."))
-        blockCacheHits = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "block_cache", unitName: "hits",
-            helpText: "Block cache hits since the server started."))
-        blockCacheMisses = registry.makeGauge(descriptor: .init(
-            namespace: "c360", subsystem: "rocksdb", metricName: "block_cache", unitName: "misses",
-            helpText: "Block cache misses since the server started."))
+        func gauge(_ metric: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
+            registry.makeGauge(descriptor: .init(namespace: "c360", subsystem: "rocksdb", metricName: metric, unitName: unit, helpText: help))
+        }
+        memtableBytes = gauge("memtable", "bytes", "Bytes in RocksDB's memtables, all column families.")
+        pendingCompactionBytes = gauge("pending_compaction", "bytes", "RocksDB's estimate of the bytes compaction has still to rewrite.")
+        sstFiles = gauge("sst", "files", "SST files, all levels and column families.")
+        sstBytes = gauge("sst", "bytes", "Bytes in SST files.")
+        blockCacheHits = gauge("block_cache", "hits", "Block cache hits since the server started.")
+        blockCacheMisses = gauge("block_cache", "misses", "Block cache misses since the server started.")
     }
 
     func update(from figures: EventStore.StorageFigures) {
