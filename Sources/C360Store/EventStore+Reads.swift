@@ -82,12 +82,12 @@ extension EventStore {
         return digest.finish()
     }
 
-    /// Counts and sizes for `c360 stats`.
     /// The events in the log now, erased ones not counted. One read, unlike `statistics()`.
     public func eventCount() throws(C360Error) -> UInt64 {
         try read(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
     }
 
+    /// Counts and sizes for `c360 stats`.
     public func statistics() throws(C360Error) -> StoreStatistics {
         var statistics = StoreStatistics()
         statistics.lastSeq = lastSeq

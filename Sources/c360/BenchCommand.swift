@@ -103,7 +103,7 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Single-event synced writes to time.") var singleWrites = 2_000
     @Option(help: "Events to write in c360's layout (event, log entry, dedup entry, projection); 0 skips it.") var layoutEvents = 0
     @Option(help: "Customers the layout's events are spread over.") var layoutCustomers = 100_000
-    @Option(help: "Bytes per projection in the layout (a stored profile's size).") var projectionBytes = 1_500
+    @Option(help: "Bytes per projection in the layout (stored profiles average about 1,000).") var projectionBytes = 1_000
     @Flag(help: "Add each layout batch's keys in key order.") var sortedBatches = false
 
     func run() async throws {

@@ -697,8 +697,9 @@ def missing_figures(results):
                 if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak")) and "(ceiling)" not in name]
     missing += [f"{name} (ceiling)" for name, c, p, ceiling, _ in rows(results) if "(ceiling)" in name and ceiling is None]
     for name, figures in results["ceilings"]["swift_transport"].items():
-        if figures.get("failed") or figures.get("failed_calls"):
-            missing.append(f"swift-nio-http2 ceiling {name}: {figures['failed']} failed requests")
+        failed = figures.get("failed") or figures.get("failed_calls")
+        if failed:
+            missing.append(f"swift-nio-http2 ceiling {name}: {failed} failed requests or calls")
     for section, figures in (("c360 bulk ingest", results["c360"]["bulk_ingest"]),
                              ("c360 small appends", results["c360"]["small_appends"])):
         if figures["rejected"] or figures["failed_calls"]:
