@@ -18,6 +18,11 @@ func withAPIServer(
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-api-tests-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let store = try EventStore(directory: directory, configuration: configuration)
+    // Closed here, once the server has stopped, rather than by the last release: the server's
+    // connections let go of the store on NIO's threads some milliseconds after it stops, and a
+    // test process that exits with a RocksDB database still open can crash in RocksDB's static
+    // destructors (the likely cause of the SIGSEGV that ended one CI run of AccessControlTests).
+    defer { store.close() }
     let server = try C360Server(store: store, host: "127.0.0.1", port: 0, limits: limits, security: security, backupRoot: backupRoot)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
