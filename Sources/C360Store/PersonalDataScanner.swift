@@ -1,3 +1,4 @@
+import C360Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,17 +13,45 @@ public struct PersonalDataScanner: Sendable {
         public var filesWithMatches: [String] = []
     }
 
-    public init() {}
+    /// Called with each listed path just before it is examined: lets a test delete or replace a
+    /// file at that moment, as a RocksDB compaction finishing would.
+    let beforeExamining: (@Sendable (String) -> Void)?
+
+    public init() {
+        beforeExamining = nil
+    }
+
+    init(beforeExamining: @escaping @Sendable (String) -> Void) {
+        self.beforeExamining = beforeExamining
+    }
 
     /// Searches every regular file under `directory`, recursively, for any of `needles`.
     public func scan(directory: String, for needles: [[UInt8]]) throws -> Result {
         try scan(directory: directory, forEach: [needles])[0]
     }
 
-    /// Searches every regular file under `directory` once, for several groups of needles (one
-    /// group per erased customer): a result per group, with the files holding any of its needles.
+    /// How many times a search starts over because a file went away under it, before it gives up.
+    static let maximumPasses = 10
+
+    /// Searches every regular file under `directory`, for several groups of needles (one group per
+    /// erased customer): a result per group, with the files holding any of its needles.
+    ///
+    /// RocksDB deletes files while it runs (a compaction's inputs, a WAL after a flush). A file
+    /// that was listed but is gone when it is read held data that now lives in a newer file, which
+    /// this walk may not have listed: the search starts over, so a result always covers every file
+    /// of one complete walk. A file that exists but cannot be read is an error, never a pass.
+    /// - Throws: `C360Error(.io)` if a file cannot be read, or if files keep going away for
+    ///   `maximumPasses` walks.
     public func scan(directory: String, forEach groups: [[[UInt8]]]) throws -> [Result] {
         let groups = groups.map { $0.filter { !$0.isEmpty } }
+        for _ in 0..<Self.maximumPasses {
+            if let results = try walk(directory: directory, groups: groups) { return results }
+        }
+        throw C360Error(.io, "files under \(directory) kept going away during \(Self.maximumPasses) searches for personal data")
+    }
+
+    /// One walk over `directory`: the results, or nil if a listed file was gone before it was read.
+    private func walk(directory: String, groups: [[[UInt8]]]) throws -> [Result]? {
         var results = Array(repeating: Result(), count: groups.count)
         let root = URL(fileURLWithPath: directory)
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
@@ -30,8 +59,14 @@ public struct PersonalDataScanner: Sendable {
         }
         let longest = groups.joined().map(\.count).max() ?? 0
         for case let url as URL in walker {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-            let found = try groupsFound(in: url.path, groups: groups, overlap: max(longest - 1, 0))
+            beforeExamining?(url.path)
+            var status = stat()
+            guard lstat(url.path, &status) == 0 else {
+                if errno == ENOENT { return nil }
+                throw C360Error(.io, "cannot examine \(url.path): \(String(cString: strerror(errno)))")
+            }
+            guard status.st_mode & S_IFMT == S_IFREG else { continue }
+            guard let found = try groupsFound(in: url.path, groups: groups, overlap: max(longest - 1, 0)) else { return nil }
             for index in results.indices {
                 results[index].filesSearched += 1
                 if found[index] {
@@ -42,15 +77,20 @@ public struct PersonalDataScanner: Sendable {
         return results
     }
 
-    /// Which groups have a needle in the file. Reads the file in chunks that overlap by `overlap`
-    /// bytes, so a needle spanning two chunks is found, and searches each chunk once for all the
-    /// needles of all the groups.
-    private func groupsFound(in path: String, groups: [[[UInt8]]], overlap: Int) throws -> [Bool] {
+    /// Which groups have a needle in the file, or nil if the file no longer exists. Reads the file
+    /// in chunks that overlap by `overlap` bytes, so a needle spanning two chunks is found, and
+    /// searches each chunk once for all the needles of all the groups.
+    private func groupsFound(in path: String, groups: [[[UInt8]]], overlap: Int) throws -> [Bool]? {
         var found = Array(repeating: false, count: groups.count)
         let search = NeedleSearch(groups: groups)
         guard !search.isEmpty else { return found }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return found }
-        defer { try? handle.close() }
+        // Once open, the file is read whole even if it is deleted meanwhile.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
+            throw C360Error(.io, "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var carried = Data()
         while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
             var window = carried

@@ -114,25 +114,8 @@ import Testing
         }
     }
 
-    /// Every file under `directory` holding any of `needles`, searched here independently of the
-    /// store's own proof.
-    static func filesContaining(_ needles: [String], under directory: String) throws -> [String] {
-        var found: [String] = []
-        let walker = FileManager.default.enumerator(atPath: directory)
-        while let relative = walker?.nextObject() as? String {
-            let path = directory + "/" + relative
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-            for needle in needles where bytes.range(of: Data(needle.utf8)) != nil {
-                found.append("\(relative) holds \(needle)")
-            }
-        }
-        return found
-    }
-
     func expectErased(_ person: Person, cookieLinked: Bool, in store: EventStore, _ comment: String) throws {
-        #expect(try Self.filesContaining(person.needles(cookieLinked: cookieLinked), under: store.directory) == [], "\(comment)")
+        #expect(try filesHoldingAny(of: person.needles(cookieLinked: cookieLinked), under: store.directory) == [], "\(comment)")
         let lookup = #expect(throws: C360Error.self, "\(comment)") { try store.profile(customerID: person.id) }
         #expect(lookup?.code == .erased, "\(comment)")
         var identities: [C360_V1_Identity] = [.with { $0.type = .email; $0.value = person.email }, .with { $0.type = .deviceID; $0.value = person.device }]

@@ -13,22 +13,6 @@ import Testing
     let phone = "+447700987654"
     let customerID = "cust_to_erase_7f3a"
 
-    /// Every file under `directory` that contains any of `needles`.
-    func filesContaining(_ needles: [String], under directory: String) throws -> [String] {
-        var found: [String] = []
-        let walker = FileManager.default.enumerator(atPath: directory)
-        while let relative = walker?.nextObject() as? String {
-            let path = directory + "/" + relative
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-            for needle in needles where bytes.range(of: Data(needle.utf8)) != nil {
-                found.append("\(relative) holds \(needle)")
-            }
-        }
-        return found
-    }
-
     @Test("erasure removes the customer's data from every file, answers erased, refuses new events, leaves others unchanged, and holds under replay")
     func erasure() async throws {
         try await withTemporaryDirectory { directory in
@@ -49,7 +33,7 @@ import Testing
             _ = await store.append([Events.web("x42", customer: customerID)])
 
             let personalData = [first, last, email, phone, customerID, "cookie-of-quentavius"]
-            #expect(try !filesContaining(personalData, under: directory).isEmpty, "the test must see the data before erasing it")
+            #expect(try !filesHoldingAny(of: personalData, under: directory).isEmpty, "the test must see the data before erasing it")
 
             let otherIDs = (1...300).map(SyntheticDataGenerator.customerID)
             let before = try otherIDs.map { try store.projection(customerID: $0) }
@@ -63,7 +47,7 @@ import Testing
             #expect(receipt.filesVerified > 0)
             #expect(receipt.filesWithPersonalData == 0)
 
-            #expect(try filesContaining(personalData, under: directory) == [])
+            #expect(try filesHoldingAny(of: personalData, under: directory) == [])
 
             let lookup = #expect(throws: C360Error.self) { try store.profile(customerID: customerID) }
             #expect(lookup?.code == .erased)
@@ -84,7 +68,7 @@ import Testing
             let fromSnapshot = try await store.replay(fromSnapshot: true)
             #expect(fromSnapshot.matchesLive)
             #expect(throws: C360Error.self) { try store.profile(customerID: customerID) }
-            #expect(try filesContaining(personalData, under: directory) == [])
+            #expect(try filesHoldingAny(of: personalData, under: directory) == [])
 
             // The tombstone is in the log and carries no personal data; erasing again changes nothing.
             let tombstone = try #require(try store.tombstone(customerID: customerID))
@@ -127,7 +111,7 @@ import Testing
             #expect(receipts.count == erased.count)
             #expect(receipts.allSatisfy { $0.filesVerified > 0 && $0.filesWithPersonalData == 0 && $0.projectionRemoved })
             let personalData = erased + erased.map { "\($0)@erase-me.example" } + (0..<12).map { "Firstname\($0)x" }
-            #expect(try filesContaining(personalData, under: directory) == [])
+            #expect(try filesHoldingAny(of: personalData, under: directory) == [])
             for customer in erased {
                 #expect(throws: C360Error.self) { try store.profile(customerID: customer) }
             }

@@ -1,5 +1,7 @@
 @testable import C360Store
+import C360Core
 import Foundation
+import Synchronization
 import Testing
 
 @Suite struct PersonalDataScannerTests {
@@ -33,6 +35,46 @@ import Testing
             #expect(results[5].filesWithMatches.sorted() == ["start.log"])
             // The one-group form answers the same.
             #expect(try PersonalDataScanner().scan(directory: directory, for: [Array("\u{07}at-end!".utf8)]).filesWithMatches == ["end.log"])
+        }
+    }
+
+    @Test("a file that goes away before it is read (a compaction replacing it) starts the search over, so the data it moved to is found")
+    func fileReplacedDuringTheSearch() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Data("..needle-of-erased..".utf8).write(to: URL(fileURLWithPath: directory + "/000010.sst"))
+            try Data("nothing here".utf8).write(to: URL(fileURLWithPath: directory + "/000011.sst"))
+            let compacted = Mutex(false)
+            let scanner = PersonalDataScanner(beforeExamining: { path in
+                guard path.hasSuffix("/000010.sst"), !compacted.withLock({ $0 }) else { return }
+                compacted.withLock { $0 = true }
+                // The data moves to a new file, and the old one goes, before the scanner reads it.
+                try! Data("..needle-of-erased..".utf8).write(to: URL(fileURLWithPath: directory + "/000012.sst"))
+                try! FileManager.default.removeItem(atPath: path)
+            })
+            let result = try scanner.scan(directory: directory, for: [Array("needle-of-erased".utf8)])
+            #expect(compacted.withLock { $0 })
+            #expect(result.filesWithMatches == ["000012.sst"])
+            #expect(result.filesSearched == 2)
+        }
+    }
+
+    @Test("files that keep going away end the search with an error, never a result that skipped them")
+    func filesKeepGoingAway() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Data("needle".utf8).write(to: URL(fileURLWithPath: directory + "/1.sst"))
+            let generation = Mutex(1)
+            let scanner = PersonalDataScanner(beforeExamining: { path in
+                let next = generation.withLock { $0 += 1; return $0 }
+                try! Data("needle".utf8).write(to: URL(fileURLWithPath: directory + "/\(next).sst"))
+                try! FileManager.default.removeItem(atPath: path)
+            })
+            let error = #expect(throws: C360Error.self) {
+                try scanner.scan(directory: directory, for: [Array("needle".utf8)])
+            }
+            #expect(error?.code == .io)
+            #expect(generation.withLock { $0 } > PersonalDataScanner.maximumPasses)
         }
     }
 }
