@@ -54,7 +54,7 @@ public struct PersonalDataScanner: Sendable {
     private func walk(directory: String, groups: [[[UInt8]]]) throws -> [Result]? {
         var results = Array(repeating: Result(), count: groups.count)
         let root = URL(fileURLWithPath: directory)
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             return results
         }
         let longest = groups.joined().map(\.count).max() ?? 0

@@ -19,7 +19,7 @@ struct ReplayCommand: AsyncParsableCommand {
         defer { store.close() }
         // Events to fold: all of them, or those after the snapshot (log positions include
         // tombstones, so this is an estimate, never below what remains). Not `statistics()`: it
-        // decodes every projection to count customers, a fifth of a replay's time.
+        // decodes every projection to count customers, a quarter of `c360 replay`'s time.
         let snapshotSeq = fromSnapshot ? try store.snapshotInfo()?.seq : nil
         let total = try snapshotSeq.map { max(1, Int(store.lastSeq) - Int($0)) } ?? max(1, Int(store.eventCount()))
         let progress = ProgressReporter(label: "replay")
