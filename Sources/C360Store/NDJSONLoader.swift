@@ -73,10 +73,12 @@ public struct NDJSONLoader: Sendable {
 
         func send() async {
             guard !batch.isEmpty else { return }
-            // The next batch is decoded while this one is being committed.
+            // The next batch is decoded while this one is being committed, but it is handed to the
+            // appender only once the one before is committed: two appends in flight at once can
+            // reach the log in either order, and the log must keep the file's order.
+            if let previous = inFlight { await settle(previous) }
             let events = batch
             let task = Task { await appender.append(events) }
-            if let previous = inFlight { await settle(previous) }
             inFlight = (task, batchLines)
             batch.removeAll(keepingCapacity: true)
             batchLines.removeAll(keepingCapacity: true)

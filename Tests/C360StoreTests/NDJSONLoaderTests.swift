@@ -48,6 +48,41 @@ import Testing
         }
     }
 
+    /// A customer with 3,000 tickets, each opened and then resolved at the same instant on the next
+    /// line: only the log's order, which must be the file's, says that every ticket ended resolved.
+    @Test("ingest appends a file's events in the file's order, whatever the batch size", arguments: [(1, 1), (7, 3), (1_000, 20)])
+    func fileOrderKept(batchSize: Int, runs: Int) async throws {
+        let lines = (0..<3_000).flatMap { ticket in
+            ["OPENED", "RESOLVED"].map { type in
+                #"{"event_id":"t\#(ticket)-\#(type)","customer_id":"c1","occurred_at":"2026-03-01T10:00:00Z","source":"helpdesk","ticket_event":{"ticket_id":"t\#(ticket)","type":"TICKET_EVENT_TYPE_\#(type)"}}"#
+            }
+        }
+        let fileOrder = lines.indices.map { "t\($0 / 2)-\($0 % 2 == 0 ? "OPENED" : "RESOLVED")" }
+        for run in 0..<runs {
+            try await withTemporaryDirectory { directory in
+                let file = directory + ".ndjson"
+                try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                var configuration = StoreConfiguration()
+                // The order of appends is what is tested, not their durability: no fsync per batch.
+                configuration.walSync = .none
+                let store = try EventStore(directory: directory, configuration: configuration)
+                defer { store.close() }
+                var loader = NDJSONLoader()
+                loader.batchSize = batchSize
+                var summary = NDJSONLoader.Summary()
+                try await loader.load(file: file, into: store, summary: &summary, onRejection: { _ in }, onProgress: { _ in })
+                #expect(summary.appended == 6_000)
+
+                let logOrder = try store.timeline(customerID: "c1", limit: 10_000).sorted { $0.seq < $1.seq }.map(\.event.eventID)
+                let firstDifference = logOrder.indices.first { $0 >= fileOrder.count || logOrder[$0] != fileOrder[$0] }
+                #expect(logOrder.count == fileOrder.count)
+                #expect(firstDifference == nil, "run \(run): log position \(firstDifference.map { $0 + 1 } ?? 0) holds \(firstDifference.map { logOrder[$0] } ?? ""), line \(firstDifference.map { $0 + 1 } ?? 0) of the file \(firstDifference.map { fileOrder[$0] } ?? "")")
+                #expect(try store.profile(customerID: "c1").support.openTickets == 0, "run \(run)")
+            }
+        }
+    }
+
     @Test("a final line without a newline is read, and CRLF line ends are accepted")
     func lineEnds() async throws {
         try await withTemporaryDirectory { directory in
