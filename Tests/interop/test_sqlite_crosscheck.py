@@ -3,8 +3,8 @@ SQLite over the raw NDJSON that c360 ingested, compared field by field with the 
 serves over gRPC for 10,000 generated customers.
 
 The SQL knows nothing of c360's code: it reads the JSON lines, attributes anonymous browsing to the
-customer whose login carried the same cookie, and follows each order's status changes in file
-order."""
+customer whose login carried the same cookie, and decides each order's and each ticket's state by
+its latest event by occurred_at, the line breaking ties."""
 import sqlite3
 import subprocess
 import tempfile
@@ -42,22 +42,28 @@ CREATE TABLE orders AS
          json_extract(doc, '$.order_placed.order_id') AS oid,
          json_extract(doc, '$.order_placed.channel') AS channel,
          CAST(json_extract(doc, '$.order_placed.total.minor_units') AS INTEGER) AS total,
-         (SELECT sum(json_extract(item.value, '$.quantity')) FROM json_each(json_extract(doc, '$.order_placed.items')) AS item) AS items
+         (SELECT sum(json_extract(item.value, '$.quantity')) FROM json_each(json_extract(doc, '$.order_placed.items')) AS item) AS items,
+         coalesce(json_extract(doc, '$.order_placed.status'), 'ORDER_STATUS_PLACED') AS status
   FROM owned WHERE json_extract(doc, '$.order_placed') IS NOT NULL;
 CREATE INDEX orders_owner ON orders(owner);
 CREATE TABLE changes AS
-  SELECT owner, line, oid, status, refund,
-         lag(status, 1, 'ORDER_STATUS_PLACED') OVER (PARTITION BY owner, oid ORDER BY line) AS previous,
-         row_number() OVER (PARTITION BY owner, oid ORDER BY line DESC) AS newest
-  FROM (SELECT owner, line,
-               json_extract(doc, '$.order_status_changed.order_id') AS oid,
-               json_extract(doc, '$.order_status_changed.status') AS status,
-               coalesce(CAST(json_extract(doc, '$.order_status_changed.refunded.minor_units') AS INTEGER), 0) AS refund
-        FROM owned WHERE json_extract(doc, '$.order_status_changed') IS NOT NULL);
+  SELECT owner, line, us,
+         json_extract(doc, '$.order_status_changed.order_id') AS oid,
+         json_extract(doc, '$.order_status_changed.status') AS status,
+         coalesce(CAST(json_extract(doc, '$.order_status_changed.refunded.minor_units') AS INTEGER), 0) AS refund
+  FROM owned WHERE json_extract(doc, '$.order_status_changed') IS NOT NULL;
 CREATE INDEX changes_owner ON changes(owner, oid);
+-- An order's status is set by its placement and by its status changes: the latest by occurred_at
+-- decides, the log position (the file's line) breaking a tie.
+CREATE TABLE status_events AS
+  SELECT owner, oid, us, line, status FROM orders
+  UNION ALL SELECT owner, oid, us, line, status FROM changes;
+CREATE INDEX status_events_order ON status_events(owner, oid);
 CREATE TABLE final_status AS
-  SELECT o.owner, o.oid, o.total, coalesce(c.status, 'ORDER_STATUS_PLACED') AS status
-  FROM orders o LEFT JOIN changes c ON c.owner = o.owner AND c.oid = o.oid AND c.newest = 1;
+  SELECT o.owner, o.oid, o.total,
+         (SELECT s.status FROM status_events s WHERE s.owner = o.owner AND s.oid = o.oid ORDER BY s.us DESC, s.line DESC LIMIT 1) AS status,
+         (SELECT coalesce(sum(refund), 0) FROM changes c WHERE c.owner = o.owner AND c.oid = o.oid) AS refund
+  FROM orders o;
 CREATE INDEX final_status_owner ON final_status(owner);
 
 CREATE TABLE expected AS
@@ -68,9 +74,9 @@ CREATE TABLE expected AS
     (SELECT count(*) FROM orders o WHERE o.owner = c.owner AND channel = 'ORDER_CHANNEL_MARKETPLACE') AS marketplace_orders,
     (SELECT count(*) FROM orders o WHERE o.owner = c.owner) AS total_orders,
     (SELECT coalesce(sum(items), 0) FROM orders o WHERE o.owner = c.owner) AS items_bought,
-    (SELECT coalesce(sum(total), 0) FROM final_status f WHERE f.owner = c.owner AND status != 'ORDER_STATUS_CANCELLED')
-      - (SELECT coalesce(sum(refund), 0) FROM changes ch WHERE ch.owner = c.owner AND refund > 0
-           AND status != 'ORDER_STATUS_CANCELLED' AND previous != 'ORDER_STATUS_CANCELLED') AS lifetime_value,
+    -- Each order not cancelled contributes its total less its refunds, never below zero.
+    (SELECT coalesce(sum(max(0, total - refund)), 0) FROM final_status f WHERE f.owner = c.owner
+       AND status != 'ORDER_STATUS_CANCELLED') AS lifetime_value,
     (SELECT coalesce(sum(refund), 0) FROM changes ch WHERE ch.owner = c.owner AND refund > 0) AS refunded,
     (SELECT count(*) FROM final_status f WHERE f.owner = c.owner AND status = 'ORDER_STATUS_CANCELLED') AS cancelled_orders,
     (SELECT count(*) FROM final_status f WHERE f.owner = c.owner AND status = 'ORDER_STATUS_RETURNED') AS returned_orders,
@@ -88,10 +94,11 @@ CREATE TABLE expected AS
     (SELECT count(*) FROM owned m WHERE m.owner = c.owner AND json_extract(doc, '$.email_event.type') = 'EMAIL_EVENT_TYPE_OPENED') AS emails_opened,
     (SELECT count(*) FROM owned m WHERE m.owner = c.owner AND json_extract(doc, '$.email_event.type') = 'EMAIL_EVENT_TYPE_CLICKED') AS emails_clicked,
     (SELECT max(us) FROM owned m WHERE m.owner = c.owner AND json_extract(doc, '$.email_event.type') = 'EMAIL_EVENT_TYPE_SENT') AS last_email_sent_us,
-    (SELECT count(*) FROM owned t WHERE t.owner = c.owner AND json_extract(doc, '$.ticket_event.type') = 'TICKET_EVENT_TYPE_OPENED') AS total_tickets,
+    (SELECT count(DISTINCT json_extract(doc, '$.ticket_event.ticket_id')) FROM owned t
+       WHERE t.owner = c.owner AND json_extract(doc, '$.ticket_event') IS NOT NULL) AS total_tickets,
     (SELECT count(*) FROM (
        SELECT json_extract(doc, '$.ticket_event.type') AS type,
-              row_number() OVER (PARTITION BY json_extract(doc, '$.ticket_event.ticket_id') ORDER BY line DESC) AS newest
+              row_number() OVER (PARTITION BY json_extract(doc, '$.ticket_event.ticket_id') ORDER BY us DESC, line DESC) AS newest
        FROM owned t WHERE t.owner = c.owner AND json_extract(doc, '$.ticket_event') IS NOT NULL)
      WHERE newest = 1 AND type != 'TICKET_EVENT_TYPE_RESOLVED') AS open_tickets
   FROM (SELECT DISTINCT owner FROM owned WHERE owner LIKE 'cust_%') AS c;

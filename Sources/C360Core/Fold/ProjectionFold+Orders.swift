@@ -1,29 +1,135 @@
 import C360Model
 
 extension ProjectionFold {
-    /// Counts the order once per order id: the same order reported by two systems (the web shop
-    /// and the payment service, say) is not counted twice while it is among the recent orders.
-    /// Returns whether the order was counted (not a repeat of a recent one).
-    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, to orders: inout C360_Store_V1_Orders) -> Bool {
-        if orders.recent.contains(where: { $0.orderID == order.orderID }) { return false }
+    /// Records a placement in the order ledger and recomputes the order figures from the ledger.
+    /// The same order reported again (by a second system, say) is one order: the earliest of its
+    /// placements (by occurred_at, then log position) decides its time, channel and total, and the
+    /// day it counts on in the windows; its items, products and categories are counted once, from
+    /// its placement first in the log.
+    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, seq: UInt64, to projection: inout C360_Store_V1_Projection) {
         let micros = placedAt.microsecondsSinceEpoch
-        let status: C360_V1_OrderStatus = order.status == .unspecified ? .placed : order.status
-
-        switch order.channel {
-        case .online:
-            orders.online += 1
-            orders.onlineLastAtUs = max(orders.onlineLastAtUs, micros)
-        case .instore:
-            orders.instore += 1
-            orders.instoreLastAtUs = max(orders.instoreLastAtUs, micros)
-        case .mobile:
-            orders.mobile += 1
-            orders.mobileLastAtUs = max(orders.mobileLastAtUs, micros)
-        case .marketplace:
-            orders.marketplace += 1
-            orders.marketplaceLastAtUs = max(orders.marketplaceLastAtUs, micros)
-        case .unspecified, .UNRECOGNIZED: break
+        var entry = Self.ledgerEntry(order.orderID, in: projection.orders)
+        let isNew = entry.placementSeq == 0
+        if isNew || (micros, seq) < (entry.placedAtUs, entry.placementSeq) {
+            if !isNew {
+                updateDay(of: Instant(microsecondsSinceEpoch: entry.placedAtUs), in: &projection.days) { $0.orders -= 1 }
+            }
+            updateDay(of: placedAt, in: &projection.days) { $0.orders += 1 }
+            entry.placedAtUs = micros
+            entry.placementSeq = seq
+            entry.channel = order.channel
+            entry.total = order.total
         }
+        // A placement sets the status it carries (an order can arrive already shipped or cancelled).
+        Self.setStatus(order.status == .unspecified ? .placed : order.status, at: micros, seq: seq, of: &entry)
+        Self.store(entry, in: &projection.orders)
+        if isNew { Self.tallyItems(of: order, at: micros, seq: seq, into: &projection.orders) }
+        Self.recomputeFigures(of: &projection.orders)
+    }
+
+    /// Records a status change and its refund in the order ledger, for an order placed or not yet
+    /// seen, and recomputes the order figures from the ledger.
+    func applyStatusChange(_ change: C360_V1_OrderStatusChanged, at changedAt: Instant, seq: UInt64, to orders: inout C360_Store_V1_Orders) {
+        var entry = Self.ledgerEntry(change.orderID, in: orders)
+        Self.setStatus(change.status, at: changedAt.microsecondsSinceEpoch, seq: seq, of: &entry)
+        if change.hasRefunded, change.refunded.minorUnits > 0 {
+            add(change.refunded.minorUnits, currency: change.refunded.currency, to: &entry.refunds)
+        }
+        Self.store(entry, in: &orders)
+        Self.recomputeFigures(of: &orders)
+    }
+
+    /// The latest status-setting event decides the status, whatever order they arrive in.
+    private static func setStatus(_ status: C360_V1_OrderStatus, at micros: Int64, seq: UInt64, of entry: inout C360_Store_V1_OrderSummary) {
+        guard entry.statusSeq == 0 || (micros, seq) > (entry.statusAtUs, entry.statusSeq) else { return }
+        entry.status = status
+        entry.statusAtUs = micros
+        entry.statusSeq = seq
+    }
+
+    /// Where `orderID` is or belongs in the ledger (sorted by order id), and whether it is there.
+    private static func ledgerPosition(of orderID: String, in ledger: [C360_Store_V1_OrderSummary]) -> (index: Int, found: Bool) {
+        var low = 0, high = ledger.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ledger[middle].orderID < orderID { low = middle + 1 } else { high = middle }
+        }
+        return (low, low < ledger.count && ledger[low].orderID == orderID)
+    }
+
+    private static func ledgerEntry(_ orderID: String, in orders: C360_Store_V1_Orders) -> C360_Store_V1_OrderSummary {
+        let position = ledgerPosition(of: orderID, in: orders.ledger)
+        if position.found { return orders.ledger[position.index] }
+        var entry = C360_Store_V1_OrderSummary()
+        entry.orderID = orderID
+        return entry
+    }
+
+    private static func store(_ entry: C360_Store_V1_OrderSummary, in orders: inout C360_Store_V1_Orders) {
+        let position = ledgerPosition(of: entry.orderID, in: orders.ledger)
+        if position.found {
+            orders.ledger[position.index] = entry
+        } else {
+            orders.ledger.insert(entry, at: position.index)
+        }
+    }
+
+    /// The order figures as a function of the ledger alone, so that they cannot depend on the order
+    /// the events arrived in. Only orders placed count; an order contributes its total less its
+    /// refunds in the order's currency (never below zero) to spend, or nothing while cancelled.
+    private static func recomputeFigures(of orders: inout C360_Store_V1_Orders) {
+        var perChannel: [C360_V1_OrderChannel: (count: Int64, lastAt: Int64)] = [:]
+        var spend: [String: (minorUnits: Int64, orders: Int64)] = [:]
+        var refunded: [String: Int64] = [:]
+        var cancelled: Int64 = 0, returned: Int64 = 0
+        var first: Int64 = 0
+        var last: C360_Store_V1_OrderSummary?
+        for entry in orders.ledger {
+            for refund in entry.refunds { refunded[refund.currency, default: 0] += refund.minorUnits }
+            guard entry.placementSeq != 0 else { continue }
+            let channel = perChannel[entry.channel] ?? (0, 0)
+            perChannel[entry.channel] = (channel.count + 1, max(channel.lastAt, entry.placedAtUs))
+            if first == 0 || entry.placedAtUs < first { first = entry.placedAtUs }
+            // The latest placement is the last order; two at the same instant: the greater order id.
+            if last.map({ (entry.placedAtUs, entry.orderID) > ($0.placedAtUs, $0.orderID) }) ?? true { last = entry }
+            switch entry.status {
+            case .cancelled: cancelled += 1
+            case .returned: returned += 1
+            default: break
+            }
+            guard entry.status != .cancelled else { continue }
+            let currency = entry.total.currency
+            let refundedHere = entry.refunds.first { $0.currency == currency }?.minorUnits ?? 0
+            let total = spend[currency] ?? (0, 0)
+            spend[currency] = (total.minorUnits + max(0, entry.total.minorUnits - refundedHere), total.orders + 1)
+        }
+        orders.online = perChannel[.online]?.count ?? 0
+        orders.onlineLastAtUs = perChannel[.online]?.lastAt ?? 0
+        orders.instore = perChannel[.instore]?.count ?? 0
+        orders.instoreLastAtUs = perChannel[.instore]?.lastAt ?? 0
+        orders.mobile = perChannel[.mobile]?.count ?? 0
+        orders.mobileLastAtUs = perChannel[.mobile]?.lastAt ?? 0
+        orders.marketplace = perChannel[.marketplace]?.count ?? 0
+        orders.marketplaceLastAtUs = perChannel[.marketplace]?.lastAt ?? 0
+        orders.spend = spend.sorted { $0.key < $1.key }.map { moneyTotal($0.key, $0.value.minorUnits, orders: $0.value.orders) }
+        orders.refunded = refunded.sorted { $0.key < $1.key }.map { moneyTotal($0.key, $0.value) }
+        orders.cancelled = cancelled
+        orders.returned = returned
+        orders.firstOrderAtUs = first
+        orders.lastOrderAtUs = last?.placedAtUs ?? 0
+        orders.lastOrderID = last?.orderID ?? ""
+        orders.lastOrderStatus = last?.status ?? .unspecified
+    }
+
+    private static func moneyTotal(_ currency: String, _ minorUnits: Int64, orders: Int64 = 0) -> C360_Store_V1_MoneyTotal {
+        var total = C360_Store_V1_MoneyTotal()
+        total.currency = currency
+        total.minorUnits = minorUnits
+        total.orders = orders
+        return total
+    }
+
+    private static func tallyItems(of order: C360_V1_OrderPlaced, at micros: Int64, seq: UInt64, into orders: inout C360_Store_V1_Orders) {
         var unitsByProduct: [String: Int64] = [:]
         var unitsByCategory: [String: Int64] = [:]
         for item in order.items {
@@ -33,79 +139,25 @@ extension ProjectionFold {
         }
         for item in order.items {
             if let units = unitsByProduct.removeValue(forKey: item.productID) {
-                Self.tally(item, units: units, into: &orders.products)
+                tally(item, units: units, at: micros, seq: seq, into: &orders.products)
             }
             if let units = unitsByCategory.removeValue(forKey: item.category) {
-                Self.tally(category: item.category, units: units, into: &orders.categories)
+                tally(category: item.category, units: units, into: &orders.categories)
             }
         }
-        if status == .cancelled {
-            orders.cancelled += 1
-        } else {
-            Self.add(order.total.minorUnits, currency: order.total.currency, orders: 1, to: &orders.spend)
-        }
-        if status == .returned { orders.returned += 1 }
-
-        if orders.firstOrderAtUs == 0 || micros < orders.firstOrderAtUs { orders.firstOrderAtUs = micros }
-        if micros >= orders.lastOrderAtUs {
-            orders.lastOrderAtUs = micros
-            orders.lastOrderID = order.orderID
-            orders.lastOrderStatus = status
-        }
-
-        var summary = C360_Store_V1_OrderSummary()
-        summary.orderID = order.orderID
-        summary.placedAtUs = micros
-        summary.channel = order.channel
-        summary.total = order.total
-        summary.status = status
-        let position = orders.recent.firstIndex { $0.placedAtUs < micros } ?? orders.recent.endIndex
-        orders.recent.insert(summary, at: position)
-        if orders.recent.count > recentOrdersKept {
-            orders.recent.removeLast(orders.recent.count - recentOrdersKept)
-        }
-        return true
     }
 
-    /// A cancellation takes the order's total out of spend; a refund is recorded and, unless the
-    /// order was cancelled (its total already out), taken out of spend too.
-    func applyStatusChange(_ change: C360_V1_OrderStatusChanged, to orders: inout C360_Store_V1_Orders) {
-        let index = orders.recent.firstIndex { $0.orderID == change.orderID }
-        let previous = index.map { orders.recent[$0].status }
-        if change.status != previous {
-            if change.status == .cancelled {
-                orders.cancelled += 1
-                if let index {
-                    let total = orders.recent[index].total
-                    Self.add(-total.minorUnits, currency: total.currency, orders: -1, to: &orders.spend)
-                }
-            }
-            if change.status == .returned { orders.returned += 1 }
-            if previous == .cancelled, let index {
-                // An order un-cancelled counts again.
-                orders.cancelled -= 1
-                let total = orders.recent[index].total
-                Self.add(total.minorUnits, currency: total.currency, orders: 1, to: &orders.spend)
-            }
-            if previous == .returned { orders.returned -= 1 }
-        }
-        if change.hasRefunded, change.refunded.minorUnits > 0 {
-            Self.add(change.refunded.minorUnits, currency: change.refunded.currency, to: &orders.refunded)
-            if change.status != .cancelled, previous != .cancelled {
-                Self.add(-change.refunded.minorUnits, currency: change.refunded.currency, to: &orders.spend)
-            }
-        }
-        if let index { orders.recent[index].status = change.status }
-        if change.orderID == orders.lastOrderID { orders.lastOrderStatus = change.status }
-    }
-
-    static func tally(_ item: C360_V1_LineItem, units: Int64, into products: inout [C360_Store_V1_ProductTally]) {
+    static func tally(_ item: C360_V1_LineItem, units: Int64, at micros: Int64, seq: UInt64, into products: inout [C360_Store_V1_ProductTally]) {
         let position = products.firstIndex { $0.productID >= item.productID } ?? products.endIndex
         if position < products.endIndex, products[position].productID == item.productID {
             products[position].quantity += units
             products[position].orders += 1
-            if !item.name.isEmpty { products[position].name = item.name }
-            if !item.category.isEmpty { products[position].category = item.category }
+            if !item.name.isEmpty, (micros, seq) > (products[position].namedAtUs, products[position].namedSeq) {
+                products[position].name = item.name
+                products[position].category = item.category
+                products[position].namedAtUs = micros
+                products[position].namedSeq = seq
+            }
             return
         }
         var tally = C360_Store_V1_ProductTally()
@@ -114,6 +166,10 @@ extension ProjectionFold {
         tally.category = item.category
         tally.quantity = units
         tally.orders = 1
+        if !item.name.isEmpty {
+            tally.namedAtUs = micros
+            tally.namedSeq = seq
+        }
         products.insert(tally, at: position)
     }
 
@@ -131,18 +187,13 @@ extension ProjectionFold {
         categories.insert(tally, at: position)
     }
 
-    /// Adds to the total of `currency`; `orders` counts the orders (not cancelled) behind a spend total.
-    static func add(_ minorUnits: Int64, currency: String, orders: Int64 = 0, to totals: inout [C360_Store_V1_MoneyTotal]) {
+    /// Adds to the total of `currency` in a list sorted by currency.
+    func add(_ minorUnits: Int64, currency: String, to totals: inout [C360_Store_V1_MoneyTotal]) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
             totals[position].minorUnits += minorUnits
-            totals[position].orders += orders
             return
         }
-        var total = C360_Store_V1_MoneyTotal()
-        total.currency = currency
-        total.minorUnits = minorUnits
-        total.orders = orders
-        totals.insert(total, at: position)
+        totals.insert(Self.moneyTotal(currency, minorUnits), at: position)
     }
 }

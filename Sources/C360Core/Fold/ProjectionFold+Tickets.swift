@@ -1,34 +1,44 @@
 import C360Model
 
 extension ProjectionFold {
-    /// Open tickets are kept by id, so a resolution or reopening of a known ticket moves it in or
-    /// out of the open set exactly once however often it is reported.
-    func applyTicket(_ ticket: C360_V1_TicketEvent, at occurredAt: Instant, to state: inout C360_Store_V1_Support) {
-        state.lastTicketAtUs = max(state.lastTicketAtUs, occurredAt.microsecondsSinceEpoch)
+    /// Every ticket is kept by id with its latest event (by occurred_at, then log position): a
+    /// ticket is open unless that event resolved it, whatever order its events arrive in, and a
+    /// ticket reported many times is one ticket. Escalations and reopenings count as events.
+    func applyTicket(_ ticket: C360_V1_TicketEvent, at occurredAt: Instant, seq: UInt64, to state: inout C360_Store_V1_Support) {
+        let micros = occurredAt.microsecondsSinceEpoch
+        state.lastTicketAtUs = max(state.lastTicketAtUs, micros)
         switch ticket.type {
-        case .opened:
-            state.total += 1
-            Self.insertSorted(ticket.ticketID, into: &state.openTicketIds)
-        case .escalated:
-            state.escalations += 1
-            Self.insertSorted(ticket.ticketID, into: &state.openTicketIds)
-        case .reopened:
-            state.reopened += 1
-            Self.insertSorted(ticket.ticketID, into: &state.openTicketIds)
-        case .resolved:
-            state.openTicketIds.removeAll { $0 == ticket.ticketID }
-        case .unspecified, .UNRECOGNIZED:
-            break
+        case .escalated: state.escalations += 1
+        case .reopened: state.reopened += 1
+        case .opened, .resolved, .unspecified, .UNRECOGNIZED: break
         }
         if ticket.satisfactionScore > 0 {
             state.satisfactionSum += Int64(ticket.satisfactionScore)
             state.satisfactionCount += 1
         }
+        if case .unspecified = ticket.type { return }
+        if case .UNRECOGNIZED = ticket.type { return }
+
+        let position = Self.ticketPosition(of: ticket.ticketID, in: state.tickets)
+        if !position.found {
+            var entry = C360_Store_V1_TicketState()
+            entry.ticketID = ticket.ticketID
+            state.tickets.insert(entry, at: position.index)
+            state.total += 1
+        }
+        let entry = state.tickets[position.index]
+        guard entry.latestSeq == 0 || (micros, seq) > (entry.latestAtUs, entry.latestSeq) else { return }
+        state.tickets[position.index].latestAtUs = micros
+        state.tickets[position.index].latestSeq = seq
+        state.tickets[position.index].open = ticket.type != .resolved
     }
 
-    static func insertSorted(_ value: String, into values: inout [String]) {
-        let position = values.firstIndex { $0 >= value } ?? values.endIndex
-        if position < values.endIndex, values[position] == value { return }
-        values.insert(value, at: position)
+    private static func ticketPosition(of ticketID: String, in tickets: [C360_Store_V1_TicketState]) -> (index: Int, found: Bool) {
+        var low = 0, high = tickets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if tickets[middle].ticketID < ticketID { low = middle + 1 } else { high = middle }
+        }
+        return (low, low < tickets.count && tickets[low].ticketID == ticketID)
     }
 }

@@ -4,7 +4,9 @@ import C360Model
 ///
 /// The fold is pure and deterministic: the same events in the same order, with the same identity
 /// resolutions, always give the same projection, byte for byte once serialized, which is what lets
-/// replay prove itself against the live projections. Each payload kind is folded in its own file
+/// replay prove itself against the live projections. The state of an order or a ticket does not
+/// depend on that order at all: it is decided by when things happened (`occurred_at`), the log
+/// position breaking ties only, because sources deliver late and out of order. Each payload kind is folded in its own file
 /// (`ProjectionFold+Orders.swift`, ...); identities in `ProjectionFold+Identities.swift`.
 ///
 /// ```swift
@@ -14,11 +16,8 @@ import C360Model
 public struct ProjectionFold: Sendable {
     /// Bumped whenever the fold's output for the same events changes; stored projections of an
     /// older version are rebuilt from the log rather than served.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
 
-    /// Most recent orders kept in the projection, so that a status change can find its order.
-    /// A status change for an older order still counts, but cannot take a cancelled total out of spend.
-    public var recentOrdersKept = 100
     /// Distinct recent web errors (page and message) kept, newest first.
     public var recentErrorsKept = 10
     /// Days of per-day activity kept, counted back from the newest day seen. Windowed figures can
@@ -54,17 +53,15 @@ public struct ProjectionFold: Sendable {
         case .customerUpserted(let customer):
             applyCustomer(customer, to: &projection)
         case .orderPlaced(let order):
-            if applyOrder(order, at: occurredAt, to: &projection.orders) {
-                updateDay(of: occurredAt, in: &projection.days) { $0.orders += 1 }
-            }
+            applyOrder(order, at: occurredAt, seq: seq, to: &projection)
         case .orderStatusChanged(let change):
-            applyStatusChange(change, to: &projection.orders)
+            applyStatusChange(change, at: occurredAt, seq: seq, to: &projection.orders)
         case .webEvent(let web):
             applyWeb(web, at: occurredAt, to: &projection)
         case .emailEvent(let email):
             applyEmail(email, at: occurredAt, to: &projection.email)
         case .ticketEvent(let ticket):
-            applyTicket(ticket, at: occurredAt, to: &projection.support)
+            applyTicket(ticket, at: occurredAt, seq: seq, to: &projection.support)
         case .identityLinked, .identityUnlinked, nil:
             // What a link changes is in the resolution.
             break

@@ -191,10 +191,11 @@ public struct ProfileEvaluator: Sendable {
 
     private func support(of state: C360_Store_V1_Support) -> C360_V1_Support {
         var support = C360_V1_Support()
-        support.openTickets = Int64(state.openTicketIds.count)
+        let open = state.tickets.filter(\.open).map(\.ticketID)
+        support.openTickets = Int64(open.count)
         support.totalTickets = state.total
         if state.lastTicketAtUs != 0 { support.lastTicketAt = Self.timestamp(state.lastTicketAtUs) }
-        support.openTicketIds = state.openTicketIds
+        support.openTicketIds = open
         if state.satisfactionCount > 0 {
             support.averageSatisfaction = Double(state.satisfactionSum) / Double(state.satisfactionCount)
         }

@@ -326,6 +326,10 @@ public nonisolated struct C360_Store_V1_MoneyTotal: Sendable {
   public init() {}
 }
 
+/// One order as far as the customer's events tell it, whatever order they arrived in. Each field is
+/// decided by a rule that does not depend on arrival: the placement is the earliest `order_placed`
+/// for the id (by occurred_at, then log position), the status the latest status-setting event
+/// (placement or status change, by occurred_at, then log position), the refunds their sum.
 public nonisolated struct C360_Store_V1_OrderSummary: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -333,6 +337,7 @@ public nonisolated struct C360_Store_V1_OrderSummary: Sendable {
 
   public var orderID: String = String()
 
+  /// 0 until an `order_placed` for the id is folded (a status change can arrive first).
   public var placedAtUs: Int64 = 0
 
   public var channel: C360_V1_OrderChannel = .unspecified
@@ -348,6 +353,17 @@ public nonisolated struct C360_Store_V1_OrderSummary: Sendable {
 
   public var status: C360_V1_OrderStatus = .unspecified
 
+  /// The log position of the placement that decides the fields above; 0: not placed yet.
+  public var placementSeq: UInt64 = 0
+
+  /// When the event that set `status` happened, and its log position.
+  public var statusAtUs: Int64 = 0
+
+  public var statusSeq: UInt64 = 0
+
+  /// Every refund reported for the order, per currency, sorted by currency.
+  public var refunds: [C360_Store_V1_MoneyTotal] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -362,6 +378,8 @@ public nonisolated struct C360_Store_V1_ProductTally: Sendable {
 
   public var productID: String = String()
 
+  /// Name and category as the latest placement naming the product gave them (by occurred_at,
+  /// then log position): a product renamed between two orders is shown by its newer name.
   public var name: String = String()
 
   public var category: String = String()
@@ -369,6 +387,10 @@ public nonisolated struct C360_Store_V1_ProductTally: Sendable {
   public var quantity: Int64 = 0
 
   public var orders: Int64 = 0
+
+  public var namedAtUs: Int64 = 0
+
+  public var namedSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -446,10 +468,10 @@ public nonisolated struct C360_Store_V1_Orders: @unchecked Sendable {
     set {_uniqueStorage()._returned = newValue}
   }
 
-  /// The most recent orders by placement time, newest first, so status changes can find them.
-  public var recent: [C360_Store_V1_OrderSummary] {
-    get {_storage._recent}
-    set {_uniqueStorage()._recent = newValue}
+  /// Every order id seen, sorted by order id: the ledger the order figures above are computed from.
+  public var ledger: [C360_Store_V1_OrderSummary] {
+    get {_storage._ledger}
+    set {_uniqueStorage()._ledger = newValue}
   }
 
   /// Sorted by product id.
@@ -591,13 +613,12 @@ public nonisolated struct C360_Store_V1_Support: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Distinct ticket ids seen.
   public var total: Int64 = 0
-
-  /// Sorted.
-  public var openTicketIds: [String] = []
 
   public var lastTicketAtUs: Int64 = 0
 
+  /// Escalated and reopened events (each one counts).
   public var escalations: Int64 = 0
 
   public var satisfactionSum: Int64 = 0
@@ -605,6 +626,28 @@ public nonisolated struct C360_Store_V1_Support: Sendable {
   public var satisfactionCount: Int64 = 0
 
   public var reopened: Int64 = 0
+
+  /// Every ticket id seen, sorted by ticket id.
+  public var tickets: [C360_Store_V1_TicketState] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One ticket: open or not by its latest event (by occurred_at, then log position).
+public nonisolated struct C360_Store_V1_TicketState: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var ticketID: String = String()
+
+  public var latestAtUs: Int64 = 0
+
+  public var latestSeq: UInt64 = 0
+
+  public var `open`: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1112,7 +1155,7 @@ nonisolated extension C360_Store_V1_MoneyTotal: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension C360_Store_V1_OrderSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{3}placed_at_us\0\u{1}channel\0\u{1}total\0\u{1}status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{3}placed_at_us\0\u{1}channel\0\u{1}total\0\u{1}status\0\u{3}placement_seq\0\u{3}status_at_us\0\u{3}status_seq\0\u{1}refunds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1125,6 +1168,10 @@ nonisolated extension C360_Store_V1_OrderSummary: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._total) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.placementSeq) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.statusAtUs) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.statusSeq) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.refunds) }()
       default: break
       }
     }
@@ -1150,6 +1197,18 @@ nonisolated extension C360_Store_V1_OrderSummary: SwiftProtobuf.Message, SwiftPr
     if self.status != .unspecified {
       try visitor.visitSingularEnumField(value: self.status, fieldNumber: 5)
     }
+    if self.placementSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.placementSeq, fieldNumber: 6)
+    }
+    if self.statusAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.statusAtUs, fieldNumber: 7)
+    }
+    if self.statusSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.statusSeq, fieldNumber: 8)
+    }
+    if !self.refunds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.refunds, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1159,6 +1218,10 @@ nonisolated extension C360_Store_V1_OrderSummary: SwiftProtobuf.Message, SwiftPr
     if lhs.channel != rhs.channel {return false}
     if lhs._total != rhs._total {return false}
     if lhs.status != rhs.status {return false}
+    if lhs.placementSeq != rhs.placementSeq {return false}
+    if lhs.statusAtUs != rhs.statusAtUs {return false}
+    if lhs.statusSeq != rhs.statusSeq {return false}
+    if lhs.refunds != rhs.refunds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1166,7 +1229,7 @@ nonisolated extension C360_Store_V1_OrderSummary: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProductTally"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}product_id\0\u{1}name\0\u{1}category\0\u{1}quantity\0\u{1}orders\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}product_id\0\u{1}name\0\u{1}category\0\u{1}quantity\0\u{1}orders\0\u{3}named_at_us\0\u{3}named_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1179,6 +1242,8 @@ nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularStringField(value: &self.category) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.quantity) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.namedAtUs) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.namedSeq) }()
       default: break
       }
     }
@@ -1200,6 +1265,12 @@ nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftPr
     if self.orders != 0 {
       try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 5)
     }
+    if self.namedAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.namedAtUs, fieldNumber: 6)
+    }
+    if self.namedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.namedSeq, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1209,6 +1280,8 @@ nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftPr
     if lhs.category != rhs.category {return false}
     if lhs.quantity != rhs.quantity {return false}
     if lhs.orders != rhs.orders {return false}
+    if lhs.namedAtUs != rhs.namedAtUs {return false}
+    if lhs.namedSeq != rhs.namedSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1216,7 +1289,7 @@ nonisolated extension C360_Store_V1_ProductTally: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Orders"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}online\0\u{1}instore\0\u{1}mobile\0\u{1}marketplace\0\u{1}items\0\u{1}spend\0\u{1}refunded\0\u{3}first_order_at_us\0\u{3}last_order_at_us\0\u{3}last_order_id\0\u{3}last_order_status\0\u{1}cancelled\0\u{1}returned\0\u{1}recent\0\u{1}products\0\u{1}categories\0\u{3}online_last_at_us\0\u{3}instore_last_at_us\0\u{3}mobile_last_at_us\0\u{3}marketplace_last_at_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}online\0\u{1}instore\0\u{1}mobile\0\u{1}marketplace\0\u{1}items\0\u{1}spend\0\u{1}refunded\0\u{3}first_order_at_us\0\u{3}last_order_at_us\0\u{3}last_order_id\0\u{3}last_order_status\0\u{1}cancelled\0\u{1}returned\0\u{1}ledger\0\u{1}products\0\u{1}categories\0\u{3}online_last_at_us\0\u{3}instore_last_at_us\0\u{3}mobile_last_at_us\0\u{3}marketplace_last_at_us\0")
 
   fileprivate class _StorageClass {
     var _online: Int64 = 0
@@ -1232,7 +1305,7 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
     var _lastOrderStatus: C360_V1_OrderStatus = .unspecified
     var _cancelled: Int64 = 0
     var _returned: Int64 = 0
-    var _recent: [C360_Store_V1_OrderSummary] = []
+    var _ledger: [C360_Store_V1_OrderSummary] = []
     var _products: [C360_Store_V1_ProductTally] = []
     var _categories: [C360_Store_V1_CategoryTally] = []
     var _onlineLastAtUs: Int64 = 0
@@ -1262,7 +1335,7 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
       _lastOrderStatus = source._lastOrderStatus
       _cancelled = source._cancelled
       _returned = source._returned
-      _recent = source._recent
+      _ledger = source._ledger
       _products = source._products
       _categories = source._categories
       _onlineLastAtUs = source._onlineLastAtUs
@@ -1300,7 +1373,7 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
         case 11: try { try decoder.decodeSingularEnumField(value: &_storage._lastOrderStatus) }()
         case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._cancelled) }()
         case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._returned) }()
-        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._recent) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._ledger) }()
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._products) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._categories) }()
         case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._onlineLastAtUs) }()
@@ -1354,8 +1427,8 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
       if _storage._returned != 0 {
         try visitor.visitSingularInt64Field(value: _storage._returned, fieldNumber: 13)
       }
-      if !_storage._recent.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._recent, fieldNumber: 14)
+      if !_storage._ledger.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._ledger, fieldNumber: 14)
       }
       if !_storage._products.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._products, fieldNumber: 15)
@@ -1397,7 +1470,7 @@ nonisolated extension C360_Store_V1_Orders: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._lastOrderStatus != rhs_storage._lastOrderStatus {return false}
         if _storage._cancelled != rhs_storage._cancelled {return false}
         if _storage._returned != rhs_storage._returned {return false}
-        if _storage._recent != rhs_storage._recent {return false}
+        if _storage._ledger != rhs_storage._ledger {return false}
         if _storage._products != rhs_storage._products {return false}
         if _storage._categories != rhs_storage._categories {return false}
         if _storage._onlineLastAtUs != rhs_storage._onlineLastAtUs {return false}
@@ -1645,7 +1718,7 @@ nonisolated extension C360_Store_V1_Email: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Support"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}total\0\u{3}open_ticket_ids\0\u{3}last_ticket_at_us\0\u{1}escalations\0\u{3}satisfaction_sum\0\u{3}satisfaction_count\0\u{1}reopened\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}total\0\u{4}\u{2}last_ticket_at_us\0\u{1}escalations\0\u{3}satisfaction_sum\0\u{3}satisfaction_count\0\u{1}reopened\0\u{1}tickets\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1654,12 +1727,12 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.total) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.openTicketIds) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.lastTicketAtUs) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.escalations) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.satisfactionSum) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.satisfactionCount) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.reopened) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.tickets) }()
       default: break
       }
     }
@@ -1668,9 +1741,6 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.total != 0 {
       try visitor.visitSingularInt64Field(value: self.total, fieldNumber: 1)
-    }
-    if !self.openTicketIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.openTicketIds, fieldNumber: 2)
     }
     if self.lastTicketAtUs != 0 {
       try visitor.visitSingularInt64Field(value: self.lastTicketAtUs, fieldNumber: 3)
@@ -1687,17 +1757,65 @@ nonisolated extension C360_Store_V1_Support: SwiftProtobuf.Message, SwiftProtobu
     if self.reopened != 0 {
       try visitor.visitSingularInt64Field(value: self.reopened, fieldNumber: 7)
     }
+    if !self.tickets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tickets, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: C360_Store_V1_Support, rhs: C360_Store_V1_Support) -> Bool {
     if lhs.total != rhs.total {return false}
-    if lhs.openTicketIds != rhs.openTicketIds {return false}
     if lhs.lastTicketAtUs != rhs.lastTicketAtUs {return false}
     if lhs.escalations != rhs.escalations {return false}
     if lhs.satisfactionSum != rhs.satisfactionSum {return false}
     if lhs.satisfactionCount != rhs.satisfactionCount {return false}
     if lhs.reopened != rhs.reopened {return false}
+    if lhs.tickets != rhs.tickets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension C360_Store_V1_TicketState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TicketState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}ticket_id\0\u{3}latest_at_us\0\u{3}latest_seq\0\u{1}open\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.ticketID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.latestAtUs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.latestSeq) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.`open`) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.ticketID.isEmpty {
+      try visitor.visitSingularStringField(value: self.ticketID, fieldNumber: 1)
+    }
+    if self.latestAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.latestAtUs, fieldNumber: 2)
+    }
+    if self.latestSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.latestSeq, fieldNumber: 3)
+    }
+    if self.`open` != false {
+      try visitor.visitSingularBoolField(value: self.`open`, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: C360_Store_V1_TicketState, rhs: C360_Store_V1_TicketState) -> Bool {
+    if lhs.ticketID != rhs.ticketID {return false}
+    if lhs.latestAtUs != rhs.latestAtUs {return false}
+    if lhs.latestSeq != rhs.latestSeq {return false}
+    if lhs.`open` != rhs.`open` {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

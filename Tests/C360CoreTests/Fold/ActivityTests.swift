@@ -62,10 +62,36 @@ import Testing
             F.event("e6", days: 6, F.ticket("t1", .resolved)),
         ])
         #expect(projection.support.total == 2)
-        #expect(projection.support.openTicketIds == ["t2"])
+        #expect(projection.support.tickets.filter(\.open).map(\.ticketID) == ["t2"])
         #expect(projection.support.satisfactionSum == 6)
         #expect(projection.support.satisfactionCount == 2)
         #expect(projection.support.lastTicketAtUs == Instant(F.time(days: 6)).microsecondsSinceEpoch)
+    }
+
+    @Test("a ticket is open or not by its latest event, however its events arrive")
+    func ticketStateByTime() {
+        let opened = F.event("e1", days: 1, F.ticket("t1", .opened))
+        let escalated = F.event("e2", days: 2, F.ticket("t1", .escalated))
+        let resolved = F.event("e3", days: 3, F.ticket("t1", .resolved, satisfaction: 5))
+        for arrival in [[opened, escalated, resolved], [resolved, opened, escalated], [escalated, resolved, opened]] {
+            let support = F.fold(arrival).support
+            #expect(support.tickets.map(\.open) == [false])
+            #expect(support.total == 1)
+            #expect(support.escalations == 1)
+        }
+        let reopened = F.event("e4", days: 4, F.ticket("t1", .reopened))
+        #expect(F.fold([reopened, resolved, opened]).support.tickets.map(\.open) == [true])
+    }
+
+    @Test("a ticket seen only through a later event still counts as one ticket")
+    func ticketWithoutOpening() {
+        let support = F.fold([
+            F.event("e1", days: 1, F.ticket("t1", .escalated)),
+            F.event("e2", days: 2, F.ticket("t1", .escalated)),
+        ]).support
+        #expect(support.total == 1)
+        #expect(support.escalations == 2, "escalations count events")
+        #expect(support.tickets.map(\.open) == [true])
     }
 
     @Test("an upsert changes only the fields it carries")
