@@ -37,6 +37,31 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // HTTP/2 framing from Debian's libnghttp2-dev (1.52). Only the C360HTTP2 target imports it.
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        // One HTTP/2 server session over libnghttp2: bytes in, stream events out, responses
+        // submitted per stream. No I/O, no C types outside.
+        .target(
+            name: "C360HTTP2",
+            dependencies: ["CNGHTTP2", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // gRPC over HTTP/2 on SwiftNIO sockets and C360HTTP2: one handler per connection, calls
+        // routed by path to their handlers.
+        .target(
+            name: "C360Transport",
+            dependencies: [
+                "C360HTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A Swift wrapper over the C API: each handle owned by one class, errors thrown.
         .target(
             name: "RocksDB",
@@ -144,7 +169,7 @@ let package = Package(
         .target(
             name: "C360Bench",
             dependencies: [
-                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB",
+                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -182,6 +207,17 @@ let package = Package(
         .testTarget(
             name: "RocksDBTests",
             dependencies: ["RocksDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360TransportTests",
+            dependencies: [
+                "C360Transport", "C360HTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

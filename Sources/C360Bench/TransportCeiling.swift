@@ -1,16 +1,29 @@
+import C360Transport
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 
-/// The Swift transport's ceiling: a bare swift-nio-http2 server — the HTTP/2 implementation
-/// grpc-swift and c360's fast path are built on — that answers every request with one fixed gRPC
+/// The transports' ceilings: a bare server that answers every request with one fixed gRPC
 /// response (headers, a length-prefixed message of zeros, `grpc-status: 0` trailers) and does
-/// nothing else. No server written on swift-nio-http2 answers faster on this machine, so it
-/// bounds what any change to c360's handlers can reach.
+/// nothing else, on c360's transport (SwiftNIO sockets, libnghttp2, c360's gRPC layer) or on
+/// swift-nio-http2 (what grpc-swift is built on). No server on the same transport answers faster,
+/// so each bounds what any work behind it can reach.
 public enum TransportCeiling {
-    /// Listens on `host:port` (0 picks a free port) until the returned channel is closed.
-    public static func start(host: String, port: Int, messageBytes: Int) async throws -> any Channel {
+    /// c360's transport: listens on `host:port` (0 picks a free port) until terminated.
+    public static func startNGHTTP2(host: String, port: Int, messageBytes: Int) async throws -> GRPCServer {
+        var message = ByteBuffer()
+        message.writeRepeatingByte(0, count: messageBytes)
+        let body = message
+        return try await GRPCServer.bind(host: host, port: port, routes: {
+            var routes = GRPCRoutes()
+            routes.unknownMethod = { call in FixedAnswer(call: call, body: body) }
+            return routes
+        })
+    }
+
+    /// swift-nio-http2: listens on `host:port` (0 picks a free port) until the returned channel is closed.
+    public static func startNIOHTTP2(host: String, port: Int, messageBytes: Int) async throws -> any Channel {
         var response = ByteBuffer()
         response.writeInteger(UInt8(0))
         response.writeInteger(UInt32(messageBytes))
@@ -61,4 +74,24 @@ private final class FixedResponder: ChannelInboundHandler {
         context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: ["grpc-status": "0"], endStream: true))), promise: nil)
     }
+}
+
+/// Answers a call with the fixed message once its request has ended.
+private final class FixedAnswer: GRPCCallHandler {
+    private let call: GRPCServerCall
+    private let body: ByteBuffer
+
+    init(call: GRPCServerCall, body: ByteBuffer) {
+        self.call = call
+        self.body = body
+    }
+
+    func receive(_ message: ByteBuffer) {}
+
+    func endOfRequest() {
+        call.send(body)
+        call.finish(.ok)
+    }
+
+    func cancelled(_ status: GRPCStatus) {}
 }

@@ -139,17 +139,32 @@ struct BenchLookups: AsyncParsableCommand {
 struct BenchTransport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "h2-server",
-        abstract: "The Swift transport ceiling: a bare swift-nio-http2 server answering every request with one fixed gRPC response.",
+        abstract: "A transport's ceiling: a bare server answering every request with one fixed gRPC response.",
         discussion: "Prints the address it listens on, then serves until it is terminated.")
+
+    enum Stack: String, ExpressibleByArgument, CaseIterable {
+        /// c360's own: SwiftNIO sockets, libnghttp2, c360's gRPC layer.
+        case nghttp2
+        /// swift-nio-http2, a child channel per stream (grpc-swift's).
+        case nioHTTP2 = "nio-http2"
+    }
 
     @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "host:port")) var listen = "127.0.0.1:0"
     @Option(help: "Bytes of the fixed response message.") var messageBytes = 200
+    @Option(help: "The transport: nghttp2 (c360's) or nio-http2.") var stack = Stack.nghttp2
 
     func run() async throws {
         let (host, port) = try ListenAddress.parse(listen)
-        let channel = try await TransportCeiling.start(host: host, port: port, messageBytes: messageBytes)
-        // Unbuffered: the benchmark reads this line through a pipe to learn the port.
-        FileHandle.standardOutput.write(Data("listening on \(host):\(channel.localAddress?.port ?? port)\n".utf8))
-        try await channel.closeFuture.get()
+        switch stack {
+        case .nghttp2:
+            let server = try await TransportCeiling.startNGHTTP2(host: host, port: port, messageBytes: messageBytes)
+            FileHandle.standardOutput.write(Data("listening on \(host):\(server.port ?? port)\n".utf8))
+            try await server.waitUntilClosed()
+        case .nioHTTP2:
+            let channel = try await TransportCeiling.startNIOHTTP2(host: host, port: port, messageBytes: messageBytes)
+            // Unbuffered: the benchmark reads this line through a pipe to learn the port.
+            FileHandle.standardOutput.write(Data("listening on \(host):\(channel.localAddress?.port ?? port)\n".utf8))
+            try await channel.closeFuture.get()
+        }
     }
 }

@@ -528,7 +528,8 @@ def bench_ceilings(binary, sizes, work):
     finally:
         server.terminate()
         server.wait()
-    figures["swift_transport"] = bench_swift_transport(binary, sizes, work)
+    figures["swift_transport"] = bench_swift_transport(binary, sizes, work, "nio-http2")
+    figures["c360_transport"] = bench_swift_transport(binary, sizes, work, "nghttp2")
     log("ceiling: raw RocksDB synced WriteBatches, then c360's write layout in raw RocksDB")
     figures["storage"] = run_json([binary, "bench", "rocksdb", "--dir", os.path.join(work, "rocksdb-ceiling"),
                                    "--events", str(sizes["storage_events"]),
@@ -539,11 +540,13 @@ def bench_ceilings(binary, sizes, work):
 
 
 class SwiftTransportCeiling:
-    """`c360 bench h2-server`: swift-nio-http2 answering every request with one fixed gRPC response."""
+    """`c360 bench h2-server`: a bare server answering every request with one fixed gRPC response,
+    on c360's transport (nghttp2: SwiftNIO sockets, libnghttp2, c360's gRPC layer) or on
+    swift-nio-http2 (nio-http2)."""
 
-    def __init__(self, binary, message_bytes):
+    def __init__(self, binary, message_bytes, stack):
         self.process = subprocess.Popen(
-            [binary, "bench", "h2-server", "--listen", "127.0.0.1:0", "--message-bytes", str(message_bytes)],
+            [binary, "bench", "h2-server", "--listen", "127.0.0.1:0", "--message-bytes", str(message_bytes), "--stack", stack],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         line = self.process.stdout.readline().decode()
         match = re.match(r"listening on ([\d.]+:\d+)", line)
@@ -557,25 +560,29 @@ class SwiftTransportCeiling:
         self.process.wait()
 
 
-def bench_swift_transport(binary, sizes, work):
+STACK_NAMES = {"nio-http2": "swift-nio-http2", "nghttp2": "c360's transport (libnghttp2)"}
+
+
+def bench_swift_transport(binary, sizes, work, stack):
     """The lookups' h2load runs, and the small appends' load generator, against a server that does nothing."""
     figures = {}
-    server = SwiftTransportCeiling(binary, 200)
+    name_of_stack = STACK_NAMES[stack]
+    server = SwiftTransportCeiling(binary, 200, stack)
     try:
         url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
         body = os.path.join(work, "h2-server-request.bin")
         grpc_request_body("cust_1", body)
         for name, shape in LOOKUP_SHAPES:
-            log(f"ceiling: swift-nio-http2 with a fixed 200-byte gRPC response, {name}")
+            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}")
             figures[name] = combine_runs([h2load(url, shape, sizes["requests"], body,
                                                  ["content-type: application/grpc", "te: trailers"])])
     finally:
         server.stop()
     # An empty message is a valid AppendEventsResponse: the load generator of the small appends
     # runs unchanged, and what it reaches is what its client and the transport allow on 2 cores.
-    server = SwiftTransportCeiling(binary, 0)
+    server = SwiftTransportCeiling(binary, 0, stack)
     try:
-        log(f"ceiling: the small appends' load generator against swift-nio-http2 answering an empty message, {sizes['seconds']} s")
+        log(f"ceiling: the small appends' load generator against {name_of_stack} answering an empty message, {sizes['seconds']} s")
         appends = run_json([binary, "bench", "appends", "--server", server.address, "--callers", "64",
                             "--seconds", str(sizes["seconds"])])
         appends["calls_per_second"] = appends["calls"] / appends["seconds"]
@@ -630,6 +637,9 @@ def rows(results):
         ("small appends, calls/s, beside the same load generator against bare swift-nio-http2 (ceiling)",
          c["small_appends"]["calls"] / c["small_appends"]["seconds"], None,
          ceil["swift_transport"]["small_appends"]["calls_per_second"], True),
+        ("small appends, calls/s, beside the same load generator against c360's bare libnghttp2 transport (ceiling)",
+         c["small_appends"]["calls"] / c["small_appends"]["seconds"], None,
+         ceil["c360_transport"]["small_appends"]["calls_per_second"], True),
         ("small appends, ack p50 ms", c["small_appends"]["ack_p50_ms"], p["small_appends"]["ack_p50_ms"],
          ceil["storage"]["single_synced_write_p50_ms"], False),
         ("small appends, ack p99 ms", c["small_appends"]["ack_p99_ms"], p["small_appends"]["ack_p99_ms"],
@@ -644,12 +654,16 @@ def rows(results):
          ceil["transport"]["c1_m1"]["p99_ms"], False),
         ("lookups c1 m1, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c1_m1"]["requests_per_second"],
          None, ceil["swift_transport"]["c1_m1"]["requests_per_second"], True),
+        ("lookups c1 m1, requests/s, beside c360's bare libnghttp2 transport (ceiling)", c["lookups"]["c1_m1"]["requests_per_second"],
+         None, ceil["c360_transport"]["c1_m1"]["requests_per_second"], True),
         ("lookups c16 m32, requests/s", c["lookups"]["c16_m32"]["requests_per_second"], p["lookups"]["c16"]["requests_per_second"],
          ceil["transport"]["c16_m32"]["requests_per_second"], True),
         ("lookups c16 m32, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["requests_per_second"],
          None, ceil["swift_transport"]["c16_m32"]["requests_per_second"], True),
         ("lookups c16 m32, p99 ms, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["p99_ms"],
          None, ceil["swift_transport"]["c16_m32"]["p99_ms"], False),
+        ("lookups c16 m32, requests/s, beside c360's bare libnghttp2 transport (ceiling)", c["lookups"]["c16_m32"]["requests_per_second"],
+         None, ceil["c360_transport"]["c16_m32"]["requests_per_second"], True),
         ("lookups c16 m32, p50 ms", c["lookups"]["c16_m32"]["p50_ms"], p["lookups"]["c16"]["p50_ms"],
          ceil["transport"]["c16_m32"]["p50_ms"], False),
         ("lookups c16 m32, p99 ms", c["lookups"]["c16_m32"]["p99_ms"], p["lookups"]["c16"]["p99_ms"],
@@ -696,10 +710,11 @@ def missing_figures(results):
     missing += [f"{name} (PostgreSQL)" for name, c, p, *_ in rows(results)
                 if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak")) and "(ceiling)" not in name]
     missing += [f"{name} (ceiling)" for name, c, p, ceiling, _ in rows(results) if "(ceiling)" in name and ceiling is None]
-    for name, figures in results["ceilings"]["swift_transport"].items():
-        failed = figures.get("failed") or figures.get("failed_calls")
-        if failed:
-            missing.append(f"swift-nio-http2 ceiling {name}: {failed} failed requests or calls")
+    for stack, label in (("swift_transport", "swift-nio-http2"), ("c360_transport", "libnghttp2 transport")):
+        for name, figures in results["ceilings"][stack].items():
+            failed = figures.get("failed") or figures.get("failed_calls")
+            if failed:
+                missing.append(f"{label} ceiling {name}: {failed} failed requests or calls")
     for section, figures in (("c360 bulk ingest", results["c360"]["bulk_ingest"]),
                              ("c360 small appends", results["c360"]["small_appends"])):
         if figures["rejected"] or figures["failed_calls"]:

@@ -1,0 +1,360 @@
+import CNGHTTP2
+import NIOCore
+
+/// One HTTP/2 server connection's protocol state, kept by libnghttp2: bytes from the client go in
+/// through `receive(_:)` and come back as stream events; responses are submitted per stream and
+/// the frames to send are drained with `writePendingOutput(into:)`. No I/O: the connection's
+/// channel handler moves the bytes.
+///
+/// Not thread-safe: one connection's event loop owns it. Raw pointers stay inside this type.
+///
+/// ```swift
+/// let session = try HTTP2ServerSession(settings: .init(), allocator: channel.allocator)
+/// for event in try session.receive(bytes) { ... }
+/// session.writePendingOutput(into: &outbound)
+/// ```
+public final class HTTP2ServerSession {
+    /// What the server announces and enforces.
+    public struct Settings: Sendable {
+        /// Streams a client may have open at once. Default 100.
+        public var maxConcurrentStreams: UInt32 = 100
+        /// Bytes a client may send on one stream before the server grants more. Default 1 MiB, so
+        /// that a request of a few hundred KiB does not wait for window updates.
+        public var initialWindowSize: UInt32 = 1 << 20
+        /// Largest header list (names and values, plus 32 bytes per field as RFC 9113 counts) a
+        /// request may carry; a larger one resets its stream. Default 16 KiB.
+        public var maxHeaderListSize: UInt32 = 16 << 10
+        /// Stream resets a client may cause in a burst, and per second after it, before the
+        /// connection is closed (the rapid-reset attack).
+        public var streamResetBurst: UInt64 = 1_000
+        public var streamResetsPerSecond: UInt64 = 33
+        /// CONTINUATION frames one header block may span.
+        public var maxContinuations = 8
+        /// SETTINGS entries one frame may carry.
+        public var maxSettingsEntries = 32
+
+        public init() {}
+    }
+
+    /// One name and value of a header list.
+    public struct Header: Sendable, Hashable {
+        public var name: String
+        public var value: String
+
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// What the client did, in the order it happened.
+    public enum Event {
+        /// A new request's header block.
+        case request(streamID: Int32, headers: [Header])
+        /// Bytes of a request's body.
+        case data(streamID: Int32, ByteBuffer)
+        /// The client finished sending on the stream.
+        case endOfRequest(streamID: Int32)
+        /// The stream is gone, closed normally (`errorCode` 0) or reset by either side.
+        case closed(streamID: Int32, errorCode: UInt32)
+    }
+
+    private let session: OpaquePointer
+    private let allocator: ByteBufferAllocator
+    private let maxHeaderListSize: Int
+    private var events: [Event] = []
+    private var incomingHeaders: [Int32: (headers: [Header], size: Int)] = [:]
+    private var outbound: [Int32: OutboundStream] = [:]
+
+    private struct OutboundStream {
+        var buffered: ByteBuffer
+        /// Set when the response is complete: sent once `buffered` is.
+        var trailers: [Header]?
+        /// nghttp2 was told there is nothing to send yet, and must be told when there is.
+        var deferred = false
+    }
+
+    /// - Throws: `HTTP2SessionError` when libnghttp2 cannot create the session.
+    public init(settings: Settings = Settings(), allocator: ByteBufferAllocator) throws(HTTP2SessionError) {
+        self.allocator = allocator
+        self.maxHeaderListSize = Int(settings.maxHeaderListSize)
+        var callbacks: OpaquePointer?
+        try Self.check(nghttp2_session_callbacks_new(&callbacks), "creating the session's callbacks")
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.install(on: callbacks)
+
+        var option: OpaquePointer?
+        try Self.check(nghttp2_option_new(&option), "creating the session's options")
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_max_settings(option, settings.maxSettingsEntries)
+        nghttp2_option_set_max_continuations(option, settings.maxContinuations)
+        nghttp2_option_set_stream_reset_rate_limit(option, settings.streamResetBurst, settings.streamResetsPerSecond)
+        // A flood of frames that need an answer (PING, SETTINGS) ends the connection instead of
+        // queueing answers without bound.
+        nghttp2_option_set_max_outbound_ack(option, 1_000)
+
+        var created: OpaquePointer?
+        // The session is created before `self` is complete, so user data is set right after.
+        try Self.check(nghttp2_session_server_new2(&created, callbacks, nil, option), "creating the session")
+        guard let created else { throw HTTP2SessionError("creating the session", code: -1) }
+        self.session = created
+        nghttp2_session_set_user_data(created, Unmanaged.passUnretained(self).toOpaque())
+
+        let entries = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: settings.maxHeaderListSize),
+        ]
+        try Self.check(nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count), "submitting SETTINGS")
+        // The connection's own window, so that many streams' requests are not held back by it.
+        let connectionWindow = Int32(clamping: Int(settings.initialWindowSize) * 4)
+        try Self.check(nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow), "widening the connection window")
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    // MARK: Reading
+
+    /// Feeds the client's bytes to the session and returns what they did.
+    /// - Throws: `HTTP2SessionError` when the connection must end (a protocol error, a flood): the
+    ///   frames still pending (a GOAWAY) should be written before closing.
+    public func receive(_ bytes: ByteBuffer) throws(HTTP2SessionError) -> [Event] {
+        events.removeAll(keepingCapacity: true)
+        let result = bytes.withUnsafeReadableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
+        }
+        if result < 0 { throw HTTP2SessionError("reading the client's frames", code: Int32(result)) }
+        return events
+    }
+
+    /// Whether the session expects more from the client (false once both sides said goodbye).
+    public var wantsRead: Bool { nghttp2_session_want_read(session) != 0 }
+    /// Whether the session has frames to send or could send more.
+    public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+
+    // MARK: Writing
+
+    /// Starts a response on `streamID` with `headers`; its body follows through `sendData` and it
+    /// ends with `finish`.
+    public func startResponse(streamID: Int32, headers: [Header]) throws(HTTP2SessionError) {
+        outbound[streamID] = OutboundStream(buffered: allocator.buffer(capacity: 0))
+        var provider = nghttp2_data_provider()
+        provider.read_callback = Self.readBody
+        let result = Self.withHeaderList(headers) { list, count in
+            nghttp2_submit_response(session, streamID, list, count, &provider)
+        }
+        if result != 0 {
+            outbound[streamID] = nil
+            throw HTTP2SessionError("starting a response", code: result)
+        }
+    }
+
+    /// Queues body bytes on a started response.
+    public func sendData(streamID: Int32, _ bytes: inout ByteBuffer) {
+        guard var stream = outbound.removeValue(forKey: streamID) else { return }
+        stream.buffered.writeBuffer(&bytes)
+        outbound[streamID] = stream
+        resume(streamID)
+    }
+
+    /// Ends a started response with `trailers`, once its queued body is sent.
+    public func finish(streamID: Int32, trailers: [Header]) {
+        guard outbound[streamID] != nil else { return }
+        outbound[streamID]?.trailers = trailers
+        resume(streamID)
+    }
+
+    /// A whole response in one HEADERS frame that ends the stream (gRPC's trailers-only response).
+    public func respondWithHeadersOnly(streamID: Int32, headers: [Header]) throws(HTTP2SessionError) {
+        outbound[streamID] = nil
+        let result = Self.withHeaderList(headers) { list, count in
+            nghttp2_submit_response(session, streamID, list, count, nil)
+        }
+        if result != 0 { throw HTTP2SessionError("sending a response", code: result) }
+    }
+
+    /// Resets a stream (RST_STREAM) with an HTTP/2 error code.
+    public func reset(streamID: Int32, errorCode: UInt32) {
+        outbound[streamID] = nil
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// Bytes queued on a stream's response and not yet taken by the session (flow control holds
+    /// them back from a slow reader).
+    public func bufferedBytes(streamID: Int32) -> Int {
+        outbound[streamID]?.buffered.readableBytes ?? 0
+    }
+
+    /// Tells the client that no new streams will be served (a GOAWAY announcing shutdown); streams
+    /// already open go on. Call `goAway()` once they are done.
+    public func announceShutdown() {
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
+    /// The final GOAWAY: streams after the last one processed are refused.
+    public func goAway(errorCode: UInt32 = 0) {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, nil, 0)
+    }
+
+    /// Appends every frame the session has to send now to `buffer`.
+    /// - Throws: `HTTP2SessionError` when the session failed (the connection should close).
+    public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+        while true {
+            var data: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &data)
+            if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
+            guard count > 0, let data else { return }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        }
+    }
+
+    // MARK: Callbacks
+
+    private func resume(_ streamID: Int32) {
+        guard outbound[streamID]?.deferred == true else { return }
+        outbound[streamID]?.deferred = false
+        _ = nghttp2_session_resume_data(session, streamID)
+    }
+
+    private static func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerSession? {
+        userData.map { Unmanaged<HTTP2ServerSession>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    private static func install(on callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            guard let frame, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
+            if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+                owner.incomingHeaders[frame.pointee.hd.stream_id] = ([], 0)
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
+            guard let frame, let name, let value, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
+            let streamID = frame.pointee.hd.stream_id
+            // Trailers from a client carry nothing gRPC uses: only their end of stream counts.
+            guard var pending = owner.incomingHeaders[streamID] else { return 0 }
+            pending.size += nameLength + valueLength + 32
+            if pending.size > owner.maxHeaderListSize {
+                owner.incomingHeaders[streamID] = nil
+                // The stream is reset; the others on the connection go on.
+                return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+            }
+            pending.headers.append(Header(
+                String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)))
+            owner.incomingHeaders[streamID] = pending
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            guard let frame, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
+            let streamID = frame.pointee.hd.stream_id
+            let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            switch UInt32(frame.pointee.hd.type) {
+            case NGHTTP2_HEADERS.rawValue:
+                if let pending = owner.incomingHeaders.removeValue(forKey: streamID) {
+                    owner.events.append(.request(streamID: streamID, headers: pending.headers))
+                }
+                if endStream { owner.events.append(.endOfRequest(streamID: streamID)) }
+            case NGHTTP2_DATA.rawValue:
+                if endStream { owner.events.append(.endOfRequest(streamID: streamID)) }
+            default:
+                break
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+            guard let data, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
+            var bytes = owner.allocator.buffer(capacity: length)
+            bytes.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+            owner.events.append(.data(streamID: streamID, bytes))
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
+            guard let owner = HTTP2ServerSession.owner(userData) else { return 0 }
+            owner.incomingHeaders[streamID] = nil
+            owner.outbound[streamID] = nil
+            owner.events.append(.closed(streamID: streamID, errorCode: errorCode))
+            return 0
+        }
+    }
+
+    /// Copies a response's queued body into nghttp2's frame buffer; defers when nothing is queued
+    /// yet; at the end, sends the trailers.
+    private static let readBody: nghttp2_data_source_read_callback = { session, streamID, buffer, length, flags, _, userData in
+        guard let owner = HTTP2ServerSession.owner(userData), let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+        guard var stream = owner.outbound.removeValue(forKey: streamID) else {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            return 0
+        }
+        let count = min(length, stream.buffered.readableBytes)
+        if count > 0 {
+            stream.buffered.withUnsafeReadableBytes { raw in
+                buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+            }
+            stream.buffered.moveReaderIndex(forwardBy: count)
+        }
+        if stream.buffered.readableBytes == 0, let trailers = stream.trailers {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if !trailers.isEmpty {
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                _ = HTTP2ServerSession.withHeaderList(trailers) { list, listCount in nghttp2_submit_trailer(session, streamID, list, listCount) }
+            }
+            return count
+        }
+        if count == 0 {
+            stream.deferred = true
+            owner.outbound[streamID] = stream
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
+        owner.outbound[streamID] = stream
+        return count
+    }
+
+    /// Calls `body` with `headers` as an `nghttp2_nv` list valid for the call (nghttp2 copies it).
+    private static func withHeaderList<Result>(_ headers: [Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
+        var bytes: [UInt8] = []
+        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(headers.count)
+        for header in headers {
+            let nameStart = bytes.count
+            bytes.append(contentsOf: header.name.utf8)
+            let valueStart = bytes.count
+            bytes.append(contentsOf: header.value.utf8)
+            spans.append((nameStart..<valueStart, valueStart..<bytes.count))
+        }
+        // One byte more than needed, so that an empty list still has a base address.
+        bytes.append(0)
+        return bytes.withUnsafeMutableBufferPointer { storage in
+            let base = storage.baseAddress!
+            var list = spans.map { span in
+                nghttp2_nv(
+                    name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                    namelen: span.name.count, valuelen: span.value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            // An entry past the end, never read, so that the list always has a base address.
+            list.append(nghttp2_nv(name: base, value: base, namelen: 0, valuelen: 0, flags: 0))
+            return list.withUnsafeBufferPointer { body($0.baseAddress!, headers.count) }
+        }
+    }
+
+    private static func check(_ result: Int32, _ action: String) throws(HTTP2SessionError) {
+        if result != 0 { throw HTTP2SessionError(action, code: result) }
+    }
+}
+
+/// A libnghttp2 failure, with its own description of the error.
+public struct HTTP2SessionError: Error, Sendable, CustomStringConvertible {
+    public var action: String
+    public var code: Int32
+    public var description: String
+
+    init(_ action: String, code: Int32) {
+        self.action = action
+        self.code = code
+        self.description = "\(action): \(String(cString: nghttp2_strerror(code)))"
+    }
+}

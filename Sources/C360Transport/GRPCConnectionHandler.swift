@@ -1,0 +1,373 @@
+import C360HTTP2
+import NIOCore
+
+/// One gRPC connection: the socket's bytes through libnghttp2 (`HTTP2ServerSession`), each request
+/// stream checked as the gRPC over HTTP/2 specification says and handed to its method's handler,
+/// answers framed back. Frames to send are gathered and written once per event-loop tick (once per
+/// read burst, or once after the answers completed meanwhile), not once per answer.
+public final class GRPCConnectionHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// Limits of one connection.
+    public struct Configuration: Sendable {
+        public var session = HTTP2ServerSession.Settings()
+        /// Longest request message accepted; a longer one ends its call `RESOURCE_EXHAUSTED`.
+        public var maximumRequestMessageBytes = 4 << 20
+        /// Request bytes all the connection's calls may hold at once (incomplete messages); a call
+        /// that would pass it ends `RESOURCE_EXHAUSTED`.
+        public var maximumBufferedRequestBytes = 64 << 20
+
+        public init() {}
+    }
+
+    /// Sent down the pipeline (`triggerUserOutboundEvent` or `fireUserInboundEventTriggered`) to
+    /// shut the connection down gracefully: no new calls, those in flight finish, then GOAWAY.
+    public struct GracefulShutdown: Sendable {
+        public init() {}
+    }
+
+    private struct CallState {
+        let call: GRPCServerCall
+        let handler: any GRPCCallHandler
+        var deframer: GRPCMessageDeframer
+        /// `grpc-encoding` of the request, when not identity.
+        let encoding: String?
+        var deadlineTask: Scheduled<Void>?
+    }
+
+    private let configuration: Configuration
+    private let routes: GRPCRoutes
+    private var session: HTTP2ServerSession?
+    private var context: ChannelHandlerContext?
+    private var calls: [Int32: CallState] = [:]
+    private var reading = false
+    private var flushScheduled = false
+    private var shuttingDown = false
+    private var peer = "unknown"
+
+    public init(routes: GRPCRoutes, configuration: Configuration = Configuration()) {
+        self.routes = routes
+        self.configuration = configuration
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peer = Self.describe(context.channel.remoteAddress)
+        do {
+            session = try HTTP2ServerSession(settings: configuration.session, allocator: context.channel.allocator)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive { flush() }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        cancelAll(GRPCStatus(.unavailable, "the connection closed"))
+        self.context = nil
+        session = nil
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        peer = Self.describe(context.channel.remoteAddress)
+        flush()
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        cancelAll(GRPCStatus(.unavailable, "the connection closed"))
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session else { return }
+        reading = true
+        do {
+            for event in try session.receive(unwrapInboundIn(data)) {
+                handle(event)
+            }
+        } catch {
+            // A protocol error or a flood: nghttp2 has queued its GOAWAY; send it and close.
+            reading = false
+            flush()
+            context.close(promise: nil)
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulShutdown {
+            beginShutdown()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: Streams
+
+    private func handle(_ event: HTTP2ServerSession.Event) {
+        switch event {
+        case .request(let streamID, let headers):
+            open(streamID, headers)
+        case .data(let streamID, let bytes):
+            guard var state = calls[streamID], !state.call.isFinished else { return }
+            let before = state.deframer.bufferedBytes
+            do {
+                let messages = try state.deframer.append(bytes)
+                calls[streamID] = state
+                if buffered(adding: state.deframer.bufferedBytes - before) > configuration.maximumBufferedRequestBytes {
+                    return end(streamID, GRPCStatus(.resourceExhausted, "the connection holds too many unfinished request messages"))
+                }
+                for message in messages where !state.call.isFinished {
+                    state.handler.receive(message)
+                }
+            } catch {
+                end(streamID, status(for: error, encoding: state.encoding))
+            }
+        case .endOfRequest(let streamID):
+            guard let state = calls[streamID], !state.call.isFinished else { return }
+            do {
+                try state.deframer.end()
+                state.handler.endOfRequest()
+            } catch {
+                end(streamID, status(for: error, encoding: state.encoding))
+            }
+        case .closed(let streamID, let errorCode):
+            guard let state = calls.removeValue(forKey: streamID) else { return }
+            state.deadlineTask?.cancel()
+            if !state.call.isFinished {
+                state.call.isFinished = true
+                state.handler.cancelled(GRPCStatus(.cancelled, errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
+            }
+            if shuttingDown, calls.isEmpty { finishShutdown() }
+        }
+    }
+
+    private var totalBuffered = 0
+
+    private func buffered(adding change: Int) -> Int {
+        totalBuffered += change
+        return totalBuffered
+    }
+
+    /// Checks a new request as the gRPC over HTTP/2 specification says and starts its call.
+    private func open(_ streamID: Int32, _ headers: [HTTP2ServerSession.Header]) {
+        guard let session, let context else { return }
+        if shuttingDown {
+            // REFUSED_STREAM: the client may retry it elsewhere.
+            session.reset(streamID: streamID, errorCode: 7)
+            return
+        }
+        var method = "", path = "", contentType = "", timeout: String?, encoding: String?
+        for header in headers {
+            switch header.name {
+            case ":method": method = header.value
+            case ":path": path = header.value
+            case "content-type": contentType = header.value
+            case "grpc-timeout": timeout = header.value
+            case "grpc-encoding": encoding = header.value == "identity" ? nil : header.value
+            default: break
+            }
+        }
+        guard method == "POST" else {
+            return respondHTTP(streamID, status: "405")
+        }
+        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+") || contentType.hasPrefix("application/grpc;") else {
+            return respondHTTP(streamID, status: "415")
+        }
+        var deadline: NIODeadline?
+        if let timeout {
+            guard let nanoseconds = GRPCTimeout.nanoseconds(timeout) else {
+                return respondTrailersOnly(streamID, GRPCStatus(.invalidArgument, "grpc-timeout \(timeout.prefix(16)) is not a valid timeout"))
+            }
+            deadline = context.eventLoop.now + .nanoseconds(nanoseconds)
+        }
+        guard let openCall = routes.methods[path] ?? routes.unknownMethod else {
+            return respondTrailersOnly(streamID, GRPCStatus(.unimplemented, "unknown method \(path)"))
+        }
+        let call = GRPCServerCall(streamID: streamID, path: path, requestHeaders: headers, eventLoop: context.eventLoop,
+                                  peer: peer, deadline: deadline, connection: self)
+        let handler = openCall(call)
+        var state = CallState(call: call, handler: handler,
+                              deframer: GRPCMessageDeframer(maximumMessageLength: configuration.maximumRequestMessageBytes),
+                              encoding: encoding)
+        if let deadline, !call.isFinished {
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            state.deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
+                bound.value.end(streamID, GRPCStatus(.deadlineExceeded, "the call's deadline passed"))
+            }
+        }
+        calls[streamID] = state
+    }
+
+    /// The status for a request body that cannot be read.
+    private func status(for error: GRPCMessageDeframer.Failure, encoding: String?) -> GRPCStatus {
+        switch error {
+        case .tooLarge(let length, let limit):
+            return GRPCStatus(.resourceExhausted, "the request message is \(length) bytes; at most \(limit) are accepted")
+        case .compressed:
+            if let encoding {
+                return GRPCStatus(.unimplemented, "messages compressed with \(encoding.prefix(32)) are not accepted; send them uncompressed (grpc-accept-encoding: identity)")
+            }
+            return GRPCStatus(.internalError, "a message is marked compressed, but the request names no grpc-encoding")
+        case .truncated:
+            return GRPCStatus(.internalError, "the request ended in the middle of a message")
+        }
+    }
+
+    /// Ends a call from the connection's side (a limit, its deadline), telling its handler.
+    private func end(_ streamID: Int32, _ status: GRPCStatus) {
+        guard let state = calls[streamID], !state.call.isFinished else { return }
+        state.call.finish(status)
+        state.handler.cancelled(status)
+    }
+
+    // MARK: Answers (from GRPCServerCall)
+
+    func send(_ message: ByteBuffer, on call: GRPCServerCall) {
+        guard let session, let context else { return }
+        if !call.responseStarted {
+            call.responseStarted = true
+            do {
+                try session.startResponse(streamID: call.streamID, headers: [.init(":status", "200"), .init("content-type", "application/grpc")])
+            } catch {
+                session.reset(streamID: call.streamID, errorCode: 2)
+                scheduleFlush()
+                return
+            }
+        }
+        var framed = context.channel.allocator.buffer(capacity: message.readableBytes + 5)
+        GRPCMessageDeframer.frame(message, into: &framed)
+        session.sendData(streamID: call.streamID, &framed)
+        scheduleFlush()
+    }
+
+    func bufferedBytes(of call: GRPCServerCall) -> Int {
+        session?.bufferedBytes(streamID: call.streamID) ?? 0
+    }
+
+    func finish(_ call: GRPCServerCall, status: GRPCStatus, trailers: [HTTP2ServerSession.Header]) {
+        guard let session else { return }
+        calls[call.streamID]?.deadlineTask?.cancel()
+        if let state = calls[call.streamID] {
+            totalBuffered -= state.deframer.bufferedBytes
+        }
+        var statusTrailers = [HTTP2ServerSession.Header("grpc-status", String(status.code.rawValue))]
+        if !status.message.isEmpty { statusTrailers.append(.init("grpc-message", status.encodedMessage)) }
+        if status.code == .unimplemented { statusTrailers.append(.init("grpc-accept-encoding", "identity")) }
+        if call.responseStarted {
+            session.finish(streamID: call.streamID, trailers: statusTrailers + trailers)
+        } else {
+            call.responseStarted = true
+            respondTrailersOnly(call.streamID, statusTrailers + trailers)
+        }
+        scheduleFlush()
+    }
+
+    private func respondTrailersOnly(_ streamID: Int32, _ status: GRPCStatus) {
+        var trailers = [HTTP2ServerSession.Header("grpc-status", String(status.code.rawValue))]
+        if !status.message.isEmpty { trailers.append(.init("grpc-message", status.encodedMessage)) }
+        respondTrailersOnly(streamID, trailers)
+    }
+
+    private func respondTrailersOnly(_ streamID: Int32, _ trailers: [HTTP2ServerSession.Header]) {
+        let headers = [HTTP2ServerSession.Header(":status", "200"), .init("content-type", "application/grpc")] + trailers
+        do {
+            try session?.respondWithHeadersOnly(streamID: streamID, headers: headers)
+        } catch {
+            session?.reset(streamID: streamID, errorCode: 2)
+        }
+    }
+
+    /// An answer that is not gRPC at all (wrong method or content type), as the specification says.
+    private func respondHTTP(_ streamID: Int32, status: String) {
+        do {
+            try session?.respondWithHeadersOnly(streamID: streamID, headers: [.init(":status", status)])
+        } catch {
+            session?.reset(streamID: streamID, errorCode: 2)
+        }
+    }
+
+    // MARK: Writing and shutdown
+
+    /// Writes once the current read burst or event-loop tick is over, however many answers were
+    /// completed in it.
+    private func scheduleFlush() {
+        guard !reading, !flushScheduled, let context else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.flushScheduled = false
+            bound.value.flush()
+        }
+    }
+
+    private func flush() {
+        guard let session, let context, context.channel.isActive else { return }
+        // A client that does not read is held back here: nghttp2 keeps the frames meanwhile, and
+        // stream flow control bounds what it keeps.
+        guard context.channel.isWritable else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        do {
+            try session.writePendingOutput(into: &buffer)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if buffer.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+        if !session.wantsRead, !session.wantsWrite {
+            context.close(promise: nil)
+        }
+    }
+
+    private func beginShutdown() {
+        guard !shuttingDown, let session else { return }
+        shuttingDown = true
+        session.announceShutdown()
+        if calls.isEmpty { finishShutdown() } else { scheduleFlush() }
+    }
+
+    private func finishShutdown() {
+        guard let session, let context else { return }
+        session.goAway()
+        flush()
+        context.close(promise: nil)
+    }
+
+    private func cancelAll(_ status: GRPCStatus) {
+        let open = calls
+        calls.removeAll()
+        for state in open.values {
+            state.deadlineTask?.cancel()
+            guard !state.call.isFinished else { continue }
+            state.call.isFinished = true
+            state.handler.cancelled(status)
+        }
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "unknown" }
+        switch address {
+        case .v4(let ip): return "ipv4:\(ip.host):\(address.port ?? 0)"
+        case .v6(let ip): return "ipv6:[\(ip.host)]:\(address.port ?? 0)"
+        case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
+        }
+    }
+}

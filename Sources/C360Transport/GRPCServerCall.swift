@@ -1,0 +1,78 @@
+import C360HTTP2
+import NIOCore
+
+/// What serves one call of a method: told of each request message, of the end of the request,
+/// and of the call's end by the client, its deadline or the connection. It answers through its
+/// `GRPCServerCall`. Every method is called on the connection's event loop.
+public protocol GRPCCallHandler: AnyObject {
+    func receive(_ message: ByteBuffer)
+    func endOfRequest()
+    /// The call ended without the handler finishing it; `status` says why. Stop its work.
+    func cancelled(_ status: GRPCStatus)
+}
+
+/// The methods a server serves, by path (`/package.Service/Method`).
+public struct GRPCRoutes {
+    /// Makes the handler of a new call.
+    public typealias Open = (GRPCServerCall) -> any GRPCCallHandler
+    public var methods: [String: Open] = [:]
+    /// Serves a path that is not in `methods`; without one, such a call ends `UNIMPLEMENTED`.
+    public var unknownMethod: Open?
+
+    public init() {}
+}
+
+/// One call on a connection, as the method serving it sees it: the request's headers, and the
+/// way to answer. Used on the connection's event loop only (`eventLoop`); work done elsewhere
+/// hops back to it to answer.
+public final class GRPCServerCall {
+    public typealias Header = HTTP2ServerSession.Header
+
+    public let path: String
+    public let requestHeaders: [Header]
+    public let eventLoop: any EventLoop
+    /// The client's address, `ipv4:HOST:PORT` or `ipv6:[HOST]:PORT`.
+    public let peer: String
+    /// When the client stops waiting (`grpc-timeout`), if it said.
+    public let deadline: NIODeadline?
+    /// True once `finish` was called or the call was cancelled: further answers are dropped.
+    public internal(set) var isFinished = false
+
+    let streamID: Int32
+    weak var connection: GRPCConnectionHandler?
+    var responseStarted = false
+
+    init(streamID: Int32, path: String, requestHeaders: [Header], eventLoop: any EventLoop, peer: String, deadline: NIODeadline?, connection: GRPCConnectionHandler) {
+        self.streamID = streamID
+        self.path = path
+        self.requestHeaders = requestHeaders
+        self.eventLoop = eventLoop
+        self.peer = peer
+        self.deadline = deadline
+        self.connection = connection
+    }
+
+    /// The first value of request header `name` (lowercase).
+    public func header(_ name: String) -> String? {
+        requestHeaders.first { $0.name == name }?.value
+    }
+
+    /// Sends one response message (its bytes, without the gRPC prefix).
+    public func send(_ message: ByteBuffer) {
+        guard !isFinished else { return }
+        connection?.send(message, on: self)
+    }
+
+    /// Bytes of this call's response waiting for the client to read them: a producer of a stream
+    /// waits while this is high (HTTP/2 flow control holds them back from a slow reader).
+    public var bufferedResponseBytes: Int {
+        connection?.bufferedBytes(of: self) ?? 0
+    }
+
+    /// Ends the call with `status` (and extra trailers), after the messages sent before.
+    public func finish(_ status: GRPCStatus, trailers: [Header] = []) {
+        guard !isFinished else { return }
+        isFinished = true
+        connection?.finish(self, status: status, trailers: trailers)
+    }
+}

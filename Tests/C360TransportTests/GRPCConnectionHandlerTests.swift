@@ -1,0 +1,189 @@
+import C360Transport
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The connection handler with frames in and frames out, on an `EmbeddedChannel`.
+@Suite struct GRPCConnectionHandlerTests {
+    /// Answers each request message with the same bytes reversed, and ends when the request does.
+    final class Reverser: GRPCCallHandler {
+        let call: GRPCServerCall
+        init(call: GRPCServerCall) { self.call = call }
+        func receive(_ message: ByteBuffer) { call.send(ByteBuffer(bytes: Array(message.readableBytesView.reversed()))) }
+        func endOfRequest() { call.finish(.ok) }
+        func cancelled(_ status: GRPCStatus) {}
+    }
+
+    /// Never answers: for deadlines and cancellation.
+    final class Silent: GRPCCallHandler {
+        var cancellation: GRPCStatus?
+        init() {}
+        func receive(_ message: ByteBuffer) {}
+        func endOfRequest() {}
+        func cancelled(_ status: GRPCStatus) { cancellation = status }
+    }
+
+    struct Connection {
+        let channel: EmbeddedChannel
+        var client = HTTP2TestClient()
+        let silent = Silent()
+
+        init(maximumMessageBytes: Int = 1_024) throws {
+            var configuration = GRPCConnectionHandler.Configuration()
+            configuration.maximumRequestMessageBytes = maximumMessageBytes
+            var routes = GRPCRoutes()
+            routes.methods["/test.Echo/Reverse"] = { Reverser(call: $0) }
+            let silent = silent
+            routes.methods["/test.Echo/Silent"] = { _ in silent }
+            channel = EmbeddedChannel(handler: GRPCConnectionHandler(routes: routes, configuration: configuration))
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            try send(HTTP2TestClient.preface())
+        }
+
+        func send(_ bytes: ByteBuffer) throws {
+            try channel.writeInbound(bytes)
+            channel.pipeline.fireChannelReadComplete()
+            channel.embeddedEventLoop.run()
+        }
+
+        /// Every frame the server wrote since the last call.
+        mutating func written() throws -> [HTTP2TestClient.Frame] {
+            var chunks: [ByteBuffer] = []
+            while let chunk = try channel.readOutbound(as: ByteBuffer.self) { chunks.append(chunk) }
+            return client.frames(from: chunks)
+        }
+
+        /// The decoded header blocks written for `stream`, and its DATA payloads.
+        mutating func response(stream: UInt32) throws -> (headers: [[String: String]], data: [ByteBuffer], reset: Bool) {
+            var headers: [[String: String]] = [], data: [ByteBuffer] = [], reset = false
+            for frame in try written() {
+                if frame.type == HTTP2TestClient.FrameType.headers.rawValue {
+                    let block = try client.headers(of: frame)
+                    if frame.streamID == stream { headers.append(block) }
+                } else if frame.streamID == stream, frame.type == HTTP2TestClient.FrameType.data.rawValue {
+                    data.append(frame.payload)
+                } else if frame.streamID == stream, frame.type == HTTP2TestClient.FrameType.rstStream.rawValue {
+                    reset = true
+                }
+            }
+            return (headers, data, reset)
+        }
+    }
+
+    @Test("a unary call: response headers, one length-prefixed message, trailers with grpc-status 0")
+    func unary() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse"))
+        try connection.send(HTTP2TestClient.data(stream: 1, messages: [Array("abc".utf8)]))
+        let response = try connection.response(stream: 1)
+        #expect(response.headers.count == 2)
+        #expect(response.headers.first?[":status"] == "200")
+        #expect(response.headers.first?["content-type"] == "application/grpc")
+        #expect(response.headers.last?["grpc-status"] == "0")
+        #expect(response.data.map { Array($0.readableBytesView) } == [[0, 0, 0, 0, 3] + Array("cba".utf8)])
+    }
+
+    @Test("an unknown method is UNIMPLEMENTED, in a trailers-only response")
+    func unknownMethod() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Nothing", endStream: true))
+        let response = try connection.response(stream: 1)
+        #expect(response.headers.count == 1)
+        #expect(response.headers.first?["grpc-status"] == "12")
+        #expect(response.headers.first?["grpc-message"] == "unknown method /test.Echo/Nothing")
+        #expect(response.data.isEmpty)
+    }
+
+    @Test("a message over the limit ends its call RESOURCE_EXHAUSTED; another call on the connection goes on")
+    func oversizedMessage() throws {
+        var connection = try Connection(maximumMessageBytes: 16)
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse"))
+        try connection.send(HTTP2TestClient.data(stream: 1, messages: [Array(repeating: 1, count: 17)]))
+        let refused = try connection.response(stream: 1)
+        #expect(refused.headers.last?["grpc-status"] == "8")
+        #expect(refused.headers.last?["grpc-message"]?.contains("17 bytes") == true)
+        try connection.send(try connection.client.request(stream: 3, path: "/test.Echo/Reverse"))
+        try connection.send(HTTP2TestClient.data(stream: 3, messages: [[1, 2]]))
+        #expect(try connection.response(stream: 3).headers.last?["grpc-status"] == "0")
+    }
+
+    @Test("a compressed message under grpc-encoding gzip is UNIMPLEMENTED, naming the encodings accepted")
+    func compressed() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse", extra: [("grpc-encoding", "gzip")]))
+        try connection.send(HTTP2TestClient.data(stream: 1, messages: [[1, 2, 3]], compressed: true))
+        let response = try connection.response(stream: 1)
+        #expect(response.headers.last?["grpc-status"] == "12")
+        #expect(response.headers.last?["grpc-accept-encoding"] == "identity")
+    }
+
+    @Test("a request that is not gRPC gets HTTP 415")
+    func contentType() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse", contentType: "application/json", endStream: true))
+        #expect(try connection.response(stream: 1).headers.first?[":status"] == "415")
+    }
+
+    @Test("a header list over the bound resets its stream alone")
+    func oversizedHeaders() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        let big = String(repeating: "x", count: 16_500)
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse", extra: [("x-big", big)], endStream: true))
+        #expect(try connection.response(stream: 1).reset)
+        try connection.send(try connection.client.request(stream: 3, path: "/test.Echo/Reverse"))
+        try connection.send(HTTP2TestClient.data(stream: 3, messages: [[7]]))
+        #expect(try connection.response(stream: 3).headers.last?["grpc-status"] == "0")
+    }
+
+    @Test("grpc-timeout: the call ends DEADLINE_EXCEEDED and its handler is told")
+    func deadline() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Silent", extra: [("grpc-timeout", "50m")]))
+        connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(49))
+        #expect(try connection.response(stream: 1).headers.isEmpty)
+        connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(2))
+        #expect(try connection.response(stream: 1).headers.last?["grpc-status"] == "4")
+        #expect(connection.silent.cancellation?.code == .deadlineExceeded)
+    }
+
+    @Test("a malformed grpc-timeout is INVALID_ARGUMENT")
+    func badTimeout() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse", extra: [("grpc-timeout", "soon")], endStream: true))
+        #expect(try connection.response(stream: 1).headers.first?["grpc-status"] == "3")
+    }
+
+    @Test("a client reset cancels the call's handler")
+    func clientReset() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Silent"))
+        var code = ByteBuffer()
+        code.writeInteger(UInt32(8))
+        try connection.send(HTTP2TestClient.frame(.rstStream, flags: 0, stream: 1, payload: code))
+        #expect(connection.silent.cancellation?.code == .cancelled)
+    }
+
+    @Test("graceful shutdown: calls in flight finish, then GOAWAY; new streams are refused")
+    func gracefulShutdown() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        try connection.send(try connection.client.request(stream: 1, path: "/test.Echo/Reverse"))
+        connection.channel.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.GracefulShutdown())
+        connection.channel.embeddedEventLoop.run()
+        try connection.send(try connection.client.request(stream: 3, path: "/test.Echo/Reverse", endStream: true))
+        try connection.send(HTTP2TestClient.data(stream: 1, messages: [[1]]))
+        let frames = try connection.written()
+        #expect(frames.contains { $0.type == HTTP2TestClient.FrameType.rstStream.rawValue && $0.streamID == 3 })
+        #expect(frames.contains { $0.type == HTTP2TestClient.FrameType.goAway.rawValue })
+        #expect(frames.contains { $0.type == HTTP2TestClient.FrameType.data.rawValue && $0.streamID == 1 })
+    }
+}
