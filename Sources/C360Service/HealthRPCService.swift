@@ -14,6 +14,10 @@ public struct HealthRPCService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     }
 
     public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
+        try check(request)
+    }
+
+    package func check(_ request: Grpc_Health_V1_HealthCheckRequest) throws -> Grpc_Health_V1_HealthCheckResponse {
         guard Self.services.contains(request.service) else {
             throw RPCError(code: .notFound, message: "unknown service \(request.service)")
         }
@@ -25,15 +29,22 @@ public struct HealthRPCService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     public func watch(
         request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>, context: ServerContext
     ) async throws {
+        try await watch(request) { try await response.write($0) }
+    }
+
+    /// `Watch` for any transport: the status now, then each change, until serving stops.
+    package func watch(
+        _ request: Grpc_Health_V1_HealthCheckRequest, write: @Sendable (Grpc_Health_V1_HealthCheckResponse) async throws -> Void
+    ) async throws {
         var message = Grpc_Health_V1_HealthCheckResponse()
         guard Self.services.contains(request.service) else {
             message.status = .serviceUnknown
-            try await response.write(message)
+            try await write(message)
             return
         }
         for await serving in status.updates() {
             message.status = serving ? .serving : .notServing
-            try await response.write(message)
+            try await write(message)
         }
     }
 }

@@ -6,6 +6,10 @@ import GRPCCore
 
 extension ProfileRPCService {
     public func listSegment(request: C360_V1_ListSegmentRequest, context: ServerContext) async throws -> C360_V1_ListSegmentResponse {
+        try listSegment(request)
+    }
+
+    package func listSegment(_ request: C360_V1_ListSegmentRequest) throws -> C360_V1_ListSegmentResponse {
         guard !request.segment.isEmpty else { throw C360Error.invalid("segment", "is required") }
         guard request.pageSize >= 0 else { throw C360Error.invalid("page_size", "must not be negative") }
         guard request.pageSize <= limits.maxSegmentPage else {
@@ -23,6 +27,15 @@ extension ProfileRPCService {
     public func watchSegment(
         request: C360_V1_WatchSegmentRequest, response: RPCWriter<C360_V1_SegmentEvent>, context: ServerContext
     ) async throws {
+        try await untilRPCCancelled(context) {
+            try await self.watchSegment(request) { try await response.write($0) }
+        }
+    }
+
+    /// `WatchSegment` for any transport: writes each event with `write` until the task is cancelled.
+    package func watchSegment(
+        _ request: C360_V1_WatchSegmentRequest, write: @escaping @Sendable (C360_V1_SegmentEvent) async throws -> Void
+    ) async throws {
         guard !request.segment.isEmpty else { throw C360Error.invalid("segment", "is required") }
         let resume = try SegmentTokens.decodeResume(request.resumeToken)
         try store.requireSegment(request.segment)
@@ -36,7 +49,7 @@ extension ProfileRPCService {
         if let backlog = subscription.backlog {
             lastPosition = resume?.position ?? 0
             for change in backlog {
-                try await response.write(Self.event(change, epoch: epoch))
+                try await write(Self.event(change, epoch: epoch))
                 lastPosition = change.position
             }
         } else {
@@ -48,7 +61,7 @@ extension ProfileRPCService {
                     member.kind = .member
                     member.segment = request.segment
                     member.customerID = customerID
-                    try await response.write(member)
+                    try await write(member)
                 }
                 after = page.next
             } while after != nil
@@ -57,15 +70,13 @@ extension ProfileRPCService {
             synced.segment = request.segment
             synced.seq = store.changes.lastSeq
             synced.resumeToken = SegmentTokens.encodeResume(epoch: epoch, position: 0)
-            try await response.write(synced)
+            try await write(synced)
         }
         let stream = subscription.stream
         let listedUpTo = lastPosition
         do {
-            try await untilRPCCancelled(context) {
-                for try await change in stream where change.position > listedUpTo {
-                    try await response.write(Self.event(change, epoch: epoch))
-                }
+            for try await change in stream where change.position > listedUpTo {
+                try await write(Self.event(change, epoch: epoch))
             }
         } catch is ChangeFeed.SubscriberTooSlow {
             throw RPCError(code: .resourceExhausted, message: "the watch fell too far behind; reconnect with the last resume_token received")

@@ -28,6 +28,11 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func getProfile(request: C360_V1_GetProfileRequest, context: ServerContext) async throws -> C360_V1_GetProfileResponse {
+        try await getProfile(request)
+    }
+
+    /// `GetProfile` for any transport, with the caller bound as `Caller.current`.
+    package func getProfile(_ request: C360_V1_GetProfileRequest) async throws -> C360_V1_GetProfileResponse {
         try await waitFor(minSeq: request.minSeq)
         return try profile(request, personalData: access.seesPersonalData(Caller.current))
     }
@@ -53,6 +58,10 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func batchGetProfiles(request: C360_V1_BatchGetProfilesRequest, context: ServerContext) async throws -> C360_V1_BatchGetProfilesResponse {
+        try await batchGetProfiles(request)
+    }
+
+    package func batchGetProfiles(_ request: C360_V1_BatchGetProfilesRequest) async throws -> C360_V1_BatchGetProfilesResponse {
         try checkBatchSize(request)
         try await waitFor(minSeq: request.minSeq)
         return profiles(request, personalData: access.seesPersonalData(Caller.current))
@@ -91,6 +100,10 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func getTimeline(request: C360_V1_GetTimelineRequest, context: ServerContext) async throws -> C360_V1_GetTimelineResponse {
+        try getTimeline(request)
+    }
+
+    package func getTimeline(_ request: C360_V1_GetTimelineRequest) throws -> C360_V1_GetTimelineResponse {
         guard !request.customerID.isEmpty else { throw C360Error.invalid("customer_id", "is required") }
         guard request.pageSize >= 0 else { throw C360Error.invalid("page_size", "must not be negative") }
         let pageSize = request.pageSize == 0 ? 50 : Int(request.pageSize)
@@ -136,6 +149,10 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func appendEvents(request: C360_V1_AppendEventsRequest, context: ServerContext) async throws -> C360_V1_AppendEventsResponse {
+        try await appendEvents(request)
+    }
+
+    package func appendEvents(_ request: C360_V1_AppendEventsRequest) async throws -> C360_V1_AppendEventsResponse {
         try checkMessageSize(request)
         try checkAppendSize(request.events.count)
         var response = C360_V1_AppendEventsResponse()
@@ -146,6 +163,10 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     public func appendEventStream(
         request: RPCAsyncSequence<C360_V1_AppendEventsRequest, any Error>, context: ServerContext
     ) async throws -> C360_V1_AppendEventsResponse {
+        try await appendEventStream(request)
+    }
+
+    package func appendEventStream(_ request: some AsyncSequence<C360_V1_AppendEventsRequest, any Error>) async throws -> C360_V1_AppendEventsResponse {
         var response = C360_V1_AppendEventsResponse()
         var index = 0
         for try await message in request {
@@ -209,9 +230,14 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
     }
 
     public func eraseCustomer(request: C360_V1_EraseCustomerRequest, context: ServerContext) async throws -> C360_V1_EraseReceipt {
+        try await eraseCustomer(request, peer: context.remotePeer)
+    }
+
+    /// `EraseCustomer` for any transport; `peer` is the client's address, for the audit log.
+    package func eraseCustomer(_ request: C360_V1_EraseCustomerRequest, peer: String) async throws -> C360_V1_EraseReceipt {
         let receipt = try await store.erase(
             customerID: request.customerID, requestID: request.requestID,
-            actor: Caller.current?.name ?? Caller.unrestricted.name, peer: context.remotePeer)
+            actor: Caller.current?.name ?? Caller.unrestricted.name, peer: peer)
         logger.notice("customer erased", metadata: [
             "c360.request_id": "\(request.requestID)", "c360.tombstone_seq": "\(receipt.tombstone.seq)",
             "c360.events_removed": "\(receipt.eventsRemoved)",
@@ -221,6 +247,15 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     public func watchProfiles(
         request: C360_V1_WatchProfilesRequest, response: RPCWriter<C360_V1_ProfileChange>, context: ServerContext
+    ) async throws {
+        try await untilRPCCancelled(context) {
+            try await self.watchProfiles(request) { try await response.write($0) }
+        }
+    }
+
+    /// `WatchProfiles` for any transport: writes each change with `write` until the task is cancelled.
+    package func watchProfiles(
+        _ request: C360_V1_WatchProfilesRequest, write: @escaping @Sendable (C360_V1_ProfileChange) async throws -> Void
     ) async throws {
         guard request.customerIds.count <= limits.maxWatchedCustomers else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxWatchedCustomers) customer ids per watch", field: "customer_ids")
@@ -237,7 +272,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         var delivered = request.afterSeq
         if request.afterSeq > 0 {
             for change in try store.changes(after: request.afterSeq, through: caughtUpTo) {
-                try await deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
+                try await deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: write)
             }
             delivered = max(delivered, caughtUpTo)
         } else {
@@ -245,11 +280,9 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         }
         let caughtUp = delivered
         do {
-            try await untilRPCCancelled(context) {
-                for try await changes in live {
-                    for change in changes where change.seq > caughtUp {
-                        try await self.deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: response)
-                    }
+            for try await changes in live {
+                for change in changes where change.seq > caughtUp {
+                    try await self.deliver(change, watched: watched, watchedHashes: watchedHashes, personalData: personalData, to: write)
                 }
             }
         } catch is ChangeFeed.SubscriberTooSlow {
@@ -259,7 +292,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
 
     private func deliver(
         _ change: StoreChange, watched: Set<String>, watchedHashes: [String: String], personalData: Bool,
-        to response: RPCWriter<C360_V1_ProfileChange>
+        to write: @Sendable (C360_V1_ProfileChange) async throws -> Void
     ) async throws {
         var customerID = change.customerID
         if customerID.isEmpty, change.erased, let id = watchedHashes[change.tombstoneHash] { customerID = id }
@@ -283,7 +316,7 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
             if !personalData { PersonalDataRedaction.redact(&profile) }
             message.profile = profile
         }
-        try await response.write(message)
+        try await write(message)
     }
 
     /// Waits until the store has reached `minSeq`, within the call's deadline (which cancels the

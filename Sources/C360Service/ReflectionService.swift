@@ -11,7 +11,7 @@ import SwiftProtobuf
 /// health, reflection), never the storage format. Open to every caller, like health: it says
 /// nothing about customers.
 public struct ReflectionService: RegistrableRPCService {
-    static let versions = ["grpc.reflection.v1", "grpc.reflection.v1alpha"]
+    package static let versions = ["grpc.reflection.v1", "grpc.reflection.v1alpha"]
 
     /// Serialized file descriptors by file name.
     private let files: [String: Data]
@@ -84,7 +84,7 @@ public struct ReflectionService: RegistrableRPCService {
         }
     }
 
-    func answer(_ request: Grpc_Reflection_V1_ServerReflectionRequest) -> Grpc_Reflection_V1_ServerReflectionResponse {
+    package func answer(_ request: Grpc_Reflection_V1_ServerReflectionRequest) -> Grpc_Reflection_V1_ServerReflectionResponse {
         var response = Grpc_Reflection_V1_ServerReflectionResponse()
         response.validHost = request.host
         response.originalRequest = request

@@ -1,7 +1,7 @@
 import Logging
 
 /// The id of the request a log line belongs to: the client's `x-request-id` header, carried through
-/// every line logged while the call runs (bound by `AccessInterceptor`).
+/// every line logged while the call runs (bound by `C360Routes` for each call).
 public enum RequestID {
     @TaskLocal public static var current: String?
 

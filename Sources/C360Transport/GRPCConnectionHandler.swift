@@ -45,6 +45,10 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private var flushScheduled = false
     private var shuttingDown = false
     private var peer = "unknown"
+    /// Calls that asked to stop reading the socket.
+    private var readingPausedBy = 0
+    /// Calls whose writers wait for the client to read.
+    private var drainWatchers: [Int32: GRPCServerCall] = [:]
 
     public init(routes: GRPCRoutes, configuration: Configuration = Configuration()) {
         self.routes = routes
@@ -151,9 +155,11 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             guard let state = calls.removeValue(forKey: streamID) else { return }
             state.deadlineTask?.cancel()
             if !state.call.isFinished {
-                state.call.isFinished = true
+                totalBuffered -= state.deframer.bufferedBytes
+                state.call.endWaits()
                 state.handler.cancelled(GRPCStatus(.cancelled, errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
             }
+            drainWatchers[streamID] = nil
             if shuttingDown, calls.isEmpty { finishShutdown() }
         }
     }
@@ -303,6 +309,24 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    // MARK: Reading and writing on behalf of calls
+
+    func pauseReading() {
+        readingPausedBy += 1
+        if readingPausedBy == 1 { context?.channel.setOption(.autoRead, value: false).whenComplete { _ in } }
+    }
+
+    func resumeReading() {
+        readingPausedBy -= 1
+        guard readingPausedBy == 0, let context else { return }
+        context.channel.setOption(.autoRead, value: true).whenComplete { _ in }
+        context.read()
+    }
+
+    func watchDrain(of call: GRPCServerCall) {
+        drainWatchers[call.streamID] = call
+    }
+
     // MARK: Writing and shutdown
 
     /// Writes once the current read burst or event-loop tick is over, however many answers were
@@ -332,6 +356,11 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
+        if !drainWatchers.isEmpty {
+            for (streamID, call) in drainWatchers where call.checkDrained() {
+                drainWatchers[streamID] = nil
+            }
+        }
         if !session.wantsRead, !session.wantsWrite {
             context.close(promise: nil)
         }
@@ -354,10 +383,12 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private func cancelAll(_ status: GRPCStatus) {
         let open = calls
         calls.removeAll()
+        totalBuffered = 0
+        drainWatchers.removeAll()
         for state in open.values {
             state.deadlineTask?.cancel()
             guard !state.call.isFinished else { continue }
-            state.call.isFinished = true
+            state.call.endWaits()
             state.handler.cancelled(status)
         }
     }

@@ -1,17 +1,21 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A listening gRPC server on SwiftNIO sockets and libnghttp2: one `GRPCConnectionHandler` per
-/// connection, serving `routes`.
+/// connection, serving `routes`, over plaintext HTTP/2 or TLS (ALPN `h2`).
 ///
 /// ```swift
-/// let server = try await GRPCServer.bind(host: "127.0.0.1", port: 0, routes: routes)
-/// try await server.shutDownGracefully(within: .seconds(10))
+/// let server = try await GRPCServer.bind(host: "127.0.0.1", port: 0, routes: { routes })
+/// server.beginGracefulShutdown(within: .seconds(10))
+/// try await server.serve()   // returns once every connection has closed
 /// ```
 public final class GRPCServer: Sendable {
     private let channel: any Channel
     private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+    private let allClosed: EventLoopPromise<Void>
+    private let shutdownStarted = NIOLockedValueBox(false)
 
     /// The port the server listens on (useful after binding port 0).
     public var port: Int? { channel.localAddress?.port }
@@ -19,11 +23,26 @@ public final class GRPCServer: Sendable {
     private init(channel: any Channel, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>) {
         self.channel = channel
         self.connections = connections
+        self.allClosed = channel.eventLoop.makePromise()
+    }
+
+    /// TLS for a server: its certificate chain and key (PEM files) and, for mutual TLS, the
+    /// certificate authorities a client's certificate must be signed by.
+    public static func tlsContext(certificateChain: String, privateKey: String, clientCertificateAuthorities: String?) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem)))
+        configuration.applicationProtocols = ["h2"]
+        if let clientCertificateAuthorities {
+            configuration.trustRoots = .file(clientCertificateAuthorities)
+            configuration.certificateVerification = .noHostnameVerification
+        }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Listens on `host:port` (0 picks a free port).
     public static func bind(
-        host: String, port: Int, routes: @escaping @Sendable () -> GRPCRoutes,
+        host: String, port: Int, tls: NIOSSLContext? = nil, routes: @escaping @Sendable () -> GRPCRoutes,
         configuration: GRPCConnectionHandler.Configuration = .init(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> GRPCServer {
@@ -39,6 +58,9 @@ public final class GRPCServer: Sendable {
                     _ = connections.withLockedValue { $0.removeValue(forKey: id) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(GRPCConnectionHandler(routes: routes(), configuration: configuration))
                 }
             }
@@ -47,29 +69,40 @@ public final class GRPCServer: Sendable {
         return GRPCServer(channel: channel, connections: connections)
     }
 
-    /// Stops accepting, lets each connection's calls in flight finish (GOAWAY), and closes what is
-    /// still open after `limit`.
-    public func shutDownGracefully(within limit: TimeAmount) async {
-        try? await channel.close()
-        let open = connections.withLockedValue { Array($0.values) }
-        for connection in open {
-            connection.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.GracefulShutdown())
-        }
-        let deadline = NIODeadline.now() + limit
-        for connection in open {
-            let remaining = deadline - .now()
-            if remaining > .zero {
-                let closed = connection.eventLoop.scheduleTask(in: remaining) { connection.close(promise: nil) }
-                try? await connection.closeFuture.get()
-                closed.cancel()
-            } else {
-                try? await connection.close()
-            }
-        }
+    /// Serves until the server is shut down and its last connection has closed.
+    public func serve() async throws {
+        try await channel.closeFuture.get()
+        try await allClosed.futureResult.get()
     }
 
-    /// Waits until the listening socket is closed.
-    public func waitUntilClosed() async throws {
-        try await channel.closeFuture.get()
+    /// Stops accepting and closes every connection now, calls in flight included.
+    public func close() {
+        beginGracefulShutdown(within: .zero)
+    }
+
+    /// Stops accepting, lets each connection's calls in flight finish (then GOAWAY), and closes
+    /// what is still open after `limit`.
+    public func beginGracefulShutdown(within limit: TimeAmount) {
+        let first = shutdownStarted.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else {
+            // Asked again while shutting down: no more waiting.
+            for connection in connections.withLockedValue({ Array($0.values) }) { connection.close(promise: nil) }
+            return
+        }
+        let allClosed = self.allClosed
+        let connections = self.connections
+        channel.close().whenComplete { _ in
+            let open = connections.withLockedValue { Array($0.values) }
+            for connection in open {
+                connection.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.GracefulShutdown())
+                let forced = connection.eventLoop.scheduleTask(in: limit) { connection.close(promise: nil) }
+                connection.closeFuture.whenComplete { _ in forced.cancel() }
+            }
+            let eventLoop = allClosed.futureResult.eventLoop
+            EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: eventLoop).cascade(to: allClosed)
+        }
     }
 }

@@ -41,6 +41,8 @@ public final class GRPCServerCall {
     let streamID: Int32
     weak var connection: GRPCConnectionHandler?
     var responseStarted = false
+    private var readingPaused = false
+    private var drained: EventLoopPromise<Void>?
 
     init(streamID: Int32, path: String, requestHeaders: [Header], eventLoop: any EventLoop, peer: String, deadline: NIODeadline?, connection: GRPCConnectionHandler) {
         self.streamID = streamID
@@ -74,5 +76,52 @@ public final class GRPCServerCall {
         guard !isFinished else { return }
         isFinished = true
         connection?.finish(self, status: status, trailers: trailers)
+        endWaits()
+    }
+
+    /// Stops reading the connection's socket until `resumeReadingIfPaused`: the call's handler
+    /// has more request messages queued than it wants.
+    public func pauseReading() {
+        guard !readingPaused, !isFinished else { return }
+        readingPaused = true
+        connection?.pauseReading()
+    }
+
+    public func resumeReadingIfPaused() {
+        guard readingPaused else { return }
+        readingPaused = false
+        connection?.resumeReading()
+    }
+
+    /// Succeeds once the call's queued response bytes are down to half the writer's high water
+    /// mark; fails with `CancellationError` if the call ends first.
+    func whenDrained() -> EventLoopFuture<Void> {
+        if isFinished { return eventLoop.makeFailedFuture(CancellationError()) }
+        if bufferedResponseBytes <= GRPCResponseWriter.highWaterBytes / 2 { return eventLoop.makeSucceededVoidFuture() }
+        let promise = drained ?? eventLoop.makePromise()
+        drained = promise
+        connection?.watchDrain(of: self)
+        return promise.futureResult
+    }
+
+    /// Called by the connection after writing: releases a writer waiting for the client to read.
+    func checkDrained() -> Bool {
+        guard let drained else { return true }
+        if isFinished {
+            self.drained = nil
+            drained.fail(CancellationError())
+            return true
+        }
+        guard bufferedResponseBytes <= GRPCResponseWriter.highWaterBytes / 2 else { return false }
+        self.drained = nil
+        drained.succeed()
+        return true
+    }
+
+    /// The call is over, however it ended: nothing may wait on it any more.
+    func endWaits() {
+        isFinished = true
+        resumeReadingIfPaused()
+        _ = checkDrained()
     }
 }

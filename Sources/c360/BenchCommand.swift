@@ -159,7 +159,7 @@ struct BenchTransport: AsyncParsableCommand {
         case .nghttp2:
             let server = try await TransportCeiling.startNGHTTP2(host: host, port: port, messageBytes: messageBytes)
             FileHandle.standardOutput.write(Data("listening on \(host):\(server.port ?? port)\n".utf8))
-            try await server.waitUntilClosed()
+            try await server.serve()
         case .nioHTTP2:
             let channel = try await TransportCeiling.startNIOHTTP2(host: host, port: port, messageBytes: messageBytes)
             // Unbuffered: the benchmark reads this line through a pipe to learn the port.

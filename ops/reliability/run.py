@@ -23,6 +23,11 @@ def run(name, command, env=None):
     print(f"[reliability {time.strftime('%H:%M:%S')}] {name}: {' '.join(command)}", file=sys.stderr, flush=True)
     started = time.monotonic()
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        # The part's own report is read from its output; a failure shows where it failed.
+        failing = [line for line in result.stdout.splitlines() if "✘" in line or "FAIL" in line or "rror" in line]
+        print(f"[reliability] {name} failed (exit {result.returncode}); its failing lines, then its last lines:", file=sys.stderr)
+        print("\n".join(failing[:40] + ["..."] + result.stdout.splitlines()[-30:]), file=sys.stderr, flush=True)
     return result.returncode, result.stdout, round(time.monotonic() - started, 1)
 
 

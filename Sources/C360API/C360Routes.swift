@@ -1,0 +1,120 @@
+import C360Core
+import C360Model
+import C360Service
+import C360Transport
+
+/// Every RPC c360 serves, by path: the one dispatch table. Each call is authorized first (access
+/// control, audited when refused), then decoded and served by the service's one implementation.
+enum C360Routes {
+    static func make(service: ProfileRPCService, health: HealthRPCService, reflection: ReflectionService) -> GRPCRoutes {
+        var routes = GRPCRoutes()
+        let profiles = "/c360.v1.ProfileService/"
+
+        routes.methods[profiles + "GetProfile"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_GetProfileRequest, C360_V1_GetProfileResponse>(call: call, identity: identity, inline: { request, identity, respond in
+                // Answered on the event loop when the store has what it asks for: no task, no hop.
+                guard request.minSeq <= service.store.changes.lastSeq else { return false }
+                respond(Result { () throws(C360Error) in try service.profile(request, personalData: service.access.seesPersonalData(identity.caller)) })
+                return true
+            }, body: { try await service.getProfile($0) })
+        }
+        routes.methods[profiles + "BatchGetProfiles"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_BatchGetProfilesRequest, C360_V1_BatchGetProfilesResponse>(call: call, identity: identity, inline: { request, identity, respond in
+                guard request.minSeq <= service.store.changes.lastSeq else { return false }
+                respond(Result { () throws(C360Error) in
+                    try service.checkBatchSize(request)
+                    return service.profiles(request, personalData: service.access.seesPersonalData(identity.caller))
+                })
+                return true
+            }, body: { try await service.batchGetProfiles($0) })
+        }
+        routes.methods[profiles + "GetTimeline"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_GetTimelineRequest, C360_V1_GetTimelineResponse>(call: call, identity: identity) { try service.getTimeline($0) }
+        }
+        routes.methods[profiles + "AppendEvents"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_AppendEventsRequest, C360_V1_AppendEventsResponse>(call: call, identity: identity, inline: { request, _, respond in
+                // Handed to the store's writer, answered when it calls back: no task per append.
+                do throws(C360Error) {
+                    try service.checkAppendSize(request.events.count)
+                } catch {
+                    respond(.failure(error))
+                    return true
+                }
+                service.store.append(request.events) { outcomes in
+                    respond(Result {
+                        var response = C360_V1_AppendEventsResponse()
+                        try ProfileRPCService.record(outcomes, startingAt: 0, into: &response)
+                        return response
+                    })
+                }
+                return true
+            }, body: { try await service.appendEvents($0) })
+        }
+        routes.methods[profiles + "AppendEventStream"] = authorized(service.access) { call, identity in
+            RPCCalls.streaming(call, identity: identity, request: C360_V1_AppendEventsRequest.self, response: C360_V1_AppendEventsResponse.self) { requests, write in
+                try await write(try await service.appendEventStream(requests))
+            }
+        }
+        routes.methods[profiles + "EraseCustomer"] = authorized(service.access) { call, identity in
+            let peer = call.peer
+            return RPCCalls.Unary<C360_V1_EraseCustomerRequest, C360_V1_EraseReceipt>(call: call, identity: identity) {
+                try await service.eraseCustomer($0, peer: peer)
+            }
+        }
+        routes.methods[profiles + "WatchProfiles"] = authorized(service.access) { call, identity in
+            RPCCalls.serverStreaming(call, identity: identity, response: C360_V1_ProfileChange.self) { (request: C360_V1_WatchProfilesRequest, write) in
+                try await service.watchProfiles(request, write: write)
+            }
+        }
+        routes.methods[profiles + "ListSegment"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_ListSegmentRequest, C360_V1_ListSegmentResponse>(call: call, identity: identity) { try service.listSegment($0) }
+        }
+        routes.methods[profiles + "WatchSegment"] = authorized(service.access) { call, identity in
+            RPCCalls.serverStreaming(call, identity: identity, response: C360_V1_SegmentEvent.self) { (request: C360_V1_WatchSegmentRequest, write) in
+                try await service.watchSegment(request, write: write)
+            }
+        }
+        routes.methods[profiles + "CreateBackup"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<C360_V1_CreateBackupRequest, C360_V1_BackupManifest>(call: call, identity: identity) { try await service.createBackup($0) }
+        }
+
+        routes.methods["/grpc.health.v1.Health/Check"] = authorized(service.access) { call, identity in
+            RPCCalls.Unary<Grpc_Health_V1_HealthCheckRequest, Grpc_Health_V1_HealthCheckResponse>(call: call, identity: identity, inline: { request, _, respond in
+                respond(Result { try health.check(request) })
+                return true
+            }, body: { try health.check($0) })
+        }
+        routes.methods["/grpc.health.v1.Health/Watch"] = authorized(service.access) { call, identity in
+            RPCCalls.serverStreaming(call, identity: identity, response: Grpc_Health_V1_HealthCheckResponse.self) { (request: Grpc_Health_V1_HealthCheckRequest, write) in
+                try await health.watch(request, write: write)
+            }
+        }
+        for version in ReflectionService.versions {
+            routes.methods["/\(version).ServerReflection/ServerReflectionInfo"] = authorized(service.access) { call, identity in
+                RPCCalls.streaming(call, identity: identity, request: Grpc_Reflection_V1_ServerReflectionRequest.self,
+                                   response: Grpc_Reflection_V1_ServerReflectionResponse.self) { requests, write in
+                    for try await request in requests {
+                        try await write(reflection.answer(request))
+                    }
+                }
+            }
+        }
+        return routes
+    }
+
+    /// Checks the caller before the call is served; a refused call ends with its status at once.
+    private static func authorized(
+        _ access: AccessControl, _ open: @escaping (GRPCServerCall, RPCCalls.Identity) -> any GRPCCallHandler
+    ) -> GRPCRoutes.Open {
+        { call in
+            switch access.authorize(method: call.path, authorization: call.header("authorization"), peer: call.peer) {
+            case .success(let caller):
+                return open(call, RPCCalls.Identity(caller: caller, requestID: RequestID.accepted(call.header(RequestID.header))))
+            case .failure(let error):
+                let (status, trailers) = RPCCalls.status(of: error)
+                call.finish(status, trailers: trailers)
+                return RPCCalls.Refused()
+            }
+        }
+    }
+}

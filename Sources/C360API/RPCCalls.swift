@@ -1,0 +1,184 @@
+import C360Core
+import C360Service
+import C360Transport
+import GRPCCore
+import NIOCore
+import SwiftProtobuf
+
+/// The shapes of call c360's RPCs have, between the transport's bytes and the service's typed
+/// functions: each decodes its request, runs the service with the caller and the request id
+/// bound, encodes the answer, and maps a failure onto a gRPC status in one place (`status(of:)`).
+enum RPCCalls {
+    typealias Header = GRPCServerCall.Header
+
+    /// Who is calling, checked before anything of the call is read, and its request id.
+    struct Identity: Sendable {
+        var caller: Caller
+        var requestID: String?
+
+        /// Runs `body` with the caller and the request id bound, as the service and its logs expect.
+        func bound<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+            try await RequestID.$current.withValue(requestID) {
+                try await Caller.$current.withValue(caller) { try await body() }
+            }
+        }
+    }
+
+    /// The status and trailers a failure ends a call with.
+    static func status(of error: any Error) -> (GRPCStatus, [Header]) {
+        switch error {
+        case let error as C360Error:
+            let code = GRPCStatus.Code(rawValue: error.rpcErrorCode.rawValue) ?? .internalError
+            return (GRPCStatus(code, error.rpcErrorMessage), error.field.map { [Header("c360-field", $0)] } ?? [])
+        case let error as RPCError:
+            return (GRPCStatus(GRPCStatus.Code(rawValue: error.code.rawValue) ?? .unknown, error.message), [])
+        case is CancellationError:
+            return (GRPCStatus(.cancelled, "the call was cancelled"), [])
+        default:
+            return (GRPCStatus(.internalError, "\(error)"), [])
+        }
+    }
+
+    static func decode<Request: Message>(_ bytes: ByteBuffer, as type: Request.Type) throws(C360Error) -> Request {
+        do {
+            return try Request(serializedBytes: Array(bytes.readableBytesView))
+        } catch {
+            throw C360Error(.invalidArgument, "the request message could not be decoded: \(error)")
+        }
+    }
+
+    static func encode(_ message: some Message) throws -> ByteBuffer {
+        ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
+    }
+
+    /// A unary call. `inline`, when given, may answer on the connection's event loop (a lookup
+    /// whose data is there) or hand the answer to a callback (an append, answered by the store's
+    /// writer) by returning true; otherwise `body` serves the call in a task.
+    final class Unary<Request: Message, Response: Message>: GRPCCallHandler {
+        typealias Respond = @Sendable (Result<Response, any Error>) -> Void
+        typealias Inline = (Request, Identity, @escaping Respond) -> Bool
+
+        private let call: GRPCServerCall
+        private let identity: Identity
+        private let inline: Inline?
+        private let body: @Sendable (Request) async throws -> Response
+        private var message: ByteBuffer?
+        private var messages = 0
+        private var task: Task<Void, Never>?
+
+        init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) {
+            self.call = call
+            self.identity = identity
+            self.inline = inline
+            self.body = body
+        }
+
+        func receive(_ message: ByteBuffer) {
+            messages += 1
+            self.message = message
+        }
+
+        func endOfRequest() {
+            guard messages == 1, let message else {
+                return call.finish(GRPCStatus(.internalError, "a unary call takes exactly one request message, got \(messages)"))
+            }
+            let request: Request
+            do {
+                request = try decode(message, as: Request.self)
+            } catch {
+                return respond(.failure(error))
+            }
+            let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
+            let eventLoop = call.eventLoop
+            let respond: Respond = { result in
+                if eventLoop.inEventLoop {
+                    bound.value.respond(result)
+                } else {
+                    eventLoop.execute { bound.value.respond(result) }
+                }
+            }
+            if let inline, inline(request, identity, respond) { return }
+            let body = self.body, identity = self.identity
+            task = Task {
+                do {
+                    respond(.success(try await identity.bound { try await body(request) }))
+                } catch {
+                    respond(.failure(error))
+                }
+            }
+        }
+
+        func cancelled(_ status: GRPCStatus) {
+            task?.cancel()
+        }
+
+        private func respond(_ result: Result<Response, any Error>) {
+            do {
+                call.send(try encode(try result.get()))
+                call.finish(.ok)
+            } catch {
+                let (status, trailers) = RPCCalls.status(of: error)
+                call.finish(status, trailers: trailers)
+            }
+        }
+    }
+
+    /// A call served in a task (server streaming, client streaming, bidirectional): `body` gets
+    /// the decoded request messages and a typed writer.
+    static func streaming<Request: Message, Response: Message>(
+        _ call: GRPCServerCall, identity: Identity, request: Request.Type, response: Response.Type,
+        body: @escaping @Sendable (DecodedMessages<Request>, @escaping @Sendable (Response) async throws -> Void) async throws -> Void
+    ) -> GRPCAsyncCall {
+        GRPCAsyncCall(call: call) { messages, writer in
+            do {
+                try await identity.bound {
+                    try await body(DecodedMessages(messages: messages)) { message in try await writer.write(try encode(message)) }
+                }
+                return (.ok, [])
+            } catch {
+                return RPCCalls.status(of: error)
+            }
+        }
+    }
+
+    /// A server-streaming call: exactly one request message, then `body` writes the responses.
+    static func serverStreaming<Request: Message, Response: Message>(
+        _ call: GRPCServerCall, identity: Identity, response: Response.Type,
+        body: @escaping @Sendable (Request, @escaping @Sendable (Response) async throws -> Void) async throws -> Void
+    ) -> GRPCAsyncCall {
+        streaming(call, identity: identity, request: Request.self, response: Response.self) { messages, write in
+            var iterator = messages.makeAsyncIterator()
+            guard let request = try await iterator.next(), try await iterator.next() == nil else {
+                throw RPCError(code: .internalError, message: "a server-streaming call takes exactly one request message")
+            }
+            try await body(request, write)
+        }
+    }
+
+    /// A call refused before it started (access control): everything the client sends is dropped.
+    final class Refused: GRPCCallHandler {
+        func receive(_ message: ByteBuffer) {}
+        func endOfRequest() {}
+        func cancelled(_ status: GRPCStatus) {}
+    }
+}
+
+/// Request messages decoded as they are taken; a message that is not a `Request` throws
+/// `INVALID_ARGUMENT`.
+struct DecodedMessages<Request: Message>: AsyncSequence, Sendable {
+    typealias Element = Request
+    let messages: GRPCRequestMessages
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: GRPCRequestMessages.AsyncIterator
+
+        mutating func next() async throws -> Request? {
+            guard let bytes = try await base.next() else { return nil }
+            return try RPCCalls.decode(bytes, as: Request.self)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: messages.makeAsyncIterator())
+    }
+}
