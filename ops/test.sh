@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops/install-deps.sh protobuf-compiler openssl systemd prometheus
-python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest
+python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest h2
 ops/generate-protos.sh --check
 swift build --build-tests
 swift test --skip-build
