@@ -99,8 +99,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The gRPC services, whatever carries them: generated stubs, their implementation over
-        // the store, access control. No transport, so the fuzzers build it without one.
+        // The gRPC services, whatever carries them: each RPC's one implementation over the store,
+        // access control, generated client stubs. No transport, so the fuzzers build it without one.
         .target(
             name: "C360Service",
             dependencies: [
@@ -131,8 +131,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The server on HTTP/2 (grpc-swift's transport, c360's fast path for the hot calls) and
-        // the client the command line uses.
+        // The server: c360's transport serving the one dispatch table of every RPC; and the
+        // grpc-swift-2 client the command line's --server mode uses.
         .target(
             name: "C360API",
             dependencies: [
@@ -143,8 +143,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -201,7 +199,6 @@ let package = Package(
             name: "C360Fuzz",
             dependencies: [
                 "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings

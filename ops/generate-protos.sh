@@ -30,7 +30,7 @@ protos=$(cd proto && find c360 grpc -name '*.proto' | sort)
 (cd proto && protoc \
   --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" \
   --grpc-swift_out="../$services" \
-  --grpc-swift_opt=Visibility=Public,FileNaming=DropPath,Server=true,Client=true,ExtraModuleImports=C360Model \
+  --grpc-swift_opt=Visibility=Public,FileNaming=DropPath,Server=false,Client=true,ExtraModuleImports=C360Model \
   c360/v1/profile_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto)
 
 # The API's file descriptors, served by server reflection: every public .proto and what it

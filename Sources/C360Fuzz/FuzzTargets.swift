@@ -5,7 +5,6 @@ import C360Service
 import C360Store
 import Dispatch
 import Foundation
-import GRPCCore
 import SwiftProtobuf
 
 /// What the fuzzers run on each input, shared by the libFuzzer executables
@@ -62,38 +61,35 @@ public enum FuzzTargets {
             guard let first = bytes.first, let method = Method(rawValue: first % UInt8(Method.allCases.count)) else { return }
             let message = Array(bytes.dropFirst())
             let service = self.service
-            let context = ServerContext(
-                descriptor: MethodDescriptor(fullyQualifiedService: "c360.v1.ProfileService", method: "\(method)"),
-                remotePeer: "fuzz", localPeer: "fuzz", cancellation: .init())
             Blocker().run {
                 do {
                     switch method {
                     case .getProfile:
-                        _ = try await service.getProfile(request: C360_V1_GetProfileRequest(serializedBytes: message), context: context)
+                        _ = try await service.getProfile(C360_V1_GetProfileRequest(serializedBytes: message))
                     case .batchGetProfiles:
-                        _ = try await service.batchGetProfiles(request: C360_V1_BatchGetProfilesRequest(serializedBytes: message), context: context)
+                        _ = try await service.batchGetProfiles(C360_V1_BatchGetProfilesRequest(serializedBytes: message))
                     case .getTimeline:
-                        _ = try await service.getTimeline(request: C360_V1_GetTimelineRequest(serializedBytes: message), context: context)
+                        _ = try service.getTimeline(C360_V1_GetTimelineRequest(serializedBytes: message))
                     case .appendEvents:
-                        _ = try await service.appendEvents(request: C360_V1_AppendEventsRequest(serializedBytes: message), context: context)
+                        _ = try await service.appendEvents(C360_V1_AppendEventsRequest(serializedBytes: message))
                     case .appendEventStream:
                         let request = try C360_V1_AppendEventsRequest(serializedBytes: message)
-                        let stream = RPCAsyncSequence<C360_V1_AppendEventsRequest, any Error>(wrapping: AsyncThrowingStream { continuation in
+                        let stream = AsyncThrowingStream<C360_V1_AppendEventsRequest, any Error> { continuation in
                             continuation.yield(request)
                             continuation.yield(request)
                             continuation.finish()
-                        })
-                        _ = try await service.appendEventStream(request: stream, context: context)
+                        }
+                        _ = try await service.appendEventStream(stream)
                     case .eraseCustomer:
-                        _ = try await service.eraseCustomer(request: C360_V1_EraseCustomerRequest(serializedBytes: message), context: context)
+                        _ = try await service.eraseCustomer(C360_V1_EraseCustomerRequest(serializedBytes: message), peer: "fuzz")
                     case .listSegment:
-                        _ = try await service.listSegment(request: C360_V1_ListSegmentRequest(serializedBytes: message), context: context)
+                        _ = try service.listSegment(C360_V1_ListSegmentRequest(serializedBytes: message))
                     case .watchProfiles:
                         // A watch never ends by itself: its history part is what the input drives.
                         var request = try C360_V1_WatchProfilesRequest(serializedBytes: message)
                         if request.afterSeq == 0 { request.afterSeq = 1 }
                         let watch = Task {
-                            try await service.watchProfiles(request: request, response: RPCWriter(wrapping: DiscardingWriter()), context: context)
+                            try await service.watchProfiles(request) { _ in }
                         }
                         try await Task.sleep(for: .milliseconds(1))
                         watch.cancel()
@@ -117,9 +113,4 @@ private final class Blocker: Sendable {
         }
         done.wait()
     }
-}
-
-private struct DiscardingWriter: RPCWriterProtocol {
-    func write(_ element: C360_V1_ProfileChange) async throws {}
-    func write(contentsOf elements: some Sequence<C360_V1_ProfileChange>) async throws {}
 }

@@ -4,17 +4,13 @@ import Synchronization
 
 /// The standard `grpc.health.v1.Health` service: `SERVING` while c360 serves, `NOT_SERVING` once
 /// it begins to shut down, for the whole server ("") and for `c360.v1.ProfileService`.
-public struct HealthRPCService: Grpc_Health_V1_Health.SimpleServiceProtocol {
+public struct HealthRPCService: Sendable {
     /// The services health is reported for.
     static let services: Set<String> = ["", "c360.v1.ProfileService"]
     let status: ServingStatus
 
     public init(status: ServingStatus) {
         self.status = status
-    }
-
-    public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
-        try check(request)
     }
 
     package func check(_ request: Grpc_Health_V1_HealthCheckRequest) throws -> Grpc_Health_V1_HealthCheckResponse {
@@ -24,12 +20,6 @@ public struct HealthRPCService: Grpc_Health_V1_Health.SimpleServiceProtocol {
         var response = Grpc_Health_V1_HealthCheckResponse()
         response.status = status.isServing ? .serving : .notServing
         return response
-    }
-
-    public func watch(
-        request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>, context: ServerContext
-    ) async throws {
-        try await watch(request) { try await response.write($0) }
     }
 
     /// `Watch` for any transport: the status now, then each change, until serving stops.

@@ -6,10 +6,6 @@ import GRPCCore
 import SwiftProtobuf
 
 extension ProfileRPCService {
-    public func createBackup(request: C360_V1_CreateBackupRequest, context: ServerContext) async throws -> C360_V1_BackupManifest {
-        try await createBackup(request)
-    }
-
     package func createBackup(_ request: C360_V1_CreateBackupRequest) async throws -> C360_V1_BackupManifest {
         guard let backupRoot else {
             throw C360Error(.failedPrecondition, "this server takes no backups: start it with --backup-root DIR (or backup.root in its configuration)")

@@ -5,10 +5,6 @@ import Foundation
 import GRPCCore
 
 extension ProfileRPCService {
-    public func listSegment(request: C360_V1_ListSegmentRequest, context: ServerContext) async throws -> C360_V1_ListSegmentResponse {
-        try listSegment(request)
-    }
-
     package func listSegment(_ request: C360_V1_ListSegmentRequest) throws -> C360_V1_ListSegmentResponse {
         guard !request.segment.isEmpty else { throw C360Error.invalid("segment", "is required") }
         guard request.pageSize >= 0 else { throw C360Error.invalid("page_size", "must not be negative") }
@@ -22,14 +18,6 @@ extension ProfileRPCService {
         response.nextPageToken = page.next.map(SegmentTokens.encodePage) ?? ""
         response.evaluatedDay = store.segmentDay.description
         return response
-    }
-
-    public func watchSegment(
-        request: C360_V1_WatchSegmentRequest, response: RPCWriter<C360_V1_SegmentEvent>, context: ServerContext
-    ) async throws {
-        try await untilRPCCancelled(context) {
-            try await self.watchSegment(request) { try await response.write($0) }
-        }
     }
 
     /// `WatchSegment` for any transport: writes each event with `write` until the task is cancelled.

@@ -6,8 +6,9 @@ import GRPCCore
 import Logging
 
 /// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
-/// store, and maps the answer (or the `C360Error`) onto the wire.
-public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
+/// store, and returns the answer or throws a `C360Error`. The transport (`C360Routes`) decodes,
+/// authorizes and encodes around it; each RPC is implemented here once.
+public struct ProfileRPCService: Sendable {
     package let store: EventStore
     package let limits: APILimits
     package let access: AccessControl
@@ -25,10 +26,6 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         ServiceMetrics.prepare()
         self.backupRoot = backupRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
         self.logger = logger
-    }
-
-    public func getProfile(request: C360_V1_GetProfileRequest, context: ServerContext) async throws -> C360_V1_GetProfileResponse {
-        try await getProfile(request)
     }
 
     /// `GetProfile` for any transport, with the caller bound as `Caller.current`.
@@ -55,10 +52,6 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         }
         if !personalData { PersonalDataRedaction.redact(&response.profile) }
         return response
-    }
-
-    public func batchGetProfiles(request: C360_V1_BatchGetProfilesRequest, context: ServerContext) async throws -> C360_V1_BatchGetProfilesResponse {
-        try await batchGetProfiles(request)
     }
 
     package func batchGetProfiles(_ request: C360_V1_BatchGetProfilesRequest) async throws -> C360_V1_BatchGetProfilesResponse {
@@ -97,10 +90,6 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
             return result
         }
         return response
-    }
-
-    public func getTimeline(request: C360_V1_GetTimelineRequest, context: ServerContext) async throws -> C360_V1_GetTimelineResponse {
-        try getTimeline(request)
     }
 
     package func getTimeline(_ request: C360_V1_GetTimelineRequest) throws -> C360_V1_GetTimelineResponse {
@@ -148,22 +137,12 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         return true
     }
 
-    public func appendEvents(request: C360_V1_AppendEventsRequest, context: ServerContext) async throws -> C360_V1_AppendEventsResponse {
-        try await appendEvents(request)
-    }
-
     package func appendEvents(_ request: C360_V1_AppendEventsRequest) async throws -> C360_V1_AppendEventsResponse {
         try checkMessageSize(request)
         try checkAppendSize(request.events.count)
         var response = C360_V1_AppendEventsResponse()
         try await append(request.events, startingAt: 0, into: &response)
         return response
-    }
-
-    public func appendEventStream(
-        request: RPCAsyncSequence<C360_V1_AppendEventsRequest, any Error>, context: ServerContext
-    ) async throws -> C360_V1_AppendEventsResponse {
-        try await appendEventStream(request)
     }
 
     package func appendEventStream(_ request: some AsyncSequence<C360_V1_AppendEventsRequest, any Error>) async throws -> C360_V1_AppendEventsResponse {
@@ -229,10 +208,6 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
         }
     }
 
-    public func eraseCustomer(request: C360_V1_EraseCustomerRequest, context: ServerContext) async throws -> C360_V1_EraseReceipt {
-        try await eraseCustomer(request, peer: context.remotePeer)
-    }
-
     /// `EraseCustomer` for any transport; `peer` is the client's address, for the audit log.
     package func eraseCustomer(_ request: C360_V1_EraseCustomerRequest, peer: String) async throws -> C360_V1_EraseReceipt {
         let receipt = try await store.erase(
@@ -243,14 +218,6 @@ public struct ProfileRPCService: C360_V1_ProfileService.SimpleServiceProtocol {
             "c360.events_removed": "\(receipt.eventsRemoved)",
         ])
         return receipt
-    }
-
-    public func watchProfiles(
-        request: C360_V1_WatchProfilesRequest, response: RPCWriter<C360_V1_ProfileChange>, context: ServerContext
-    ) async throws {
-        try await untilRPCCancelled(context) {
-            try await self.watchProfiles(request) { try await response.write($0) }
-        }
     }
 
     /// `WatchProfiles` for any transport: writes each change with `write` until the task is cancelled.

@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// grpcui and Postman can call c360 without its .proto files. Serves only the public API (c360.v1,
 /// health, reflection), never the storage format. Open to every caller, like health: it says
 /// nothing about customers.
-public struct ReflectionService: RegistrableRPCService {
+public struct ReflectionService: Sendable {
     package static let versions = ["grpc.reflection.v1", "grpc.reflection.v1alpha"]
 
     /// Serialized file descriptors by file name.
@@ -65,23 +65,6 @@ public struct ReflectionService: RegistrableRPCService {
         self.imports = imports
         self.fileBySymbol = fileBySymbol
         self.services = services.sorted()
-    }
-
-    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        for version in Self.versions {
-            router.registerHandler(
-                forMethod: MethodDescriptor(fullyQualifiedService: "\(version).ServerReflection", method: "ServerReflectionInfo"),
-                deserializer: ProtobufDeserializer<Grpc_Reflection_V1_ServerReflectionRequest>(),
-                serializer: ProtobufSerializer<Grpc_Reflection_V1_ServerReflectionResponse>(),
-                handler: { request, _ in
-                    StreamingServerResponse { writer in
-                        for try await message in request.messages {
-                            try await writer.write(self.answer(message))
-                        }
-                        return [:]
-                    }
-                })
-        }
     }
 
     package func answer(_ request: Grpc_Reflection_V1_ServerReflectionRequest) -> Grpc_Reflection_V1_ServerReflectionResponse {
