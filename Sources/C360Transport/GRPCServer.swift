@@ -71,13 +71,17 @@ public final class GRPCServer: Sendable {
 
     /// Serves until the server is shut down and its last connection has closed.
     public func serve() async throws {
-        try await channel.closeFuture.get()
+        try? await channel.closeFuture.get()
+        // The listener may also have closed by itself (an error): the connections end as in a
+        // shutdown then, not left open with nobody waiting for them.
+        beginGracefulShutdown(within: .seconds(10))
         try await allClosed.futureResult.get()
     }
 
     /// Stops accepting and closes every connection now, calls in flight included.
     public func close() {
         beginGracefulShutdown(within: .zero)
+        for connection in connections.withLockedValue({ Array($0.values) }) { connection.close(promise: nil) }
     }
 
     /// Stops accepting, lets each connection's calls in flight finish (then GOAWAY), and closes
@@ -87,11 +91,7 @@ public final class GRPCServer: Sendable {
             defer { started = true }
             return !started
         }
-        guard first else {
-            // Asked again while shutting down: no more waiting.
-            for connection in connections.withLockedValue({ Array($0.values) }) { connection.close(promise: nil) }
-            return
-        }
+        guard first else { return }
         let allClosed = self.allClosed
         let connections = self.connections
         channel.close().whenComplete { _ in
