@@ -47,14 +47,8 @@ extension ProjectionFold {
         entry.statusSeq = seq
     }
 
-    /// Where `orderID` is or belongs in the ledger (sorted by order id), and whether it is there.
     private static func ledgerPosition(of orderID: String, in ledger: [C360_Store_V1_OrderSummary]) -> (index: Int, found: Bool) {
-        var low = 0, high = ledger.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ledger[middle].orderID < orderID { low = middle + 1 } else { high = middle }
-        }
-        return (low, low < ledger.count && ledger[low].orderID == orderID)
+        sortedPosition(of: orderID, in: ledger, by: \.orderID)
     }
 
     private static func ledgerEntry(_ orderID: String, in orders: C360_Store_V1_Orders) -> C360_Store_V1_OrderSummary {

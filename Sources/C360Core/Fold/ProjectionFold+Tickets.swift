@@ -34,11 +34,6 @@ extension ProjectionFold {
     }
 
     private static func ticketPosition(of ticketID: String, in tickets: [C360_Store_V1_TicketState]) -> (index: Int, found: Bool) {
-        var low = 0, high = tickets.count
-        while low < high {
-            let middle = (low + high) / 2
-            if tickets[middle].ticketID < ticketID { low = middle + 1 } else { high = middle }
-        }
-        return (low, low < tickets.count && tickets[low].ticketID == ticketID)
+        sortedPosition(of: ticketID, in: tickets, by: \.ticketID)
     }
 }

@@ -91,4 +91,15 @@ public struct ProjectionFold: Sendable {
             days.removeAll { $0.day < oldestKept }
         }
     }
+
+    /// Where `key` is or belongs in `elements`, kept sorted by `keyOf`, and whether it is there:
+    /// the orders and tickets a projection keeps are found by binary search.
+    static func sortedPosition<Element>(of key: String, in elements: [Element], by keyOf: (Element) -> String) -> (index: Int, found: Bool) {
+        var low = 0, high = elements.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keyOf(elements[middle]) < key { low = middle + 1 } else { high = middle }
+        }
+        return (low, low < elements.count && keyOf(elements[low]) == key)
+    }
 }

@@ -16,7 +16,7 @@ import Testing
 
     @Test("equals sort-then-prefix on random lists with many ties", arguments: 0..<200)
     func matchesSort(seed: Int) {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SeededGenerator(seed: UInt64(seed))
         let count = Int(random.next() % 40)
         // Few distinct values, so that ties (equal on every key) are common.
         let tallies = (0..<count).map { _ in
@@ -25,18 +25,6 @@ import Testing
         for k in [0, 1, 3, 5, 50] {
             let expected = Array(tallies.sorted(by: Self.isBefore).prefix(k))
             #expect(ProfileEvaluator.top(k, of: tallies, by: Self.isBefore) == expected, "k=\(k) \(tallies)")
-        }
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
