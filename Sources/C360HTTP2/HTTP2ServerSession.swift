@@ -63,13 +63,17 @@ public final class HTTP2ServerSession {
     private let allocator: ByteBufferAllocator
     private let maxHeaderListSize: Int
     private var events: [Event] = []
-    private var incomingHeaders: [Int32: (headers: [Header], size: Int)] = [:]
+    /// The request header block being received. HTTP/2 never interleaves header blocks on a
+    /// connection, so one is enough, and it is appended to in place.
+    private var incomingStream: Int32 = 0
+    private var incomingHeaders: [Header] = []
+    private var incomingSize = 0
     private var outbound: [Int32: OutboundStream] = [:]
 
     private struct OutboundStream {
         var buffered: ByteBuffer
-        /// Set when the response is complete: sent once `buffered` is.
-        var trailers: [Header]?
+        /// Set when the response is complete: sent once `buffered` is (nil inside: no trailers).
+        var trailers: HTTP2HeaderBlock??
         /// nghttp2 was told there is nothing to send yet, and must be told when there is.
         var deferred = false
     }
@@ -139,11 +143,11 @@ public final class HTTP2ServerSession {
 
     /// Starts a response on `streamID` with `headers`; its body follows through `sendData` and it
     /// ends with `finish`.
-    public func startResponse(streamID: Int32, headers: [Header]) throws(HTTP2SessionError) {
+    public func startResponse(streamID: Int32, headers: HTTP2HeaderBlock) throws(HTTP2SessionError) {
         outbound[streamID] = OutboundStream(buffered: allocator.buffer(capacity: 0))
         var provider = nghttp2_data_provider()
         provider.read_callback = Self.readBody
-        let result = Self.withHeaderList(headers) { list, count in
+        let result = headers.withList { list, count in
             nghttp2_submit_response(session, streamID, list, count, &provider)
         }
         if result != 0 {
@@ -160,10 +164,10 @@ public final class HTTP2ServerSession {
         resume(streamID)
     }
 
-    /// Ends a started response with `trailers`, once its queued body is sent.
-    public func finish(streamID: Int32, trailers: [Header]) {
+    /// Ends a started response with `trailers` (nil: none), once its queued body is sent.
+    public func finish(streamID: Int32, trailers: HTTP2HeaderBlock?) {
         guard outbound[streamID] != nil else { return }
-        outbound[streamID]?.trailers = trailers
+        outbound[streamID]?.trailers = .some(trailers)
         resume(streamID)
     }
 
@@ -228,25 +232,27 @@ public final class HTTP2ServerSession {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
             if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-                owner.incomingHeaders[frame.pointee.hd.stream_id] = ([], 0)
+                owner.incomingStream = frame.pointee.hd.stream_id
+                owner.incomingHeaders = []
+                owner.incomingHeaders.reserveCapacity(8)
+                owner.incomingSize = 0
             }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let name, let value, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
-            let streamID = frame.pointee.hd.stream_id
             // Trailers from a client carry nothing gRPC uses: only their end of stream counts.
-            guard var pending = owner.incomingHeaders[streamID] else { return 0 }
-            pending.size += nameLength + valueLength + 32
-            if pending.size > owner.maxHeaderListSize {
-                owner.incomingHeaders[streamID] = nil
+            guard frame.pointee.hd.stream_id == owner.incomingStream, owner.incomingStream != 0 else { return 0 }
+            owner.incomingSize += nameLength + valueLength + 32
+            if owner.incomingSize > owner.maxHeaderListSize {
+                owner.incomingStream = 0
+                owner.incomingHeaders = []
                 // The stream is reset; the others on the connection go on.
                 return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
             }
-            pending.headers.append(Header(
+            owner.incomingHeaders.append(Header(
                 String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)))
-            owner.incomingHeaders[streamID] = pending
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -255,8 +261,10 @@ public final class HTTP2ServerSession {
             let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch UInt32(frame.pointee.hd.type) {
             case NGHTTP2_HEADERS.rawValue:
-                if let pending = owner.incomingHeaders.removeValue(forKey: streamID) {
-                    owner.events.append(.request(streamID: streamID, headers: pending.headers))
+                if streamID == owner.incomingStream, streamID != 0 {
+                    owner.events.append(.request(streamID: streamID, headers: owner.incomingHeaders))
+                    owner.incomingStream = 0
+                    owner.incomingHeaders = []
                 }
                 if endStream { owner.events.append(.endOfRequest(streamID: streamID)) }
             case NGHTTP2_DATA.rawValue:
@@ -275,7 +283,10 @@ public final class HTTP2ServerSession {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let owner = HTTP2ServerSession.owner(userData) else { return 0 }
-            owner.incomingHeaders[streamID] = nil
+            if owner.incomingStream == streamID {
+                owner.incomingStream = 0
+                owner.incomingHeaders = []
+            }
             owner.outbound[streamID] = nil
             owner.events.append(.closed(streamID: streamID, errorCode: errorCode))
             return 0
@@ -299,9 +310,9 @@ public final class HTTP2ServerSession {
         }
         if stream.buffered.readableBytes == 0, let trailers = stream.trailers {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            if !trailers.isEmpty {
+            if let trailers {
                 flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                _ = HTTP2ServerSession.withHeaderList(trailers) { list, listCount in nghttp2_submit_trailer(session, streamID, list, listCount) }
+                _ = trailers.withList { list, listCount in nghttp2_submit_trailer(session, streamID, list, listCount) }
             }
             return count
         }
@@ -316,29 +327,7 @@ public final class HTTP2ServerSession {
 
     /// Calls `body` with `headers` as an `nghttp2_nv` list valid for the call (nghttp2 copies it).
     private static func withHeaderList<Result>(_ headers: [Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
-        var bytes: [UInt8] = []
-        var spans: [(name: Range<Int>, value: Range<Int>)] = []
-        spans.reserveCapacity(headers.count)
-        for header in headers {
-            let nameStart = bytes.count
-            bytes.append(contentsOf: header.name.utf8)
-            let valueStart = bytes.count
-            bytes.append(contentsOf: header.value.utf8)
-            spans.append((nameStart..<valueStart, valueStart..<bytes.count))
-        }
-        // One byte more than needed, so that an empty list still has a base address.
-        bytes.append(0)
-        return bytes.withUnsafeMutableBufferPointer { storage in
-            let base = storage.baseAddress!
-            var list = spans.map { span in
-                nghttp2_nv(
-                    name: base + span.name.lowerBound, value: base + span.value.lowerBound,
-                    namelen: span.name.count, valuelen: span.value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
-            }
-            // An entry past the end, never read, so that the list always has a base address.
-            list.append(nghttp2_nv(name: base, value: base, namelen: 0, valuelen: 0, flags: 0))
-            return list.withUnsafeBufferPointer { body($0.baseAddress!, headers.count) }
-        }
+        HTTP2HeaderBlock(headers).withList(body)
     }
 
     private static func check(_ result: Int32, _ action: String) throws(HTTP2SessionError) {
@@ -356,5 +345,41 @@ public struct HTTP2SessionError: Error, Sendable, CustomStringConvertible {
         self.action = action
         self.code = code
         self.description = "\(action): \(String(cString: nghttp2_strerror(code)))"
+    }
+}
+
+/// A header list encoded once for nghttp2, to be submitted any number of times: the responses'
+/// fixed headers and the OK trailers are built once per process, not once per call.
+// @unchecked Sendable: immutable after init; nghttp2 copies the list in each submit call and
+// never writes to it.
+public final class HTTP2HeaderBlock: @unchecked Sendable {
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let list: UnsafeMutableBufferPointer<nghttp2_nv>
+    private let count: Int
+
+    public init(_ headers: [HTTP2ServerSession.Header]) {
+        let total = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        bytes = .allocate(capacity: max(total, 1))
+        list = .allocate(capacity: max(headers.count, 1))
+        count = headers.count
+        var offset = 0
+        for (index, header) in headers.enumerated() {
+            let name = bytes.baseAddress! + offset
+            offset = bytes[offset...].initialize(from: header.name.utf8).index
+            let value = bytes.baseAddress! + offset
+            offset = bytes[offset...].initialize(from: header.value.utf8).index
+            (list.baseAddress! + index).initialize(to: nghttp2_nv(
+                name: name, value: value, namelen: header.name.utf8.count, valuelen: header.value.utf8.count,
+                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        list.deallocate()
+    }
+
+    func withList<Result>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
+        body(UnsafePointer(list.baseAddress!), count)
     }
 }
