@@ -34,19 +34,7 @@ enum C360Routes {
         routes.methods[profiles + "AppendEvents"] = authorized(service.access) { call, identity in
             RPCCalls.Unary<C360_V1_AppendEventsRequest, C360_V1_AppendEventsResponse>(call: call, identity: identity, inline: { request, _, respond in
                 // Handed to the store's writer, answered when it calls back: no task per append.
-                do throws(C360Error) {
-                    try service.checkAppendSize(request.events.count)
-                } catch {
-                    respond(.failure(error))
-                    return true
-                }
-                service.store.append(request.events) { outcomes in
-                    respond(Result {
-                        var response = C360_V1_AppendEventsResponse()
-                        try ProfileRPCService.record(outcomes, startingAt: 0, into: &response)
-                        return response
-                    })
-                }
+                service.appendEvents(request, completion: respond)
                 return true
             }, body: { try await service.appendEvents($0) })
         }

@@ -174,7 +174,7 @@ public final class HTTP2ServerSession {
     /// A whole response in one HEADERS frame that ends the stream (gRPC's trailers-only response).
     public func respondWithHeadersOnly(streamID: Int32, headers: [Header]) throws(HTTP2SessionError) {
         outbound[streamID] = nil
-        let result = Self.withHeaderList(headers) { list, count in
+        let result = HTTP2HeaderBlock(headers).withList { list, count in
             nghttp2_submit_response(session, streamID, list, count, nil)
         }
         if result != 0 { throw HTTP2SessionError("sending a response", code: result) }
@@ -323,11 +323,6 @@ public final class HTTP2ServerSession {
         }
         owner.outbound[streamID] = stream
         return count
-    }
-
-    /// Calls `body` with `headers` as an `nghttp2_nv` list valid for the call (nghttp2 copies it).
-    private static func withHeaderList<Result>(_ headers: [Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
-        HTTP2HeaderBlock(headers).withList(body)
     }
 
     private static func check(_ result: Int32, _ action: String) throws(HTTP2SessionError) {

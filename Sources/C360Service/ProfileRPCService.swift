@@ -137,19 +137,37 @@ public struct ProfileRPCService: Sendable {
         return true
     }
 
+    /// `AppendEvents`: hands the request's events to the store's writer and calls `completion`
+    /// (on the writer's queue) once they are durable, without a task, so that a transport can
+    /// answer from the callback. The request's size in bytes is the transport's to limit.
+    package func appendEvents(
+        _ request: C360_V1_AppendEventsRequest, completion: @escaping @Sendable (Result<C360_V1_AppendEventsResponse, any Error>) -> Void
+    ) {
+        do throws(C360Error) {
+            try checkAppendSize(request.events.count)
+        } catch {
+            return completion(.failure(error))
+        }
+        if request.events.isEmpty { return completion(.success(C360_V1_AppendEventsResponse())) }
+        store.append(request.events) { outcomes in
+            completion(Result {
+                var response = C360_V1_AppendEventsResponse()
+                try Self.record(outcomes, startingAt: 0, into: &response)
+                return response
+            })
+        }
+    }
+
     package func appendEvents(_ request: C360_V1_AppendEventsRequest) async throws -> C360_V1_AppendEventsResponse {
-        try checkMessageSize(request)
-        try checkAppendSize(request.events.count)
-        var response = C360_V1_AppendEventsResponse()
-        try await append(request.events, startingAt: 0, into: &response)
-        return response
+        try await withCheckedThrowingContinuation { continuation in
+            appendEvents(request) { continuation.resume(with: $0) }
+        }
     }
 
     package func appendEventStream(_ request: some AsyncSequence<C360_V1_AppendEventsRequest, any Error>) async throws -> C360_V1_AppendEventsResponse {
         var response = C360_V1_AppendEventsResponse()
         var index = 0
         for try await message in request {
-            try checkMessageSize(message)
             try checkAppendSize(message.events.count)
             guard index + message.events.count <= limits.maxEventsPerStream else {
                 throw C360Error(.resourceExhausted, "at most \(limits.maxEventsPerStream) events per stream", field: "events")
@@ -158,13 +176,6 @@ public struct ProfileRPCService: Sendable {
             index += message.events.count
         }
         return response
-    }
-
-    private func checkMessageSize(_ message: C360_V1_AppendEventsRequest) throws {
-        let size = try message.serializedBytes() as [UInt8]
-        guard size.count <= limits.maxRequestBytes else {
-            throw C360Error(.resourceExhausted, "the request is \(size.count) bytes; at most \(limits.maxRequestBytes) are accepted", field: "events")
-        }
     }
 
     package func checkAppendSize(_ count: Int) throws(C360Error) {
@@ -183,7 +194,7 @@ public struct ProfileRPCService: Sendable {
     /// - Throws: the store's failure (`RESOURCE_EXHAUSTED` for a full disk, `UNAVAILABLE` for an
     ///   I/O failure) when it could not commit: then no event of the request was appended by this
     ///   call, and the whole request may be sent again (appends are idempotent).
-    package static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) throws(C360Error) {
+    static func record(_ outcomes: [AppendOutcome], startingAt start: Int, into response: inout C360_V1_AppendEventsResponse) throws(C360Error) {
         if let failure = outcomes.lazy.compactMap(\.storeFailure).first {
             throw C360Error(failure.code, "nothing was appended, send the request again later: \(failure.message)", cause: failure)
         }

@@ -21,8 +21,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         public init() {}
     }
 
-    /// Sent down the pipeline (`triggerUserOutboundEvent` or `fireUserInboundEventTriggered`) to
-    /// shut the connection down gracefully: no new calls, those in flight finish, then GOAWAY.
+    /// Fired through the pipeline (`fireUserInboundEventTriggered`) to shut the connection down
+    /// gracefully: no new calls, those in flight finish, then GOAWAY.
     public struct GracefulShutdown: Sendable {
         public init() {}
     }
@@ -63,6 +63,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private var readingPausedBy = 0
     /// Calls whose writers wait for the client to read.
     private var drainWatchers: [Int32: GRPCServerCall] = [:]
+    /// Bytes of unfinished request messages the connection's calls hold.
+    private var totalBuffered = 0
 
     public init(routes: GRPCRoutes, configuration: Configuration = Configuration()) {
         self.routes = routes
@@ -156,7 +158,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             } catch {
                 // What the failed append kept is counted, so that finishing the call releases it exactly.
                 _ = buffered(adding: state.deframer.bufferedBytes - before)
-                end(streamID, status(for: error, encoding: state.encoding))
+                // A compression refused names the encodings accepted, as the specification asks.
+                let accepted = error == .compressed ? [HTTP2ServerSession.Header("grpc-accept-encoding", "identity")] : []
+                end(streamID, status(for: error, encoding: state.encoding), trailers: accepted)
             }
         case .endOfRequest(let streamID):
             guard let state = calls[streamID], !state.call.isFinished else { return }
@@ -178,8 +182,6 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             if shuttingDown, calls.isEmpty { finishShutdown() }
         }
     }
-
-    private var totalBuffered = 0
 
     private func buffered(adding change: Int) -> Int {
         totalBuffered += change
@@ -252,9 +254,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     /// Ends a call from the connection's side (a limit, its deadline), telling its handler.
-    private func end(_ streamID: Int32, _ status: GRPCStatus) {
+    private func end(_ streamID: Int32, _ status: GRPCStatus, trailers: [HTTP2ServerSession.Header] = []) {
         guard let state = calls[streamID], !state.call.isFinished else { return }
-        state.call.finish(status)
+        state.call.finish(status, trailers: trailers)
         state.handler.cancelled(status)
     }
 
@@ -293,22 +295,25 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             scheduleFlush()
             return
         }
-        var statusTrailers = [HTTP2ServerSession.Header("grpc-status", String(status.code.rawValue))]
-        if !status.message.isEmpty { statusTrailers.append(.init("grpc-message", status.encodedMessage)) }
-        if status.code == .unimplemented { statusTrailers.append(.init("grpc-accept-encoding", "identity")) }
+        let statusTrailers = Self.trailers(for: status) + trailers
         if call.responseStarted {
-            session.finish(streamID: call.streamID, trailers: HTTP2HeaderBlock(statusTrailers + trailers))
+            session.finish(streamID: call.streamID, trailers: HTTP2HeaderBlock(statusTrailers))
         } else {
             call.responseStarted = true
-            respondTrailersOnly(call.streamID, statusTrailers + trailers)
+            respondTrailersOnly(call.streamID, statusTrailers)
         }
         scheduleFlush()
     }
 
-    private func respondTrailersOnly(_ streamID: Int32, _ status: GRPCStatus) {
+    /// The trailers that carry `status`, as the specification names them.
+    private static func trailers(for status: GRPCStatus) -> [HTTP2ServerSession.Header] {
         var trailers = [HTTP2ServerSession.Header("grpc-status", String(status.code.rawValue))]
         if !status.message.isEmpty { trailers.append(.init("grpc-message", status.encodedMessage)) }
-        respondTrailersOnly(streamID, trailers)
+        return trailers
+    }
+
+    private func respondTrailersOnly(_ streamID: Int32, _ status: GRPCStatus) {
+        respondTrailersOnly(streamID, Self.trailers(for: status))
     }
 
     private func respondTrailersOnly(_ streamID: Int32, _ trailers: [HTTP2ServerSession.Header]) {

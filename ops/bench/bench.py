@@ -528,8 +528,8 @@ def bench_ceilings(binary, sizes, work):
     finally:
         server.terminate()
         server.wait()
-    figures["swift_transport"] = bench_swift_transport(binary, sizes, work, "nio-http2")
-    figures["c360_transport"] = bench_swift_transport(binary, sizes, work, "nghttp2")
+    figures["swift_transport"] = bench_bare_transport(binary, sizes, work, "nio-http2")
+    figures["c360_transport"] = bench_bare_transport(binary, sizes, work, "nghttp2")
     log("ceiling: raw RocksDB synced WriteBatches, then c360's write layout in raw RocksDB")
     figures["storage"] = run_json([binary, "bench", "rocksdb", "--dir", os.path.join(work, "rocksdb-ceiling"),
                                    "--events", str(sizes["storage_events"]),
@@ -539,7 +539,7 @@ def bench_ceilings(binary, sizes, work):
     return figures
 
 
-class SwiftTransportCeiling:
+class BareTransportCeiling:
     """`c360 bench h2-server`: a bare server answering every request with one fixed gRPC response,
     on c360's transport (nghttp2: SwiftNIO sockets, libnghttp2, c360's gRPC layer) or on
     swift-nio-http2 (nio-http2)."""
@@ -563,11 +563,11 @@ class SwiftTransportCeiling:
 STACK_NAMES = {"nio-http2": "swift-nio-http2", "nghttp2": "c360's transport (libnghttp2)"}
 
 
-def bench_swift_transport(binary, sizes, work, stack):
+def bench_bare_transport(binary, sizes, work, stack):
     """The lookups' h2load runs, and the small appends' load generator, against a server that does nothing."""
     figures = {}
     name_of_stack = STACK_NAMES[stack]
-    server = SwiftTransportCeiling(binary, 200, stack)
+    server = BareTransportCeiling(binary, 200, stack)
     try:
         url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
         body = os.path.join(work, "h2-server-request.bin")
@@ -580,7 +580,7 @@ def bench_swift_transport(binary, sizes, work, stack):
         server.stop()
     # An empty message is a valid AppendEventsResponse: the load generator of the small appends
     # runs unchanged, and what it reaches is what its client and the transport allow on 2 cores.
-    server = SwiftTransportCeiling(binary, 0, stack)
+    server = BareTransportCeiling(binary, 0, stack)
     try:
         log(f"ceiling: the small appends' load generator against {name_of_stack} answering an empty message, {sizes['seconds']} s")
         appends = run_json([binary, "bench", "appends", "--server", server.address, "--callers", "64",

@@ -33,7 +33,7 @@ extension ProjectionFold {
         var entry = Self.ledgerEntry(change.orderID, in: orders)
         Self.setStatus(change.status, at: changedAt.microsecondsSinceEpoch, seq: seq, of: &entry)
         if change.hasRefunded, change.refunded.minorUnits > 0 {
-            add(change.refunded.minorUnits, currency: change.refunded.currency, to: &entry.refunds)
+            Self.add(change.refunded.minorUnits, currency: change.refunded.currency, to: &entry.refunds)
         }
         Self.store(entry, in: &orders)
         Self.recomputeFigures(of: &orders)
@@ -182,12 +182,12 @@ extension ProjectionFold {
     }
 
     /// Adds to the total of `currency` in a list sorted by currency.
-    func add(_ minorUnits: Int64, currency: String, to totals: inout [C360_Store_V1_MoneyTotal]) {
+    static func add(_ minorUnits: Int64, currency: String, to totals: inout [C360_Store_V1_MoneyTotal]) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
             totals[position].minorUnits += minorUnits
             return
         }
-        totals.insert(Self.moneyTotal(currency, minorUnits), at: position)
+        totals.insert(moneyTotal(currency, minorUnits), at: position)
     }
 }
