@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code for everything under proto/ and writes it into the source tree:
-# messages into Sources/C360Model/Generated, gRPC services into Sources/C360Service/Generated.
+# messages into Sources/C360Model/Generated, gRPC services into Sources/C360Service/Generated,
+# and gRPC's interoperability test messages (Tests/interop/proto) into the transport's tests.
 # The generated files are committed; run this after changing a .proto, and commit the result.
 # `ops/generate-protos.sh --check` fails when the committed code is not what proto/ generates.
 set -euo pipefail
@@ -33,6 +34,16 @@ protos=$(cd proto && find c360 grpc -name '*.proto' | sort)
   --grpc-swift_opt=Visibility=Public,FileNaming=DropPath,Server=false,Client=true,ExtraModuleImports=C360Model \
   c360/v1/profile_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto)
 
+# gRPC's interoperability test service, served by the transport's conformance tests only.
+interop=Tests/C360TransportTests/Interop/Generated
+mkdir -p "$interop"
+rm -f "$interop"/*.pb.swift
+(cd Tests/interop/proto && protoc \
+  --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
+  --swift_out="../../../$interop" \
+  --swift_opt=Visibility=Internal,FileNaming=DropPath \
+  grpc_testing/empty.proto grpc_testing/messages.proto)
+
 # The API's file descriptors, served by server reflection: every public .proto and what it
 # imports (the storage format under c360/store is not part of the API).
 descriptors=$(mktemp)
@@ -50,7 +61,7 @@ api_protos=$(cd proto && find c360/v1 grpc -name '*.proto' | sort)
 rm -f "$descriptors"
 
 if [ "${1:-}" = "--check" ]; then
-  if ! git diff --exit-code --stat -- "$messages" "$services" || [ -n "$(git status --porcelain -- "$messages" "$services")" ]; then
+  if ! git diff --exit-code --stat -- "$messages" "$services" "$interop" || [ -n "$(git status --porcelain -- "$messages" "$services" "$interop")" ]; then
     echo "generated code is out of date: run ops/generate-protos.sh and commit the result" >&2
     exit 1
   fi

@@ -96,6 +96,17 @@ public struct GRPCResponseWriter: Sendable {
     let call: NIOLoopBound<GRPCServerCall>
     let eventLoop: any EventLoop
 
+    /// Sends the response headers with `metadata` after the standard ones (see
+    /// `GRPCServerCall.sendInitialMetadata`).
+    /// - Throws: `CancellationError` once the call has ended.
+    public func sendInitialMetadata(_ metadata: [GRPCServerCall.Header]) async throws {
+        let call = self.call
+        try await eventLoop.submit { () throws in
+            guard !call.value.isFinished else { throw CancellationError() }
+            call.value.sendInitialMetadata(metadata)
+        }.get()
+    }
+
     /// Sends one message (its bytes, without the gRPC prefix).
     /// - Throws: `CancellationError` once the call has ended.
     public func write(_ message: ByteBuffer) async throws {

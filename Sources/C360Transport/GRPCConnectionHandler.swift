@@ -262,6 +262,20 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Answers (from GRPCServerCall)
 
+    /// Sends the response headers, with `metadata` after the standard ones.
+    func startResponse(_ call: GRPCServerCall, metadata: [HTTP2ServerSession.Header]) {
+        guard let session, !call.responseStarted else { return }
+        call.responseStarted = true
+        do {
+            let headers = metadata.isEmpty ? Self.responseHeaders
+                : HTTP2HeaderBlock([.init(":status", "200"), .init("content-type", "application/grpc")] + metadata)
+            try session.startResponse(streamID: call.streamID, headers: headers)
+        } catch {
+            session.reset(streamID: call.streamID, errorCode: 2)
+        }
+        scheduleFlush()
+    }
+
     func send(_ message: ByteBuffer, on call: GRPCServerCall) {
         guard let session, let context else { return }
         if !call.responseStarted {

@@ -59,6 +59,14 @@ public final class GRPCServerCall {
         requestHeaders.first { $0.name == name }?.value
     }
 
+    /// Sends the response headers now, with `metadata` (custom response headers, lowercase names;
+    /// `-bin` values base64) after the standard ones. Without it they go with the first message.
+    /// Does nothing once the response has started.
+    public func sendInitialMetadata(_ metadata: [Header]) {
+        guard !isFinished, !responseStarted else { return }
+        connection?.startResponse(self, metadata: metadata)
+    }
+
     /// Sends one response message (its bytes, without the gRPC prefix).
     public func send(_ message: ByteBuffer) {
         guard !isFinished else { return }
