@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "C360Bench",
             dependencies: [
-                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport",
+                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport", "C360HTTP2",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

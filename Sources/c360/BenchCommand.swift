@@ -10,9 +10,9 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark drivers: bulk ingest, small appends, freshness, storage and transport ceilings, store lookups.",
+        abstract: "Benchmark drivers: bulk ingest, small appends, HTTP/2 load, freshness, storage and transport ceilings, store lookups.",
         discussion: "The whole benchmark, with PostgreSQL and the ceilings beside c360, is ops/bench/run.sh.",
-        subcommands: [BenchIngest.self, BenchAppends.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
+        subcommands: [BenchIngest.self, BenchAppends.self, BenchLoad.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
 }
 
 /// Prints `figures` as one line of JSON (keys sorted).
@@ -166,5 +166,71 @@ struct BenchTransport: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("listening on \(host):\(channel.localAddress?.port ?? port)\n".utf8))
             try await channel.closeFuture.get()
         }
+    }
+}
+
+struct BenchLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "HTTP/2 load on libnghttp2's client: GetProfile over random customers, appends with unique event ids, or a fixed body.",
+        discussion: """
+            Like h2load (-c connections, -m streams each, -t threads), with request bodies made before the run: \
+            --rpc get-profile picks a random customer of cust_1 … cust_N for each lookup; --rpc append-events appends \
+            one new page view per call, each with its own event id; --rpc fixed posts --body-file (or nothing) to --path. \
+            Prints one JSON object: requests/s of succeeded requests, latency percentiles (submission to end of stream), \
+            failures by kind.
+            """)
+
+    enum RPC: String, ExpressibleByArgument, CaseIterable {
+        case getProfile = "get-profile"
+        case appendEvents = "append-events"
+        case fixed
+    }
+
+    @Option(help: ArgumentHelp("The server.", valueName: "host:port")) var target = "127.0.0.1:50051"
+    @Option(help: "What to send: get-profile, append-events or fixed.") var rpc = RPC.getProfile
+    @Option(help: "Customers to pick from (cust_1 … cust_N).") var customers = 100_000
+    @Option(help: "Path of a fixed request (--rpc fixed).") var path = "/"
+    @Option(help: "Body of a fixed request, posted as it is (--rpc fixed).") var bodyFile: String?
+    @Option(name: [.customShort("c"), .long], help: "Connections.") var connections = 1
+    @Option(name: [.customShort("m"), .long], help: "Requests in flight on each connection.") var streams = 1
+    @Option(name: [.customShort("t"), .long], help: "Event-loop threads.") var threads = 1
+    @Option(name: [.customShort("n"), .long], help: "Requests in all (unless --seconds).") var requests = 10_000
+    @Option(help: "Run for this many seconds instead of a number of requests.") var seconds: Double?
+
+    func run() async throws {
+        let (host, port) = try ListenAddress.parse(target)
+        guard connections > 0, streams > 0, threads > 0, requests > 0, customers > 0 else {
+            throw ValidationError("--connections, --streams, --threads, --requests and --customers must be positive")
+        }
+        var generator: LoadGenerator
+        switch rpc {
+        case .getProfile:
+            generator = LoadGenerator(host: host, port: port, path: LoadRequests.getProfilePath,
+                                      bodies: try LoadRequests.getProfile(customers: customers))
+        case .appendEvents:
+            generator = LoadGenerator(host: host, port: port, path: LoadRequests.appendEventsPath,
+                                      bodies: try LoadRequests.appendEvents(customers: customers, runID: String(UInt64(Date().timeIntervalSince1970 * 1000))))
+            generator.examine = LoadRequests.countAppendResults
+        case .fixed:
+            var body: [UInt8] = []
+            if let bodyFile {
+                guard let data = FileManager.default.contents(atPath: bodyFile) else {
+                    throw ValidationError("cannot read --body-file \(bodyFile)")
+                }
+                body = Array(data)
+            }
+            generator = LoadGenerator(host: host, port: port, path: path, bodies: .fixed(body))
+        }
+        generator.connections = connections
+        generator.streams = streams
+        generator.threads = threads
+        generator.stop = seconds.map { .seconds($0) } ?? .requests(requests)
+        let figures = try await generator.run()
+        var json = figures.json
+        json["connections"] = connections
+        json["streams"] = streams
+        json["threads"] = threads
+        try printJSON(json)
     }
 }
