@@ -29,10 +29,11 @@ MODES = {
     "full": dict(customers=1_000_000, events=10_000_000, seconds=20, requests=200_000, freshness=2_000, storage_events=2_000_000),
 }
 PG_BIN = "/usr/lib/postgresql/15/bin"
-LOOKUP_SHAPES = [("c1_m1", ["-c", "1", "-m", "1"]), ("c16_m32", ["-c", "16", "-m", "32"])]
-# h2load posts one fixed body; its lookups are spread over this many randomly chosen customers,
-# one run each, and the runs' figures combined.
-LOOKUP_CUSTOMERS_PER_SHAPE = 4
+LOOKUP_SHAPES = [("c1_m1", ["-c", "1", "-m", "1"]), ("c16_m1", ["-c", "16", "-m", "1"]), ("c16_m32", ["-c", "16", "-m", "32"])]
+# The shapes the transport ceilings are measured at, by h2load and by c360's own load generator.
+CEILING_SHAPES = [("c1_m1", ["-c", "1", "-m", "1"]), ("c16_m32", ["-c", "16", "-m", "32"])]
+# Small appends: 64 calls in flight, as 4 connections of 16 streams.
+APPEND_SHAPE = ["-c", "4", "-m", "16"]
 # The projection size of the storage ceiling in c360's write layout: stored projections of the
 # default data set average about a kilobyte (measured with RocksDB's `ldb scan` after a bulk load).
 LAYOUT_PROJECTION_BYTES = 1_000
@@ -121,6 +122,39 @@ def h2load(url, shape, requests, body=None, headers=()):
                 latencies_us=latencies)
 
 
+def load(binary, target, shape, *arguments):
+    """One run of `c360 bench load`, c360's load generator on libnghttp2's client session."""
+    return run_json([binary, "bench", "load", "--target", target, *shape, *arguments])
+
+
+def append_figures(figures):
+    """A load run of AppendEvents calls in the terms of the small-appends row."""
+    counts = figures.get("counts", {})
+    stored = counts.get("appended", 0) + counts.get("duplicates", 0)
+    result = dict(events=figures["requests"], appended=counts.get("appended", 0), duplicates=counts.get("duplicates", 0),
+                  rejected=counts.get("rejected", 0) + counts.get("unreadable", 0), calls=figures["requests"],
+                  failed_calls=figures["failed"], seconds=figures["seconds"], events_per_second=stored / figures["seconds"],
+                  calls_per_second=figures["succeeded"] / figures["seconds"],
+                  **{"ack_" + k: v for k, v in figures.items() if k.endswith("_ms")})
+    if figures.get("failures"):
+        result["first_error"] = str(figures["failures"])
+    return result
+
+
+def process_cpu_seconds(pids):
+    """User and system CPU of `pids`, their threads, and the children they have waited for."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
 def combine_runs(runs):
     """Rate over the runs' total time, percentiles over every request of every run."""
     seconds = sum(r["seconds"] for r in runs)
@@ -197,28 +231,21 @@ def bench_c360(binary, sizes, work, seed):
     run([binary, "snapshot", "--data", data])
     server.start()
 
-    log(f"c360 small appends: 64 callers for {sizes['seconds']} s")
-    figures["small_appends"] = run_json(base + ["appends", "--server", server.address, "--customers", str(sizes["customers"]),
-                                                "--callers", "64", "--seconds", str(sizes["seconds"])])
+    log(f"c360 small appends: 64 calls in flight ({' '.join(APPEND_SHAPE)}), unique event ids, for {sizes['seconds']} s")
+    figures["small_appends"] = append_figures(load(binary, server.address, APPEND_SHAPE, "--rpc", "append-events",
+                                                   "--customers", str(sizes["customers"]), "--seconds", str(sizes["seconds"])))
     log(f"c360 freshness: {sizes['freshness']} appends watched on WatchProfiles")
     figures["freshness"] = run_json(base + ["freshness", "--server", server.address, "--samples", str(sizes["freshness"])])
 
     figures["lookups"] = {}
-    url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
-    headers = ["content-type: application/grpc", "te: trailers"]
-    rng = random.Random(seed)
-    body = os.path.join(work, "get-profile.bin")
-    grpc_request_body("cust_1", body)
-    status = run(["nghttp", "-v", "-n", *sum((["-H", h] for h in headers), []), "-d", body, url])
-    if "grpc-status: 0" not in status:
-        raise SystemExit(f"GetProfile through nghttp did not answer grpc-status 0:\n{status}")
     for name, shape in LOOKUP_SHAPES:
-        runs = []
-        for _ in range(LOOKUP_CUSTOMERS_PER_SHAPE):
-            grpc_request_body(f"cust_{rng.randint(1, sizes['customers'])}", body)
-            runs.append(h2load(url, shape, sizes["requests"] // LOOKUP_CUSTOMERS_PER_SHAPE, body, headers))
-        figures["lookups"][name] = combine_runs(runs)
-        log(f"c360 GetProfile {name}: {figures['lookups'][name]['requests_per_second']:,.0f} requests/s")
+        cpu_before = process_cpu_seconds([server.process.pid])
+        result = load(binary, server.address, shape, "--rpc", "get-profile", "--customers", str(sizes["customers"]),
+                      "-n", str(sizes["requests"]))
+        result["server_cpu_us_per_request"] = (process_cpu_seconds([server.process.pid]) - cpu_before) / max(1, result["requests"]) * 1e6
+        figures["lookups"][name] = result
+        log(f"c360 GetProfile {name}, random customers: {result['requests_per_second']:,.0f} requests/s, "
+            f"{result['server_cpu_us_per_request']:.1f} µs of server CPU each")
 
     figures["footprint"] = {"server_pss_kib_at_end": proportional_set_kib([server.process.pid])}
     server.stop()
@@ -482,9 +509,14 @@ def bench_postgres(ndjson, sizes, work):
         lookup = "\\set cid random(1, :customers)\nSELECT * FROM projections WHERE subject = 'cust_' || :cid;\n"
         for name, clients in (("c1", 1), ("c16", 16)):
             log(f"PostgreSQL point selects: {clients} client(s) for {sizes['seconds']} s")
+            # The backends exit with pgbench's connections: their CPU is then in the postmaster's
+            # waited-for children's figures, which process_cpu_seconds counts.
+            cpu_before = process_cpu_seconds(pg.pids())
             result = pg.pgbench(lookup, clients, sizes["seconds"], {"customers": sizes["customers"]})
+            cpu = process_cpu_seconds(pg.pids()) - cpu_before
             figures["lookups"][name] = dict(requests_per_second=result["per_second"], requests=result["transactions"],
-                                            failed=result["failed"], **{k: v for k, v in result.items() if k.endswith("_ms")})
+                                            failed=result["failed"], server_cpu_us_per_request=cpu / max(1, result["transactions"]) * 1e6,
+                                            **{k: v for k, v in result.items() if k.endswith("_ms")})
 
         log("PostgreSQL replay: the projection table rebuilt from the events table")
         events_now = int(pg.psql("SELECT count(*) FROM events"))
@@ -522,9 +554,12 @@ def bench_ceilings(binary, sizes, work):
                 break
             except OSError:
                 time.sleep(0.05)
-        for name, shape in LOOKUP_SHAPES:
-            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}")
+        for name, shape in CEILING_SHAPES:
+            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}, h2load")
             figures["transport"][name] = combine_runs([h2load(f"http://127.0.0.1:{port}/profile", shape, sizes["requests"])])
+            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}, c360's load generator")
+            figures["transport"][name + "_c360_load"] = load(binary, f"127.0.0.1:{port}", shape, "--rpc", "fixed",
+                                                             "--path", "/profile", "-n", str(sizes["requests"]))
     finally:
         server.terminate()
         server.wait()
@@ -564,7 +599,8 @@ STACK_NAMES = {"nio-http2": "swift-nio-http2", "nghttp2": "c360's transport (lib
 
 
 def bench_bare_transport(binary, sizes, work, stack):
-    """The lookups' h2load runs, and the small appends' load generator, against a server that does nothing."""
+    """Lookup-shaped load, by h2load and by c360's load generator, and the small appends' load,
+    against a server that does nothing."""
     figures = {}
     name_of_stack = STACK_NAMES[stack]
     server = BareTransportCeiling(binary, 200, stack)
@@ -572,21 +608,24 @@ def bench_bare_transport(binary, sizes, work, stack):
         url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
         body = os.path.join(work, "h2-server-request.bin")
         grpc_request_body("cust_1", body)
-        for name, shape in LOOKUP_SHAPES:
-            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}")
+        for name, shape in CEILING_SHAPES:
+            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}, h2load")
+            cpu_before = process_cpu_seconds([server.process.pid])
             figures[name] = combine_runs([h2load(url, shape, sizes["requests"], body,
                                                  ["content-type: application/grpc", "te: trailers"])])
+            figures[name]["server_cpu_us_per_request"] = (process_cpu_seconds([server.process.pid]) - cpu_before) / max(1, figures[name]["requests"]) * 1e6
+            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}, c360's load generator")
+            figures[name + "_c360_load"] = load(binary, server.address, shape, "--rpc", "get-profile",
+                                                "--customers", str(sizes["customers"]), "-n", str(sizes["requests"]))
     finally:
         server.stop()
-    # An empty message is a valid AppendEventsResponse: the load generator of the small appends
-    # runs unchanged, and what it reaches is what its client and the transport allow on 2 cores.
+    # An empty message is a valid AppendEventsResponse: the small appends' load runs unchanged,
+    # and what it reaches is what the load generator and the transport allow on 2 cores.
     server = BareTransportCeiling(binary, 0, stack)
     try:
-        log(f"ceiling: the small appends' load generator against {name_of_stack} answering an empty message, {sizes['seconds']} s")
-        appends = run_json([binary, "bench", "appends", "--server", server.address, "--callers", "64",
-                            "--seconds", str(sizes["seconds"])])
-        appends["calls_per_second"] = appends["calls"] / appends["seconds"]
-        figures["small_appends"] = appends
+        log(f"ceiling: the small appends' load against {name_of_stack} answering an empty message, {sizes['seconds']} s")
+        figures["small_appends"] = append_figures(load(binary, server.address, APPEND_SHAPE, "--rpc", "append-events",
+                                                       "--customers", str(sizes["customers"]), "--seconds", str(sizes["seconds"])))
     finally:
         server.stop()
     return figures
@@ -648,28 +687,44 @@ def rows(results):
          ceil["storage"]["single_synced_write_p99_9_ms"], False),
         ("replay from the start, events/s", c["replay"]["full"]["events_per_second"], p["replay"]["events_per_second"], None, True),
         ("replay, snapshot + tail, log events/s", c["replay"]["snapshot_plus_tail"]["log_events_per_second"], None, None, True),
-        ("lookups c1 m1, requests/s", c["lookups"]["c1_m1"]["requests_per_second"], p["lookups"]["c1"]["requests_per_second"],
+        ("lookups c1 m1, requests/s (random customers)", c["lookups"]["c1_m1"]["requests_per_second"], p["lookups"]["c1"]["requests_per_second"],
          ceil["transport"]["c1_m1"]["requests_per_second"], True),
         ("lookups c1 m1, p99 ms", c["lookups"]["c1_m1"]["p99_ms"], p["lookups"]["c1"]["p99_ms"],
          ceil["transport"]["c1_m1"]["p99_ms"], False),
-        ("lookups c1 m1, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c1_m1"]["requests_per_second"],
-         None, ceil["swift_transport"]["c1_m1"]["requests_per_second"], True),
+        ("lookups c1 m1, server CPU µs per lookup, beside c360's bare transport (ceiling)", c["lookups"]["c1_m1"]["server_cpu_us_per_request"],
+         p["lookups"]["c1"]["server_cpu_us_per_request"], ceil["c360_transport"]["c1_m1"]["server_cpu_us_per_request"], False),
         ("lookups c1 m1, requests/s, beside c360's bare libnghttp2 transport (ceiling)", c["lookups"]["c1_m1"]["requests_per_second"],
          None, ceil["c360_transport"]["c1_m1"]["requests_per_second"], True),
+        ("lookups c16 m1, requests/s", c["lookups"]["c16_m1"]["requests_per_second"], p["lookups"]["c16"]["requests_per_second"], None, True),
+        ("lookups c16 m1, p99 ms", c["lookups"]["c16_m1"]["p99_ms"], p["lookups"]["c16"]["p99_ms"], None, False),
         ("lookups c16 m32, requests/s", c["lookups"]["c16_m32"]["requests_per_second"], p["lookups"]["c16"]["requests_per_second"],
          ceil["transport"]["c16_m32"]["requests_per_second"], True),
-        ("lookups c16 m32, requests/s, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["requests_per_second"],
-         None, ceil["swift_transport"]["c16_m32"]["requests_per_second"], True),
-        ("lookups c16 m32, p99 ms, beside bare swift-nio-http2 (ceiling)", c["lookups"]["c16_m32"]["p99_ms"],
-         None, ceil["swift_transport"]["c16_m32"]["p99_ms"], False),
         ("lookups c16 m32, requests/s, beside c360's bare libnghttp2 transport (ceiling)", c["lookups"]["c16_m32"]["requests_per_second"],
          None, ceil["c360_transport"]["c16_m32"]["requests_per_second"], True),
+        ("lookups c16 m32, server CPU µs per lookup, beside c360's bare transport (ceiling)", c["lookups"]["c16_m32"]["server_cpu_us_per_request"],
+         p["lookups"]["c16"]["server_cpu_us_per_request"], ceil["c360_transport"]["c16_m32"]["server_cpu_us_per_request"], False),
         ("lookups c16 m32, p50 ms", c["lookups"]["c16_m32"]["p50_ms"], p["lookups"]["c16"]["p50_ms"],
          ceil["transport"]["c16_m32"]["p50_ms"], False),
         ("lookups c16 m32, p99 ms", c["lookups"]["c16_m32"]["p99_ms"], p["lookups"]["c16"]["p99_ms"],
          ceil["transport"]["c16_m32"]["p99_ms"], False),
         ("lookups c16 m32, p99.9 ms", c["lookups"]["c16_m32"]["p99_9_ms"], p["lookups"]["c16"]["p99_9_ms"],
          ceil["transport"]["c16_m32"]["p99_9_ms"], False),
+        ("bare transport c1 m1, requests/s: c360's (libnghttp2) beside nghttpd (ceiling)", ceil["c360_transport"]["c1_m1"]["requests_per_second"],
+         None, ceil["transport"]["c1_m1"]["requests_per_second"], True),
+        ("bare transport c16 m32, requests/s: c360's (libnghttp2) beside nghttpd (ceiling)", ceil["c360_transport"]["c16_m32"]["requests_per_second"],
+         None, ceil["transport"]["c16_m32"]["requests_per_second"], True),
+        ("bare transport c1 m1, requests/s: swift-nio-http2 beside nghttpd (ceiling)", ceil["swift_transport"]["c1_m1"]["requests_per_second"],
+         None, ceil["transport"]["c1_m1"]["requests_per_second"], True),
+        ("bare transport c16 m32, requests/s: swift-nio-http2 beside nghttpd (ceiling)", ceil["swift_transport"]["c16_m32"]["requests_per_second"],
+         None, ceil["transport"]["c16_m32"]["requests_per_second"], True),
+        ("load generator against nghttpd c1 m1, requests/s: c360's beside h2load (ceiling)", ceil["transport"]["c1_m1_c360_load"]["requests_per_second"],
+         None, ceil["transport"]["c1_m1"]["requests_per_second"], True),
+        ("load generator against nghttpd c16 m32, requests/s: c360's beside h2load (ceiling)", ceil["transport"]["c16_m32_c360_load"]["requests_per_second"],
+         None, ceil["transport"]["c16_m32"]["requests_per_second"], True),
+        ("load generator against c360's bare transport c1 m1, requests/s: c360's beside h2load (ceiling)",
+         ceil["c360_transport"]["c1_m1_c360_load"]["requests_per_second"], None, ceil["c360_transport"]["c1_m1"]["requests_per_second"], True),
+        ("load generator against c360's bare transport c16 m32, requests/s: c360's beside h2load (ceiling)",
+         ceil["c360_transport"]["c16_m32_c360_load"]["requests_per_second"], None, ceil["c360_transport"]["c16_m32"]["requests_per_second"], True),
         ("freshness after ack, p50 ms", c["freshness"]["p50_ms"], None, None, False),
         ("freshness after ack, p99 ms", c["freshness"]["p99_ms"], None, None, False),
         ("server peak memory, MiB", c["footprint"]["server_peak_rss_kib"] / 1024, None, None, False),
@@ -708,8 +763,12 @@ def markdown(results, command):
 def missing_figures(results):
     missing = [name for name, c, *_ in rows(results) if c is None]
     missing += [f"{name} (PostgreSQL)" for name, c, p, *_ in rows(results)
-                if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak")) and "(ceiling)" not in name]
+                if p is None and not name.startswith(("replay, snapshot", "freshness", "server peak", "bare transport", "load generator"))
+                and "(ceiling)" not in name]
     missing += [f"{name} (ceiling)" for name, c, p, ceiling, _ in rows(results) if "(ceiling)" in name and ceiling is None]
+    for name, figures in results["ceilings"]["transport"].items():
+        if figures.get("failed"):
+            missing.append(f"nghttpd ceiling {name}: {figures['failed']} failed requests")
     for stack, label in (("swift_transport", "swift-nio-http2"), ("c360_transport", "libnghttp2 transport")):
         for name, figures in results["ceilings"][stack].items():
             failed = figures.get("failed") or figures.get("failed_calls")
@@ -753,8 +812,7 @@ def main():
             when=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             machine=machine(), versions=versions(args.c360),
             sizes=dict(customers=sizes["customers"], events=sizes["events"], seed=args.seed,
-                       seconds_per_timed_run=sizes["seconds"], lookup_requests_per_shape=sizes["requests"],
-                       lookup_customers_per_shape=LOOKUP_CUSTOMERS_PER_SHAPE))
+                       seconds_per_timed_run=sizes["seconds"], lookup_requests_per_shape=sizes["requests"]))
         results["c360"] = bench_c360(args.c360, sizes, work, args.seed)
         results["postgresql"] = bench_postgres(ndjson, sizes, work)
         results["ceilings"] = bench_ceilings(args.c360, sizes, work)
