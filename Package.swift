@@ -79,6 +79,13 @@ let package = Package(
             // what it can statically; only the dynamic checks of this generated code are off.
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        // The fast codec of the hot paths: the protobuf wire format of proto/ written and read by
+        // hand, without SwiftProtobuf's generic machinery (which stays for everything cold).
+        .target(
+            name: "C360Codec",
+            dependencies: ["C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
         // Pure domain logic, no I/O: validation, the fold, profile evaluation.
         .target(
             name: "C360Core",
@@ -136,7 +143,7 @@ let package = Package(
         .target(
             name: "C360API",
             dependencies: [
-                "C360Service", "C360Store", "C360Core", "C360Model", "C360Transport",
+                "C360Service", "C360Store", "C360Core", "C360Model", "C360Transport", "C360Codec",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -222,6 +229,11 @@ let package = Package(
                 // gRPC's interoperability test messages (Interop/Generated).
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360CodecTests",
+            dependencies: ["C360Codec", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

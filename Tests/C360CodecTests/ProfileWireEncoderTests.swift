@@ -1,0 +1,261 @@
+import C360Codec
+import C360Model
+import SwiftProtobuf
+import Testing
+
+/// The hand-written profile encoder writes exactly SwiftProtobuf's bytes, for random profiles that
+/// set every field (and leave each out), with extreme numbers, unrecognised enum values, -0.0,
+/// long and non-ASCII strings, and unknown fields carried by nested messages.
+@Suite struct ProfileWireEncoderTests {
+    @Test(arguments: 0..<400)
+    func getProfileResponseIsSwiftProtobufsBytes(seed: Int) throws {
+        var random = Random(seed: UInt64(seed))
+        var response = C360_V1_GetProfileResponse()
+        if seed % 17 != 0 { response.profile = try random.profile() }
+        let fast = ProfileWireEncoder.encode(response)
+        let reference: [UInt8] = try response.serializedBytes()
+        #expect(fast == reference)
+        #expect(try C360_V1_GetProfileResponse(serializedBytes: fast) == response)
+    }
+
+    @Test(arguments: 0..<100)
+    func batchResponseIsSwiftProtobufsBytes(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 10_000)
+        var response = C360_V1_BatchGetProfilesResponse()
+        for _ in 0..<random.int(0...5) {
+            var result = C360_V1_ProfileResult()
+            result.customerID = random.string()
+            switch random.int(0...2) {
+            case 0: result.profile = try random.profile()
+            case 1:
+                var error = C360_V1_LookupError()
+                error.code = C360_V1_LookupError.Code(rawValue: random.int(-2...4)) ?? .unspecified
+                error.message = random.string()
+                result.error = error
+            default: break
+            }
+            response.results.append(result)
+        }
+        #expect(ProfileWireEncoder.encode(response) == (try response.serializedBytes() as [UInt8]))
+    }
+
+    /// Lengths around the one-byte limit of a nested message's length prefix (127, 128, 16,383,
+    /// 16,384 bytes): the contents are moved along exactly when the length needs more bytes.
+    @Test(arguments: [0, 1, 120, 121, 122, 123, 124, 125, 126, 127, 128, 16_370, 16_376, 16_377, 16_378, 16_379, 16_380, 70_000])
+    func nestedLengthsAtVarintBoundaries(length: Int) throws {
+        var profile = C360_V1_Profile()
+        var details = C360_V1_CustomerDetails()
+        details.firstName = String(repeating: "x", count: length)
+        profile.details = details
+        var response = C360_V1_GetProfileResponse()
+        response.profile = profile
+        #expect(ProfileWireEncoder.encode(response) == (try response.serializedBytes() as [UInt8]))
+    }
+}
+
+/// splitmix64: reproducible random values for the property tests.
+struct Random {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.count))
+    }
+
+    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
+
+    mutating func int64() -> Int64 {
+        switch int(0...5) {
+        case 0: return 0
+        case 1: return [Int64.min, Int64.max, -1, 1, 127, 128, -128][int(0...6)]
+        case 2: return Int64(int(-300...300))
+        default: return Int64(bitPattern: next()) >> UInt64(int(0...62))
+        }
+    }
+
+    mutating func int32() -> Int32 { Int32(truncatingIfNeeded: int64()) }
+    mutating func uint64() -> UInt64 { chance(20) ? 0 : (chance(10) ? UInt64.max : next() >> UInt64(int(0...63))) }
+
+    mutating func double() -> Double {
+        switch int(0...4) {
+        case 0: return 0
+        case 1: return -0.0
+        case 2: return [Double.infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.5][int(0...4)]
+        default: return Double(int(-1_000_000...1_000_000)) / 7
+        }
+    }
+
+    mutating func string() -> String {
+        switch int(0...4) {
+        case 0: return ""
+        case 1: return String(repeating: "é☺😈", count: int(1...60))
+        case 2: return String(repeating: "a", count: int(100...300))
+        default: return "s\(next() % 100_000)"
+        }
+    }
+
+    mutating func enumValue() -> Int { chance(10) ? int(-3...40) : int(0...4) }
+
+    mutating func timestamp() -> Google_Protobuf_Timestamp {
+        var timestamp = Google_Protobuf_Timestamp()
+        timestamp.seconds = int64()
+        timestamp.nanos = chance(50) ? 0 : Int32(int(0...999_999_999))
+        return timestamp
+    }
+
+    /// A message carrying an unknown field (number 99, a varint), as a newer writer would leave.
+    mutating func withUnknownField<M: Message>(_ type: M.Type) throws -> M {
+        chance(15) ? try M(serializedBytes: [0x98, 0x06, UInt8(int(0...127))]) : M()
+    }
+
+    mutating func money() throws -> C360_V1_Money {
+        var money = try withUnknownField(C360_V1_Money.self)
+        money.minorUnits = int64()
+        money.currency = chance(80) ? "GBP" : string()
+        return money
+    }
+
+    mutating func identity() throws -> C360_V1_Identity {
+        var identity = try withUnknownField(C360_V1_Identity.self)
+        identity.type = C360_V1_IdentityType(rawValue: enumValue()) ?? .unspecified
+        identity.value = string()
+        return identity
+    }
+
+    mutating func profile() throws -> C360_V1_Profile {
+        var profile = try withUnknownField(C360_V1_Profile.self)
+        profile.customerID = string()
+        if chance(80) {
+            var details = try withUnknownField(C360_V1_CustomerDetails.self)
+            details.firstName = string(); details.lastName = string(); details.email = string(); details.phone = string()
+            details.dateOfBirth = string()
+            if chance(50) { details.age = int32() }
+            details.gender = C360_V1_Gender(rawValue: enumValue()) ?? .unspecified
+            if chance(60) {
+                var address = try withUnknownField(C360_V1_Address.self)
+                address.line1 = string(); address.line2 = string(); address.city = string()
+                address.region = string(); address.postalCode = string(); address.country = string()
+                details.address = address
+            }
+            details.loyaltyTier = C360_V1_LoyaltyTier(rawValue: enumValue()) ?? .unspecified
+            details.loyaltyPoints = int64()
+            details.signupDate = string()
+            details.acquisitionChannel = string()
+            if chance(60) {
+                var consent = try withUnknownField(C360_V1_ConsentFlags.self)
+                consent.emailMarketing = chance(50); consent.smsMarketing = chance(50); consent.personalisation = chance(50)
+                details.consent = consent
+            }
+            profile.details = details
+        }
+        if chance(80) {
+            var purchases = try withUnknownField(C360_V1_Purchases.self)
+            purchases.onlineOrders = int64(); purchases.instoreOrders = int64(); purchases.mobileOrders = int64()
+            purchases.marketplaceOrders = int64(); purchases.totalOrders = int64(); purchases.itemsBought = int64()
+            purchases.lifetimeValue = try (0..<int(0...3)).map { _ in try money() }
+            if chance(50) { purchases.firstOrderAt = timestamp() }
+            if chance(50) { purchases.lastOrderAt = timestamp() }
+            purchases.lastOrderID = string()
+            purchases.lastOrderStatus = C360_V1_OrderStatus(rawValue: enumValue()) ?? .unspecified
+            for _ in 0..<int(0...5) {
+                var product = try withUnknownField(C360_V1_ProductCount.self)
+                product.productID = string(); product.name = string(); product.category = string()
+                product.quantity = int64(); product.orders = int64()
+                purchases.topProducts.append(product)
+            }
+            purchases.cancelledOrders = int64(); purchases.returnedOrders = int64()
+            purchases.refunded = try (0..<int(0...2)).map { _ in try money() }
+            purchases.itemsPerOrder = double()
+            if chance(50) { purchases.averageOrderValue = try money() }
+            purchases.preferredChannel = C360_V1_OrderChannel(rawValue: enumValue()) ?? .unspecified
+            for _ in 0..<int(0...5) {
+                var category = try withUnknownField(C360_V1_CategoryCount.self)
+                category.category = string(); category.quantity = int64(); category.orders = int64()
+                purchases.topCategories.append(category)
+            }
+            profile.purchases = purchases
+        }
+        if chance(80) {
+            var activity = try withUnknownField(C360_V1_Activity.self)
+            if chance(50) { activity.lastLoginAt = timestamp() }
+            if chance(50) { activity.lastVisitAt = timestamp() }
+            if chance(50) { activity.lastActiveAt = timestamp() }
+            if chance(50) { activity.lastEmailSentAt = timestamp() }
+            if chance(50) { activity.lastEmailOpenedAt = timestamp() }
+            if chance(50) { activity.lastEmailClickedAt = timestamp() }
+            activity.webEvents = int64(); activity.pageViews = int64(); activity.productViews = int64()
+            activity.sessions = int64(); activity.loginFailures = int64(); activity.emailsSent = int64()
+            activity.emailsOpened = int64(); activity.emailsClicked = int64(); activity.unsubscribed = chance(50)
+            for _ in 0..<int(0...3) {
+                var error = try withUnknownField(C360_V1_RecentError.self)
+                error.page = string(); error.message = string(); error.count = int64()
+                if chance(50) { error.lastAt = timestamp() }
+                activity.recentErrors.append(error)
+            }
+            activity.emailOpenRate = double(); activity.emailClickRate = double()
+            profile.activity = activity
+        }
+        if chance(80) {
+            var support = try withUnknownField(C360_V1_Support.self)
+            support.openTickets = int64(); support.totalTickets = int64()
+            if chance(50) { support.lastTicketAt = timestamp() }
+            support.openTicketIds = (0..<int(0...4)).map { _ in string() }
+            if chance(50) { support.averageSatisfaction = double() }
+            support.reopenedTickets = int64(); support.escalations = int64()
+            profile.support = support
+        }
+        profile.seq = uint64()
+        profile.projectionVersion = UInt32(truncatingIfNeeded: uint64())
+        if chance(70) { profile.asOf = timestamp() }
+        profile.eventCount = uint64()
+        for _ in 0..<int(0...4) {
+            var linked = try withUnknownField(C360_V1_LinkedIdentity.self)
+            if chance(90) { linked.identity = try identity() }
+            linked.linkedByEventID = string(); linked.linkedSeq = uint64()
+            if chance(50) { linked.linkedAt = timestamp() }
+            linked.mergedFromAnonymous = chance(50)
+            profile.identities.append(linked)
+        }
+        for _ in 0..<int(0...2) {
+            var conflict = try withUnknownField(C360_V1_IdentityConflict.self)
+            if chance(90) { conflict.identity = try identity() }
+            conflict.eventID = string(); conflict.seq = uint64()
+            if chance(50) { conflict.at = timestamp() }
+            conflict.reason = C360_V1_IdentityConflictReason(rawValue: enumValue()) ?? .unspecified
+            profile.identityConflicts.append(conflict)
+        }
+        if chance(70) {
+            var recent = try withUnknownField(C360_V1_RecentActivity.self)
+            recent.windowDays = int32(); recent.webEvents = int64(); recent.pageViews = int64()
+            recent.productViews = int64(); recent.sessions = int64(); recent.orders = int64()
+            profile.recent = recent
+        }
+        if chance(70) {
+            var derived = try withUnknownField(C360_V1_Derived.self)
+            derived.lifecycleStage = C360_V1_LifecycleStage(rawValue: enumValue()) ?? .unspecified
+            if chance(50) { derived.daysSinceLastOrder = int64() }
+            if chance(60) {
+                var rfm = try withUnknownField(C360_V1_RfmScores.self)
+                rfm.recency = int32(); rfm.frequency = int32(); rfm.monetary = int32()
+                derived.rfm = rfm
+            }
+            derived.healthScore = int32(); derived.churnRisk = chance(50); derived.hasOpenSupportIssue_p = chance(50)
+            if chance(60) {
+                var flags = try withUnknownField(C360_V1_OpportunityFlags.self)
+                flags.channelExpansion = chance(50); flags.tierUpgrade = chance(50); flags.appAdoption = chance(50)
+                derived.opportunities = flags
+            }
+            profile.derived = derived
+        }
+        profile.personalDataRedacted = chance(30)
+        return profile
+    }
+}
