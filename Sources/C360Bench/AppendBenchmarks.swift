@@ -112,51 +112,6 @@ public enum AppendBenchmarks {
         }
     }
 
-    /// Small appends: `callers` concurrent callers over `connections` connections, each appending
-    /// one new web event per call for a random one of `customers` customers, for `seconds`.
-    public static func smallAppends(
-        host: String, port: Int, customers: Int, callers: Int, connections: Int, seconds: Double, runID: String
-    ) async throws -> AppendFigures {
-        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        let connectionCount = max(1, min(connections, callers))
-        let start = monotonicNanoseconds()
-        var total = try await withThrowingTaskGroup(of: AppendFigures.self) { group in
-            for connection in 0..<connectionCount {
-                let callersHere = callers / connectionCount + (connection < callers % connectionCount ? 1 : 0)
-                group.addTask {
-                    try await withClient(host: host, port: port) { service in
-                        try await withThrowingTaskGroup(of: AppendFigures.self) { callersGroup in
-                            for caller in 0..<callersHere {
-                                callersGroup.addTask {
-                                    var random = SystemRandomNumberGenerator()
-                                    var figures = AppendFigures()
-                                    var n = 0
-                                    while monotonicNanoseconds() < deadline {
-                                        n += 1
-                                        var request = C360_V1_AppendEventsRequest()
-                                        request.events = [webEvent(
-                                            id: "bench-\(runID)-\(connection)-\(caller)-\(n)",
-                                            customer: Int.random(in: 1...customers, using: &random))]
-                                        await figures.append(request, to: service)
-                                    }
-                                    return figures
-                                }
-                            }
-                            var total = AppendFigures()
-                            for try await figures in callersGroup { total.merge(figures) }
-                            return total
-                        }
-                    }
-                }
-            }
-            var total = AppendFigures()
-            for try await figures in group { total.merge(figures) }
-            return total
-        }
-        total.seconds = Double(monotonicNanoseconds() - start) / 1e9
-        return total
-    }
-
     /// A page view by `customer`, now.
     static func webEvent(id: String, customer: Int) -> C360_V1_Event {
         var event = C360_V1_Event()

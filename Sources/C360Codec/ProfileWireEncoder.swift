@@ -20,14 +20,14 @@ public enum ProfileWireEncoder {
         var writer = ProtobufWireWriter(capacity: 1_024 * max(1, response.results.count))
         for result in response.results {
             writer.messageField(1) { writer in
-                if !result.customerID.isEmpty { writer.stringField(1, result.customerID) }
+                writer.proto3String(1, result.customerID)
                 switch result.result {
                 case .profile(let profile)?:
                     writer.messageField(2) { write(profile, to: &$0) }
                 case .error(let error)?:
                     writer.messageField(3) { writer in
-                        if error.code.rawValue != 0 { writer.int64Field(1, Int64(error.code.rawValue)) }
-                        if !error.message.isEmpty { writer.stringField(2, error.message) }
+                        writer.proto3Int64(1, Int64(error.code.rawValue))
+                        writer.proto3String(2, error.message)
                         writer.unknown(error.unknownFields)
                     }
                 case nil:
@@ -49,82 +49,82 @@ public enum ProfileWireEncoder {
     // MARK: Messages
 
     static func write(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
-        if !profile.customerID.isEmpty { writer.stringField(1, profile.customerID) }
+        writer.proto3String(1, profile.customerID)
         if profile.hasDetails { writer.messageField(2) { write(profile.details, to: &$0) } }
         if profile.hasPurchases { writer.messageField(4) { write(profile.purchases, to: &$0) } }
         if profile.hasActivity { writer.messageField(5) { write(profile.activity, to: &$0) } }
         if profile.hasSupport { writer.messageField(6) { write(profile.support, to: &$0) } }
-        if profile.seq != 0 { writer.uint64Field(7, profile.seq) }
-        if profile.projectionVersion != 0 { writer.uint64Field(8, UInt64(profile.projectionVersion)) }
+        writer.proto3UInt64(7, profile.seq)
+        writer.proto3UInt64(8, UInt64(profile.projectionVersion))
         if profile.hasAsOf { writer.messageField(9) { write(profile.asOf, to: &$0) } }
-        if profile.eventCount != 0 { writer.uint64Field(10, profile.eventCount) }
+        writer.proto3UInt64(10, profile.eventCount)
         for identity in profile.identities {
             writer.messageField(11) { writer in
                 if identity.hasIdentity { writer.messageField(1) { write(identity.identity, to: &$0) } }
-                if !identity.linkedByEventID.isEmpty { writer.stringField(2, identity.linkedByEventID) }
-                if identity.linkedSeq != 0 { writer.uint64Field(3, identity.linkedSeq) }
+                writer.proto3String(2, identity.linkedByEventID)
+                writer.proto3UInt64(3, identity.linkedSeq)
                 if identity.hasLinkedAt { writer.messageField(4) { write(identity.linkedAt, to: &$0) } }
-                if identity.mergedFromAnonymous { writer.boolField(5, true) }
+                writer.proto3Bool(5, identity.mergedFromAnonymous)
                 writer.unknown(identity.unknownFields)
             }
         }
         for conflict in profile.identityConflicts {
             writer.messageField(12) { writer in
                 if conflict.hasIdentity { writer.messageField(1) { write(conflict.identity, to: &$0) } }
-                if !conflict.eventID.isEmpty { writer.stringField(2, conflict.eventID) }
-                if conflict.seq != 0 { writer.uint64Field(3, conflict.seq) }
+                writer.proto3String(2, conflict.eventID)
+                writer.proto3UInt64(3, conflict.seq)
                 if conflict.hasAt { writer.messageField(4) { write(conflict.at, to: &$0) } }
-                if conflict.reason.rawValue != 0 { writer.int64Field(5, Int64(conflict.reason.rawValue)) }
+                writer.proto3Int64(5, Int64(conflict.reason.rawValue))
                 writer.unknown(conflict.unknownFields)
             }
         }
         if profile.hasRecent {
             let recent = profile.recent
             writer.messageField(13) { writer in
-                if recent.windowDays != 0 { writer.int64Field(1, Int64(recent.windowDays)) }
-                if recent.webEvents != 0 { writer.int64Field(2, recent.webEvents) }
-                if recent.pageViews != 0 { writer.int64Field(3, recent.pageViews) }
-                if recent.productViews != 0 { writer.int64Field(4, recent.productViews) }
-                if recent.sessions != 0 { writer.int64Field(5, recent.sessions) }
-                if recent.orders != 0 { writer.int64Field(6, recent.orders) }
+                writer.proto3Int64(1, Int64(recent.windowDays))
+                writer.proto3Int64(2, recent.webEvents)
+                writer.proto3Int64(3, recent.pageViews)
+                writer.proto3Int64(4, recent.productViews)
+                writer.proto3Int64(5, recent.sessions)
+                writer.proto3Int64(6, recent.orders)
                 writer.unknown(recent.unknownFields)
             }
         }
         if profile.hasDerived { writer.messageField(14) { write(profile.derived, to: &$0) } }
-        if profile.personalDataRedacted { writer.boolField(15, true) }
+        writer.proto3Bool(15, profile.personalDataRedacted)
         writer.unknown(profile.unknownFields)
     }
 
     static func write(_ details: C360_V1_CustomerDetails, to writer: inout ProtobufWireWriter) {
-        if !details.firstName.isEmpty { writer.stringField(1, details.firstName) }
-        if !details.lastName.isEmpty { writer.stringField(2, details.lastName) }
-        if !details.email.isEmpty { writer.stringField(3, details.email) }
-        if !details.phone.isEmpty { writer.stringField(4, details.phone) }
-        if !details.dateOfBirth.isEmpty { writer.stringField(5, details.dateOfBirth) }
+        writer.proto3String(1, details.firstName)
+        writer.proto3String(2, details.lastName)
+        writer.proto3String(3, details.email)
+        writer.proto3String(4, details.phone)
+        writer.proto3String(5, details.dateOfBirth)
         if details.hasAge { writer.int64Field(6, Int64(details.age)) }
-        if details.gender.rawValue != 0 { writer.int64Field(7, Int64(details.gender.rawValue)) }
+        writer.proto3Int64(7, Int64(details.gender.rawValue))
         if details.hasAddress {
             let address = details.address
             writer.messageField(8) { writer in
-                if !address.line1.isEmpty { writer.stringField(1, address.line1) }
-                if !address.line2.isEmpty { writer.stringField(2, address.line2) }
-                if !address.city.isEmpty { writer.stringField(3, address.city) }
-                if !address.region.isEmpty { writer.stringField(4, address.region) }
-                if !address.postalCode.isEmpty { writer.stringField(5, address.postalCode) }
-                if !address.country.isEmpty { writer.stringField(6, address.country) }
+                writer.proto3String(1, address.line1)
+                writer.proto3String(2, address.line2)
+                writer.proto3String(3, address.city)
+                writer.proto3String(4, address.region)
+                writer.proto3String(5, address.postalCode)
+                writer.proto3String(6, address.country)
                 writer.unknown(address.unknownFields)
             }
         }
-        if details.loyaltyTier.rawValue != 0 { writer.int64Field(9, Int64(details.loyaltyTier.rawValue)) }
-        if details.loyaltyPoints != 0 { writer.int64Field(10, details.loyaltyPoints) }
-        if !details.signupDate.isEmpty { writer.stringField(11, details.signupDate) }
-        if !details.acquisitionChannel.isEmpty { writer.stringField(12, details.acquisitionChannel) }
+        writer.proto3Int64(9, Int64(details.loyaltyTier.rawValue))
+        writer.proto3Int64(10, details.loyaltyPoints)
+        writer.proto3String(11, details.signupDate)
+        writer.proto3String(12, details.acquisitionChannel)
         if details.hasConsent {
             let consent = details.consent
             writer.messageField(13) { writer in
-                if consent.emailMarketing { writer.boolField(1, true) }
-                if consent.smsMarketing { writer.boolField(2, true) }
-                if consent.personalisation { writer.boolField(3, true) }
+                writer.proto3Bool(1, consent.emailMarketing)
+                writer.proto3Bool(2, consent.smsMarketing)
+                writer.proto3Bool(3, consent.personalisation)
                 writer.unknown(consent.unknownFields)
             }
         }
@@ -132,38 +132,38 @@ public enum ProfileWireEncoder {
     }
 
     static func write(_ purchases: C360_V1_Purchases, to writer: inout ProtobufWireWriter) {
-        if purchases.onlineOrders != 0 { writer.int64Field(1, purchases.onlineOrders) }
-        if purchases.instoreOrders != 0 { writer.int64Field(2, purchases.instoreOrders) }
-        if purchases.mobileOrders != 0 { writer.int64Field(3, purchases.mobileOrders) }
-        if purchases.marketplaceOrders != 0 { writer.int64Field(4, purchases.marketplaceOrders) }
-        if purchases.totalOrders != 0 { writer.int64Field(5, purchases.totalOrders) }
-        if purchases.itemsBought != 0 { writer.int64Field(6, purchases.itemsBought) }
+        writer.proto3Int64(1, purchases.onlineOrders)
+        writer.proto3Int64(2, purchases.instoreOrders)
+        writer.proto3Int64(3, purchases.mobileOrders)
+        writer.proto3Int64(4, purchases.marketplaceOrders)
+        writer.proto3Int64(5, purchases.totalOrders)
+        writer.proto3Int64(6, purchases.itemsBought)
         for money in purchases.lifetimeValue { writer.messageField(7) { write(money, to: &$0) } }
         if purchases.hasFirstOrderAt { writer.messageField(8) { write(purchases.firstOrderAt, to: &$0) } }
         if purchases.hasLastOrderAt { writer.messageField(9) { write(purchases.lastOrderAt, to: &$0) } }
-        if !purchases.lastOrderID.isEmpty { writer.stringField(10, purchases.lastOrderID) }
-        if purchases.lastOrderStatus.rawValue != 0 { writer.int64Field(11, Int64(purchases.lastOrderStatus.rawValue)) }
+        writer.proto3String(10, purchases.lastOrderID)
+        writer.proto3Int64(11, Int64(purchases.lastOrderStatus.rawValue))
         for product in purchases.topProducts {
             writer.messageField(12) { writer in
-                if !product.productID.isEmpty { writer.stringField(1, product.productID) }
-                if !product.name.isEmpty { writer.stringField(2, product.name) }
-                if !product.category.isEmpty { writer.stringField(3, product.category) }
-                if product.quantity != 0 { writer.int64Field(4, product.quantity) }
-                if product.orders != 0 { writer.int64Field(5, product.orders) }
+                writer.proto3String(1, product.productID)
+                writer.proto3String(2, product.name)
+                writer.proto3String(3, product.category)
+                writer.proto3Int64(4, product.quantity)
+                writer.proto3Int64(5, product.orders)
                 writer.unknown(product.unknownFields)
             }
         }
-        if purchases.cancelledOrders != 0 { writer.int64Field(13, purchases.cancelledOrders) }
-        if purchases.returnedOrders != 0 { writer.int64Field(14, purchases.returnedOrders) }
+        writer.proto3Int64(13, purchases.cancelledOrders)
+        writer.proto3Int64(14, purchases.returnedOrders)
         for money in purchases.refunded { writer.messageField(15) { write(money, to: &$0) } }
-        if purchases.itemsPerOrder.bitPattern != 0 { writer.doubleField(16, purchases.itemsPerOrder) }
+        writer.proto3Double(16, purchases.itemsPerOrder)
         if purchases.hasAverageOrderValue { writer.messageField(17) { write(purchases.averageOrderValue, to: &$0) } }
-        if purchases.preferredChannel.rawValue != 0 { writer.int64Field(18, Int64(purchases.preferredChannel.rawValue)) }
+        writer.proto3Int64(18, Int64(purchases.preferredChannel.rawValue))
         for category in purchases.topCategories {
             writer.messageField(19) { writer in
-                if !category.category.isEmpty { writer.stringField(1, category.category) }
-                if category.quantity != 0 { writer.int64Field(2, category.quantity) }
-                if category.orders != 0 { writer.int64Field(3, category.orders) }
+                writer.proto3String(1, category.category)
+                writer.proto3Int64(2, category.quantity)
+                writer.proto3Int64(3, category.orders)
                 writer.unknown(category.unknownFields)
             }
         }
@@ -177,61 +177,61 @@ public enum ProfileWireEncoder {
         if activity.hasLastEmailSentAt { writer.messageField(4) { write(activity.lastEmailSentAt, to: &$0) } }
         if activity.hasLastEmailOpenedAt { writer.messageField(5) { write(activity.lastEmailOpenedAt, to: &$0) } }
         if activity.hasLastEmailClickedAt { writer.messageField(6) { write(activity.lastEmailClickedAt, to: &$0) } }
-        if activity.webEvents != 0 { writer.int64Field(7, activity.webEvents) }
-        if activity.pageViews != 0 { writer.int64Field(8, activity.pageViews) }
-        if activity.productViews != 0 { writer.int64Field(9, activity.productViews) }
-        if activity.sessions != 0 { writer.int64Field(10, activity.sessions) }
-        if activity.loginFailures != 0 { writer.int64Field(11, activity.loginFailures) }
-        if activity.emailsSent != 0 { writer.int64Field(12, activity.emailsSent) }
-        if activity.emailsOpened != 0 { writer.int64Field(13, activity.emailsOpened) }
-        if activity.emailsClicked != 0 { writer.int64Field(14, activity.emailsClicked) }
-        if activity.unsubscribed { writer.boolField(15, true) }
+        writer.proto3Int64(7, activity.webEvents)
+        writer.proto3Int64(8, activity.pageViews)
+        writer.proto3Int64(9, activity.productViews)
+        writer.proto3Int64(10, activity.sessions)
+        writer.proto3Int64(11, activity.loginFailures)
+        writer.proto3Int64(12, activity.emailsSent)
+        writer.proto3Int64(13, activity.emailsOpened)
+        writer.proto3Int64(14, activity.emailsClicked)
+        writer.proto3Bool(15, activity.unsubscribed)
         for error in activity.recentErrors {
             writer.messageField(16) { writer in
-                if !error.page.isEmpty { writer.stringField(1, error.page) }
-                if !error.message.isEmpty { writer.stringField(2, error.message) }
-                if error.count != 0 { writer.int64Field(3, error.count) }
+                writer.proto3String(1, error.page)
+                writer.proto3String(2, error.message)
+                writer.proto3Int64(3, error.count)
                 if error.hasLastAt { writer.messageField(4) { write(error.lastAt, to: &$0) } }
                 writer.unknown(error.unknownFields)
             }
         }
-        if activity.emailOpenRate.bitPattern != 0 { writer.doubleField(17, activity.emailOpenRate) }
-        if activity.emailClickRate.bitPattern != 0 { writer.doubleField(18, activity.emailClickRate) }
+        writer.proto3Double(17, activity.emailOpenRate)
+        writer.proto3Double(18, activity.emailClickRate)
         writer.unknown(activity.unknownFields)
     }
 
     static func write(_ support: C360_V1_Support, to writer: inout ProtobufWireWriter) {
-        if support.openTickets != 0 { writer.int64Field(1, support.openTickets) }
-        if support.totalTickets != 0 { writer.int64Field(2, support.totalTickets) }
+        writer.proto3Int64(1, support.openTickets)
+        writer.proto3Int64(2, support.totalTickets)
         if support.hasLastTicketAt { writer.messageField(3) { write(support.lastTicketAt, to: &$0) } }
         for id in support.openTicketIds { writer.stringField(4, id) }
         if support.hasAverageSatisfaction { writer.doubleField(5, support.averageSatisfaction) }
-        if support.reopenedTickets != 0 { writer.int64Field(6, support.reopenedTickets) }
-        if support.escalations != 0 { writer.int64Field(7, support.escalations) }
+        writer.proto3Int64(6, support.reopenedTickets)
+        writer.proto3Int64(7, support.escalations)
         writer.unknown(support.unknownFields)
     }
 
     static func write(_ derived: C360_V1_Derived, to writer: inout ProtobufWireWriter) {
-        if derived.lifecycleStage.rawValue != 0 { writer.int64Field(1, Int64(derived.lifecycleStage.rawValue)) }
+        writer.proto3Int64(1, Int64(derived.lifecycleStage.rawValue))
         if derived.hasDaysSinceLastOrder { writer.int64Field(2, derived.daysSinceLastOrder) }
         if derived.hasRfm {
             let rfm = derived.rfm
             writer.messageField(3) { writer in
-                if rfm.recency != 0 { writer.int64Field(1, Int64(rfm.recency)) }
-                if rfm.frequency != 0 { writer.int64Field(2, Int64(rfm.frequency)) }
-                if rfm.monetary != 0 { writer.int64Field(3, Int64(rfm.monetary)) }
+                writer.proto3Int64(1, Int64(rfm.recency))
+                writer.proto3Int64(2, Int64(rfm.frequency))
+                writer.proto3Int64(3, Int64(rfm.monetary))
                 writer.unknown(rfm.unknownFields)
             }
         }
-        if derived.healthScore != 0 { writer.int64Field(4, Int64(derived.healthScore)) }
-        if derived.churnRisk { writer.boolField(5, true) }
-        if derived.hasOpenSupportIssue_p { writer.boolField(6, true) }
+        writer.proto3Int64(4, Int64(derived.healthScore))
+        writer.proto3Bool(5, derived.churnRisk)
+        writer.proto3Bool(6, derived.hasOpenSupportIssue_p)
         if derived.hasOpportunities {
             let flags = derived.opportunities
             writer.messageField(7) { writer in
-                if flags.channelExpansion { writer.boolField(1, true) }
-                if flags.tierUpgrade { writer.boolField(2, true) }
-                if flags.appAdoption { writer.boolField(3, true) }
+                writer.proto3Bool(1, flags.channelExpansion)
+                writer.proto3Bool(2, flags.tierUpgrade)
+                writer.proto3Bool(3, flags.appAdoption)
                 writer.unknown(flags.unknownFields)
             }
         }
@@ -239,25 +239,52 @@ public enum ProfileWireEncoder {
     }
 
     static func write(_ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
-        if identity.type.rawValue != 0 { writer.int64Field(1, Int64(identity.type.rawValue)) }
-        if !identity.value.isEmpty { writer.stringField(2, identity.value) }
+        writer.proto3Int64(1, Int64(identity.type.rawValue))
+        writer.proto3String(2, identity.value)
         writer.unknown(identity.unknownFields)
     }
 
     static func write(_ money: C360_V1_Money, to writer: inout ProtobufWireWriter) {
-        if money.minorUnits != 0 { writer.int64Field(1, money.minorUnits) }
-        if !money.currency.isEmpty { writer.stringField(2, money.currency) }
+        writer.proto3Int64(1, money.minorUnits)
+        writer.proto3String(2, money.currency)
         writer.unknown(money.unknownFields)
     }
 
     static func write(_ timestamp: Google_Protobuf_Timestamp, to writer: inout ProtobufWireWriter) {
-        if timestamp.seconds != 0 { writer.int64Field(1, timestamp.seconds) }
-        if timestamp.nanos != 0 { writer.int64Field(2, Int64(timestamp.nanos)) }
+        writer.proto3Int64(1, timestamp.seconds)
+        writer.proto3Int64(2, Int64(timestamp.nanos))
         writer.unknown(timestamp.unknownFields)
     }
 }
 
+/// Proto3's singular fields: left out at their default value (0, false, empty; a double whose bits
+/// are all zero, so -0.0 is written), each value read once from its message.
 extension ProtobufWireWriter {
+    @inline(__always)
+    mutating func proto3String(_ field: Int, _ value: String) {
+        if !value.isEmpty { stringField(field, value) }
+    }
+
+    @inline(__always)
+    mutating func proto3Int64(_ field: Int, _ value: Int64) {
+        if value != 0 { int64Field(field, value) }
+    }
+
+    @inline(__always)
+    mutating func proto3UInt64(_ field: Int, _ value: UInt64) {
+        if value != 0 { uint64Field(field, value) }
+    }
+
+    @inline(__always)
+    mutating func proto3Bool(_ field: Int, _ value: Bool) {
+        if value { boolField(field, true) }
+    }
+
+    @inline(__always)
+    mutating func proto3Double(_ field: Int, _ value: Double) {
+        if value.bitPattern != 0 { doubleField(field, value) }
+    }
+
     /// A message's unknown fields, kept as they came, after its known ones.
     @inline(__always)
     mutating func unknown(_ fields: UnknownStorage) {

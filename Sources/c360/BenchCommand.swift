@@ -10,9 +10,9 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark drivers: bulk ingest, small appends, HTTP/2 load, freshness, storage and transport ceilings, store lookups.",
+        abstract: "Benchmark drivers: bulk ingest, HTTP/2 load (lookups, small appends), freshness, storage and transport ceilings, store lookups.",
         discussion: "The whole benchmark, with PostgreSQL and the ceilings beside c360, is ops/bench/run.sh.",
-        subcommands: [BenchIngest.self, BenchAppends.self, BenchLoad.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
+        subcommands: [BenchIngest.self, BenchLoad.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
 }
 
 /// Prints `figures` as one line of JSON (keys sorted).
@@ -47,29 +47,6 @@ struct BenchIngest: AsyncParsableCommand {
         var json = figures.json
         json["batch"] = batch
         json["in_flight"] = inFlight
-        try printJSON(json)
-    }
-}
-
-struct BenchAppends: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "appends",
-        abstract: "Small appends: one new event per AppendEvents call from many concurrent callers.")
-
-    @OptionGroup var server: ServerOption
-    @Option(help: "Customers to pick from (cust_1 … cust_N).") var customers = 100_000
-    @Option(help: "Concurrent callers.") var callers = 64
-    @Option(help: "Connections the callers share.") var connections = 4
-    @Option(help: "Seconds to run.") var seconds = 10.0
-
-    func run() async throws {
-        let (host, port) = try server.address()
-        let figures = try await AppendBenchmarks.smallAppends(
-            host: host, port: port, customers: customers, callers: callers, connections: connections, seconds: seconds,
-            runID: String(UInt64(Date().timeIntervalSince1970 * 1000)))
-        var json = figures.json
-        json["callers"] = callers
-        json["connections"] = connections
         try printJSON(json)
     }
 }
