@@ -1,4 +1,7 @@
 import CNGHTTP2
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// One HTTP/2 server connection's protocol state, kept by libnghttp2: bytes from the client go in
@@ -68,6 +71,10 @@ public final class HTTP2ServerSession {
     private var incomingStream: Int32 = 0
     private var incomingHeaders: [Header] = []
     private var incomingSize = 0
+    /// The last request's header list: a client sends the same headers request after request,
+    /// and a name or value equal to the one at the same place last time reuses its String rather
+    /// than allocating and validating a new one (most of a request's allocations otherwise).
+    private var previousHeaders: [Header] = []
     private var outbound: [Int32: OutboundStream] = [:]
 
     private struct OutboundStream {
@@ -224,6 +231,15 @@ public final class HTTP2ServerSession {
         _ = nghttp2_session_resume_data(session, streamID)
     }
 
+    /// `string` when its UTF-8 is `bytes`, otherwise a new String of `bytes`.
+    @inline(__always)
+    private static func reuse(_ string: String, ifEqualTo bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let equal = string.utf8.withContiguousStorageIfAvailable { stored in
+            stored.count == bytes.count && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        }
+        return equal == true ? string : String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerSession? {
         userData.map { Unmanaged<HTTP2ServerSession>.fromOpaque($0).takeUnretainedValue() }
     }
@@ -250,9 +266,17 @@ public final class HTTP2ServerSession {
                 // The stream is reset; the others on the connection go on.
                 return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
             }
-            owner.incomingHeaders.append(Header(
-                String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
-                String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)))
+            let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
+            let valueBytes = UnsafeBufferPointer(start: value, count: valueLength)
+            let position = owner.incomingHeaders.count
+            if position < owner.previousHeaders.count {
+                let previous = owner.previousHeaders[position]
+                owner.incomingHeaders.append(Header(
+                    HTTP2ServerSession.reuse(previous.name, ifEqualTo: nameBytes),
+                    HTTP2ServerSession.reuse(previous.value, ifEqualTo: valueBytes)))
+            } else {
+                owner.incomingHeaders.append(Header(String(decoding: nameBytes, as: UTF8.self), String(decoding: valueBytes, as: UTF8.self)))
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -263,6 +287,7 @@ public final class HTTP2ServerSession {
             case NGHTTP2_HEADERS.rawValue:
                 if streamID == owner.incomingStream, streamID != 0 {
                     owner.events.append(.request(streamID: streamID, headers: owner.incomingHeaders))
+                    owner.previousHeaders = owner.incomingHeaders
                     owner.incomingStream = 0
                     owner.incomingHeaders = []
                 }
