@@ -238,7 +238,8 @@ final class LoadConnection: ChannelInboundHandler {
     private let done: EventLoopPromise<LoadFigures>
     private var session: HTTP2ClientSession?
     private var context: ChannelHandlerContext?
-    private var sentAt: [Int32: UInt64] = [:]
+    /// Requests submitted and not yet answered.
+    private var inFlight = 0
     private var figures = LoadFigures()
     private var random: LoadRandom
     private var number: UInt64 = 0
@@ -250,7 +251,6 @@ final class LoadConnection: ChannelInboundHandler {
         self.index = index
         self.done = done
         self.random = LoadRandom(seed: monotonicNanoseconds() &+ index &* 0x9E37_79B9)
-        sentAt.reserveCapacity(run.generator.streams * 2)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -262,7 +262,7 @@ final class LoadConnection: ChannelInboundHandler {
         }
         fill(now: monotonicNanoseconds())
         flush(context)
-        if stopping, sentAt.isEmpty { finish(context) }
+        if stopping, inFlight == 0 { finish(context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -283,14 +283,14 @@ final class LoadConnection: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flush(context)
-        if stopping, sentAt.isEmpty { finish(context) }
+        if stopping, inFlight == 0 { finish(context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if !finished {
-            if !sentAt.isEmpty { figures.connectionErrors.append("the connection closed with \(sentAt.count) requests in flight") }
-            figures.failed += sentAt.count
-            sentAt.removeAll()
+            if inFlight > 0 { figures.connectionErrors.append("the connection closed with \(inFlight) requests in flight") }
+            figures.failed += inFlight
+            inFlight = 0
             finished = true
             done.succeed(figures)
         }
@@ -302,7 +302,8 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     private func record(_ response: HTTP2ClientSession.Response, now: UInt64) {
-        guard let sent = sentAt.removeValue(forKey: response.streamID) else { return }
+        inFlight -= 1
+        let sent = response.tag
         figures.requests += 1
         figures.responseBodyBytes += response.bodyBytes
         if response.errorCode != 0 {
@@ -327,7 +328,7 @@ final class LoadConnection: ChannelInboundHandler {
     private func fill(now: UInt64) {
         guard let session, !stopping else { return }
         let generator = run.generator
-        while sentAt.count < generator.streams {
+        while inFlight < generator.streams {
             guard run.mayStart(now: now) else {
                 stopping = true
                 break
@@ -335,8 +336,8 @@ final class LoadConnection: ChannelInboundHandler {
             number += 1
             let body = generator.bodies.body(number: index << 40 | number, random: &random)
             do {
-                let streamID = try session.submit(headers: run.headers, body: body)
-                sentAt[streamID] = now
+                try session.submit(headers: run.headers, body: body, tag: now)
+                inFlight += 1
             } catch {
                 figures.failed += 1
                 figures.failures["submit \(error.code)", default: 0] += 1
@@ -369,8 +370,8 @@ final class LoadConnection: ChannelInboundHandler {
     private func fail(_ context: ChannelHandlerContext, _ error: String) {
         guard !finished else { return }
         figures.connectionErrors.append(error)
-        figures.failed += sentAt.count
-        sentAt.removeAll()
+        figures.failed += inFlight
+        inFlight = 0
         finished = true
         done.succeed(figures)
         context.close(promise: nil)

@@ -22,14 +22,23 @@ public final class HTTP2ClientSession {
         public var bodyBytes = 0
         /// The HTTP/2 error code the stream closed with (0: closed normally).
         public var errorCode: UInt32 = 0
+        /// What the caller gave `submit` (a load generator: when it was sent).
+        public var tag: UInt64 = 0
+    }
+
+    /// A request in flight. Slots are reused through `freeSlots`, and nghttp2 keeps each stream's
+    /// slot number as its stream user data: no dictionary keyed by stream id on the way.
+    private struct Slot {
+        var response: Response
+        var body: ByteBuffer?
     }
 
     private let session: OpaquePointer
     private let allocator: ByteBufferAllocator
     private let keepBodies: Bool
     private var responses: [Response] = []
-    private var open: [Int32: Response] = [:]
-    private var bodies: [Int32: ByteBuffer] = [:]
+    private var slots: [Slot] = []
+    private var freeSlots: [Int] = []
 
     /// - Parameters:
     ///   - keepBodies: keep each response's body (`Response.body`); otherwise only count its bytes.
@@ -65,19 +74,41 @@ public final class HTTP2ClientSession {
         Int(nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
     }
 
-    /// Submits a request with `headers` (pseudo-headers first) and its whole `body` (nil: none).
+    /// Submits a request with `headers` (pseudo-headers first) and its whole `body` (nil: none);
+    /// its `Response` carries `tag` back.
     /// - Returns: the new stream's id.
-    public func submit(headers: HTTP2HeaderBlock, body: ByteBuffer?) throws(HTTP2SessionError) -> Int32 {
+    @discardableResult
+    public func submit(headers: HTTP2HeaderBlock, body: ByteBuffer?, tag: UInt64 = 0) throws(HTTP2SessionError) -> Int32 {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = Slot(response: Response(streamID: 0, tag: tag), body: body)
+        } else {
+            slot = slots.count
+            slots.append(Slot(response: Response(streamID: 0, tag: tag), body: body))
+        }
         var provider = nghttp2_data_provider()
         provider.read_callback = Self.readBody
+        // The slot number + 1 as the stream's user data (nil would mean none).
+        let userData = UnsafeMutableRawPointer(bitPattern: slot + 1)
         let streamID = headers.withList { list, count in
-            body == nil ? nghttp2_submit_request(session, nil, list, count, nil, nil)
-                : nghttp2_submit_request(session, nil, list, count, &provider, nil)
+            body == nil ? nghttp2_submit_request(session, nil, list, count, nil, userData)
+                : nghttp2_submit_request(session, nil, list, count, &provider, userData)
         }
-        guard streamID > 0 else { throw HTTP2SessionError("submitting a request", code: streamID) }
-        if let body { bodies[streamID] = body }
-        open[streamID] = Response(streamID: streamID)
+        guard streamID > 0 else {
+            slots[slot].body = nil
+            freeSlots.append(slot)
+            throw HTTP2SessionError("submitting a request", code: streamID)
+        }
+        slots[slot].response.streamID = streamID
         return streamID
+    }
+
+    /// The slot of a stream, from the user data nghttp2 keeps for it.
+    @inline(__always)
+    private func slot(of streamID: Int32) -> Int? {
+        guard let userData = nghttp2_session_get_stream_user_data(session, streamID) else { return nil }
+        return Int(bitPattern: userData) - 1
     }
 
     /// Feeds the server's bytes to the session and returns the requests they completed.
@@ -99,6 +130,8 @@ public final class HTTP2ClientSession {
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
             guard count > 0, let data else { return }
+            // Room for a tick's frames at once, rather than growing the buffer frame by frame.
+            if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
             buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
         }
     }
@@ -135,31 +168,31 @@ public final class HTTP2ClientSession {
 
     private static func install(on callbacks: OpaquePointer?) {
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, let name, let value, let owner = HTTP2ClientSession.owner(userData) else { return 0 }
-            let streamID = frame.pointee.hd.stream_id
+            guard let frame, let name, let value, let owner = HTTP2ClientSession.owner(userData),
+                  let slot = owner.slot(of: frame.pointee.hd.stream_id) else { return 0 }
             if HTTP2ClientSession.equals(name, nameLength, ":status") {
-                owner.open[streamID]?.status = HTTP2ClientSession.integer(value, valueLength) ?? -1
+                owner.slots[slot].response.status = HTTP2ClientSession.integer(value, valueLength) ?? -1
             } else if HTTP2ClientSession.equals(name, nameLength, "grpc-status") {
-                owner.open[streamID]?.grpcStatus = HTTP2ClientSession.integer(value, valueLength) ?? -1
+                owner.slots[slot].response.grpcStatus = HTTP2ClientSession.integer(value, valueLength) ?? -1
             }
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
-            guard let data, let owner = HTTP2ClientSession.owner(userData) else { return 0 }
-            guard var response = owner.open.removeValue(forKey: streamID) else { return 0 }
-            response.bodyBytes += length
+            guard let data, let owner = HTTP2ClientSession.owner(userData), let slot = owner.slot(of: streamID) else { return 0 }
+            owner.slots[slot].response.bodyBytes += length
             if owner.keepBodies {
-                if response.body == nil { response.body = owner.allocator.buffer(capacity: length) }
-                response.body!.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+                if owner.slots[slot].response.body == nil { owner.slots[slot].response.body = owner.allocator.buffer(capacity: length) }
+                owner.slots[slot].response.body!.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
             }
-            owner.open[streamID] = response
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
-            guard let owner = HTTP2ClientSession.owner(userData) else { return 0 }
-            owner.bodies[streamID] = nil
-            guard var response = owner.open.removeValue(forKey: streamID) else { return 0 }
+            guard let owner = HTTP2ClientSession.owner(userData), let slot = owner.slot(of: streamID) else { return 0 }
+            var response = owner.slots[slot].response
             response.errorCode = errorCode
+            owner.slots[slot].response.body = nil
+            owner.slots[slot].body = nil
+            owner.freeSlots.append(slot)
             owner.responses.append(response)
             return 0
         }
@@ -168,19 +201,18 @@ public final class HTTP2ClientSession {
     /// Copies a request's body into nghttp2's frame buffer; ends the stream after it.
     private static let readBody: nghttp2_data_source_read_callback = { _, streamID, buffer, length, flags, _, userData in
         guard let owner = HTTP2ClientSession.owner(userData), let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-        guard var body = owner.bodies.removeValue(forKey: streamID) else {
+        guard let slot = owner.slot(of: streamID), owner.slots[slot].body != nil else {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             return 0
         }
-        let count = min(length, body.readableBytes)
-        body.withUnsafeReadableBytes { raw in
+        let count = min(length, owner.slots[slot].body!.readableBytes)
+        owner.slots[slot].body!.withUnsafeReadableBytes { raw in
             if count > 0 { buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count) }
         }
-        body.moveReaderIndex(forwardBy: count)
-        if body.readableBytes == 0 {
+        owner.slots[slot].body!.moveReaderIndex(forwardBy: count)
+        if owner.slots[slot].body!.readableBytes == 0 {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        } else {
-            owner.bodies[streamID] = body
+            owner.slots[slot].body = nil
         }
         return count
     }

@@ -219,6 +219,8 @@ public final class HTTP2ServerSession {
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
             guard count > 0, let data else { return }
+            // Room for a tick's frames at once, rather than growing the buffer frame by frame.
+            if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
             buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
         }
     }
