@@ -14,6 +14,7 @@ let package = Package(
         // libFuzzer targets, built by ops/fuzz/run.sh with `--sanitize=fuzzer`.
         .executable(name: "c360-fuzz-ndjson", targets: ["c360-fuzz-ndjson"]),
         .executable(name: "c360-fuzz-rpc", targets: ["c360-fuzz-rpc"]),
+        .executable(name: "c360-fuzz-codec", targets: ["c360-fuzz-codec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
@@ -103,7 +104,7 @@ let package = Package(
         .target(
             name: "C360Store",
             dependencies: [
-                "RocksDB", "C360Core", "C360Model",
+                "RocksDB", "C360Core", "C360Model", "C360Codec",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -182,7 +183,7 @@ let package = Package(
         .target(
             name: "C360Bench",
             dependencies: [
-                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport", "C360HTTP2",
+                "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport", "C360HTTP2", "C360Codec",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,13 +210,14 @@ let package = Package(
         .target(
             name: "C360Fuzz",
             dependencies: [
-                "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator",
+                "C360Service", "C360Codec", "C360Store", "C360Core", "C360Model", "C360Generator",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "c360-fuzz-ndjson", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-rpc", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
+        .executableTarget(name: "c360-fuzz-codec", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RocksDBTests",
             dependencies: ["RocksDB"],

@@ -43,6 +43,11 @@ enum RPCCalls {
 
     static func decode<Request: Message>(_ bytes: ByteBuffer, as type: Request.Type) throws(C360Error) -> Request {
         do {
+            // Appends' requests by the hand-written decoder (C360Codec), the rest by SwiftProtobuf.
+            if type == C360_V1_AppendEventsRequest.self {
+                let request = try bytes.withUnsafeReadableBytes { raw in Result { () throws(ProtobufWireError) in try EventWireDecoder.appendEventsRequest(raw) } }.get()
+                return request as! Request
+            }
             return try Request(serializedBytes: Array(bytes.readableBytesView))
         } catch {
             throw C360Error(.invalidArgument, "the request message could not be decoded: \(error)")

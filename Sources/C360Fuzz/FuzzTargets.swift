@@ -1,3 +1,4 @@
+import C360Codec
 import C360Core
 import C360Generator
 import C360Model
@@ -20,6 +21,21 @@ public enum FuzzTargets {
         precondition((try? C360_V1_Event(serializedBytes: binary)) == event, "an accepted event does not survive binary encoding")
         let json: [UInt8] = try! event.jsonUTF8Bytes()
         precondition((try? C360_V1_Event(jsonUTF8Bytes: json)) == event, "an accepted event does not survive JSON encoding")
+    }
+
+    /// The hand-written codec beside SwiftProtobuf: the first byte picks the message (0: a stored
+    /// event, otherwise an `AppendEventsRequest`), the rest is its bytes. Both decoders must refuse
+    /// the same inputs and read the same message from the others.
+    public static func codec(_ bytes: [UInt8]) {
+        guard let selector = bytes.first else { return }
+        let message = Array(bytes.dropFirst())
+        if selector == 0 {
+            let reference = try? C360_V1_Event(serializedBytes: message)
+            precondition((try? EventWireDecoder.event(message)) == reference, "the event decoders disagree")
+        } else {
+            let reference = try? C360_V1_AppendEventsRequest(serializedBytes: message)
+            precondition((try? EventWireDecoder.appendEventsRequest(message)) == reference, "the request decoders disagree")
+        }
     }
 
     /// The RPCs a fuzzer drives: the first byte picks one, the rest is its request message.

@@ -1,3 +1,4 @@
+import C360Codec
 import C360Core
 import C360Model
 import Foundation
@@ -319,9 +320,11 @@ extension EventStore {
         try read(StoreKeys.tombstoneBySubject(subject), in: families.tombstones) != nil
     }
 
+    /// A stored event, read by the hand-written decoder (C360Codec; what SwiftProtobuf reads, as its
+    /// tests and fuzzer check).
     func decodeEvent(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
         do {
-            return try C360_V1_Event(serializedBytes: bytes)
+            return try EventWireDecoder.event(bytes)
         } catch {
             throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
         }

@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmark drivers: bulk ingest, HTTP/2 load (lookups, small appends), freshness, storage and transport ceilings, store lookups.",
         discussion: "The whole benchmark, with PostgreSQL and the ceilings beside c360, is ops/bench/run.sh.",
-        subcommands: [BenchIngest.self, BenchLoad.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
+        subcommands: [BenchIngest.self, BenchLoad.self, BenchCodec.self, BenchFreshness.self, BenchStorage.self, BenchLookups.self, BenchTransport.self])
 }
 
 /// Prints `figures` as one line of JSON (keys sorted).
@@ -209,5 +209,22 @@ struct BenchLoad: AsyncParsableCommand {
         json["streams"] = streams
         json["threads"] = threads
         try printJSON(json)
+    }
+}
+
+struct BenchCodec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codec",
+        abstract: "Decoding stored events and encoding profiles: SwiftProtobuf beside c360's hand-written codec, on generated data.")
+
+    @Option(help: "Customers of the generated data set.") var customers = 20_000
+    @Option(help: "Events of the generated data set.") var events = 300_000
+    @Option(help: "Seed of the generated data set (as `c360 generate`).") var seed: UInt64 = 1
+    @Option(help: "Passes over the data; the best is reported.") var rounds = 3
+
+    func run() async throws {
+        let figures = try CodecBenchmark.run(
+            generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed), rounds: rounds)
+        try printJSON(figures.json)
     }
 }

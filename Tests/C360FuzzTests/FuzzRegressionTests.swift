@@ -33,4 +33,11 @@ import Testing
         let harness = try FuzzTargets.RPCHarness()
         for (_, bytes) in inputs { harness.handle(bytes) }
     }
+
+    @Test("the codec corpus and regressions decode alike with both decoders, without crashing")
+    func codec() throws {
+        let inputs = try Self.inputs("codec")
+        #expect(inputs.count >= 8, "the committed seed corpus is missing")
+        for (_, bytes) in inputs { FuzzTargets.codec(bytes) }
+    }
 }

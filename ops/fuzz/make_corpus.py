@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpus (committed under ops/fuzz/corpus/): NDJSON lines of every event
-kind, valid and subtly broken, and one request per RPC, each prefixed with the byte that selects
-it (FuzzTargets.Method's order). Re-run only to change the seeds."""
+kind, valid and subtly broken; one request per RPC, each prefixed with the byte that selects it
+(FuzzTargets.Method's order); and for the codec, every kind of event in binary, an append request
+and a message with an unknown field. Re-run only to change the seeds."""
 import json
 import pathlib
 import subprocess
@@ -58,6 +59,15 @@ def main(c360):
     for selector, method in enumerate(METHODS):
         for index, request in enumerate(requests[method]):
             (rpc / f"{method}-{index}.bin").write_bytes(bytes([selector]) + request.SerializeToString())
+
+    # The codec target: the first byte picks the message (0: Event, else AppendEventsRequest).
+    codec = HERE / "corpus" / "codec"
+    codec.mkdir(parents=True, exist_ok=True)
+    for index, event in enumerate(events):
+        (codec / f"event-{index:02d}.bin").write_bytes(bytes([0]) + event.SerializeToString())
+    (codec / "append-request.bin").write_bytes(bytes([1]) + s.AppendEventsRequest(events=events).SerializeToString())
+    unknown_field = bytes([0x98, 0x06, 0x07])  # field 99, a varint no version of c360 declares
+    (codec / "unknown-field.bin").write_bytes(bytes([0]) + events[0].SerializeToString() + unknown_field)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,12 @@ done
 ops/install-deps.sh
 swift build --build-path .build/fuzz --sanitize=fuzzer --sanitize=address --product c360-fuzz-ndjson
 swift build --build-path .build/fuzz --sanitize=fuzzer --sanitize=address --product c360-fuzz-rpc
+swift build --build-path .build/fuzz --sanitize=fuzzer --sanitize=address --product c360-fuzz-codec
 bin=$(swift build --build-path .build/fuzz --sanitize=fuzzer --sanitize=address --show-bin-path)
 
 summary=()
 failed=0
-for target in ndjson rpc; do
+for target in ndjson rpc codec; do
   work=$(mktemp -d /tmp/c360-fuzz-$target.XXXXXX)
   cp ops/fuzz/corpus/$target/* "$work/"
   artifacts=$(mktemp -d /tmp/c360-fuzz-artifacts-$target.XXXXXX)

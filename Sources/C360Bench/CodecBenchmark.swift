@@ -1,0 +1,102 @@
+import C360Codec
+import C360Core
+import C360Generator
+import C360Model
+import SwiftProtobuf
+
+/// The codecs of the hot paths side by side on the benchmark's data (`c360 generate`'s events,
+/// folded into projections and evaluated into profiles in memory): decoding a stored event and
+/// encoding a `GetProfileResponse`, with SwiftProtobuf and with c360's hand-written codec, in one
+/// run. Each figure is the best of `rounds` passes over all the data, in nanoseconds per item.
+public enum CodecBenchmark {
+    public struct Figures: Sendable {
+        public var events = 0
+        public var profiles = 0
+        public var meanEventBytes = 0.0
+        public var meanProfileResponseBytes = 0.0
+        public var eventDecodeSwiftProtobufNs = 0.0
+        public var eventDecodeHandWrittenNs = 0.0
+        public var projectionDecodeSwiftProtobufNs = 0.0
+        public var profileEncodeSwiftProtobufNs = 0.0
+        public var profileEncodeHandWrittenNs = 0.0
+
+        public var json: [String: Any] {
+            ["events": events, "profiles": profiles, "mean_event_bytes": meanEventBytes,
+             "mean_profile_response_bytes": meanProfileResponseBytes,
+             "event_decode_swiftprotobuf_ns": eventDecodeSwiftProtobufNs,
+             "event_decode_hand_written_ns": eventDecodeHandWrittenNs,
+             "projection_decode_swiftprotobuf_ns": projectionDecodeSwiftProtobufNs,
+             "profile_encode_swiftprotobuf_ns": profileEncodeSwiftProtobufNs,
+             "profile_encode_hand_written_ns": profileEncodeHandWrittenNs]
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case differs(String)
+        public var description: String {
+            switch self { case .differs(let what): "the codecs disagree: \(what)" }
+        }
+    }
+
+    public static func run(generator: SyntheticDataGenerator, rounds: Int = 3) throws -> Figures {
+        var encodedEvents: [[UInt8]] = []
+        var projections: [String: C360_Store_V1_Projection] = [:]
+        let fold = ProjectionFold()
+        var seq: UInt64 = 0
+        try generator.generate { event in
+            seq += 1
+            encodedEvents.append(try event.serializedBytes())
+            fold.apply(event, seq: seq, resolution: nil, to: &projections[event.customerID, default: ProjectionFold.emptyProjection(customerID: event.customerID)])
+        }
+        let asOf = Instant.now
+        let evaluator = ProfileEvaluator()
+        let responses = projections.values.map { projection in
+            var response = C360_V1_GetProfileResponse()
+            response.profile = evaluator.profile(of: projection, asOf: asOf)
+            return response
+        }
+        let encodedProjections = try projections.values.map { try $0.serializedBytes() as [UInt8] }
+
+        // Both codecs agree on every item before anything is timed.
+        for bytes in encodedEvents where try EventWireDecoder.event(bytes) != C360_V1_Event(serializedBytes: bytes) {
+            throw Failure.differs("an event of \(bytes.count) bytes")
+        }
+        for response in responses where ProfileWireEncoder.encode(response) != (try response.serializedBytes() as [UInt8]) {
+            throw Failure.differs("the profile of \(response.profile.customerID)")
+        }
+
+        var figures = Figures()
+        figures.events = encodedEvents.count
+        figures.profiles = responses.count
+        figures.meanEventBytes = Double(encodedEvents.reduce(0) { $0 + $1.count }) / Double(max(1, encodedEvents.count))
+        figures.meanProfileResponseBytes = Double(responses.reduce(0) { $0 + ProfileWireEncoder.encode($1).count }) / Double(max(1, responses.count))
+        var sink = 0
+        figures.eventDecodeSwiftProtobufNs = try best(rounds, items: encodedEvents.count) {
+            for bytes in encodedEvents { sink &+= try C360_V1_Event(serializedBytes: bytes).eventID.utf8.count }
+        }
+        figures.eventDecodeHandWrittenNs = try best(rounds, items: encodedEvents.count) {
+            for bytes in encodedEvents { sink &+= try EventWireDecoder.event(bytes).eventID.utf8.count }
+        }
+        figures.projectionDecodeSwiftProtobufNs = try best(rounds, items: encodedProjections.count) {
+            for bytes in encodedProjections { sink &+= Int(try C360_Store_V1_Projection(serializedBytes: bytes).seq) }
+        }
+        figures.profileEncodeSwiftProtobufNs = try best(rounds, items: responses.count) {
+            for response in responses { sink &+= (try response.serializedBytes() as [UInt8]).count }
+        }
+        figures.profileEncodeHandWrittenNs = try best(rounds, items: responses.count) {
+            for response in responses { sink &+= ProfileWireEncoder.encode(response).count }
+        }
+        if sink == 42 { print("") }  // keeps the work from being optimised away
+        return figures
+    }
+
+    private static func best(_ rounds: Int, items: Int, _ body: () throws -> Void) throws -> Double {
+        var best = UInt64.max
+        for _ in 0..<max(1, rounds) {
+            let start = monotonicNanoseconds()
+            try body()
+            best = min(best, monotonicNanoseconds() - start)
+        }
+        return Double(best) / Double(max(1, items))
+    }
+}

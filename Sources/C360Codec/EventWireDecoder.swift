@@ -1,0 +1,394 @@
+import C360Model
+import SwiftProtobuf
+
+/// Events decoded from the protobuf wire format field by field, without SwiftProtobuf's generic
+/// decoder. The result is the message SwiftProtobuf decodes from the same bytes, which the property
+/// tests check: a field with a wire type its declaration does not allow is kept as an unknown
+/// field (as SwiftProtobuf keeps it), a singular message field seen twice is merged, a oneof's
+/// message merged when its case repeats and replaced when another case follows, strings must be
+/// UTF-8. Malformed bytes throw `ProtobufWireError`; nothing is read past the buffer.
+public enum EventWireDecoder {
+    public static func event(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_Event {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try event(raw) } }
+        return try result.get()
+    }
+
+    public static func event(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_Event {
+        var event = C360_V1_Event()
+        try read(bytes) { (reader: inout ProtobufWireReader) throws(ProtobufWireError) in try decode(&reader, into: &event) }
+        return event
+    }
+
+    public static func appendEventsRequest(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try appendEventsRequest(raw) } }
+        return try result.get()
+    }
+
+    public static func appendEventsRequest(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {
+        var request = C360_V1_AppendEventsRequest()
+        try read(bytes) { (reader: inout ProtobufWireReader) throws(ProtobufWireError) in
+            var unknown: [UInt8] = []
+            while true {
+                let fieldStart = reader.offset
+                guard let (number, wireType) = try reader.nextField() else { break }
+                switch (number, wireType) {
+                case (1, .lengthDelimited):
+                    var nested = try reader.nested()
+                    var event = C360_V1_Event()
+                    try decode(&nested, into: &event)
+                    request.events.append(event)
+                default:
+                    unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+                }
+            }
+            keep(unknown, in: &request)
+        }
+        return request
+    }
+
+    private static func read(_ bytes: UnsafeRawBufferPointer, _ body: (inout ProtobufWireReader) throws(ProtobufWireError) -> Void) throws(ProtobufWireError) {
+        var reader = ProtobufWireReader(bytes)
+        try body(&reader)
+    }
+
+    /// Unknown fields kept as SwiftProtobuf keeps them. UnknownStorage can only be filled by
+    /// SwiftProtobuf's own decoder, so the fields' bytes are merged through it: rare (data written
+    /// by a newer c360), so its cost does not matter.
+    private static func keep<M: Message>(_ unknown: [UInt8], in message: inout M) {
+        guard !unknown.isEmpty else { return }
+        try? message.merge(serializedBytes: unknown)
+    }
+
+    // MARK: Messages
+
+    static func decode(_ reader: inout ProtobufWireReader, into event: inout C360_V1_Event) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): event.eventID = try reader.string()
+            case (2, .lengthDelimited): event.customerID = try reader.string()
+            case (3, .lengthDelimited):
+                var nested = try reader.nested()
+                var identity = C360_V1_Identity()
+                try decode(&nested, into: &identity)
+                event.identities.append(identity)
+            case (4, .lengthDelimited):
+                var nested = try reader.nested()
+                var timestamp = event.hasOccurredAt ? event.occurredAt : Google_Protobuf_Timestamp()
+                try decode(&nested, into: &timestamp)
+                event.occurredAt = timestamp
+            case (5, .lengthDelimited): event.source = try reader.string()
+            case (10, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_CustomerUpserted()
+                if case .customerUpserted(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .customerUpserted(value)
+            case (11, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_OrderPlaced()
+                if case .orderPlaced(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .orderPlaced(value)
+            case (12, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_OrderStatusChanged()
+                if case .orderStatusChanged(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .orderStatusChanged(value)
+            case (13, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_WebEvent()
+                if case .webEvent(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .webEvent(value)
+            case (14, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_EmailEvent()
+                if case .emailEvent(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .emailEvent(value)
+            case (15, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_TicketEvent()
+                if case .ticketEvent(let existing)? = event.payload { value = existing }
+                try decode(&nested, into: &value)
+                event.payload = .ticketEvent(value)
+            case (16, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_IdentityLinked()
+                if case .identityLinked(let existing)? = event.payload { value = existing }
+                var identity: C360_V1_Identity? = value.hasIdentity ? value.identity : nil
+                try decodeIdentityChange(&nested, identity: &identity, unknownInto: &value)
+                if let identity { value.identity = identity }
+                event.payload = .identityLinked(value)
+            case (17, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = C360_V1_IdentityUnlinked()
+                if case .identityUnlinked(let existing)? = event.payload { value = existing }
+                var identity: C360_V1_Identity? = value.hasIdentity ? value.identity : nil
+                try decodeIdentityChange(&nested, identity: &identity, unknownInto: &value)
+                if let identity { value.identity = identity }
+                event.payload = .identityUnlinked(value)
+            default:
+                unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &event)
+    }
+
+    /// IdentityLinked and IdentityUnlinked: one Identity at field 1.
+    private static func decodeIdentityChange<M: Message>(
+        _ reader: inout ProtobufWireReader, identity: inout C360_V1_Identity?, unknownInto message: inout M
+    ) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited):
+                var nested = try reader.nested()
+                var value = identity ?? C360_V1_Identity()
+                try decode(&nested, into: &value)
+                identity = value
+            default:
+                unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &message)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into identity: inout C360_V1_Identity) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .varint): identity.type = try enumValue(&reader, as: C360_V1_IdentityType.self)
+            case (2, .lengthDelimited): identity.value = try reader.string()
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &identity)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into timestamp: inout Google_Protobuf_Timestamp) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .varint): timestamp.seconds = Int64(bitPattern: try reader.varint())
+            case (2, .varint): timestamp.nanos = Int32(truncatingIfNeeded: try reader.varint())
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &timestamp)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into money: inout C360_V1_Money) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .varint): money.minorUnits = Int64(bitPattern: try reader.varint())
+            case (2, .lengthDelimited): money.currency = try reader.string()
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &money)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into customer: inout C360_V1_CustomerUpserted) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): customer.firstName = try reader.string()
+            case (2, .lengthDelimited): customer.lastName = try reader.string()
+            case (3, .lengthDelimited): customer.email = try reader.string()
+            case (4, .lengthDelimited): customer.phone = try reader.string()
+            case (5, .lengthDelimited): customer.dateOfBirth = try reader.string()
+            case (6, .varint): customer.gender = try enumValue(&reader, as: C360_V1_Gender.self)
+            case (7, .lengthDelimited):
+                var nested = try reader.nested()
+                var address = customer.hasAddress ? customer.address : C360_V1_Address()
+                try decode(&nested, into: &address)
+                customer.address = address
+            case (8, .varint): customer.loyaltyTier = try enumValue(&reader, as: C360_V1_LoyaltyTier.self)
+            case (9, .varint): customer.loyaltyPoints = Int64(bitPattern: try reader.varint())
+            case (10, .lengthDelimited): customer.signupDate = try reader.string()
+            case (11, .lengthDelimited): customer.acquisitionChannel = try reader.string()
+            case (12, .lengthDelimited):
+                var nested = try reader.nested()
+                var consent = customer.hasConsent ? customer.consent : C360_V1_ConsentFlags()
+                try decode(&nested, into: &consent)
+                customer.consent = consent
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &customer)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into address: inout C360_V1_Address) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): address.line1 = try reader.string()
+            case (2, .lengthDelimited): address.line2 = try reader.string()
+            case (3, .lengthDelimited): address.city = try reader.string()
+            case (4, .lengthDelimited): address.region = try reader.string()
+            case (5, .lengthDelimited): address.postalCode = try reader.string()
+            case (6, .lengthDelimited): address.country = try reader.string()
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &address)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into consent: inout C360_V1_ConsentFlags) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .varint): consent.emailMarketing = try reader.varint() != 0
+            case (2, .varint): consent.smsMarketing = try reader.varint() != 0
+            case (3, .varint): consent.personalisation = try reader.varint() != 0
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &consent)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into order: inout C360_V1_OrderPlaced) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): order.orderID = try reader.string()
+            case (2, .varint): order.channel = try enumValue(&reader, as: C360_V1_OrderChannel.self)
+            case (3, .lengthDelimited): order.storeID = try reader.string()
+            case (4, .lengthDelimited):
+                var nested = try reader.nested()
+                var item = C360_V1_LineItem()
+                try decode(&nested, into: &item)
+                order.items.append(item)
+            case (5, .lengthDelimited):
+                var nested = try reader.nested()
+                var total = order.hasTotal ? order.total : C360_V1_Money()
+                try decode(&nested, into: &total)
+                order.total = total
+            case (6, .varint): order.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &order)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into item: inout C360_V1_LineItem) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): item.productID = try reader.string()
+            case (2, .lengthDelimited): item.name = try reader.string()
+            case (3, .lengthDelimited): item.category = try reader.string()
+            case (4, .varint): item.quantity = Int32(truncatingIfNeeded: try reader.varint())
+            case (5, .lengthDelimited):
+                var nested = try reader.nested()
+                var price = item.hasUnitPrice ? item.unitPrice : C360_V1_Money()
+                try decode(&nested, into: &price)
+                item.unitPrice = price
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &item)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into change: inout C360_V1_OrderStatusChanged) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): change.orderID = try reader.string()
+            case (2, .varint): change.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
+            case (3, .lengthDelimited):
+                var nested = try reader.nested()
+                var refunded = change.hasRefunded ? change.refunded : C360_V1_Money()
+                try decode(&nested, into: &refunded)
+                change.refunded = refunded
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &change)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into web: inout C360_V1_WebEvent) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): web.sessionID = try reader.string()
+            case (2, .varint): web.type = try enumValue(&reader, as: C360_V1_WebEventType.self)
+            case (3, .lengthDelimited): web.page = try reader.string()
+            case (4, .lengthDelimited): web.productID = try reader.string()
+            case (5, .lengthDelimited): web.errorMessage = try reader.string()
+            case (6, .lengthDelimited): web.device = try reader.string()
+            case (7, .lengthDelimited): web.searchQuery = try reader.string()
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &web)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into email: inout C360_V1_EmailEvent) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): email.campaignID = try reader.string()
+            case (2, .varint): email.type = try enumValue(&reader, as: C360_V1_EmailEventType.self)
+            case (3, .lengthDelimited): email.items.append(try reader.string())
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &email)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into ticket: inout C360_V1_TicketEvent) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            switch (number, wireType) {
+            case (1, .lengthDelimited): ticket.ticketID = try reader.string()
+            case (2, .varint): ticket.type = try enumValue(&reader, as: C360_V1_TicketEventType.self)
+            case (3, .lengthDelimited): ticket.category = try reader.string()
+            case (4, .varint): ticket.channel = try enumValue(&reader, as: C360_V1_TicketChannel.self)
+            case (5, .varint): ticket.satisfactionScore = Int32(truncatingIfNeeded: try reader.varint())
+            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &ticket)
+    }
+
+    /// An enum's value as SwiftProtobuf reads it: the varint cut to 32 bits, sign included. Open
+    /// (proto3) enums take any value, unknown ones as `.UNRECOGNIZED`.
+    @inline(__always)
+    private static func enumValue<E: SwiftProtobuf.Enum>(_ reader: inout ProtobufWireReader, as type: E.Type) throws(ProtobufWireError) -> E
+    where E.RawValue == Int {
+        E(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? E()
+    }
+}
