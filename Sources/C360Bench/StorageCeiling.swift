@@ -62,25 +62,47 @@ public enum StorageCeiling {
         return figures
     }
 
-    /// What RocksDB does with c360's own write layout and nothing of c360 around it: for every
-    /// event, its record under (subject, seq), a log entry, a dedup entry under a random event id,
-    /// and its customer's projection rewritten (once per batch), in synced batches of 1,000 over
-    /// `customers` random customers. This is bulk ingest's ceiling on this disk before any Swift runs.
+    /// A key layout for the events of a commit, measured in raw RocksDB before any Swift of c360
+    /// runs: what bulk ingest could reach with it on this disk.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Today's: per event its record under (subject, seq), a log entry under seq, a dedup entry
+        /// under its event id; and in the same synced batch the projection of every customer the
+        /// batch touched.
+        case current
+        /// Log-first with today's event keys: record under (subject, seq), log entry, dedup entry
+        /// synced; projections written behind, once per checkpoint, for the customers touched since.
+        case logFirstBySubject = "log-first-by-subject"
+        /// Log-first with events under seq (sequential, RocksDB's cheapest insert), a small
+        /// (subject, seq) index entry for timelines and folds, a dedup entry; projections written
+        /// behind as above.
+        case logFirstBySeq = "log-first-by-seq"
+        /// Only the log synced: each event under its seq; its dedup and (subject, seq) index
+        /// entries written behind with the projections, once per checkpoint (to be recovered from
+        /// the log like them).
+        case logOnly = "log-only"
+    }
+
+    /// What one layout reached.
     public struct LayoutFigures: Sendable {
+        public var layout = Layout.current
         public var eventsPerSecond = 0.0
         public var keysPerEvent = 0.0
         public var bytesPerEvent = 0.0
 
         public var json: [String: Any] {
-            ["layout_events_per_second": eventsPerSecond, "layout_keys_per_event": keysPerEvent,
-             "layout_batch_bytes_per_event": bytesPerEvent]
+            let prefix = layout == .current ? "layout_" : "layout_\(layout.rawValue.replacingOccurrences(of: "-", with: "_"))_"
+            return [prefix + "events_per_second": eventsPerSecond, prefix + "keys_per_event": keysPerEvent,
+                    prefix + "batch_bytes_per_event": bytesPerEvent]
         }
     }
 
-    /// Writes `events` events in c360's layout into a new database at `path`. `sortedBatches`
-    /// adds each batch's keys in key order, column family by column family.
+    /// Writes `events` events in `layout` into a new database at `path`, in synced batches of
+    /// 1,000 over `customers` random customers; log-first layouts write the projections touched
+    /// since the last checkpoint every `checkpointEvents` events (unsynced: the log is the truth).
+    /// `sortedBatches` adds each batch's keys in key order, column family by column family.
     public static func layout(
-        path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int, sortedBatches: Bool
+        _ layout: Layout = .current, path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int,
+        sortedBatches: Bool = false, checkpointEvents: Int = 100_000
     ) throws -> LayoutFigures {
         let names = ["events", "log", "dedup", "projections"]
         var options = DatabaseOptions()
@@ -96,19 +118,41 @@ public enum StorageCeiling {
         var seq: UInt64 = 0
         var keys = 0
         var batchBytes = 0
+        var dirty: Set<UInt64> = []
+        var indexBehind: [(family: Int, key: [UInt8], value: [UInt8])] = []
+        var sinceCheckpoint = 0
         let start = monotonicNanoseconds()
         while seq < UInt64(events) {
             var puts: [(family: Int, key: [UInt8], value: [UInt8])] = []
             var touched: Set<UInt64> = []
-            for _ in 0..<min(1_000, events - Int(seq)) {
+            let count = min(1_000, events - Int(seq))
+            for _ in 0..<count {
                 seq += 1
                 let subject = UInt64.random(in: 1...UInt64(customers), using: &random)
-                puts.append((0, bytes(subject) + bytes(seq), eventValue))
-                puts.append((1, bytes(seq), [1] + bytes(subject)))
-                puts.append((2, bytes(UInt64.random(in: 0...UInt64.max, using: &random)) + bytes(seq), bytes(seq)))
+                let dedupKey = bytes(UInt64.random(in: 0...UInt64.max, using: &random)) + bytes(seq)
+                switch layout {
+                case .current, .logFirstBySubject:
+                    puts.append((0, bytes(subject) + bytes(seq), eventValue))
+                    puts.append((1, bytes(seq), [1] + bytes(subject)))
+                case .logFirstBySeq:
+                    puts.append((0, bytes(seq), eventValue))
+                    puts.append((1, bytes(subject) + bytes(seq), []))
+                case .logOnly:
+                    puts.append((0, bytes(seq), eventValue))
+                    indexBehind.append((1, bytes(subject) + bytes(seq), []))
+                }
+                if layout == .logOnly {
+                    indexBehind.append((2, dedupKey, bytes(seq)))
+                } else {
+                    puts.append((2, dedupKey, bytes(seq)))
+                }
                 touched.insert(subject)
             }
-            for subject in touched { puts.append((3, bytes(subject), projectionValue)) }
+            if layout == .current {
+                for subject in touched { puts.append((3, bytes(subject), projectionValue)) }
+            } else {
+                dirty.formUnion(touched)
+            }
             if sortedBatches {
                 puts.sort { $0.family != $1.family ? $0.family < $1.family : $0.key.lexicographicallyPrecedes($1.key) }
             }
@@ -117,10 +161,22 @@ public enum StorageCeiling {
             keys += batch.count
             batchBytes += batch.byteCount
             try database.write(batch, sync: true)
+            sinceCheckpoint += count
+            if layout != .current, sinceCheckpoint >= checkpointEvents || seq == UInt64(events) {
+                let behind = WriteBatch(for: database)
+                for put in indexBehind { behind.put(put.key, put.value, in: families[put.family]) }
+                indexBehind.removeAll(keepingCapacity: true)
+                for subject in dirty.sorted() { behind.put(bytes(subject), projectionValue, in: families[3]) }
+                keys += behind.count
+                batchBytes += behind.byteCount
+                try database.write(behind, sync: false)
+                dirty.removeAll(keepingCapacity: true)
+                sinceCheckpoint = 0
+            }
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         return LayoutFigures(
-            eventsPerSecond: Double(events) / seconds, keysPerEvent: Double(keys) / Double(events),
+            layout: layout, eventsPerSecond: Double(events) / seconds, keysPerEvent: Double(keys) / Double(events),
             bytesPerEvent: Double(batchBytes) / Double(events))
     }
 }

@@ -82,16 +82,25 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Customers the layout's events are spread over.") var layoutCustomers = 100_000
     @Option(help: "Bytes per projection in the layout (stored profiles average about 1,000).") var projectionBytes = 1_000
     @Flag(help: "Add each layout batch's keys in key order.") var sortedBatches = false
+    @Option(help: "The write layouts to measure (current, log-first-by-subject, log-first-by-seq), comma-separated.")
+    var layouts = "current"
+    @Option(help: "Events between the write-behind checkpoints of the log-first layouts.") var checkpointEvents = 100_000
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var json = try StorageCeiling.run(path: dir, events: events, valueBytes: valueBytes, singleWrites: singleWrites).json
         if layoutEvents > 0 {
-            let layout = try StorageCeiling.layout(
-                path: dir + "/layout", events: layoutEvents, customers: layoutCustomers, eventBytes: valueBytes,
-                projectionBytes: projectionBytes, sortedBatches: sortedBatches)
-            json.merge(layout.json) { $1 }
+            for name in layouts.split(separator: ",") {
+                guard let layout = StorageCeiling.Layout(rawValue: String(name)) else {
+                    throw ValidationError("unknown layout \(name); known: \(StorageCeiling.Layout.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let figures = try StorageCeiling.layout(
+                    layout, path: dir + "/layout-\(layout.rawValue)", events: layoutEvents, customers: layoutCustomers,
+                    eventBytes: valueBytes, projectionBytes: projectionBytes, sortedBatches: sortedBatches,
+                    checkpointEvents: checkpointEvents)
+                json.merge(figures.json) { $1 }
+            }
         }
         try printJSON(json)
     }

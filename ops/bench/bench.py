@@ -570,6 +570,7 @@ def bench_ceilings(binary, sizes, work):
                                    "--events", str(sizes["storage_events"]),
                                    "--layout-events", str(sizes["storage_events"]),
                                    "--layout-customers", str(sizes["customers"]),
+                                   "--layouts", "current,log-first-by-subject,log-first-by-seq,log-only",
                                    "--projection-bytes", str(LAYOUT_PROJECTION_BYTES)])
     return figures
 
@@ -671,6 +672,12 @@ def rows(results):
          p["bulk_ingest"]["events_per_second"], ceil["storage"]["bulk_events_per_second"], True),
         ("bulk ingest, events/s, beside c360's write layout in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
          None, ceil["storage"]["layout_events_per_second"], True),
+        ("bulk ingest, events/s, beside the log-first layout by subject in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
+         None, ceil["storage"]["layout_log_first_by_subject_events_per_second"], True),
+        ("bulk ingest, events/s, beside the log-first layout by seq in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
+         None, ceil["storage"]["layout_log_first_by_seq_events_per_second"], True),
+        ("bulk ingest, events/s, beside the log-only layout (indexes written behind) in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
+         None, ceil["storage"]["layout_log_only_events_per_second"], True),
         ("small appends, events/s (64 callers, 1 event per call)", c["small_appends"]["events_per_second"],
          p["small_appends"]["events_per_second"], ceil["storage"]["batch64_events_per_second"], True),
         ("small appends, calls/s, beside the same load generator against bare swift-nio-http2 (ceiling)",
