@@ -39,6 +39,8 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // glibc's mallopt, for the server's malloc arena cap. Only the c360 executable imports it.
+        .systemLibrary(name: "CMalloc"),
         // HTTP/2 framing from Debian's libnghttp2-dev (1.52). Only the C360HTTP2 target imports it.
         .systemLibrary(
             name: "CNGHTTP2",
@@ -196,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability",
+                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -82,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryArenas.limit()
         var settings = try self.settings()
         let server = settings.server
         LoggingSystem.bootstrap({ label, metadataProvider in
