@@ -1,3 +1,4 @@
+import Foundation
 import RocksDB
 
 /// The storage ceiling: what RocksDB itself does on this disk with synced `WriteBatch`es of
@@ -100,9 +101,11 @@ public enum StorageCeiling {
     /// 1,000 over `customers` random customers; log-first layouts write the projections touched
     /// since the last checkpoint every `checkpointEvents` events (unsynced: the log is the truth).
     /// `sortedBatches` adds each batch's keys in key order, column family by column family.
+    /// `writers` threads share the events, each committing its own batches: RocksDB groups
+    /// concurrent commits into one WAL write and inserts their memtable entries in parallel.
     public static func layout(
         _ layout: Layout = .current, path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int,
-        sortedBatches: Bool = false, checkpointEvents: Int = 100_000
+        sortedBatches: Bool = false, checkpointEvents: Int = 100_000, writers: Int = 1
     ) throws -> LayoutFigures {
         let names = ["events", "log", "dedup", "projections"]
         var options = DatabaseOptions()
@@ -110,24 +113,54 @@ public enum StorageCeiling {
         let database = try Database(path: path, columnFamilies: names, options: options)
         defer { database.close() }
         let families = try names.map { try database.columnFamily($0) }
+        let writers = max(1, writers)
+        let results = LayoutWriterResults(count: writers)
+        let start = monotonicNanoseconds()
+        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+            let share = events / writers + (writer < events % writers ? 1 : 0)
+            results.set(writer, Result {
+                try writeLayout(layout, database: database, families: families, writer: UInt64(writer), events: share,
+                                customers: customers, eventBytes: eventBytes, projectionBytes: projectionBytes,
+                                sortedBatches: sortedBatches, checkpointEvents: checkpointEvents / writers)
+            })
+        }
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        var keys = 0, batchBytes = 0
+        for result in results.all {
+            let (writerKeys, writerBytes) = try result.get()
+            keys += writerKeys
+            batchBytes += writerBytes
+        }
+        return LayoutFigures(
+            layout: layout, eventsPerSecond: Double(events) / seconds, keysPerEvent: Double(keys) / Double(events),
+            bytesPerEvent: Double(batchBytes) / Double(events))
+    }
+
+    /// One writer's share of a layout run; returns the keys and batch bytes it wrote. Sequence
+    /// numbers interleave across writers (writer w of n writes seq ≡ w mod n).
+    private static func writeLayout(
+        _ layout: Layout, database: Database, families: [ColumnFamily], writer: UInt64, events: Int, customers: Int,
+        eventBytes: Int, projectionBytes: Int, sortedBatches: Bool, checkpointEvents: Int
+    ) throws -> (keys: Int, bytes: Int) {
         var random = SystemRandomNumberGenerator()
         let eventValue = (0..<eventBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
         let projectionValue = (0..<projectionBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
         func bytes(_ number: UInt64) -> [UInt8] { withUnsafeBytes(of: number.bigEndian, Array.init) }
 
-        var seq: UInt64 = 0
+        var written = 0
         var keys = 0
         var batchBytes = 0
         var dirty: Set<UInt64> = []
         var indexBehind: [(family: Int, key: [UInt8], value: [UInt8])] = []
         var sinceCheckpoint = 0
-        let start = monotonicNanoseconds()
-        while seq < UInt64(events) {
+        var local: UInt64 = 0
+        while written < events {
             var puts: [(family: Int, key: [UInt8], value: [UInt8])] = []
             var touched: Set<UInt64> = []
-            let count = min(1_000, events - Int(seq))
+            let count = min(1_000, events - written)
             for _ in 0..<count {
-                seq += 1
+                local += 1
+                let seq = local << 8 | writer
                 let subject = UInt64.random(in: 1...UInt64(customers), using: &random)
                 let dedupKey = bytes(UInt64.random(in: 0...UInt64.max, using: &random)) + bytes(seq)
                 switch layout {
@@ -148,6 +181,7 @@ public enum StorageCeiling {
                 }
                 touched.insert(subject)
             }
+            written += count
             if layout == .current {
                 for subject in touched { puts.append((3, bytes(subject), projectionValue)) }
             } else {
@@ -162,7 +196,7 @@ public enum StorageCeiling {
             batchBytes += batch.byteCount
             try database.write(batch, sync: true)
             sinceCheckpoint += count
-            if layout != .current, sinceCheckpoint >= checkpointEvents || seq == UInt64(events) {
+            if layout != .current, sinceCheckpoint >= checkpointEvents || written == events {
                 let behind = WriteBatch(for: database)
                 for put in indexBehind { behind.put(put.key, put.value, in: families[put.family]) }
                 indexBehind.removeAll(keepingCapacity: true)
@@ -174,9 +208,26 @@ public enum StorageCeiling {
                 sinceCheckpoint = 0
             }
         }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
-        return LayoutFigures(
-            layout: layout, eventsPerSecond: Double(events) / seconds, keysPerEvent: Double(keys) / Double(events),
-            bytesPerEvent: Double(batchBytes) / Double(events))
+        return (keys, batchBytes)
+    }
+}
+
+/// The results of a layout run's writer threads, each set once by its own thread.
+private final class LayoutWriterResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<(Int, Int), any Error>]
+
+    init(count: Int) { results = Array(repeating: .success((0, 0)), count: count) }
+
+    func set(_ index: Int, _ result: Result<(Int, Int), any Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        results[index] = result
+    }
+
+    var all: [Result<(Int, Int), any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
     }
 }

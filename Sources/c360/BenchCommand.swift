@@ -85,6 +85,7 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "The write layouts to measure (current, log-first-by-subject, log-first-by-seq), comma-separated.")
     var layouts = "current"
     @Option(help: "Events between the write-behind checkpoints of the log-first layouts.") var checkpointEvents = 100_000
+    @Option(help: "Threads committing the layouts' batches concurrently.") var writers = 1
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
@@ -98,7 +99,7 @@ struct BenchStorage: AsyncParsableCommand {
                 let figures = try StorageCeiling.layout(
                     layout, path: dir + "/layout-\(layout.rawValue)", events: layoutEvents, customers: layoutCustomers,
                     eventBytes: valueBytes, projectionBytes: projectionBytes, sortedBatches: sortedBatches,
-                    checkpointEvents: checkpointEvents)
+                    checkpointEvents: checkpointEvents, writers: writers)
                 json.merge(figures.json) { $1 }
             }
         }
