@@ -347,15 +347,26 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
+    /// Writes what the session has to send. Requests that ended while it was sent (answered
+    /// before their own last frame went out) are counted, and their streams refilled and written
+    /// in turn.
     private func flush(_ context: ChannelHandlerContext) {
         guard let session else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 0)
-        do {
-            try session.writePendingOutput(into: &buffer)
-        } catch {
-            return fail(context, "\(error)")
+        while true {
+            var buffer = context.channel.allocator.buffer(capacity: 0)
+            let endedWhileSending: [HTTP2ClientSession.Response]
+            do {
+                endedWhileSending = try session.writePendingOutput(into: &buffer)
+            } catch {
+                return fail(context, "\(error)")
+            }
+            if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+            guard !endedWhileSending.isEmpty, !finished else { return }
+            let now = monotonicNanoseconds()
+            for response in endedWhileSending { record(response, now: now) }
+            fill(now: now)
+            if stopping, inFlight == 0 { return finish(context) }
         }
-        if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
     }
 
     private func finish(_ context: ChannelHandlerContext) {

@@ -123,13 +123,17 @@ public final class HTTP2ClientSession {
         return responses
     }
 
-    /// Appends every frame the session has to send now to `buffer`.
-    public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+    /// Appends every frame the session has to send now to `buffer`, and returns the requests that
+    /// ended meanwhile (a stream the server had already answered closes when the request's last
+    /// frame goes out).
+    @discardableResult
+    public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) -> [Response] {
+        responses.removeAll(keepingCapacity: true)
         while true {
             var data: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
-            guard count > 0, let data else { return }
+            guard count > 0, let data else { return responses }
             // Room for a tick's frames at once, rather than growing the buffer frame by frame.
             if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
             buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))

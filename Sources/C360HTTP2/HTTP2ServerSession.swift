@@ -211,14 +211,18 @@ public final class HTTP2ServerSession {
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, nil, 0)
     }
 
-    /// Appends every frame the session has to send now to `buffer`.
+    /// Appends every frame the session has to send now to `buffer`, and returns what happened
+    /// meanwhile: the streams whose last frame was among them are closed (`.closed`) — a unary
+    /// call's stream ends when its trailers are sent, so this is where most streams end.
     /// - Throws: `HTTP2SessionError` when the session failed (the connection should close).
-    public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+    @discardableResult
+    public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) -> [Event] {
+        events.removeAll(keepingCapacity: true)
         while true {
             var data: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
-            guard count > 0, let data else { return }
+            guard count > 0, let data else { return events }
             // Room for a tick's frames at once, rather than growing the buffer frame by frame.
             if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
             buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))

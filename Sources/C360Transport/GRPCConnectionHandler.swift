@@ -66,6 +66,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Bytes of unfinished request messages the connection's calls hold.
     private var totalBuffered = 0
 
+    /// Calls on this connection that have not ended (read on its event loop).
+    public var callsInFlight: Int { calls.count }
+
     public init(routes: GRPCRoutes, configuration: Configuration = Configuration()) {
         self.routes = routes
         self.configuration = configuration
@@ -386,8 +389,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         // stream flow control bounds what it keeps.
         guard context.channel.isWritable else { return }
         var buffer = context.channel.allocator.buffer(capacity: 0)
+        let closedWhileSending: [HTTP2ServerSession.Event]
         do {
-            try session.writePendingOutput(into: &buffer)
+            closedWhileSending = try session.writePendingOutput(into: &buffer)
         } catch {
             context.close(promise: nil)
             return
@@ -395,6 +399,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
+        // Streams whose last frames were just written: their calls are over and forgotten here
+        // (they were kept until the connection closed, one per call).
+        for event in closedWhileSending { handle(event) }
         if !drainWatchers.isEmpty {
             for (streamID, call) in drainWatchers where call.checkDrained() {
                 drainWatchers[streamID] = nil

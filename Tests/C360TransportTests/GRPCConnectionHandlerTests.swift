@@ -25,6 +25,7 @@ import Testing
 
     struct Connection {
         let channel: EmbeddedChannel
+        let handler: GRPCConnectionHandler
         var client = HTTP2TestClient()
         let silent = Silent()
 
@@ -35,7 +36,8 @@ import Testing
             routes.methods["/test.Echo/Reverse"] = { Reverser(call: $0) }
             let silent = silent
             routes.methods["/test.Echo/Silent"] = { _ in silent }
-            channel = EmbeddedChannel(handler: GRPCConnectionHandler(routes: routes, configuration: configuration))
+            handler = GRPCConnectionHandler(routes: routes, configuration: configuration)
+            channel = EmbeddedChannel(handler: handler)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
             try send(HTTP2TestClient.preface())
         }
@@ -82,6 +84,25 @@ import Testing
         #expect(response.headers.first?["content-type"] == "application/grpc")
         #expect(response.headers.last?["grpc-status"] == "0")
         #expect(response.data.map { Array($0.readableBytesView) } == [[0, 0, 0, 0, 3] + Array("cba".utf8)])
+    }
+
+    @Test("calls that ended are forgotten: a long-lived connection holds only the calls in flight")
+    func finishedCallsAreReleased() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        for index in 0..<50 {
+            let stream = UInt32(2 * index + 1)
+            try connection.send(try connection.client.request(stream: stream, path: "/test.Echo/Reverse"))
+            try connection.send(HTTP2TestClient.data(stream: stream, messages: [[UInt8(index)]]))
+            #expect(try connection.response(stream: stream).headers.last?["grpc-status"] == "0")
+        }
+        // Trailers-only answers end their streams the same way.
+        try connection.send(try connection.client.request(stream: 101, path: "/test.Echo/Nothing", endStream: true))
+        #expect(try connection.response(stream: 101).headers.first?["grpc-status"] == "12")
+        #expect(connection.handler.callsInFlight == 0)
+        // A call still open is counted.
+        try connection.send(try connection.client.request(stream: 103, path: "/test.Echo/Silent"))
+        #expect(connection.handler.callsInFlight == 1)
     }
 
     @Test("an unknown method is UNIMPLEMENTED, in a trailers-only response")
