@@ -44,9 +44,11 @@ enum RPCCalls {
     static func decode<Request: Message>(_ bytes: ByteBuffer, as type: Request.Type) throws(C360Error) -> Request {
         do {
             // Appends' requests by the hand-written decoder (C360Codec), the rest by SwiftProtobuf.
-            if type == C360_V1_AppendEventsRequest.self {
-                let request = try bytes.withUnsafeReadableBytes { raw in Result { () throws(ProtobufWireError) in try EventWireDecoder.appendEventsRequest(raw) } }.get()
-                return request as! Request
+            if type == C360_V1_AppendEventsRequest.self,
+               let request = try bytes.withUnsafeReadableBytes({ raw in
+                   Result { () throws(ProtobufWireError) in try EventWireDecoder.appendEventsRequest(raw) }
+               }).get() as? Request {
+                return request
             }
             return try Request(serializedBytes: Array(bytes.readableBytesView))
         } catch {

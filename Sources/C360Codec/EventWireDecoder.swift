@@ -14,8 +14,9 @@ public enum EventWireDecoder {
     }
 
     public static func event(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_Event {
+        var reader = ProtobufWireReader(bytes)
         var event = C360_V1_Event()
-        try read(bytes) { (reader: inout ProtobufWireReader) throws(ProtobufWireError) in try decode(&reader, into: &event) }
+        try decode(&reader, into: &event)
         return event
     }
 
@@ -25,30 +26,47 @@ public enum EventWireDecoder {
     }
 
     public static func appendEventsRequest(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {
+        var reader = ProtobufWireReader(bytes)
         var request = C360_V1_AppendEventsRequest()
-        try read(bytes) { (reader: inout ProtobufWireReader) throws(ProtobufWireError) in
-            var unknown: [UInt8] = []
-            while true {
-                let fieldStart = reader.offset
-                guard let (number, wireType) = try reader.nextField() else { break }
-                switch (number, wireType) {
-                case (1, .lengthDelimited):
-                    var nested = try reader.nested()
-                    var event = C360_V1_Event()
-                    try decode(&nested, into: &event)
-                    request.events.append(event)
-                default:
-                    unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
-                }
-            }
-            keep(unknown, in: &request)
+        try fields(&reader, into: &request) { number, wireType, reader, request throws(ProtobufWireError) in
+            guard number == 1, wireType == .lengthDelimited else { return false }
+            var event = C360_V1_Event()
+            try nested(&reader, &event, decode)
+            request.events.append(event)
+            return true
         }
         return request
     }
 
-    private static func read(_ bytes: UnsafeRawBufferPointer, _ body: (inout ProtobufWireReader) throws(ProtobufWireError) -> Void) throws(ProtobufWireError) {
-        var reader = ProtobufWireReader(bytes)
-        try body(&reader)
+    // MARK: The frame every message shares
+
+    /// Reads a message's fields until its end: `field` sets the ones it knows (returning true);
+    /// the others, and known ones with a wire type their declaration does not allow, are kept as
+    /// unknown fields, as SwiftProtobuf keeps them.
+    @inline(__always)
+    private static func fields<M: Message>(
+        _ reader: inout ProtobufWireReader, into message: inout M,
+        _ field: (Int, ProtobufWireReader.WireType, inout ProtobufWireReader, inout M) throws(ProtobufWireError) -> Bool
+    ) throws(ProtobufWireError) {
+        var unknown: [UInt8] = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { break }
+            if try !field(number, wireType, &reader, &message) {
+                unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            }
+        }
+        keep(unknown, in: &message)
+    }
+
+    /// Decodes the length-delimited message at the reader into `value` (merging into what it holds).
+    @inline(__always)
+    private static func nested<V>(
+        _ reader: inout ProtobufWireReader, _ value: inout V,
+        _ decode: (inout ProtobufWireReader, inout V) throws(ProtobufWireError) -> Void
+    ) throws(ProtobufWireError) {
+        var inner = try reader.nested()
+        try decode(&inner, &value)
     }
 
     /// Unknown fields kept as SwiftProtobuf keeps them. UnknownStorage can only be filled by
@@ -59,154 +77,131 @@ public enum EventWireDecoder {
         try? message.merge(serializedBytes: unknown)
     }
 
+    /// An enum's value as SwiftProtobuf reads it: the varint cut to 32 bits, sign included. Open
+    /// (proto3) enums take any value, unknown ones as `.UNRECOGNIZED`.
+    @inline(__always)
+    private static func enumValue<E: SwiftProtobuf.Enum>(_ reader: inout ProtobufWireReader, as type: E.Type) throws(ProtobufWireError) -> E
+    where E.RawValue == Int {
+        E(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? E()
+    }
+
     // MARK: Messages
 
     static func decode(_ reader: inout ProtobufWireReader, into event: inout C360_V1_Event) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &event) { number, wireType, reader, event throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): event.eventID = try reader.string()
             case (2, .lengthDelimited): event.customerID = try reader.string()
             case (3, .lengthDelimited):
-                var nested = try reader.nested()
                 var identity = C360_V1_Identity()
-                try decode(&nested, into: &identity)
+                try nested(&reader, &identity, decode)
                 event.identities.append(identity)
             case (4, .lengthDelimited):
-                var nested = try reader.nested()
                 var timestamp = event.hasOccurredAt ? event.occurredAt : Google_Protobuf_Timestamp()
-                try decode(&nested, into: &timestamp)
+                try nested(&reader, &timestamp, decode)
                 event.occurredAt = timestamp
             case (5, .lengthDelimited): event.source = try reader.string()
             case (10, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_CustomerUpserted()
                 if case .customerUpserted(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .customerUpserted(value)
             case (11, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_OrderPlaced()
                 if case .orderPlaced(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .orderPlaced(value)
             case (12, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_OrderStatusChanged()
                 if case .orderStatusChanged(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .orderStatusChanged(value)
             case (13, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_WebEvent()
                 if case .webEvent(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .webEvent(value)
             case (14, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_EmailEvent()
                 if case .emailEvent(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .emailEvent(value)
             case (15, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_TicketEvent()
                 if case .ticketEvent(let existing)? = event.payload { value = existing }
-                try decode(&nested, into: &value)
+                try nested(&reader, &value, decode)
                 event.payload = .ticketEvent(value)
             case (16, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_IdentityLinked()
                 if case .identityLinked(let existing)? = event.payload { value = existing }
-                var identity: C360_V1_Identity? = value.hasIdentity ? value.identity : nil
-                try decodeIdentityChange(&nested, identity: &identity, unknownInto: &value)
-                if let identity { value.identity = identity }
+                try nested(&reader, &value, decode)
                 event.payload = .identityLinked(value)
             case (17, .lengthDelimited):
-                var nested = try reader.nested()
                 var value = C360_V1_IdentityUnlinked()
                 if case .identityUnlinked(let existing)? = event.payload { value = existing }
-                var identity: C360_V1_Identity? = value.hasIdentity ? value.identity : nil
-                try decodeIdentityChange(&nested, identity: &identity, unknownInto: &value)
-                if let identity { value.identity = identity }
+                try nested(&reader, &value, decode)
                 event.payload = .identityUnlinked(value)
-            default:
-                unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &event)
     }
 
-    /// IdentityLinked and IdentityUnlinked: one Identity at field 1.
-    private static func decodeIdentityChange<M: Message>(
-        _ reader: inout ProtobufWireReader, identity: inout C360_V1_Identity?, unknownInto message: inout M
-    ) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
-            switch (number, wireType) {
-            case (1, .lengthDelimited):
-                var nested = try reader.nested()
-                var value = identity ?? C360_V1_Identity()
-                try decode(&nested, into: &value)
-                identity = value
-            default:
-                unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
-            }
+    static func decode(_ reader: inout ProtobufWireReader, into linked: inout C360_V1_IdentityLinked) throws(ProtobufWireError) {
+        try fields(&reader, into: &linked) { number, wireType, reader, linked throws(ProtobufWireError) in
+            guard number == 1, wireType == .lengthDelimited else { return false }
+            var identity = linked.hasIdentity ? linked.identity : C360_V1_Identity()
+            try nested(&reader, &identity, decode)
+            linked.identity = identity
+            return true
         }
-        keep(unknown, in: &message)
+    }
+
+    static func decode(_ reader: inout ProtobufWireReader, into unlinked: inout C360_V1_IdentityUnlinked) throws(ProtobufWireError) {
+        try fields(&reader, into: &unlinked) { number, wireType, reader, unlinked throws(ProtobufWireError) in
+            guard number == 1, wireType == .lengthDelimited else { return false }
+            var identity = unlinked.hasIdentity ? unlinked.identity : C360_V1_Identity()
+            try nested(&reader, &identity, decode)
+            unlinked.identity = identity
+            return true
+        }
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into identity: inout C360_V1_Identity) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &identity) { number, wireType, reader, identity throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .varint): identity.type = try enumValue(&reader, as: C360_V1_IdentityType.self)
             case (2, .lengthDelimited): identity.value = try reader.string()
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &identity)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into timestamp: inout Google_Protobuf_Timestamp) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &timestamp) { number, wireType, reader, timestamp throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .varint): timestamp.seconds = Int64(bitPattern: try reader.varint())
             case (2, .varint): timestamp.nanos = Int32(truncatingIfNeeded: try reader.varint())
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &timestamp)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into money: inout C360_V1_Money) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &money) { number, wireType, reader, money throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .varint): money.minorUnits = Int64(bitPattern: try reader.varint())
             case (2, .lengthDelimited): money.currency = try reader.string()
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &money)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into customer: inout C360_V1_CustomerUpserted) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &customer) { number, wireType, reader, customer throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): customer.firstName = try reader.string()
             case (2, .lengthDelimited): customer.lastName = try reader.string()
@@ -215,30 +210,25 @@ public enum EventWireDecoder {
             case (5, .lengthDelimited): customer.dateOfBirth = try reader.string()
             case (6, .varint): customer.gender = try enumValue(&reader, as: C360_V1_Gender.self)
             case (7, .lengthDelimited):
-                var nested = try reader.nested()
                 var address = customer.hasAddress ? customer.address : C360_V1_Address()
-                try decode(&nested, into: &address)
+                try nested(&reader, &address, decode)
                 customer.address = address
             case (8, .varint): customer.loyaltyTier = try enumValue(&reader, as: C360_V1_LoyaltyTier.self)
             case (9, .varint): customer.loyaltyPoints = Int64(bitPattern: try reader.varint())
             case (10, .lengthDelimited): customer.signupDate = try reader.string()
             case (11, .lengthDelimited): customer.acquisitionChannel = try reader.string()
             case (12, .lengthDelimited):
-                var nested = try reader.nested()
                 var consent = customer.hasConsent ? customer.consent : C360_V1_ConsentFlags()
-                try decode(&nested, into: &consent)
+                try nested(&reader, &consent, decode)
                 customer.consent = consent
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &customer)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into address: inout C360_V1_Address) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &address) { number, wireType, reader, address throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): address.line1 = try reader.string()
             case (2, .lengthDelimited): address.line2 = try reader.string()
@@ -246,98 +236,79 @@ public enum EventWireDecoder {
             case (4, .lengthDelimited): address.region = try reader.string()
             case (5, .lengthDelimited): address.postalCode = try reader.string()
             case (6, .lengthDelimited): address.country = try reader.string()
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &address)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into consent: inout C360_V1_ConsentFlags) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &consent) { number, wireType, reader, consent throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .varint): consent.emailMarketing = try reader.varint() != 0
             case (2, .varint): consent.smsMarketing = try reader.varint() != 0
             case (3, .varint): consent.personalisation = try reader.varint() != 0
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &consent)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into order: inout C360_V1_OrderPlaced) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &order) { number, wireType, reader, order throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): order.orderID = try reader.string()
             case (2, .varint): order.channel = try enumValue(&reader, as: C360_V1_OrderChannel.self)
             case (3, .lengthDelimited): order.storeID = try reader.string()
             case (4, .lengthDelimited):
-                var nested = try reader.nested()
                 var item = C360_V1_LineItem()
-                try decode(&nested, into: &item)
+                try nested(&reader, &item, decode)
                 order.items.append(item)
             case (5, .lengthDelimited):
-                var nested = try reader.nested()
                 var total = order.hasTotal ? order.total : C360_V1_Money()
-                try decode(&nested, into: &total)
+                try nested(&reader, &total, decode)
                 order.total = total
             case (6, .varint): order.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &order)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into item: inout C360_V1_LineItem) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &item) { number, wireType, reader, item throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): item.productID = try reader.string()
             case (2, .lengthDelimited): item.name = try reader.string()
             case (3, .lengthDelimited): item.category = try reader.string()
             case (4, .varint): item.quantity = Int32(truncatingIfNeeded: try reader.varint())
             case (5, .lengthDelimited):
-                var nested = try reader.nested()
                 var price = item.hasUnitPrice ? item.unitPrice : C360_V1_Money()
-                try decode(&nested, into: &price)
+                try nested(&reader, &price, decode)
                 item.unitPrice = price
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &item)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into change: inout C360_V1_OrderStatusChanged) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &change) { number, wireType, reader, change throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): change.orderID = try reader.string()
             case (2, .varint): change.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
             case (3, .lengthDelimited):
-                var nested = try reader.nested()
                 var refunded = change.hasRefunded ? change.refunded : C360_V1_Money()
-                try decode(&nested, into: &refunded)
+                try nested(&reader, &refunded, decode)
                 change.refunded = refunded
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &change)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into web: inout C360_V1_WebEvent) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &web) { number, wireType, reader, web throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): web.sessionID = try reader.string()
             case (2, .varint): web.type = try enumValue(&reader, as: C360_V1_WebEventType.self)
@@ -346,49 +317,35 @@ public enum EventWireDecoder {
             case (5, .lengthDelimited): web.errorMessage = try reader.string()
             case (6, .lengthDelimited): web.device = try reader.string()
             case (7, .lengthDelimited): web.searchQuery = try reader.string()
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &web)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into email: inout C360_V1_EmailEvent) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &email) { number, wireType, reader, email throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): email.campaignID = try reader.string()
             case (2, .varint): email.type = try enumValue(&reader, as: C360_V1_EmailEventType.self)
             case (3, .lengthDelimited): email.items.append(try reader.string())
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &email)
     }
 
     static func decode(_ reader: inout ProtobufWireReader, into ticket: inout C360_V1_TicketEvent) throws(ProtobufWireError) {
-        var unknown: [UInt8] = []
-        while true {
-            let fieldStart = reader.offset
-            guard let (number, wireType) = try reader.nextField() else { break }
+        try fields(&reader, into: &ticket) { number, wireType, reader, ticket throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): ticket.ticketID = try reader.string()
             case (2, .varint): ticket.type = try enumValue(&reader, as: C360_V1_TicketEventType.self)
             case (3, .lengthDelimited): ticket.category = try reader.string()
             case (4, .varint): ticket.channel = try enumValue(&reader, as: C360_V1_TicketChannel.self)
             case (5, .varint): ticket.satisfactionScore = Int32(truncatingIfNeeded: try reader.varint())
-            default: unknown.append(contentsOf: try reader.skip(wireType, number: number, fieldStart: fieldStart))
+            default: return false
             }
+            return true
         }
-        keep(unknown, in: &ticket)
-    }
-
-    /// An enum's value as SwiftProtobuf reads it: the varint cut to 32 bits, sign included. Open
-    /// (proto3) enums take any value, unknown ones as `.UNRECOGNIZED`.
-    @inline(__always)
-    private static func enumValue<E: SwiftProtobuf.Enum>(_ reader: inout ProtobufWireReader, as type: E.Type) throws(ProtobufWireError) -> E
-    where E.RawValue == Int {
-        E(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? E()
     }
 }

@@ -48,11 +48,11 @@ public final class HTTP2ClientSession {
         self.allocator = allocator
         self.keepBodies = keepBodies
         var callbacks: OpaquePointer?
-        try Self.check(nghttp2_session_callbacks_new(&callbacks), "creating the session's callbacks")
+        try checkNGHTTP2(nghttp2_session_callbacks_new(&callbacks), "creating the session's callbacks")
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.install(on: callbacks)
         var created: OpaquePointer?
-        try Self.check(nghttp2_session_client_new(&created, callbacks, nil), "creating the session")
+        try checkNGHTTP2(nghttp2_session_client_new(&created, callbacks, nil), "creating the session")
         guard let created else { throw HTTP2SessionError("creating the session", code: -1) }
         session = created
         nghttp2_session_set_user_data(created, Unmanaged.passUnretained(self).toOpaque())
@@ -60,9 +60,9 @@ public final class HTTP2ClientSession {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: windowSize),
         ]
-        try Self.check(nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count), "submitting SETTINGS")
+        try checkNGHTTP2(nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count), "submitting SETTINGS")
         let connectionWindow = Int32(clamping: Int(windowSize) * 16)
-        try Self.check(nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow), "widening the connection window")
+        try checkNGHTTP2(nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow), "widening the connection window")
     }
 
     deinit {
@@ -129,15 +129,8 @@ public final class HTTP2ClientSession {
     @discardableResult
     public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) -> [Response] {
         responses.removeAll(keepingCapacity: true)
-        while true {
-            var data: UnsafePointer<UInt8>?
-            let count = nghttp2_session_mem_send(session, &data)
-            if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
-            guard count > 0, let data else { return responses }
-            // Room for a tick's frames at once, rather than growing the buffer frame by frame.
-            if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
-        }
+        try drainFrames(of: session, into: &buffer)
+        return responses
     }
 
     /// Says goodbye (GOAWAY, no error).
@@ -221,7 +214,4 @@ public final class HTTP2ClientSession {
         return count
     }
 
-    private static func check(_ result: Int32, _ action: String) throws(HTTP2SessionError) {
-        if result != 0 { throw HTTP2SessionError(action, code: result) }
-    }
 }

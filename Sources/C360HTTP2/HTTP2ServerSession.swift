@@ -90,12 +90,12 @@ public final class HTTP2ServerSession {
         self.allocator = allocator
         self.maxHeaderListSize = Int(settings.maxHeaderListSize)
         var callbacks: OpaquePointer?
-        try Self.check(nghttp2_session_callbacks_new(&callbacks), "creating the session's callbacks")
+        try checkNGHTTP2(nghttp2_session_callbacks_new(&callbacks), "creating the session's callbacks")
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.install(on: callbacks)
 
         var option: OpaquePointer?
-        try Self.check(nghttp2_option_new(&option), "creating the session's options")
+        try checkNGHTTP2(nghttp2_option_new(&option), "creating the session's options")
         defer { nghttp2_option_del(option) }
         nghttp2_option_set_max_settings(option, settings.maxSettingsEntries)
         nghttp2_option_set_max_continuations(option, settings.maxContinuations)
@@ -106,7 +106,7 @@ public final class HTTP2ServerSession {
 
         var created: OpaquePointer?
         // The session is created before `self` is complete, so user data is set right after.
-        try Self.check(nghttp2_session_server_new2(&created, callbacks, nil, option), "creating the session")
+        try checkNGHTTP2(nghttp2_session_server_new2(&created, callbacks, nil, option), "creating the session")
         guard let created else { throw HTTP2SessionError("creating the session", code: -1) }
         self.session = created
         nghttp2_session_set_user_data(created, Unmanaged.passUnretained(self).toOpaque())
@@ -116,10 +116,10 @@ public final class HTTP2ServerSession {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: settings.maxHeaderListSize),
         ]
-        try Self.check(nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count), "submitting SETTINGS")
+        try checkNGHTTP2(nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count), "submitting SETTINGS")
         // The connection's own window, so that many streams' requests are not held back by it.
         let connectionWindow = Int32(clamping: Int(settings.initialWindowSize) * 4)
-        try Self.check(nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow), "widening the connection window")
+        try checkNGHTTP2(nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow), "widening the connection window")
     }
 
     deinit {
@@ -218,15 +218,8 @@ public final class HTTP2ServerSession {
     @discardableResult
     public func writePendingOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) -> [Event] {
         events.removeAll(keepingCapacity: true)
-        while true {
-            var data: UnsafePointer<UInt8>?
-            let count = nghttp2_session_mem_send(session, &data)
-            if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
-            guard count > 0, let data else { return events }
-            // Room for a tick's frames at once, rather than growing the buffer frame by frame.
-            if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
-        }
+        try drainFrames(of: session, into: &buffer)
+        return events
     }
 
     // MARK: Callbacks
@@ -356,9 +349,25 @@ public final class HTTP2ServerSession {
         return count
     }
 
-    private static func check(_ result: Int32, _ action: String) throws(HTTP2SessionError) {
-        if result != 0 { throw HTTP2SessionError(action, code: result) }
+}
+
+/// Appends every frame a session (server or client) has to send now to `buffer`; the session's
+/// callbacks run meanwhile.
+func drainFrames(of session: OpaquePointer, into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+    while true {
+        var data: UnsafePointer<UInt8>?
+        let count = nghttp2_session_mem_send(session, &data)
+        if count < 0 { throw HTTP2SessionError("writing frames", code: Int32(count)) }
+        guard count > 0, let data else { return }
+        // Room for a tick's frames at once, rather than growing the buffer frame by frame.
+        if buffer.writableBytes < count { buffer.reserveCapacity(minimumWritableBytes: max(count, 16 << 10)) }
+        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
     }
+}
+
+/// Throws the libnghttp2 error a call returned, naming what was being done.
+func checkNGHTTP2(_ result: Int32, _ action: String) throws(HTTP2SessionError) {
+    if result != 0 { throw HTTP2SessionError(action, code: result) }
 }
 
 /// A libnghttp2 failure, with its own description of the error.

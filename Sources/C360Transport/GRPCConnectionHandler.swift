@@ -265,32 +265,27 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Answers (from GRPCServerCall)
 
-    /// Sends the response headers, with `metadata` after the standard ones.
-    func startResponse(_ call: GRPCServerCall, metadata: [HTTP2ServerSession.Header]) {
-        guard let session, !call.responseStarted else { return }
+    /// Sends the response headers, with `metadata` after the standard ones; false when the
+    /// session refused them (the stream is reset then).
+    @discardableResult
+    func startResponse(_ call: GRPCServerCall, metadata: [HTTP2ServerSession.Header]) -> Bool {
+        guard let session, !call.responseStarted else { return false }
         call.responseStarted = true
+        defer { scheduleFlush() }
         do {
             let headers = metadata.isEmpty ? Self.responseHeaders
                 : HTTP2HeaderBlock([.init(":status", "200"), .init("content-type", "application/grpc")] + metadata)
             try session.startResponse(streamID: call.streamID, headers: headers)
+            return true
         } catch {
             session.reset(streamID: call.streamID, errorCode: 2)
+            return false
         }
-        scheduleFlush()
     }
 
     func send(_ message: ByteBuffer, on call: GRPCServerCall) {
         guard let session, let context else { return }
-        if !call.responseStarted {
-            call.responseStarted = true
-            do {
-                try session.startResponse(streamID: call.streamID, headers: Self.responseHeaders)
-            } catch {
-                session.reset(streamID: call.streamID, errorCode: 2)
-                scheduleFlush()
-                return
-            }
-        }
+        if !call.responseStarted, !startResponse(call, metadata: []) { return }
         var framed = context.channel.allocator.buffer(capacity: message.readableBytes + 5)
         GRPCMessageDeframer.frame(message, into: &framed)
         session.sendData(streamID: call.streamID, &framed)
