@@ -31,8 +31,8 @@ extension EventStore {
         }
     }
 
-    /// Which anonymous histories are merged into which customer, from the resolutions in the log:
-    /// each customer's merges and unmerges taken in log order.
+    /// Which anonymous histories are merged into which customer, from the resolutions in the log,
+    /// taken in log order: a history taken out of one customer can later be merged into another.
     struct Membership {
         var mergedInto: [UInt64: UInt64] = [:]
         var members: [UInt64: [UInt64]] = [:]
@@ -41,7 +41,9 @@ extension EventStore {
     }
 
     func membershipFromLog(changedAfter seq: UInt64 = .max) throws -> Membership {
-        var membership = Membership()
+        // The resolutions are keyed by subject: the merges and unmerges are collected first, then
+        // applied in log order.
+        var moves: [(seq: UInt64, customer: UInt64, merged: [UInt64], unmerged: [UInt64])] = []
         let iterator = database.makeIterator(families.resolutions)
         iterator.seekToFirst()
         while iterator.isValid {
@@ -49,17 +51,23 @@ extension EventStore {
                 throw C360Error(.corruption, "a resolution key of \(iterator.key.count) bytes is not subject ‖ seq")
             }
             let resolution = try decodeResolution(iterator.value)
-            for history in resolution.merged {
-                membership.mergedInto[history.subject] = customer
-                if eventSeq > seq { membership.changedAfter.formUnion([customer, history.subject]) }
-            }
-            for history in resolution.unmerged where membership.mergedInto[history.subject] == customer {
-                membership.mergedInto[history.subject] = nil
-                if eventSeq > seq { membership.changedAfter.formUnion([customer, history.subject]) }
+            if !resolution.merged.isEmpty || !resolution.unmerged.isEmpty {
+                moves.append((eventSeq, customer, resolution.merged.map(\.subject), resolution.unmerged.map(\.subject)))
             }
             iterator.next()
         }
         try iterator.checkStatus()
+        var membership = Membership()
+        for move in moves.sorted(by: { $0.seq < $1.seq }) {
+            for history in move.merged {
+                membership.mergedInto[history] = move.customer
+                if move.seq > seq { membership.changedAfter.formUnion([move.customer, history]) }
+            }
+            for history in move.unmerged where membership.mergedInto[history] == move.customer {
+                membership.mergedInto[history] = nil
+                if move.seq > seq { membership.changedAfter.formUnion([move.customer, history]) }
+            }
+        }
         for (anonymous, customer) in membership.mergedInto.sorted(by: { $0.key < $1.key }) {
             membership.members[customer, default: []].append(anonymous)
         }

@@ -142,6 +142,29 @@ import Testing
         }
     }
 
+    @Test("a history taken out of one customer and merged into another is where the log last put it, after a replay too")
+    func historyMovesBetweenCustomers() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            defer { store.close() }
+            // cust_a gets the lower subject number, so its resolutions sort before cust_b's.
+            await append(store, [
+                Self.signup("a_signup", customer: "cust_a", email: "a@example.com", day: 1),
+                Self.signup("b_signup", customer: "cust_b", email: "b@example.com", day: 1),
+                Self.productView("anon_1", cookie: "ck_moved", day: 2),
+                Self.link("b_login", customer: "cust_b", cookie: "ck_moved", day: 3),
+                Self.unlink("b_undo", customer: "cust_b", cookie: "ck_moved", day: 4),
+                Self.link("a_login", customer: "cust_a", cookie: "ck_moved", day: 5),
+            ])
+            #expect(try store.profile(customerID: "cust_a", asOf: Self.asOf).recent.productViews == 1)
+            #expect(try store.profile(customerID: "cust_b", asOf: Self.asOf).recent.productViews == 0)
+            let replay = try await store.replay(fromSnapshot: false)
+            #expect(replay.matchesLive, "\(replay.projectionsChanged) projections differ from their replay")
+            #expect(try store.profile(customerID: "cust_a", asOf: Self.asOf).recent.productViews == 1)
+            #expect(try store.profile(identity: .init(type: .cookieID, value: "ck_moved"), asOf: Self.asOf).customerID == "cust_a")
+        }
+    }
+
     @Test("the identity cap is configuration: a link beyond it is refused as a conflict")
     func cap() async throws {
         try await withTemporaryDirectory { directory in
