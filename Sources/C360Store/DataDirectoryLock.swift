@@ -1,5 +1,6 @@
 import C360Core
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,8 @@ import Glibc
 /// An exclusive lock on a data directory held for as long as a store has it open, with the
 /// holder's process id written inside so that a second process can say who holds it.
 final class DataDirectoryLock: Sendable {
-    private let descriptor: Int32
+    /// -1 once released.
+    private let descriptor: Atomic<Int32>
 
     /// Takes the lock on `directory`, creating the directory if needed.
     /// - Throws: `C360Error` `.dataDirectoryLocked` naming the directory and the holder's pid.
@@ -34,12 +36,19 @@ final class DataDirectoryLock: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pwrite(descriptor, pid, pid.count, 0)
-        self.descriptor = descriptor
+        self.descriptor = Atomic(descriptor)
+    }
+
+    /// Gives the lock up (once; later calls do nothing): the store closed the directory.
+    func release() {
+        let descriptor = self.descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 
     deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+        release()
     }
 }
 

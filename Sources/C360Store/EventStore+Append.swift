@@ -25,8 +25,10 @@ extension EventStore {
         var before: [UInt64: C360_Store_V1_Projection?] = [:]
     }
 
-    /// Folds and writes one group of appends as one synced `WriteBatch`: the events, their index
-    /// entries and the updated projections together, so a crash can never separate them.
+    /// Folds one group of appends and writes their log as one synced `WriteBatch`: the events, their
+    /// log positions, dedup and index entries, identity resolutions and segment membership changes
+    /// together, so a crash can never separate them. The projections folded are handed to the
+    /// projection store, which writes them behind the log (recovery folds them again after a crash).
     /// Runs on the writer's queue only.
     func commit(_ groups: [[Result<PreparedEvent, C360Error>]]) -> [[AppendOutcome]] {
         var context = CommitContext(state: writer.state)
@@ -68,20 +70,12 @@ extension EventStore {
                     batch.delete(key, in: families.segments)
                 }
             }
-            let touched = Array(context.projections)
-            for ((subject, _), bytes) in zip(touched, try Self.encode(touched.map(\.value))) {
-                batch.put(StoreKeys.subject(subject), bytes, in: families.projections)
-            }
-            for subject in context.removedProjections where context.projections[subject] == nil {
-                batch.delete(StoreKeys.subject(subject), in: families.projections)
-            }
             batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
             batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
             batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
             try database.write(batch, sync: configuration.walSync == .everyCommit)
         } catch {
-            let failure = (error as? RocksDBError).map { C360Error(storage: $0, doing: "append") }
-                ?? C360Error(.internalError, "could not encode a projection: \(error)")
+            let failure = C360Error(error, doing: "append")
             return outcomes.map { group in
                 group.map { outcome in
                     if case .appended = outcome { return .rejected(failure) }
@@ -90,12 +84,11 @@ extension EventStore {
             }
         }
         writer.state = context.state
+        var changed = context.projections.mapValues(ProjectionStore.Change.stored)
         for subject in context.removedProjections where context.projections[subject] == nil {
-            projectionCache.remove(subject)
+            changed[subject] = .removed
         }
-        for (subject, projection) in context.projections {
-            projectionCache.store(projection, for: subject)
-        }
+        projections.committed(changed, through: context.state.lastSeq)
         for (key, subject) in context.index {
             writer.caches.index.insert(subject, for: key)
         }
@@ -111,25 +104,6 @@ extension EventStore {
         changes.publish(published, lastSeq: context.state.lastSeq)
         self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
         return outcomes
-    }
-
-    /// The projections' bytes, in order. A bulk commit touches thousands of customers and encoding
-    /// their projections was a quarter of the writer's time (perf): large commits are encoded on
-    /// every core, the writer taking a share.
-    static func encode(_ projections: [C360_Store_V1_Projection]) throws -> [[UInt8]] {
-        let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        guard workers > 1 else { return try projections.map { try $0.serializedBytes() } }
-        let slots = ParallelSlots<[UInt8]>(count: projections.count)
-        let chunk = (projections.count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in (worker * chunk)..<min(projections.count, (worker + 1) * chunk) {
-                slots.buffer[index] = try? projections[index].serializedBytes()
-            }
-        }
-        return try slots.buffer.map { bytes in
-            guard let bytes else { throw C360Error(.internalError, "a projection could not be encoded") }
-            return bytes
-        }
     }
 
     /// What identity resolution decides for one event, before anything is written.
@@ -385,9 +359,7 @@ extension EventStore {
 
     private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> C360_Store_V1_Projection {
         if let cached = context.projections[subject] { return cached }
-        if let cached = projectionCache.value(for: subject) { return cached }
-        if let stored = try read(StoreKeys.subject(subject), in: families.projections) { return try decodeProjection(stored) }
-        return ProjectionFold.emptyProjection(customerID: "")
+        return try projections.projection(of: subject) ?? ProjectionFold.emptyProjection(customerID: "")
     }
 
     /// The subject an index key points at, as of this commit. Caches what it reads.
@@ -446,11 +418,7 @@ extension EventStore {
     }
 
     func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Projection {
-        do {
-            return try C360_Store_V1_Projection(serializedBytes: bytes)
-        } catch {
-            throw C360Error(.corruption, "a stored projection could not be decoded: \(error)")
-        }
+        try ProjectionStore.decode(bytes)
     }
 }
 

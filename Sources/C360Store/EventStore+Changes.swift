@@ -32,8 +32,8 @@ extension EventStore {
         }
         var changes = erasures
         for (subject, latest) in latestBySubject {
-            guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else { continue }
-            changes.append(StoreChange(seq: latest, customerID: try decodeProjection(bytes).customerID, erased: false))
+            guard let projection = try projections.projection(of: subject) else { continue }
+            changes.append(StoreChange(seq: latest, customerID: projection.customerID, erased: false))
         }
         return changes.sorted { $0.seq < $1.seq }
     }

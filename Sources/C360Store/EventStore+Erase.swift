@@ -84,6 +84,8 @@ extension EventStore {
             receipt.tombstone = tombstone
             return CommittedErasure(receipt: receipt, deleted: false)
         }
+        // The erasure reads and deletes the customer's stored projections: none may wait behind the log.
+        try projections.writeAll()
         var receipt = C360_V1_EraseReceipt()
         let customerKey = PseudonymKey.indexKey(customerHash: hash)
         let subject = try read(customerKey, in: families.identities).flatMap { StoreKeys.uint64($0) }
@@ -213,8 +215,8 @@ extension EventStore {
             for erased in erasedSubjects {
                 writer.caches.mergedInto.remove(erased)
                 writer.caches.memberships.remove(erased)
-                projectionCache.remove(erased)
             }
+            projections.advanced(through: seq, removing: erasedSubjects)
             customerSubjects.remove(customerID)
             changes.publish(customerID.isEmpty ? [] : [StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)
             if !customerID.isEmpty {

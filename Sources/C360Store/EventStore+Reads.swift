@@ -27,10 +27,10 @@ extension EventStore {
     /// The stored projection of a customer, before evaluation.
     public func projection(customerID: String) throws(C360Error) -> C360_Store_V1_Projection {
         let subject = try subject(customerID: customerID)
-        guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
+        guard let projection = try projections.projection(of: subject) else {
             throw C360Error(.notFound, "customer \(customerID) has no projection")
         }
-        return try decodeProjection(bytes)
+        return projection
     }
 
     /// The customer's events, with those of the anonymous histories merged into it, newest
@@ -65,8 +65,9 @@ extension EventStore {
         return Array(events.prefix(limit))
     }
 
-    /// The digest of the projections as stored now.
+    /// The digest of the projections as committed now (those waiting behind the log written first).
     public func liveDigest() throws(C360Error) -> ProjectionDigest {
+        try projections.writeAll()
         var digest = ProjectionDigest.Builder()
         let iterator = database.makeIterator(families.projections)
         iterator.seekToFirst()
@@ -92,6 +93,7 @@ extension EventStore {
         var statistics = StoreStatistics()
         statistics.lastSeq = lastSeq
         statistics.events = try eventCount()
+        try projections.writeAll()
         let iterator = database.makeIterator(families.projections)
         iterator.seekToFirst()
         while iterator.isValid {
@@ -128,15 +130,11 @@ extension EventStore {
         ProfileEvaluator(settings: configuration.profile).profile(of: try storedProjection(subject), asOf: asOf)
     }
 
-    /// The projection of `subject` as last committed: from the shared cache, else from RocksDB.
+    /// The projection of `subject` as last committed.
     func storedProjection(_ subject: UInt64) throws(C360Error) -> C360_Store_V1_Projection {
-        if let cached = projectionCache.value(for: subject) { return cached }
-        let ticket = projectionCache.ticket(for: subject)
-        guard let bytes = try read(StoreKeys.subject(subject), in: families.projections) else {
+        guard let projection = try projections.projection(of: subject) else {
             throw C360Error(.notFound, "no profile for that customer yet")
         }
-        let projection = try decodeProjection(bytes)
-        projectionCache.add(projection, for: subject, readWith: ticket)
         return projection
     }
 

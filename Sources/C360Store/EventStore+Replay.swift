@@ -13,11 +13,12 @@ extension EventStore {
     /// - Throws: `C360Error` `.notFound` for `fromSnapshot` without a snapshot; storage errors.
     public func replay(fromSnapshot: Bool, progress: (@Sendable (UInt64) -> Void)? = nil) async throws(C360Error) -> ReplayReport {
         try await exclusively { () throws(C360Error) -> ReplayReport in
-            // Replay rewrites projections outside a commit: the writer must read them afresh.
+            // Replay rewrites the stored projections directly: none may be waiting to be written,
+            // and the writer and lookups must read them afresh.
+            try self.projections.writeAll()
             self.writer.caches.removeAll()
-            self.projectionCache.removeAll()
             // Lookups during the rebuild may have cached projections it was rewriting.
-            defer { self.projectionCache.removeAll() }
+            defer { self.projections.rewritten(through: self.writer.state.lastSeq) }
             let counted: @Sendable (UInt64) -> Void = { folded in
                 StoreMetrics.replayEvents.set(Int64(clamping: folded))
                 progress?(folded)
@@ -320,6 +321,7 @@ extension EventStore {
         let batch = WriteBatch(for: database)
         batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
         batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
+        batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(writer.state.lastSeq), in: families.meta)
         try database.write(batch, sync: true)
         writer.state.eventCount = eventCount
     }

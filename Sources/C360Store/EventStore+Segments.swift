@@ -74,6 +74,7 @@ extension EventStore {
     /// Runs on the writer's queue (or during a replay, which holds it).
     func refreshSegmentsOnWriter(day: Int64) throws(C360Error) -> SegmentRefresh {
         var refresh = SegmentRefresh(day: day)
+        try projections.writeAll()
         do {
             let evaluator = ProfileEvaluator(settings: configuration.profile)
             let instant = Self.segmentInstant(day: day)

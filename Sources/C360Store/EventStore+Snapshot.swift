@@ -7,6 +7,7 @@ extension EventStore {
     /// start from, and drops the previous snapshot. Appends wait while it runs.
     public func takeSnapshot(at time: Instant = .now) async throws(C360Error) -> C360_Store_V1_SnapshotInfo {
         try await exclusively { () throws(C360Error) -> C360_Store_V1_SnapshotInfo in
+            try self.projections.writeAll()
             let previous = try self.snapshotInfo()
             var info = C360_Store_V1_SnapshotInfo()
             info.seq = self.writer.state.lastSeq

@@ -33,13 +33,13 @@ public final class EventStore: Sendable {
     public let changes: ChangeFeed
     /// Every segment membership change, as it happens.
     public let segmentChanges = SegmentFeed()
-    /// Decoded projections by subject, recently committed or read: shared by the writer (which
-    /// folds into them) and lookups, so neither reads and decodes an active customer's projection
-    /// from RocksDB each time.
-    let projectionCache: SharedCache<UInt64, C360_Store_V1_Projection>
+    /// The projections, written behind the log: the writer folds into them, lookups read them.
+    let projections: ProjectionStore
     /// Customer id to subject, for lookups: saves the keyed hash and the index read. A customer's
     /// subject never changes; only an erasure removes it, and its entry here.
     let customerSubjects: SharedCache<String, UInt64>
+    /// Set by `recoverProjections` when opening the store folded the log again.
+    let recoveryFigures = Mutex<Recovery?>(nil)
     /// Every erasure, and every call access control refused (see `AuditLog`).
     public let audit: AuditLog
     private let lock: DataDirectoryLock
@@ -90,9 +90,12 @@ public final class EventStore: Sendable {
             throw C360Error(storage: error, doing: "open the data directory \(directory)")
         }
         self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
-        let (pseudonyms, state, storedProjectionVersion) = try EventStore.loadMeta(database, families)
+        let (pseudonyms, state, storedProjectionVersion, checkpoint) = try EventStore.loadMeta(database, families)
         self.pseudonyms = pseudonyms
-        self.projectionCache = SharedCache(capacity: configuration.cachedProjections)
+        self.projections = ProjectionStore(
+            database: database, family: families.projections, meta: families.meta, checkpoint: checkpoint ?? state.lastSeq,
+            cachedProjections: configuration.cachedProjections,
+            limits: .init(bytes: configuration.projectionWriteBehindBytes, seconds: configuration.projectionWriteBehindSeconds))
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
         self.writer = LogWriter(
             state: state,
@@ -101,13 +104,16 @@ public final class EventStore: Sendable {
         StoreMetrics.prepare()
         if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
             _ = try rebuildAllProjections(progress: nil)
+            projections.rewritten(through: state.lastSeq)
+        } else if projections.checkpoint < state.lastSeq {
+            try recoverProjections()
         }
     }
 
     /// The audit log's file in the data directory, unless configured elsewhere.
     public static let auditLogName = "audit.jsonl"
 
-    private static func loadMeta(_ database: Database, _ families: Families) throws(C360Error) -> (PseudonymKey, WriterState, UInt32?) {
+    private static func loadMeta(_ database: Database, _ families: Families) throws(C360Error) -> (PseudonymKey, WriterState, UInt32?, UInt64?) {
         do {
             let batch = WriteBatch(for: database)
             if let stored = try database.get(StoreKeys.Meta.schemaVersion, in: families.meta) {
@@ -120,6 +126,7 @@ public final class EventStore: Sendable {
             } else {
                 batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)
                 batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
+                batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(0), in: families.meta)
             }
             let keyBytes: [UInt8]
             if let stored = try database.get(StoreKeys.Meta.pseudonymKey, in: families.meta) {
@@ -150,21 +157,28 @@ public final class EventStore: Sendable {
             }
             let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }
-            return (PseudonymKey(bytes: keyBytes), state, projectionVersion)
+            let checkpoint = try database.get(StoreKeys.Meta.projectionsThrough, in: families.meta).flatMap { StoreKeys.uint64($0) }
+            return (PseudonymKey(bytes: keyBytes), state, projectionVersion, checkpoint)
         } catch {
             throw C360Error(error, doing: "read the store's metadata")
         }
     }
 
-    /// Closes the data directory now: waits for the writer to finish what it began, ends every
-    /// change stream and closes RocksDB. Later calls fail with `.unavailable`. A server calls it
-    /// once it has stopped serving, so that the process never exits with RocksDB still open.
+    /// Closes the data directory now: waits for the writer to finish what it began, writes the
+    /// projections waiting behind the log and flushes RocksDB's memtables (so that the next open
+    /// has nothing to recover or replay), ends every change stream and closes RocksDB. Later calls
+    /// fail with `.unavailable`. A server calls it once it has stopped serving, so that the process
+    /// never exits with RocksDB still open.
     public func close() {
         writer.queue.sync {}
         erasures.sync {}
+        // A failure here loses nothing: the next open folds the log after the checkpoint.
+        try? projections.writeAll()
+        try? database.flushAll()
         changes.finishAll()
         segmentChanges.finishAll()
         database.close()
+        lock.release()
     }
 
     /// The last log position assigned, including tombstones.

@@ -26,6 +26,12 @@ public struct StoreConfiguration: Sendable {
     /// the server's peak memory in the benchmark went from 433 to 521 MiB with 100,000, over the
     /// 512 MiB it is meant to stay under.
     public var cachedProjections = 50_000
+    /// Projections changed by appends are written behind the log: at most this many bytes of them
+    /// (as encoded) wait in memory before the writer waits for them to be written. Default 32 MiB.
+    public var projectionWriteBehindBytes = 32 << 20
+    /// The longest a changed projection waits to be written behind the log: with the byte limit,
+    /// this bounds how much of the log a restart after a crash folds again. Default 2 s.
+    public var projectionWriteBehindSeconds = 2.0
     /// Identity-index entries the writer keeps in memory. Default 200,000.
     public var cachedIndexEntries = 200_000
     /// After an erasure, search every file under the data directory for the customer's personal

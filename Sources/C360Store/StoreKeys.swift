@@ -46,6 +46,9 @@ enum StoreKeys {
         static let pseudonymKey = Array("pseudonym_key".utf8)
         static let snapshot = Array("snapshot".utf8)
         static let segmentDay = Array("segment_day".utf8)
+        /// The log position the stored projections reflect (written behind the log); absent in a
+        /// directory written before projections were written behind, whose projections reflect `last_seq`.
+        static let projectionsThrough = Array("projections_through".utf8)
         /// The backup sets written into, as a JSON array of paths: each erasure is recorded in their ledgers.
         static let backupSets = Array("backup_sets".utf8)
     }

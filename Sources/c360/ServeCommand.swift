@@ -111,6 +111,12 @@ struct ServeCommand: AsyncParsableCommand {
         settings.store.database.collectStatistics = metricsRegistry != nil
         let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
         defer { store.close() }
+        if let recovery = store.recovery {
+            logger.notice("recovered after an unclean stop: folded the log after the projections' checkpoint", metadata: [
+                "from_seq": "\(recovery.fromSeq)", "through_seq": "\(recovery.throughSeq)", "events": "\(recovery.events)",
+                "projections": "\(recovery.projections)", "seconds": "\(String(format: "%.3f", recovery.seconds))",
+            ])
+        }
         let grpcServer = try C360Server(
             store: store, host: host, port: port, limits: server.limits, security: security, backupRoot: settings.backupRoot, logger: logger)
         let segmentClock = SegmentClock(store: store, logger: logger)

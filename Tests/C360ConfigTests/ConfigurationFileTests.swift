@@ -69,6 +69,9 @@ import Testing
         ("rocksdb:\n  block_cache_mb: -1", "rocksdb.block_cache_mb"),
         ("rocksdb:\n  background_jobs: 1000", "rocksdb.background_jobs"),
         ("data_directory: \"\"", "data_directory"),
+        ("storage:\n  projection_write_behind_mb: 0", "storage.projection_write_behind_mb"),
+        ("storage:\n  projection_write_behind_seconds: 0", "storage.projection_write_behind_seconds"),
+        ("storage:\n  projection_write_behind_seconds: soon", "storage.projection_write_behind_seconds"),
     ])
     func mistakes(yaml: String, key: String) {
         #expect(performing: { try ConfigurationFile(yaml: yaml) }, throws: { ($0 as? C360Error)?.field == key })
@@ -81,6 +84,7 @@ import Testing
             server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true}
             limits: {max_request_bytes: 1024, max_concurrent_streams: 8}
             rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8}
+            storage: {projection_write_behind_mb: 8, projection_write_behind_seconds: 0.5}
             """)
         #expect(file.dataDirectory == "/srv/c360")
         #expect(file.server.listen == "0.0.0.0:6000")
@@ -95,6 +99,8 @@ import Testing
         #expect(file.store.database.compression == .lz4)
         #expect(file.store.database.writeBufferBytes == 8 << 20)
         #expect(file.store.walSync == .none)
+        #expect(file.store.projectionWriteBehindBytes == 8 << 20)
+        #expect(file.store.projectionWriteBehindSeconds == 0.5)
         #expect(file.fromEnvironment.isEmpty)
     }
 

@@ -1,0 +1,247 @@
+import C360Core
+import C360Model
+import CoreMetrics
+import Foundation
+import RocksDB
+import Synchronization
+
+/// The projections of a store, written behind the log.
+///
+/// A commit is acknowledged once its events are synced in the log; the projections it changed are
+/// handed here (`committed`) and held in memory, *dirty*, until a background step writes them
+/// together with a checkpoint — "the stored projections reflect the log through seq S" — in one
+/// batch. Readers (and the writer folding the next events) see the dirty projection first, so
+/// nothing waits for the write behind. After a crash the store folds the log after the checkpoint
+/// (`EventStore.recoverProjections`); the dirty set is bounded in bytes and in age so that this
+/// stays short.
+///
+/// Clean projections of recently active or looked-up customers stay decoded in a bounded cache.
+final class ProjectionStore: Sendable {
+    /// How much may wait to be written, and for how long.
+    struct Limits: Sendable {
+        /// The dirty set's encoded size (estimated from the last write behind) that makes the
+        /// writer wait for a write behind.
+        var bytes: Int
+        /// The longest a committed projection waits to be written.
+        var seconds: Double
+    }
+
+    private let database: Database
+    private let family: ColumnFamily
+    private let meta: ColumnFamily
+    private let limits: Limits
+    /// Decoded clean projections (equal to what RocksDB holds), recently used.
+    private let cache: SharedCache<UInt64, C360_Store_V1_Projection>
+    private let pending: Mutex<Pending>
+    /// Runs the write behind, one at a time.
+    private let queue = DispatchQueue(label: "c360.projection-writer", qos: .utility)
+
+    /// What a commit did to a subject's projection.
+    enum Change: Sendable {
+        case stored(C360_Store_V1_Projection)
+        /// Deleted: an anonymous history merged into a customer.
+        case removed
+
+        var projection: C360_Store_V1_Projection? {
+            if case .stored(let projection) = self { return projection }
+            return nil
+        }
+    }
+
+    private struct Pending: ~Copyable {
+        var dirty: [UInt64: Change] = [:]
+        /// The entries being written now: still what readers must see until the write is done.
+        var writing: [UInt64: Change] = [:]
+        /// The log position the dirty set reflects (the last committed).
+        var through: UInt64
+        /// The log position the stored projections reflect.
+        var checkpoint: UInt64
+        /// Whether a write behind is scheduled (by age) and not yet run.
+        var scheduled = false
+        /// Average encoded bytes of a projection, from the last write behind.
+        var bytesPerProjection = 1_024
+        var lastFailure: String?
+
+        var estimatedBytes: Int { dirty.count * bytesPerProjection }
+    }
+
+    init(database: Database, family: ColumnFamily, meta: ColumnFamily, checkpoint: UInt64, cachedProjections: Int, limits: Limits) {
+        self.database = database
+        self.family = family
+        self.meta = meta
+        self.limits = limits
+        self.cache = SharedCache(capacity: cachedProjections)
+        self.pending = Mutex(Pending(through: checkpoint, checkpoint: checkpoint))
+        ProjectionMetrics.dirty.record(0)
+    }
+
+    /// The log position the stored projections reflect: recovery folds the log after it.
+    var checkpoint: UInt64 { pending.withLock { $0.checkpoint } }
+
+    /// Projections committed and not yet written.
+    var dirtyCount: Int { pending.withLock { $0.dirty.count + $0.writing.count } }
+
+    /// Why the last write behind failed, while it has not succeeded since.
+    var lastFailure: String? { pending.withLock { $0.lastFailure } }
+
+    /// The projection of `subject` as last committed, `nil` when it has none.
+    func projection(of subject: UInt64) throws(C360Error) -> C360_Store_V1_Projection? {
+        let ticket = cache.ticket(for: subject)
+        let waiting: Change? = pending.withLock { $0.dirty[subject] ?? $0.writing[subject] }
+        if let waiting { return waiting.projection }
+        if let cached = cache.value(for: subject) { return cached }
+        let bytes: [UInt8]?
+        do {
+            bytes = try database.get(StoreKeys.subject(subject), in: family)
+        } catch {
+            throw C360Error(storage: error, doing: "read a projection")
+        }
+        guard let bytes else { return nil }
+        let projection = try Self.decode(bytes)
+        cache.add(projection, for: subject, readWith: ticket)
+        return projection
+    }
+
+    /// Takes the projections a commit changed (`nil`: deleted), once the commit's log entries are
+    /// synced through `seq`. Called by the writer only. Makes the writer wait for a write behind
+    /// when the dirty set has reached its limit in bytes, so memory stays bounded however fast
+    /// appends arrive.
+    func committed(_ changes: [UInt64: Change], through seq: UInt64) {
+        let (schedule, full) = pending.withLock { pending in
+            let wasEmpty = pending.dirty.isEmpty
+            pending.dirty.merge(changes) { _, new in new }
+            pending.through = max(pending.through, seq)
+            ProjectionMetrics.dirty.record(pending.dirty.count)
+            let schedule = wasEmpty && !pending.dirty.isEmpty && !pending.scheduled
+            if schedule { pending.scheduled = true }
+            return (schedule, pending.estimatedBytes >= limits.bytes)
+        }
+        if full {
+            queue.sync { try? writeDirty() }
+        } else if schedule {
+            // Weak: a store that was dropped meanwhile must close its database now, not then.
+            queue.asyncAfter(deadline: .now() + limits.seconds) { [weak self] in
+                guard let self else { return }
+                pending.withLock { $0.scheduled = false }
+                try? writeDirty()
+            }
+        }
+    }
+
+    /// Records that the log advanced to `seq` without changing a projection kept here (an
+    /// erasure, which deletes its customer's projections itself), and forgets `removed`.
+    func advanced(through seq: UInt64, removing removed: [UInt64]) {
+        pending.withLock { pending in
+            pending.through = max(pending.through, seq)
+            for subject in removed { pending.dirty[subject] = nil }
+        }
+        for subject in removed { cache.remove(subject) }
+    }
+
+    /// Writes every dirty projection now and waits for it: for a clean close, and before work that
+    /// reads or rewrites the stored projections directly (erasure, snapshot, replay, segment
+    /// re-evaluation). Run on the writer (or with no writer running) so that nothing is committed
+    /// meanwhile.
+    func writeAll() throws(C360Error) {
+        let result: Result<Void, C360Error> = queue.sync { Result { () throws(C360Error) in try writeDirty() } }
+        try result.get()
+    }
+
+    /// Forgets every cached projection: after the stored ones were rewritten directly (a replay).
+    /// The dirty set must be empty (`writeAll` first); the checkpoint moves to `seq`.
+    func rewritten(through seq: UInt64) {
+        pending.withLock { pending in
+            pending.through = max(pending.through, seq)
+            pending.checkpoint = pending.through
+        }
+        cache.removeAll()
+    }
+
+    /// The write behind: the dirty set and the checkpoint in one batch. On failure the projections
+    /// stay dirty (unless committed again meanwhile) and the next write behind tries again.
+    private func writeDirty() throws(C360Error) {
+        let taken: (changes: [UInt64: Change], through: UInt64)? = pending.withLock { pending in
+            guard !pending.dirty.isEmpty || pending.through != pending.checkpoint else { return nil }
+            pending.writing = pending.dirty
+            pending.dirty = [:]
+            return (pending.writing, pending.through)
+        }
+        guard let taken else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let entries = Array(taken.changes)
+        var written = 0
+        var bytes = 0
+        do {
+            let encoded = try Self.encode(entries.compactMap { $0.value.projection })
+            let batch = WriteBatch(for: database)
+            var next = encoded.makeIterator()
+            for (subject, change) in entries {
+                if change.projection != nil, let projectionBytes = next.next() {
+                    batch.put(StoreKeys.subject(subject), projectionBytes, in: family)
+                    bytes += projectionBytes.count
+                    written += 1
+                } else {
+                    batch.delete(StoreKeys.subject(subject), in: family)
+                }
+            }
+            batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(taken.through), in: meta)
+            try database.write(batch, sync: false)
+        } catch {
+            let failure = C360Error(error, doing: "write projections behind the log")
+            pending.withLock { pending in
+                pending.dirty.merge(pending.writing) { newer, _ in newer }
+                pending.writing = [:]
+                pending.lastFailure = failure.message
+            }
+            ProjectionMetrics.failures.increment()
+            throw failure
+        }
+        for (subject, change) in entries {
+            if let projection = change.projection { cache.store(projection, for: subject) } else { cache.remove(subject) }
+        }
+        pending.withLock { pending in
+            pending.writing = [:]
+            pending.checkpoint = taken.through
+            pending.lastFailure = nil
+            if written > 0 { pending.bytesPerProjection = max(64, bytes / written) }
+            ProjectionMetrics.dirty.record(pending.dirty.count)
+        }
+        ProjectionMetrics.writeDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        ProjectionMetrics.written.increment(by: Int64(entries.count))
+    }
+
+    /// The projections' bytes, in order. Thousands are written at a time and encoding them is most
+    /// of a write behind's work (perf): large sets are encoded on every core.
+    static func encode(_ projections: [C360_Store_V1_Projection]) throws -> [[UInt8]] {
+        let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        guard workers > 1 else { return try projections.map { try $0.serializedBytes() } }
+        let slots = ParallelSlots<[UInt8]>(count: projections.count)
+        let chunk = (projections.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in (worker * chunk)..<min(projections.count, (worker + 1) * chunk) {
+                slots.buffer[index] = try? projections[index].serializedBytes()
+            }
+        }
+        return try slots.buffer.map { bytes in
+            guard let bytes else { throw C360Error(.internalError, "a projection could not be encoded") }
+            return bytes
+        }
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Projection {
+        do {
+            return try C360_Store_V1_Projection(serializedBytes: bytes)
+        } catch {
+            throw C360Error(.corruption, "a stored projection could not be decoded: \(error)")
+        }
+    }
+}
+
+/// What the write behind reports, through swift-metrics.
+enum ProjectionMetrics {
+    /// Projections committed and not yet written.
+    static let dirty = Gauge(label: "c360_projections_dirty")
+    static let written = Counter(label: "c360_projections_written_total")
+    static let writeDuration = Timer(label: "c360_projection_write_behind_seconds")
+    static let failures = Counter(label: "c360_projection_write_behind_failures_total")
+}

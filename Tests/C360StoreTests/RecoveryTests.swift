@@ -1,0 +1,172 @@
+import C360Core
+import C360Generator
+import C360Model
+@testable import C360Store
+import SwiftProtobuf
+import Testing
+
+/// Projections are written behind the log: a store dropped without `close()` (what a crash
+/// leaves: the synced log, projections as of their last write behind) is brought up to the log
+/// when it is opened again.
+@Suite struct RecoveryTests {
+    typealias Resolution = IdentityResolutionTests
+
+    /// Writes behind only when told (or when the store closes).
+    static var holdingProjections: StoreConfiguration {
+        var configuration = StoreConfiguration()
+        configuration.projectionWriteBehindSeconds = 3_600
+        return configuration
+    }
+
+    /// Opens the store in `directory` once the one dropped before has let it go: the writer's
+    /// thread may still hold it for a moment after its last commit was acknowledged.
+    static func reopen(_ directory: String, _ configuration: StoreConfiguration) async throws -> EventStore {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let opened = Result { () throws(C360Error) in try EventStore(directory: directory, configuration: configuration) }
+            if case .failure(let error) = opened, error.code == .dataDirectoryLocked, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+                continue
+            }
+            return try opened.get()
+        }
+    }
+
+    /// Every customer's and every cookie's projection as the store serves it now.
+    static func served(_ store: EventStore, customers: [String], cookies: [String]) throws -> [String: C360_V1_Profile] {
+        let asOf = Resolution.asOf
+        var served: [String: C360_V1_Profile] = [:]
+        for customer in customers {
+            if let profile = try? store.profile(customerID: customer, asOf: asOf) { served[customer] = profile }
+        }
+        for cookie in cookies {
+            if let profile = try? store.profile(identity: .init(type: .cookieID, value: cookie), asOf: asOf) { served["cookie " + cookie] = profile }
+        }
+        return served
+    }
+
+    /// Random histories of browsing under cookies, sign-ups, logins that merge a cookie's history
+    /// into a customer and unlinks that take it out again, committed in random groups.
+    static func randomCommits(seed: UInt64) -> [[C360_V1_Event]] {
+        var random = SeededRandom(seed: seed)
+        var commits: [[C360_V1_Event]] = []
+        var next = 0
+        for _ in 0..<random.int(in: 0...11) + 4 {
+            var commit: [C360_V1_Event] = []
+            for _ in 0..<random.int(in: 0...5) + 1 {
+                next += 1
+                let id = "e\(next)"
+                let customer = "cust_\(random.int(in: 0...2))"
+                let cookie = "ck_\(random.int(in: 0...3))"
+                let day = Int64(next % 9)
+                switch random.int(in: 0...5) {
+                case 0: commit.append(Resolution.signup(id, customer: customer, email: "\(customer)@example.com", day: day))
+                case 1: commit.append(Resolution.link(id, customer: customer, cookie: cookie, day: day))
+                case 2: commit.append(Resolution.unlink(id, customer: customer, cookie: cookie, day: day))
+                case 3: commit.append(Resolution.productView(id, customer: customer, cookie: nil, day: day))
+                default: commit.append(Resolution.productView(id, cookie: cookie, day: day))
+                }
+            }
+            commits.append(commit)
+        }
+        return commits
+    }
+
+    @Test("a store dropped without closing recovers what was served, from any checkpoint, merges and unmerges included", arguments: 0..<40)
+    func recoversWhatWasServed(seed: UInt64) async throws {
+        try await withTemporaryDirectory { directory in
+            let customers = (0..<3).map { "cust_\($0)" }
+            let cookies = (0..<4).map { "ck_\($0)" }
+            var random = SeededRandom(seed: seed &+ 1_000)
+            var before: [String: C360_V1_Profile] = [:]
+            var lastSeq: UInt64 = 0
+            do {
+                let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+                for commit in Self.randomCommits(seed: seed) {
+                    _ = await store.append(commit)
+                    // Sometimes a write behind happens between commits.
+                    if random.int(in: 0...3) == 0 { try store.projections.writeAll() }
+                }
+                before = try Self.served(store, customers: customers, cookies: cookies)
+                lastSeq = store.lastSeq
+                // Dropped here without `close()`: the projections since the last write behind are lost.
+            }
+            let reopened = try await Self.reopen(directory, Self.holdingProjections)
+            defer { reopened.close() }
+            if let recovery = reopened.recovery {
+                #expect(recovery.throughSeq == lastSeq)
+                #expect(recovery.fromSeq < lastSeq)
+            }
+            #expect(try Self.served(reopened, customers: customers, cookies: cookies) == before)
+            let replay = try await reopened.replay(fromSnapshot: false)
+            #expect(replay.matchesLive, "\(replay.projectionsChanged) projections differ from their replay")
+        }
+    }
+
+    @Test("the histories recover from the log: most seeds leave projections to fold again")
+    func recoveryIsExercised() async throws {
+        var recovered = 0
+        for seed in UInt64(0)..<10 {
+            try await withTemporaryDirectory { directory in
+                do {
+                    let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+                    for commit in Self.randomCommits(seed: seed) { _ = await store.append(commit) }
+                }
+                let reopened = try await Self.reopen(directory, Self.holdingProjections)
+                defer { reopened.close() }
+                if let recovery = reopened.recovery, recovery.events > 0, recovery.projections > 0 { recovered += 1 }
+            }
+        }
+        #expect(recovered == 10)
+    }
+
+    @Test("a clean close leaves nothing to recover")
+    func cleanClose() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+            for commit in Self.randomCommits(seed: 7) { _ = await store.append(commit) }
+            let before = try Self.served(store, customers: ["cust_0", "cust_1", "cust_2"], cookies: [])
+            store.close()
+            let reopened = try await Self.reopen(directory, Self.holdingProjections)
+            defer { reopened.close() }
+            #expect(reopened.recovery == nil)
+            #expect(try Self.served(reopened, customers: ["cust_0", "cust_1", "cust_2"], cookies: []) == before)
+        }
+    }
+
+    @Test("the byte bound writes behind as soon as it is reached: with a bound of one byte, every commit is written before it is acknowledged")
+    func byteBound() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = Self.holdingProjections
+            configuration.projectionWriteBehindBytes = 1
+            do {
+                let store = try EventStore(directory: directory, configuration: configuration)
+                for commit in Self.randomCommits(seed: 3) {
+                    _ = await store.append(commit)
+                    #expect(store.projections.dirtyCount == 0)
+                    #expect(store.projections.checkpoint == store.lastSeq)
+                }
+            }
+            let reopened = try await Self.reopen(directory, configuration)
+            defer { reopened.close() }
+            #expect(reopened.recovery == nil)
+        }
+    }
+
+    @Test("the age bound writes behind by itself")
+    func ageBound() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = StoreConfiguration()
+            configuration.projectionWriteBehindSeconds = 0.05
+            let store = try EventStore(directory: directory, configuration: configuration)
+            defer { store.close() }
+            _ = await store.append(Self.randomCommits(seed: 5).flatMap { $0 })
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.projections.checkpoint != store.lastSeq, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(store.projections.checkpoint == store.lastSeq)
+            #expect(store.projections.dirtyCount == 0)
+        }
+    }
+}
