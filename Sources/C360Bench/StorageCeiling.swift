@@ -105,11 +105,12 @@ public enum StorageCeiling {
     /// concurrent commits into one WAL write and inserts their memtable entries in parallel.
     public static func layout(
         _ layout: Layout = .current, path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int,
-        sortedBatches: Bool = false, checkpointEvents: Int = 100_000, writers: Int = 1
+        sortedBatches: Bool = false, checkpointEvents: Int = 100_000, writers: Int = 1, writeBufferBytes: Int = DatabaseOptions().writeBufferBytes
     ) throws -> LayoutFigures {
         let names = ["events", "log", "dedup", "projections"]
         var options = DatabaseOptions()
         options.totalWriteBufferBytes = 128 << 20
+        options.writeBufferBytes = writeBufferBytes
         let database = try Database(path: path, columnFamilies: names, options: options)
         defer { database.close() }
         let families = try names.map { try database.columnFamily($0) }

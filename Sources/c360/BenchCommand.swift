@@ -86,6 +86,7 @@ struct BenchStorage: AsyncParsableCommand {
     var layouts = "current"
     @Option(help: "Events between the write-behind checkpoints of the log-first layouts.") var checkpointEvents = 100_000
     @Option(help: "Threads committing the layouts' batches concurrently.") var writers = 1
+    @Option(help: "Memtable size per column family of the layouts, in MiB (c360's default 32).") var writeBufferMb = 32
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
@@ -99,7 +100,7 @@ struct BenchStorage: AsyncParsableCommand {
                 let figures = try StorageCeiling.layout(
                     layout, path: dir + "/layout-\(layout.rawValue)", events: layoutEvents, customers: layoutCustomers,
                     eventBytes: valueBytes, projectionBytes: projectionBytes, sortedBatches: sortedBatches,
-                    checkpointEvents: checkpointEvents, writers: writers)
+                    checkpointEvents: checkpointEvents, writers: writers, writeBufferBytes: writeBufferMb << 20)
                 json.merge(figures.json) { $1 }
             }
         }
