@@ -90,7 +90,7 @@ let package = Package(
         // hand, without SwiftProtobuf's generic machinery (which stays for everything cold).
         .target(
             name: "C360Codec",
-            dependencies: ["C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         // Pure domain logic, no I/O: validation, the fold, profile evaluation.
@@ -241,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360CodecTests",
-            dependencies: ["C360Codec", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Codec", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

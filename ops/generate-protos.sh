@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code for everything under proto/ and writes it into the source tree:
 # messages into Sources/C360Model/Generated, gRPC services into Sources/C360Service/Generated,
-# and gRPC's interoperability test messages (Tests/interop/proto) into the transport's tests.
+# gRPC's interoperability test messages (Tests/interop/proto) into the transport's tests, and the
+# stored projection as plain Swift values with its wire codec (ops/generate-projection-codec.py).
 # The generated files are committed; run this after changing a .proto, and commit the result.
 # `ops/generate-protos.sh --check` fails when the committed code is not what proto/ generates.
 set -euo pipefail
@@ -60,8 +61,13 @@ api_protos=$(cd proto && find c360/v1 grpc -name '*.proto' | sort)
 } > "$services/APIDescriptors.swift"
 rm -f "$descriptors"
 
+# The projection as plain Swift values and its wire codec, from projection.proto.
+python3 ops/generate-projection-codec.py
+projection_codec="Sources/C360Core/Fold/Projection.swift Sources/C360Codec/ProjectionWireCodec.swift"
+
 if [ "${1:-}" = "--check" ]; then
-  if ! git diff --exit-code --stat -- "$messages" "$services" "$interop" || [ -n "$(git status --porcelain -- "$messages" "$services" "$interop")" ]; then
+  # shellcheck disable=SC2086
+  if ! git diff --exit-code --stat -- "$messages" "$services" "$interop" $projection_codec || [ -n "$(git status --porcelain -- "$messages" "$services" "$interop" $projection_codec)" ]; then
     echo "generated code is out of date: run ops/generate-protos.sh and commit the result" >&2
     exit 1
   fi

@@ -17,6 +17,10 @@ public enum CodecBenchmark {
         public var eventDecodeSwiftProtobufNs = 0.0
         public var eventDecodeHandWrittenNs = 0.0
         public var projectionDecodeSwiftProtobufNs = 0.0
+        public var projectionDecodePlainNs = 0.0
+        public var projectionEncodeSwiftProtobufNs = 0.0
+        public var projectionEncodePlainNs = 0.0
+        public var meanProjectionBytes = 0.0
         public var profileEncodeSwiftProtobufNs = 0.0
         public var profileEncodeHandWrittenNs = 0.0
 
@@ -26,6 +30,10 @@ public enum CodecBenchmark {
              "event_decode_swiftprotobuf_ns": eventDecodeSwiftProtobufNs,
              "event_decode_hand_written_ns": eventDecodeHandWrittenNs,
              "projection_decode_swiftprotobuf_ns": projectionDecodeSwiftProtobufNs,
+             "projection_decode_plain_ns": projectionDecodePlainNs,
+             "projection_encode_swiftprotobuf_ns": projectionEncodeSwiftProtobufNs,
+             "projection_encode_plain_ns": projectionEncodePlainNs,
+             "mean_projection_bytes": meanProjectionBytes,
              "profile_encode_swiftprotobuf_ns": profileEncodeSwiftProtobufNs,
              "profile_encode_hand_written_ns": profileEncodeHandWrittenNs]
         }
@@ -61,6 +69,10 @@ public enum CodecBenchmark {
         for bytes in encodedEvents where try EventWireDecoder.event(bytes) != C360_V1_Event(serializedBytes: bytes) {
             throw Failure.differs("an event of \(bytes.count) bytes")
         }
+        let plainProjections = projections.values.map(Projection.init)
+        for (plain, bytes) in zip(plainProjections, encodedProjections) where ProjectionWireCodec.encode(plain) != bytes {
+            throw Failure.differs("the projection of \(plain.customerID)")
+        }
         for response in responses where ProfileWireEncoder.encode(response) != (try response.serializedBytes() as [UInt8]) {
             throw Failure.differs("the profile of \(response.profile.customerID)")
         }
@@ -79,6 +91,17 @@ public enum CodecBenchmark {
         }
         figures.projectionDecodeSwiftProtobufNs = try best(rounds, items: encodedProjections.count) {
             for bytes in encodedProjections { sink &+= Int(try C360_Store_V1_Projection(serializedBytes: bytes).seq) }
+        }
+        figures.meanProjectionBytes = Double(encodedProjections.reduce(0) { $0 + $1.count }) / Double(max(1, encodedProjections.count))
+        figures.projectionDecodePlainNs = try best(rounds, items: encodedProjections.count) {
+            for bytes in encodedProjections { sink &+= Int(try ProjectionWireCodec.decode(bytes).seq) }
+        }
+        let projectionMessages = Array(projections.values)
+        figures.projectionEncodeSwiftProtobufNs = try best(rounds, items: projectionMessages.count) {
+            for projection in projectionMessages { sink &+= (try projection.serializedBytes() as [UInt8]).count }
+        }
+        figures.projectionEncodePlainNs = try best(rounds, items: plainProjections.count) {
+            for projection in plainProjections { sink &+= ProjectionWireCodec.encode(projection).count }
         }
         figures.profileEncodeSwiftProtobufNs = try best(rounds, items: responses.count) {
             for response in responses { sink &+= (try response.serializedBytes() as [UInt8]).count }

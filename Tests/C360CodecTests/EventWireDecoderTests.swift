@@ -104,6 +104,32 @@ extension Random {
         return bytes + [UInt8(value)]
     }
 
+    mutating func customerUpserted() throws -> C360_V1_CustomerUpserted {
+        var customer = try withUnknownField(C360_V1_CustomerUpserted.self)
+        if chance(60) { customer.firstName = string() }
+        if chance(60) { customer.lastName = string() }
+        if chance(60) { customer.email = string() }
+        if chance(60) { customer.phone = string() }
+        if chance(60) { customer.dateOfBirth = string() }
+        customer.gender = C360_V1_Gender(rawValue: enumValue()) ?? .unspecified
+        if chance(50) {
+            var address = try withUnknownField(C360_V1_Address.self)
+            address.line1 = string(); address.line2 = string(); address.city = string()
+            address.region = string(); address.postalCode = string(); address.country = string()
+            customer.address = address
+        }
+        customer.loyaltyTier = C360_V1_LoyaltyTier(rawValue: enumValue()) ?? .unspecified
+        if chance(50) { customer.loyaltyPoints = int64() }
+        if chance(50) { customer.signupDate = string() }
+        if chance(50) { customer.acquisitionChannel = string() }
+        if chance(50) {
+            var consent = try withUnknownField(C360_V1_ConsentFlags.self)
+            consent.emailMarketing = chance(50); consent.smsMarketing = chance(50); consent.personalisation = chance(50)
+            customer.consent = consent
+        }
+        return customer
+    }
+
     mutating func event() throws -> C360_V1_Event {
         var event = try withUnknownField(C360_V1_Event.self)
         event.eventID = string()
@@ -113,29 +139,7 @@ extension Random {
         event.source = string()
         switch int(0...8) {
         case 0:
-            var customer = try withUnknownField(C360_V1_CustomerUpserted.self)
-            if chance(60) { customer.firstName = string() }
-            if chance(60) { customer.lastName = string() }
-            if chance(60) { customer.email = string() }
-            if chance(60) { customer.phone = string() }
-            if chance(60) { customer.dateOfBirth = string() }
-            customer.gender = C360_V1_Gender(rawValue: enumValue()) ?? .unspecified
-            if chance(50) {
-                var address = try withUnknownField(C360_V1_Address.self)
-                address.line1 = string(); address.line2 = string(); address.city = string()
-                address.region = string(); address.postalCode = string(); address.country = string()
-                customer.address = address
-            }
-            customer.loyaltyTier = C360_V1_LoyaltyTier(rawValue: enumValue()) ?? .unspecified
-            if chance(50) { customer.loyaltyPoints = int64() }
-            if chance(50) { customer.signupDate = string() }
-            if chance(50) { customer.acquisitionChannel = string() }
-            if chance(50) {
-                var consent = try withUnknownField(C360_V1_ConsentFlags.self)
-                consent.emailMarketing = chance(50); consent.smsMarketing = chance(50); consent.personalisation = chance(50)
-                customer.consent = consent
-            }
-            event.customerUpserted = customer
+            event.customerUpserted = try customerUpserted()
         case 1:
             var order = try withUnknownField(C360_V1_OrderPlaced.self)
             order.orderID = string()

@@ -1,0 +1,85 @@
+import C360Core
+import C360Model
+
+extension ProjectionWireCodec {
+    /// The projection's bytes: what SwiftProtobuf writes for the same `c360.store.v1.Projection`.
+    public static func encode(_ projection: Projection) -> [UInt8] {
+        var writer = ProtobufWireWriter(capacity: 2_048)
+        write(projection, to: &writer)
+        return writer.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(ProtobufWireError) -> Projection {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try decode(raw) } }
+        return try result.get()
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> Projection {
+        var reader = ProtobufWireReader(bytes)
+        var projection = Projection()
+        try read(&reader, into: &projection)
+        return projection
+    }
+
+    // MARK: The c360.v1 messages a projection holds, kept as the generated structs
+
+    static func write(_ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
+        if identity.type.rawValue != 0 { writer.int64Field(1, Int64(identity.type.rawValue)) }
+        if !identity.value.isEmpty { writer.stringField(2, identity.value) }
+        writer.raw(identity.unknownFields.data)
+    }
+
+    static func read(_ reader: inout ProtobufWireReader, into identity: inout C360_V1_Identity) throws(ProtobufWireError) {
+        try EventWireDecoder.decode(&reader, into: &identity)
+    }
+
+    static func write(_ money: C360_V1_Money, to writer: inout ProtobufWireWriter) {
+        if money.minorUnits != 0 { writer.int64Field(1, money.minorUnits) }
+        if !money.currency.isEmpty { writer.stringField(2, money.currency) }
+        writer.raw(money.unknownFields.data)
+    }
+
+    static func read(_ reader: inout ProtobufWireReader, into money: inout C360_V1_Money) throws(ProtobufWireError) {
+        try EventWireDecoder.decode(&reader, into: &money)
+    }
+
+    static func write(_ customer: C360_V1_CustomerUpserted, to writer: inout ProtobufWireWriter) {
+        // Optional fields: written when present, whatever their value.
+        if customer.hasFirstName { writer.stringField(1, customer.firstName) }
+        if customer.hasLastName { writer.stringField(2, customer.lastName) }
+        if customer.hasEmail { writer.stringField(3, customer.email) }
+        if customer.hasPhone { writer.stringField(4, customer.phone) }
+        if customer.hasDateOfBirth { writer.stringField(5, customer.dateOfBirth) }
+        if customer.gender.rawValue != 0 { writer.int64Field(6, Int64(customer.gender.rawValue)) }
+        if customer.hasAddress {
+            let address = customer.address
+            writer.messageField(7) { writer in
+                if !address.line1.isEmpty { writer.stringField(1, address.line1) }
+                if !address.line2.isEmpty { writer.stringField(2, address.line2) }
+                if !address.city.isEmpty { writer.stringField(3, address.city) }
+                if !address.region.isEmpty { writer.stringField(4, address.region) }
+                if !address.postalCode.isEmpty { writer.stringField(5, address.postalCode) }
+                if !address.country.isEmpty { writer.stringField(6, address.country) }
+                writer.raw(address.unknownFields.data)
+            }
+        }
+        if customer.loyaltyTier.rawValue != 0 { writer.int64Field(8, Int64(customer.loyaltyTier.rawValue)) }
+        if customer.hasLoyaltyPoints { writer.int64Field(9, customer.loyaltyPoints) }
+        if customer.hasSignupDate { writer.stringField(10, customer.signupDate) }
+        if customer.hasAcquisitionChannel { writer.stringField(11, customer.acquisitionChannel) }
+        if customer.hasConsent {
+            let consent = customer.consent
+            writer.messageField(12) { writer in
+                if consent.emailMarketing { writer.boolField(1, true) }
+                if consent.smsMarketing { writer.boolField(2, true) }
+                if consent.personalisation { writer.boolField(3, true) }
+                writer.raw(consent.unknownFields.data)
+            }
+        }
+        writer.raw(customer.unknownFields.data)
+    }
+
+    static func read(_ reader: inout ProtobufWireReader, into customer: inout C360_V1_CustomerUpserted) throws(ProtobufWireError) {
+        try EventWireDecoder.decode(&reader, into: &customer)
+    }
+}
