@@ -23,18 +23,30 @@ public enum FuzzTargets {
         precondition((try? C360_V1_Event(jsonUTF8Bytes: json)) == event, "an accepted event does not survive JSON encoding")
     }
 
-    /// The hand-written codec beside SwiftProtobuf: the first byte picks the message (0: a stored
-    /// event, otherwise an `AppendEventsRequest`), the rest is its bytes. Both decoders must refuse
-    /// the same inputs and read the same message from the others.
+    /// The hand-written codecs beside SwiftProtobuf: the first byte picks the message (modulo 3:
+    /// a stored event, an `AppendEventsRequest`, a stored projection), the rest is its bytes. Both
+    /// decoders must refuse the same inputs and read the same message from the others; a projection
+    /// read is written back as the bytes SwiftProtobuf writes for it.
     public static func codec(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let message = Array(bytes.dropFirst())
-        if selector == 0 {
+        switch selector % 3 {
+        case 0:
             let reference = try? C360_V1_Event(serializedBytes: message)
             precondition((try? EventWireDecoder.event(message)) == reference, "the event decoders disagree")
-        } else {
+        case 1:
             let reference = try? C360_V1_AppendEventsRequest(serializedBytes: message)
             precondition((try? EventWireDecoder.appendEventsRequest(message)) == reference, "the request decoders disagree")
+        default:
+            let reference = try? C360_Store_V1_Projection(serializedBytes: message)
+            let decoded = try? ProjectionWireCodec.decode(message)
+            precondition((decoded == nil) == (reference == nil), "the projection decoders disagree on whether the bytes are valid")
+            if let decoded, let reference {
+                // The plain projection keeps no unknown fields of its own; the c360.v1 messages inside it do.
+                precondition(decoded == Projection(reference), "the projection decoders read different projections")
+                precondition(ProjectionWireCodec.encode(decoded) == (try? decoded.generatedMessage.serializedBytes()),
+                             "the projection encoders disagree")
+            }
         }
     }
 

@@ -14,7 +14,7 @@ extension EventStore {
         var state: WriterState
         var eventIDs: [String: UInt64] = [:]
         var index: [[UInt8]: UInt64?] = [:]
-        var projections: [UInt64: C360_Store_V1_Projection] = [:]
+        var projections: [UInt64: Projection] = [:]
         /// Projections of anonymous histories merged away in this commit.
         var removedProjections: Set<UInt64> = []
         var mergedInto: [UInt64: UInt64?] = [:]
@@ -22,7 +22,7 @@ extension EventStore {
         /// Events staged in this commit, by subject, for a refold that needs them before they are written.
         var staged: [UInt64: [HistoryEntry]] = [:]
         /// The projections as they were before this commit (`nil`: a new subject), for segment changes.
-        var before: [UInt64: C360_Store_V1_Projection?] = [:]
+        var before: [UInt64: Projection?] = [:]
     }
 
     /// Folds one group of appends and writes their log as one synced `WriteBatch`: the events, their
@@ -114,7 +114,7 @@ extension EventStore {
         /// Members of the customer after this event, when it changes them.
         var members: [UInt64]?
         /// Anonymous histories taken out, with their projections folded alone again.
-        var unmergedProjections: [UInt64: C360_Store_V1_Projection] = [:]
+        var unmergedProjections: [UInt64: Projection] = [:]
 
         var changesMembers: Bool { !resolution.merged.isEmpty || !resolution.unmerged.isEmpty }
         var isEmpty: Bool {
@@ -192,13 +192,13 @@ extension EventStore {
         let existingSubject = try findSubject(of: prepared, customerKey: customerKey, context: &context)
         let subject = existingSubject ?? nextSubject(anonymous: customerKey == nil, context: context)
         let target = try StoreKeys.isAnonymous(subject) ? (mergedInto(subject, context: &context) ?? subject) : subject
-        var projection: C360_Store_V1_Projection
+        var projection: Projection
         if existingSubject == nil {
             projection = ProjectionFold.emptyProjection(customerID: event.customerID)
         } else {
             projection = try currentProjection(of: target, context: context)
         }
-        let before: C360_Store_V1_Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
+        let before: Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
         let seq = context.state.lastSeq + 1
         let plan = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
         if let members = plan.members {
@@ -261,7 +261,7 @@ extension EventStore {
     /// - An identity of another customer (directly or through a merged history) is refused and
     ///   recorded as a conflict: links never move silently.
     /// - An anonymous event never joins two anonymous histories; only a customer does.
-    private func resolve(_ prepared: PreparedEvent, subject: UInt64, target: UInt64, projection: C360_Store_V1_Projection,
+    private func resolve(_ prepared: PreparedEvent, subject: UInt64, target: UInt64, projection: Projection,
                          context: inout CommitContext) throws(C360Error) -> ResolutionPlan {
         let event = prepared.event
         var plan = ResolutionPlan()
@@ -357,7 +357,7 @@ extension EventStore {
         anonymous ? context.state.nextSubject | StoreKeys.anonymousBit : context.state.nextSubject
     }
 
-    private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> C360_Store_V1_Projection {
+    private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> Projection {
         if let cached = context.projections[subject] { return cached }
         return try projections.projection(of: subject) ?? ProjectionFold.emptyProjection(customerID: "")
     }
@@ -417,7 +417,7 @@ extension EventStore {
         }
     }
 
-    func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Projection {
+    func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> Projection {
         try ProjectionStore.decode(bytes)
     }
 }

@@ -59,7 +59,7 @@ extension EventStore {
     /// The projection of a customer and the anonymous histories merged into it, folded afresh
     /// from their events in log order. `extra` are events already read or not yet written (staged
     /// in the same commit). The customer id comes from the customer's own events, as in any fold.
-    func refold(subjects: [UInt64], extra: [HistoryEntry] = []) throws(C360Error) -> C360_Store_V1_Projection {
+    func refold(subjects: [UInt64], extra: [HistoryEntry] = []) throws(C360Error) -> Projection {
         var entries = extra
         for subject in subjects {
             entries += try history(of: subject)

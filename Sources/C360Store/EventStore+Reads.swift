@@ -25,7 +25,7 @@ extension EventStore {
     }
 
     /// The stored projection of a customer, before evaluation.
-    public func projection(customerID: String) throws(C360Error) -> C360_Store_V1_Projection {
+    public func projection(customerID: String) throws(C360Error) -> Projection {
         let subject = try subject(customerID: customerID)
         guard let projection = try projections.projection(of: subject) else {
             throw C360Error(.notFound, "customer \(customerID) has no projection")
@@ -131,7 +131,7 @@ extension EventStore {
     }
 
     /// The projection of `subject` as last committed.
-    func storedProjection(_ subject: UInt64) throws(C360Error) -> C360_Store_V1_Projection {
+    func storedProjection(_ subject: UInt64) throws(C360Error) -> Projection {
         guard let projection = try projections.projection(of: subject) else {
             throw C360Error(.notFound, "no profile for that customer yet")
         }

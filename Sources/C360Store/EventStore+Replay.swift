@@ -170,7 +170,7 @@ extension EventStore {
             let resolutions = database.makeIterator(families.resolutions, lowerBound: lower, upperBound: upper)
             events.seekToFirst()
             resolutions.seekToFirst()
-            var current: (subject: UInt64, projection: C360_Store_V1_Projection)?
+            var current: (subject: UInt64, projection: Projection)?
             // The events of a customer with merged histories, folded with theirs at the end.
             var withMembers: [HistoryEntry] = []
             func finishCurrent() throws {
@@ -181,7 +181,7 @@ extension EventStore {
                     projection = try refold(subjects: members, extra: withMembers)
                     withMembers.removeAll(keepingCapacity: true)
                 }
-                folded.projections.append((finished.subject, try projection.serializedBytes()))
+                folded.projections.append((finished.subject, ProjectionWireCodec.encode(projection)))
                 current = nil
             }
             // The key of the resolution the iterator is on, read once per resolution.
@@ -261,7 +261,7 @@ extension EventStore {
                 let fromSnapshot = snapshot.isValid ? StoreKeys.uint64(snapshot.key, at: 8) : nil
                 let fromTail = tailSubjects.first
                 guard let subject = [fromSnapshot, fromTail].compactMap({ $0 }).min() else { break }
-                var projection: C360_Store_V1_Projection?
+                var projection: Projection?
                 let refolded = membership.changedAfter.contains(subject)
                 if fromSnapshot == subject {
                     // A snapshot never brings an erased customer back, even one restored from elsewhere.
@@ -301,7 +301,7 @@ extension EventStore {
                     }
                 }
                 if let projection, membership.mergedInto[subject] == nil {
-                    try rebuilder.add(subject: subject, bytes: try projection.serializedBytes())
+                    try rebuilder.add(subject: subject, bytes: ProjectionWireCodec.encode(projection))
                     report.projectionsRebuilt += 1
                 }
             }

@@ -29,7 +29,7 @@ extension EventStore {
         Instant(microsecondsSinceEpoch: (day + 1) * 86_400_000_000 - 1)
     }
 
-    func memberships(of projection: C360_Store_V1_Projection?, evaluator: ProfileEvaluator, at instant: Instant) -> Set<String> {
+    func memberships(of projection: Projection?, evaluator: ProfileEvaluator, at instant: Instant) -> Set<String> {
         guard let projection, !projection.customerID.isEmpty, !configuration.segments.isEmpty else { return [] }
         let profile = evaluator.profile(of: projection, asOf: instant)
         return Set(configuration.segments.filter { $0.contains(profile) }.map(\.name))
@@ -38,7 +38,7 @@ extension EventStore {
     /// The membership changes between the projections before and after a commit, and every
     /// customer's membership after it (for the writer's cache, once the commit is written).
     /// Runs on the writer's queue.
-    func segmentChanges(before: [UInt64: C360_Store_V1_Projection?], after: [UInt64: C360_Store_V1_Projection], day: Int64)
+    func segmentChanges(before: [UInt64: Projection?], after: [UInt64: Projection], day: Int64)
         -> (changes: [MembershipChange], memberships: [UInt64: Set<String>]) {
         guard !configuration.segments.isEmpty else { return ([], [:]) }
         let evaluator = ProfileEvaluator(settings: configuration.profile)

@@ -1,3 +1,4 @@
+import C360Codec
 import C360Core
 import C360Model
 import CoreMetrics
@@ -31,18 +32,18 @@ final class ProjectionStore: Sendable {
     private let meta: ColumnFamily
     private let limits: Limits
     /// Decoded clean projections (equal to what RocksDB holds), recently used.
-    private let cache: SharedCache<UInt64, C360_Store_V1_Projection>
+    private let cache: SharedCache<UInt64, Projection>
     private let pending: Mutex<Pending>
     /// Runs the write behind, one at a time.
     private let queue = DispatchQueue(label: "c360.projection-writer", qos: .utility)
 
     /// What a commit did to a subject's projection.
     enum Change: Sendable {
-        case stored(C360_Store_V1_Projection)
+        case stored(Projection)
         /// Deleted: an anonymous history merged into a customer.
         case removed
 
-        var projection: C360_Store_V1_Projection? {
+        var projection: Projection? {
             if case .stored(let projection) = self { return projection }
             return nil
         }
@@ -85,7 +86,7 @@ final class ProjectionStore: Sendable {
     var lastFailure: String? { pending.withLock { $0.lastFailure } }
 
     /// The projection of `subject` as last committed, `nil` when it has none.
-    func projection(of subject: UInt64) throws(C360Error) -> C360_Store_V1_Projection? {
+    func projection(of subject: UInt64) throws(C360Error) -> Projection? {
         let ticket = cache.ticket(for: subject)
         let waiting: Change? = pending.withLock { $0.dirty[subject] ?? $0.writing[subject] }
         if let waiting { return waiting.projection }
@@ -212,14 +213,14 @@ final class ProjectionStore: Sendable {
 
     /// The projections' bytes, in order. Thousands are written at a time and encoding them is most
     /// of a write behind's work (perf): large sets are encoded on every core.
-    static func encode(_ projections: [C360_Store_V1_Projection]) throws -> [[UInt8]] {
+    static func encode(_ projections: [Projection]) throws -> [[UInt8]] {
         let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        guard workers > 1 else { return try projections.map { try $0.serializedBytes() } }
+        guard workers > 1 else { return projections.map(ProjectionWireCodec.encode) }
         let slots = ParallelSlots<[UInt8]>(count: projections.count)
         let chunk = (projections.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in (worker * chunk)..<min(projections.count, (worker + 1) * chunk) {
-                slots.buffer[index] = try? projections[index].serializedBytes()
+                slots.buffer[index] = ProjectionWireCodec.encode(projections[index])
             }
         }
         return try slots.buffer.map { bytes in
@@ -228,9 +229,9 @@ final class ProjectionStore: Sendable {
         }
     }
 
-    static func decode(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Projection {
+    static func decode(_ bytes: [UInt8]) throws(C360Error) -> Projection {
         do {
-            return try C360_Store_V1_Projection(serializedBytes: bytes)
+            return try ProjectionWireCodec.decode(bytes)
         } catch {
             throw C360Error(.corruption, "a stored projection could not be decoded: \(error)")
         }

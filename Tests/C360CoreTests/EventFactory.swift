@@ -83,12 +83,12 @@ enum EventFactory {
     }
 
     /// Folds `events` in order, numbering them 1, 2, 3...
-    static func fold(_ events: [C360_V1_Event], fold: ProjectionFold = .init()) -> C360_Store_V1_Projection {
+    static func fold(_ events: [C360_V1_Event], fold: ProjectionFold = .init()) -> Projection {
         self.fold(events.map { ($0, nil) }, fold: fold)
     }
 
     /// Folds events with the identity resolutions decided for them, numbering them 1, 2, 3...
-    static func fold(_ entries: [(C360_V1_Event, C360_Store_V1_Resolution?)], fold: ProjectionFold = .init()) -> C360_Store_V1_Projection {
+    static func fold(_ entries: [(C360_V1_Event, C360_Store_V1_Resolution?)], fold: ProjectionFold = .init()) -> Projection {
         var projection = ProjectionFold.emptyProjection(customerID: entries.first?.0.customerID ?? "")
         for (index, entry) in entries.enumerated() {
             fold.apply(entry.0, seq: UInt64(index + 1), resolution: entry.1, to: &projection)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpus (committed under ops/fuzz/corpus/): NDJSON lines of every event
 kind, valid and subtly broken; one request per RPC, each prefixed with the byte that selects it
-(FuzzTargets.Method's order); and for the codec, every kind of event in binary, an append request
-and a message with an unknown field. Re-run only to change the seeds."""
+(FuzzTargets.Method's order); and for the codec, every kind of event in binary, an append request,
+a message with an unknown field and stored projections. Re-run only to change the seeds."""
 import json
 import pathlib
 import subprocess
@@ -60,7 +60,7 @@ def main(c360):
         for index, request in enumerate(requests[method]):
             (rpc / f"{method}-{index}.bin").write_bytes(bytes([selector]) + request.SerializeToString())
 
-    # The codec target: the first byte picks the message (0: Event, else AppendEventsRequest).
+    # The codec target: the first byte picks the message (modulo 3: Event, AppendEventsRequest, Projection).
     codec = HERE / "corpus" / "codec"
     codec.mkdir(parents=True, exist_ok=True)
     for index, event in enumerate(events):
@@ -68,6 +68,33 @@ def main(c360):
     (codec / "append-request.bin").write_bytes(bytes([1]) + s.AppendEventsRequest(events=events).SerializeToString())
     unknown_field = bytes([0x98, 0x06, 0x07])  # field 99, a varint no version of c360 declares
     (codec / "unknown-field.bin").write_bytes(bytes([0]) + events[0].SerializeToString() + unknown_field)
+    # Selector 2: stored projections, one with every part present and one nearly empty.
+    from c360.store.v1 import projection_pb2 as p
+    full = p.Projection(version=3, seq=42, customer_id="cust_1", event_count=7)
+    full.details.first_name = "Ada"
+    full.details.address.city = "Norwich"
+    full.details.consent.email_marketing = True
+    full.orders.online = 2
+    full.orders.spend.add(currency="GBP", minor_units=8598, orders=2)
+    summary = full.orders.ledger.add(order_id="o1", placed_at_us=1, channel=1, status=4, placement_seq=3)
+    summary.total.minor_units = 4299
+    summary.total.currency = "GBP"
+    summary.refunds.add(currency="GBP", minor_units=100, orders=1)
+    full.orders.products.add(product_id="p1", name="Kettle", category="kitchen", quantity=1, orders=1)
+    full.orders.categories.add(category="kitchen", quantity=1, orders=1)
+    full.web.events = 3
+    full.web.recent_errors.add(page="/checkout", message="timeout", count=1, last_at_us=5)
+    full.email.sent = 1
+    full.support.tickets.add(ticket_id="t1", latest_at_us=9, latest_seq=4, open=True)
+    linked = full.identities.add(linked_by_event_id="e1", linked_seq=1, linked_at_us=2, merged_from_anonymous=True)
+    linked.identity.type = 1
+    linked.identity.value = "ada@example.com"
+    full.identity_conflicts.add(event_id="e2", seq=2, at_us=3, reason=1)
+    full.days.add(day=20000, web_events=1, orders=1)
+    (codec / "projection-00.bin").write_bytes(bytes([2]) + full.SerializeToString())
+    empty = p.Projection(version=3)
+    empty.orders.SetInParent()
+    (codec / "projection-01.bin").write_bytes(bytes([2]) + empty.SerializeToString())
 
 
 if __name__ == "__main__":

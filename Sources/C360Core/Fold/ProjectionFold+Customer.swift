@@ -2,7 +2,7 @@ import C360Model
 
 extension ProjectionFold {
     /// Only the fields present in the upsert change: several sources can each own some fields.
-    func applyCustomer(_ upsert: C360_V1_CustomerUpserted, to projection: inout C360_Store_V1_Projection) {
+    func applyCustomer(_ upsert: C360_V1_CustomerUpserted, to projection: inout Projection) {
         var details = projection.details
         if upsert.hasFirstName { details.firstName = upsert.firstName }
         if upsert.hasLastName { details.lastName = upsert.lastName }

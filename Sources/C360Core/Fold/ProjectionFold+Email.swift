@@ -1,7 +1,7 @@
 import C360Model
 
 extension ProjectionFold {
-    func applyEmail(_ email: C360_V1_EmailEvent, at occurredAt: Instant, to state: inout C360_Store_V1_Email) {
+    func applyEmail(_ email: C360_V1_EmailEvent, at occurredAt: Instant, to state: inout Projection.Email) {
         let micros = occurredAt.microsecondsSinceEpoch
         switch email.type {
         case .sent:

@@ -3,9 +3,9 @@ import C360Model
 extension ProjectionFold {
     /// The identity list changes only as identity resolution decided at append time, never from
     /// what an event merely carries: an identity owned by another customer must not appear here.
-    func applyResolution(_ resolution: C360_Store_V1_Resolution, of event: C360_V1_Event, seq: UInt64, at occurredAt: Instant, to projection: inout C360_Store_V1_Projection) {
-        func lineage(_ identity: C360_V1_Identity, merged: Bool) -> C360_Store_V1_LinkedIdentity {
-            var linked = C360_Store_V1_LinkedIdentity()
+    func applyResolution(_ resolution: C360_Store_V1_Resolution, of event: C360_V1_Event, seq: UInt64, at occurredAt: Instant, to projection: inout Projection) {
+        func lineage(_ identity: C360_V1_Identity, merged: Bool) -> Projection.LinkedIdentity {
+            var linked = Projection.LinkedIdentity()
             linked.identity = identity
             linked.linkedByEventID = event.eventID
             linked.linkedSeq = seq
@@ -30,7 +30,7 @@ extension ProjectionFold {
             }
         }
         for refusal in resolution.refused {
-            var conflict = C360_Store_V1_IdentityConflict()
+            var conflict = Projection.IdentityConflict()
             conflict.identity = refusal.identity
             conflict.eventID = event.eventID
             conflict.seq = seq
@@ -45,7 +45,7 @@ extension ProjectionFold {
 
     /// Keeps `identities` sorted by type, then value. A merge re-stamps an identity the anonymous
     /// history already brought in, so its lineage names the event that tied it to the customer.
-    static func insert(_ linked: C360_Store_V1_LinkedIdentity, into identities: inout [C360_Store_V1_LinkedIdentity], replacing: Bool) {
+    static func insert(_ linked: Projection.LinkedIdentity, into identities: inout [Projection.LinkedIdentity], replacing: Bool) {
         let identity = linked.identity
         let position = identities.firstIndex { IdentityKey.precedes(identity, $0.identity) || $0.identity == identity } ?? identities.endIndex
         if position < identities.endIndex, identities[position].identity == identity {

@@ -6,7 +6,7 @@ extension ProjectionFold {
     /// placements (by occurred_at, then log position) decides its time, channel and total, and the
     /// day it counts on in the windows; its items, products and categories are counted once, from
     /// its placement first in the log.
-    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, seq: UInt64, to projection: inout C360_Store_V1_Projection) {
+    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, seq: UInt64, to projection: inout Projection) {
         let micros = placedAt.microsecondsSinceEpoch
         var entry = Self.ledgerEntry(order.orderID, in: projection.orders)
         let isNew = entry.placementSeq == 0
@@ -29,7 +29,7 @@ extension ProjectionFold {
 
     /// Records a status change and its refund in the order ledger, for an order placed or not yet
     /// seen, and recomputes the order figures from the ledger.
-    func applyStatusChange(_ change: C360_V1_OrderStatusChanged, at changedAt: Instant, seq: UInt64, to orders: inout C360_Store_V1_Orders) {
+    func applyStatusChange(_ change: C360_V1_OrderStatusChanged, at changedAt: Instant, seq: UInt64, to orders: inout Projection.Orders) {
         var entry = Self.ledgerEntry(change.orderID, in: orders)
         Self.setStatus(change.status, at: changedAt.microsecondsSinceEpoch, seq: seq, of: &entry)
         if change.hasRefunded, change.refunded.minorUnits > 0 {
@@ -40,26 +40,26 @@ extension ProjectionFold {
     }
 
     /// The latest status-setting event decides the status, whatever order they arrive in.
-    private static func setStatus(_ status: C360_V1_OrderStatus, at micros: Int64, seq: UInt64, of entry: inout C360_Store_V1_OrderSummary) {
+    private static func setStatus(_ status: C360_V1_OrderStatus, at micros: Int64, seq: UInt64, of entry: inout Projection.OrderSummary) {
         guard entry.statusSeq == 0 || (micros, seq) > (entry.statusAtUs, entry.statusSeq) else { return }
         entry.status = status
         entry.statusAtUs = micros
         entry.statusSeq = seq
     }
 
-    private static func ledgerPosition(of orderID: String, in ledger: [C360_Store_V1_OrderSummary]) -> (index: Int, found: Bool) {
+    private static func ledgerPosition(of orderID: String, in ledger: [Projection.OrderSummary]) -> (index: Int, found: Bool) {
         sortedPosition(of: orderID, in: ledger, by: \.orderID)
     }
 
-    private static func ledgerEntry(_ orderID: String, in orders: C360_Store_V1_Orders) -> C360_Store_V1_OrderSummary {
+    private static func ledgerEntry(_ orderID: String, in orders: Projection.Orders) -> Projection.OrderSummary {
         let position = ledgerPosition(of: orderID, in: orders.ledger)
         if position.found { return orders.ledger[position.index] }
-        var entry = C360_Store_V1_OrderSummary()
+        var entry = Projection.OrderSummary()
         entry.orderID = orderID
         return entry
     }
 
-    private static func store(_ entry: C360_Store_V1_OrderSummary, in orders: inout C360_Store_V1_Orders) {
+    private static func store(_ entry: Projection.OrderSummary, in orders: inout Projection.Orders) {
         let position = ledgerPosition(of: entry.orderID, in: orders.ledger)
         if position.found {
             orders.ledger[position.index] = entry
@@ -71,13 +71,13 @@ extension ProjectionFold {
     /// The order figures as a function of the ledger alone, so that they cannot depend on the order
     /// the events arrived in. Only orders placed count; an order contributes its total less its
     /// refunds in the order's currency (never below zero) to spend, or nothing while cancelled.
-    private static func recomputeFigures(of orders: inout C360_Store_V1_Orders) {
+    private static func recomputeFigures(of orders: inout Projection.Orders) {
         var perChannel: [C360_V1_OrderChannel: (count: Int64, lastAt: Int64)] = [:]
         var spend: [String: (minorUnits: Int64, orders: Int64)] = [:]
         var refunded: [String: Int64] = [:]
         var cancelled: Int64 = 0, returned: Int64 = 0
         var first: Int64 = 0
-        var last: C360_Store_V1_OrderSummary?
+        var last: Projection.OrderSummary?
         for entry in orders.ledger {
             for refund in entry.refunds { refunded[refund.currency, default: 0] += refund.minorUnits }
             guard entry.placementSeq != 0 else { continue }
@@ -115,15 +115,15 @@ extension ProjectionFold {
         orders.lastOrderStatus = last?.status ?? .unspecified
     }
 
-    private static func moneyTotal(_ currency: String, _ minorUnits: Int64, orders: Int64 = 0) -> C360_Store_V1_MoneyTotal {
-        var total = C360_Store_V1_MoneyTotal()
+    private static func moneyTotal(_ currency: String, _ minorUnits: Int64, orders: Int64 = 0) -> Projection.MoneyTotal {
+        var total = Projection.MoneyTotal()
         total.currency = currency
         total.minorUnits = minorUnits
         total.orders = orders
         return total
     }
 
-    private static func tallyItems(of order: C360_V1_OrderPlaced, at micros: Int64, seq: UInt64, into orders: inout C360_Store_V1_Orders) {
+    private static func tallyItems(of order: C360_V1_OrderPlaced, at micros: Int64, seq: UInt64, into orders: inout Projection.Orders) {
         var unitsByProduct: [String: Int64] = [:]
         var unitsByCategory: [String: Int64] = [:]
         for item in order.items {
@@ -141,7 +141,7 @@ extension ProjectionFold {
         }
     }
 
-    static func tally(_ item: C360_V1_LineItem, units: Int64, at micros: Int64, seq: UInt64, into products: inout [C360_Store_V1_ProductTally]) {
+    static func tally(_ item: C360_V1_LineItem, units: Int64, at micros: Int64, seq: UInt64, into products: inout [Projection.ProductTally]) {
         let position = products.firstIndex { $0.productID >= item.productID } ?? products.endIndex
         if position < products.endIndex, products[position].productID == item.productID {
             products[position].quantity += units
@@ -154,7 +154,7 @@ extension ProjectionFold {
             }
             return
         }
-        var tally = C360_Store_V1_ProductTally()
+        var tally = Projection.ProductTally()
         tally.productID = item.productID
         tally.name = item.name
         tally.category = item.category
@@ -167,14 +167,14 @@ extension ProjectionFold {
         products.insert(tally, at: position)
     }
 
-    static func tally(category: String, units: Int64, into categories: inout [C360_Store_V1_CategoryTally]) {
+    static func tally(category: String, units: Int64, into categories: inout [Projection.CategoryTally]) {
         let position = categories.firstIndex { $0.category >= category } ?? categories.endIndex
         if position < categories.endIndex, categories[position].category == category {
             categories[position].quantity += units
             categories[position].orders += 1
             return
         }
-        var tally = C360_Store_V1_CategoryTally()
+        var tally = Projection.CategoryTally()
         tally.category = category
         tally.quantity = units
         tally.orders = 1
@@ -182,7 +182,7 @@ extension ProjectionFold {
     }
 
     /// Adds to the total of `currency` in a list sorted by currency.
-    static func add(_ minorUnits: Int64, currency: String, to totals: inout [C360_Store_V1_MoneyTotal]) {
+    static func add(_ minorUnits: Int64, currency: String, to totals: inout [Projection.MoneyTotal]) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
             totals[position].minorUnits += minorUnits

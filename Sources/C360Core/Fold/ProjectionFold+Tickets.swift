@@ -4,7 +4,7 @@ extension ProjectionFold {
     /// Every ticket is kept by id with its latest event (by occurred_at, then log position): a
     /// ticket is open unless that event resolved it, whatever order its events arrive in, and a
     /// ticket reported many times is one ticket. Escalations and reopenings count as events.
-    func applyTicket(_ ticket: C360_V1_TicketEvent, at occurredAt: Instant, seq: UInt64, to state: inout C360_Store_V1_Support) {
+    func applyTicket(_ ticket: C360_V1_TicketEvent, at occurredAt: Instant, seq: UInt64, to state: inout Projection.Support) {
         let micros = occurredAt.microsecondsSinceEpoch
         state.lastTicketAtUs = max(state.lastTicketAtUs, micros)
         switch ticket.type {
@@ -21,7 +21,7 @@ extension ProjectionFold {
 
         let position = Self.ticketPosition(of: ticket.ticketID, in: state.tickets)
         if !position.found {
-            var entry = C360_Store_V1_TicketState()
+            var entry = Projection.TicketState()
             entry.ticketID = ticket.ticketID
             state.tickets.insert(entry, at: position.index)
             state.total += 1
@@ -33,7 +33,7 @@ extension ProjectionFold {
         state.tickets[position.index].open = ticket.type != .resolved
     }
 
-    private static func ticketPosition(of ticketID: String, in tickets: [C360_Store_V1_TicketState]) -> (index: Int, found: Bool) {
+    private static func ticketPosition(of ticketID: String, in tickets: [Projection.TicketState]) -> (index: Int, found: Bool) {
         sortedPosition(of: ticketID, in: tickets, by: \.ticketID)
     }
 }

@@ -4,7 +4,7 @@ extension ProjectionFold {
     /// A session is counted when an event arrives with a session id other than the previous
     /// event's: web events of one session arrive together, so this counts sessions without
     /// keeping every session id.
-    func applyWeb(_ web: C360_V1_WebEvent, at occurredAt: Instant, to projection: inout C360_Store_V1_Projection) {
+    func applyWeb(_ web: C360_V1_WebEvent, at occurredAt: Instant, to projection: inout Projection) {
         let micros = occurredAt.microsecondsSinceEpoch
         let newSession = !web.sessionID.isEmpty && web.sessionID != projection.web.lastSessionID
         updateDay(of: occurredAt, in: &projection.days) { day in
@@ -41,12 +41,12 @@ extension ProjectionFold {
     /// Devices that count as app use for the app-adoption opportunity.
     static let appDevices: Set<String> = ["app", "mobile", "ios", "android"]
 
-    private func recordError(page: String, message: String, atMicros micros: Int64, in errors: inout [C360_Store_V1_ErrorTally]) {
-        var tally: C360_Store_V1_ErrorTally
+    private func recordError(page: String, message: String, atMicros micros: Int64, in errors: inout [Projection.ErrorTally]) {
+        var tally: Projection.ErrorTally
         if let index = errors.firstIndex(where: { $0.page == page && $0.message == message }) {
             tally = errors.remove(at: index)
         } else {
-            tally = C360_Store_V1_ErrorTally()
+            tally = Projection.ErrorTally()
             tally.page = page
             tally.message = message
         }

@@ -29,8 +29,8 @@ public struct ProjectionFold: Sendable {
     public init() {}
 
     /// A projection with no events folded in.
-    public static func emptyProjection(customerID: String) -> C360_Store_V1_Projection {
-        var projection = C360_Store_V1_Projection()
+    public static func emptyProjection(customerID: String) -> Projection {
+        var projection = Projection()
         projection.version = version
         projection.customerID = customerID
         return projection
@@ -38,7 +38,7 @@ public struct ProjectionFold: Sendable {
 
     /// Folds `event`, appended at log position `seq`, into `projection`. `resolution` is what
     /// identity resolution decided for the event when it was appended (`nil`: nothing changed).
-    public func apply(_ event: C360_V1_Event, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout C360_Store_V1_Projection) {
+    public func apply(_ event: C360_V1_Event, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout Projection) {
         projection.version = ProjectionFold.version
         projection.seq = seq
         projection.eventCount += 1
@@ -70,7 +70,7 @@ public struct ProjectionFold: Sendable {
 
     /// Applies `change` to the bucket of `instant`'s day, creating it if needed. A day older than
     /// the buckets kept is not recorded: no window can reach it.
-    func updateDay(of instant: Instant, in days: inout [C360_Store_V1_DayBucket], _ change: (inout C360_Store_V1_DayBucket) -> Void) {
+    func updateDay(of instant: Instant, in days: inout [Projection.DayBucket], _ change: (inout Projection.DayBucket) -> Void) {
         let day = Int32(clamping: instant.dayNumber)
         // Events mostly arrive in time order: today's bucket is the last one.
         if let last = days.indices.last, days[last].day == day {
@@ -82,7 +82,7 @@ public struct ProjectionFold: Sendable {
         guard day >= oldestKept else { return }
         let position = days.firstIndex { $0.day >= day } ?? days.endIndex
         if position == days.endIndex || days[position].day != day {
-            var bucket = C360_Store_V1_DayBucket()
+            var bucket = Projection.DayBucket()
             bucket.day = day
             days.insert(bucket, at: position)
         }

@@ -7,7 +7,7 @@ struct DerivedFigures {
 
     static let microsecondsPerDay: Int64 = 86_400_000_000
 
-    func derive(profile: C360_V1_Profile, projection: C360_Store_V1_Projection, asOf: Instant) -> C360_V1_Derived {
+    func derive(profile: C360_V1_Profile, projection: Projection, asOf: Instant) -> C360_V1_Derived {
         var derived = C360_V1_Derived()
         let purchases = profile.purchases
         let ordered = purchases.totalOrders > 0

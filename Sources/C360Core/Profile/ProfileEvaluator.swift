@@ -12,7 +12,7 @@ public struct ProfileEvaluator: Sendable {
         self.settings = settings
     }
 
-    public func profile(of projection: C360_Store_V1_Projection, asOf: Instant) -> C360_V1_Profile {
+    public func profile(of projection: Projection, asOf: Instant) -> C360_V1_Profile {
         var profile = C360_V1_Profile()
         profile.customerID = projection.customerID
         profile.details = details(of: projection.details, asOf: asOf)
@@ -30,7 +30,7 @@ public struct ProfileEvaluator: Sendable {
         return profile
     }
 
-    private func recent(of days: [C360_Store_V1_DayBucket], asOf: Instant) -> C360_V1_RecentActivity {
+    private func recent(of days: [Projection.DayBucket], asOf: Instant) -> C360_V1_RecentActivity {
         var recent = C360_V1_RecentActivity()
         recent.windowDays = Int32(settings.windowDays)
         let last = asOf.dayNumber
@@ -45,7 +45,7 @@ public struct ProfileEvaluator: Sendable {
         return recent
     }
 
-    static func linkedIdentity(_ stored: C360_Store_V1_LinkedIdentity) -> C360_V1_LinkedIdentity {
+    static func linkedIdentity(_ stored: Projection.LinkedIdentity) -> C360_V1_LinkedIdentity {
         var linked = C360_V1_LinkedIdentity()
         linked.identity = stored.identity
         linked.linkedByEventID = stored.linkedByEventID
@@ -55,7 +55,7 @@ public struct ProfileEvaluator: Sendable {
         return linked
     }
 
-    static func conflict(_ stored: C360_Store_V1_IdentityConflict) -> C360_V1_IdentityConflict {
+    static func conflict(_ stored: Projection.IdentityConflict) -> C360_V1_IdentityConflict {
         var conflict = C360_V1_IdentityConflict()
         conflict.identity = stored.identity
         conflict.eventID = stored.eventID
@@ -85,7 +85,7 @@ public struct ProfileEvaluator: Sendable {
         return details
     }
 
-    private func purchases(of orders: C360_Store_V1_Orders) -> C360_V1_Purchases {
+    private func purchases(of orders: Projection.Orders) -> C360_V1_Purchases {
         var purchases = C360_V1_Purchases()
         purchases.onlineOrders = orders.online
         purchases.instoreOrders = orders.instore
@@ -151,7 +151,7 @@ public struct ProfileEvaluator: Sendable {
         return top
     }
 
-    private func activity(of projection: C360_Store_V1_Projection) -> C360_V1_Activity {
+    private func activity(of projection: Projection) -> C360_V1_Activity {
         let web = projection.web
         let email = projection.email
         var activity = C360_V1_Activity()
@@ -189,7 +189,7 @@ public struct ProfileEvaluator: Sendable {
         return activity
     }
 
-    private func support(of state: C360_Store_V1_Support) -> C360_V1_Support {
+    private func support(of state: Projection.Support) -> C360_V1_Support {
         var support = C360_V1_Support()
         let open = state.tickets.filter(\.open).map(\.ticketID)
         support.openTickets = Int64(open.count)
@@ -206,7 +206,7 @@ public struct ProfileEvaluator: Sendable {
 
     /// The currency with the highest lifetime value (ties: the first by code), the one money
     /// figures that need a single currency use.
-    static func mainCurrency(_ spend: [C360_Store_V1_MoneyTotal]) -> C360_Store_V1_MoneyTotal? {
+    static func mainCurrency(_ spend: [Projection.MoneyTotal]) -> Projection.MoneyTotal? {
         mainCurrency(spend, currency: \.currency, minorUnits: \.minorUnits)
     }
 
@@ -216,7 +216,7 @@ public struct ProfileEvaluator: Sendable {
 
     /// The channel with the most orders; among equals, the one ordered through most recently,
     /// then the first in the order online, in-store, mobile, marketplace.
-    static func preferredChannel(_ orders: C360_Store_V1_Orders) -> C360_V1_OrderChannel {
+    static func preferredChannel(_ orders: Projection.Orders) -> C360_V1_OrderChannel {
         let channels: [(C360_V1_OrderChannel, Int64, Int64)] = [
             (.online, orders.online, orders.onlineLastAtUs), (.instore, orders.instore, orders.instoreLastAtUs),
             (.mobile, orders.mobile, orders.mobileLastAtUs), (.marketplace, orders.marketplace, orders.marketplaceLastAtUs),
@@ -235,7 +235,7 @@ public struct ProfileEvaluator: Sendable {
         return quotient
     }
 
-    static func money(_ total: C360_Store_V1_MoneyTotal) -> C360_V1_Money {
+    static func money(_ total: Projection.MoneyTotal) -> C360_V1_Money {
         var money = C360_V1_Money()
         money.currency = total.currency
         money.minorUnits = total.minorUnits
