@@ -14,7 +14,7 @@ ops/generate-protos.sh --check
 swift build --build-tests
 swift test --skip-build
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop
-ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps
+ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),
 # a soak, erasure over random histories, access control; on the debug build.

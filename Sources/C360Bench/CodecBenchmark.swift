@@ -2,6 +2,7 @@ import C360Codec
 import C360Core
 import C360Generator
 import C360Model
+import Foundation
 import SwiftProtobuf
 
 /// The codecs of the hot paths side by side on the benchmark's data (`c360 generate`'s events,
@@ -46,7 +47,11 @@ public enum CodecBenchmark {
         }
     }
 
-    public static func run(generator: SyntheticDataGenerator, rounds: Int = 3) throws -> Figures {
+    /// - Parameter dumpDirectory: when given, the encoded events and projections measured are
+    ///   written there too (`events.bin`, `projections.bin`: each record a 4-byte little-endian
+    ///   length and its bytes), for another codec to be measured on exactly the same data
+    ///   (`ops/bench/protobuf-c`).
+    public static func run(generator: SyntheticDataGenerator, rounds: Int = 3, dumpDirectory: String? = nil) throws -> Figures {
         var encodedEvents: [[UInt8]] = []
         var projections: [String: Projection] = [:]
         let fold = ProjectionFold()
@@ -65,6 +70,11 @@ public enum CodecBenchmark {
         }
         let projectionMessages = projections.values.map(\.generatedMessage)
         let encodedProjections = try projectionMessages.map { try $0.serializedBytes() as [UInt8] }
+
+        if let dumpDirectory {
+            try dump(encodedEvents, to: dumpDirectory + "/events.bin")
+            try dump(encodedProjections, to: dumpDirectory + "/projections.bin")
+        }
 
         // Both codecs agree on every item before anything is timed.
         for bytes in encodedEvents where try EventWireDecoder.event(bytes) != C360_V1_Event(serializedBytes: bytes) {
@@ -111,6 +121,15 @@ public enum CodecBenchmark {
         }
         if sink == 42 { print("") }  // keeps the work from being optimised away
         return figures
+    }
+
+    private static func dump(_ records: [[UInt8]], to path: String) throws {
+        var bytes: [UInt8] = []
+        for record in records {
+            withUnsafeBytes(of: UInt32(record.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: record)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
     private static func best(_ rounds: Int, items: Int, _ body: () throws -> Void) throws -> Double {

@@ -285,9 +285,4 @@ extension ProtobufWireWriter {
         if value.bitPattern != 0 { doubleField(field, value) }
     }
 
-    /// A message's unknown fields, kept as they came, after its known ones.
-    @inline(__always)
-    mutating func unknown(_ fields: UnknownStorage) {
-        if !fields.data.isEmpty { raw(fields.data) }
-    }
 }

@@ -26,7 +26,7 @@ extension ProjectionWireCodec {
     static func write(_ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
         if identity.type.rawValue != 0 { writer.int64Field(1, Int64(identity.type.rawValue)) }
         if !identity.value.isEmpty { writer.stringField(2, identity.value) }
-        writer.raw(identity.unknownFields.data)
+        writer.unknown(identity.unknownFields)
     }
 
     static func read(_ reader: inout ProtobufWireReader, into identity: inout C360_V1_Identity) throws(ProtobufWireError) {
@@ -36,7 +36,7 @@ extension ProjectionWireCodec {
     static func write(_ money: C360_V1_Money, to writer: inout ProtobufWireWriter) {
         if money.minorUnits != 0 { writer.int64Field(1, money.minorUnits) }
         if !money.currency.isEmpty { writer.stringField(2, money.currency) }
-        writer.raw(money.unknownFields.data)
+        writer.unknown(money.unknownFields)
     }
 
     static func read(_ reader: inout ProtobufWireReader, into money: inout C360_V1_Money) throws(ProtobufWireError) {
@@ -60,7 +60,7 @@ extension ProjectionWireCodec {
                 if !address.region.isEmpty { writer.stringField(4, address.region) }
                 if !address.postalCode.isEmpty { writer.stringField(5, address.postalCode) }
                 if !address.country.isEmpty { writer.stringField(6, address.country) }
-                writer.raw(address.unknownFields.data)
+                writer.unknown(address.unknownFields)
             }
         }
         if customer.loyaltyTier.rawValue != 0 { writer.int64Field(8, Int64(customer.loyaltyTier.rawValue)) }
@@ -73,10 +73,10 @@ extension ProjectionWireCodec {
                 if consent.emailMarketing { writer.boolField(1, true) }
                 if consent.smsMarketing { writer.boolField(2, true) }
                 if consent.personalisation { writer.boolField(3, true) }
-                writer.raw(consent.unknownFields.data)
+                writer.unknown(consent.unknownFields)
             }
         }
-        writer.raw(customer.unknownFields.data)
+        writer.unknown(customer.unknownFields)
     }
 
     static func read(_ reader: inout ProtobufWireReader, into customer: inout C360_V1_CustomerUpserted) throws(ProtobufWireError) {

@@ -232,10 +232,12 @@ struct BenchCodec: AsyncParsableCommand {
     @Option(help: "Events of the generated data set.") var events = 300_000
     @Option(help: "Seed of the generated data set (as `c360 generate`).") var seed: UInt64 = 1
     @Option(help: "Passes over the data; the best is reported.") var rounds = 3
+    @Option(help: ArgumentHelp("Also write the encoded events and projections measured into this existing directory (events.bin, projections.bin), for ops/bench/protobuf-c.", valueName: "dir"))
+    var dump: String?
 
     func run() async throws {
         let figures = try CodecBenchmark.run(
-            generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed), rounds: rounds)
+            generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed), rounds: rounds, dumpDirectory: dump)
         try printJSON(figures.json)
     }
 }

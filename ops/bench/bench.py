@@ -572,6 +572,22 @@ def bench_ceilings(binary, sizes, work):
                                    "--layout-customers", str(sizes["customers"]),
                                    "--layouts", "current,log-first-by-subject,log-first-by-seq,log-only",
                                    "--projection-bytes", str(LAYOUT_PROJECTION_BYTES)])
+    figures["codecs"] = bench_codecs(binary, sizes, work)
+    return figures
+
+
+def bench_codecs(binary, sizes, work):
+    """The codecs of the hot paths on the same generated data: c360's own, SwiftProtobuf, and
+    libprotobuf-c (its C structs only: what turning them into Swift values would cost is not counted)."""
+    dump = os.path.join(work, "codec-data")
+    os.makedirs(dump)
+    customers, events = (2_000, 30_000) if sizes["customers"] < 100_000 else (20_000, 300_000)
+    log(f"codecs: c360's and SwiftProtobuf, {events:,} events over {customers:,} customers")
+    figures = run_json([binary, "bench", "codec", "--customers", str(customers), "--events", str(events), "--dump", dump])
+    log("codecs: libprotobuf-c on the same events and projections")
+    here = os.path.dirname(os.path.abspath(__file__))
+    figures.update(run_json([os.path.join(here, "protobuf-c", "run.sh"), dump]))
+    figures.pop("sink", None)
     return figures
 
 
@@ -732,6 +748,20 @@ def rows(results):
          ceil["c360_transport"]["c1_m1_c360_load"]["requests_per_second"], None, ceil["c360_transport"]["c1_m1"]["requests_per_second"], True),
         ("load generator against c360's bare transport c16 m32, requests/s: c360's beside h2load (ceiling)",
          ceil["c360_transport"]["c16_m32_c360_load"]["requests_per_second"], None, ceil["c360_transport"]["c16_m32"]["requests_per_second"], True),
+        ("decoding a stored event, ns: c360's codec beside SwiftProtobuf", ceil["codecs"]["event_decode_hand_written_ns"],
+         None, ceil["codecs"]["event_decode_swiftprotobuf_ns"], False),
+        ("decoding a stored event, ns: c360's codec beside libprotobuf-c (C structs)", ceil["codecs"]["event_decode_hand_written_ns"],
+         None, ceil["codecs"]["event_decode_protobuf_c_ns"], False),
+        ("decoding a stored projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_decode_plain_ns"],
+         None, ceil["codecs"]["projection_decode_swiftprotobuf_ns"], False),
+        ("decoding a stored projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_decode_plain_ns"],
+         None, ceil["codecs"]["projection_decode_protobuf_c_ns"], False),
+        ("encoding a projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_encode_plain_ns"],
+         None, ceil["codecs"]["projection_encode_swiftprotobuf_ns"], False),
+        ("encoding a projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_encode_plain_ns"],
+         None, ceil["codecs"]["projection_encode_protobuf_c_ns"], False),
+        ("encoding a GetProfileResponse, ns: c360's encoder beside SwiftProtobuf", ceil["codecs"]["profile_encode_hand_written_ns"],
+         None, ceil["codecs"]["profile_encode_swiftprotobuf_ns"], False),
         ("freshness after ack, p50 ms", c["freshness"]["p50_ms"], None, None, False),
         ("freshness after ack, p99 ms", c["freshness"]["p99_ms"], None, None, False),
         ("server peak memory, MiB", c["footprint"]["server_peak_rss_kib"] / 1024, None, None, False),

@@ -9,6 +9,6 @@
 #   --full   1,000,000 customers, 10,000,000 events
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps
+ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 swift build -c release --product c360
 exec python3 ops/bench/bench.py --c360 "$(swift build -c release --show-bin-path)/c360" "$@"
