@@ -59,6 +59,8 @@ final class ProjectionStore: Sendable {
         var checkpoint: UInt64
         /// Whether a write behind is scheduled (by age) and not yet run.
         var scheduled = false
+        /// Whether a write behind was asked for by size (at half the limit) and has not started.
+        var requested = false
         /// Average encoded bytes of a projection, from the last write behind.
         var bytesPerProjection = 1_024
         var lastFailure: String?
@@ -104,22 +106,28 @@ final class ProjectionStore: Sendable {
     }
 
     /// Takes the projections a commit changed (`nil`: deleted), once the commit's log entries are
-    /// synced through `seq`. Called by the writer only. Makes the writer wait for a write behind
-    /// when the dirty set has reached its limit in bytes, so memory stays bounded however fast
-    /// appends arrive.
+    /// synced through `seq`. Called by the writer only. At half the limit in bytes a write behind
+    /// starts; at the limit the writer waits for one, so memory stays bounded however fast appends
+    /// arrive (and the writer rarely waits: waiting for every write was most of small appends'
+    /// p99.9, 113 ms).
     func committed(_ changes: [UInt64: Change], through seq: UInt64) {
-        let (schedule, full) = pending.withLock { pending in
+        let (schedule, request, full) = pending.withLock { pending in
             let wasEmpty = pending.dirty.isEmpty
             pending.dirty.merge(changes) { _, new in new }
             pending.through = max(pending.through, seq)
             ProjectionMetrics.dirty.record(pending.dirty.count)
             let schedule = wasEmpty && !pending.dirty.isEmpty && !pending.scheduled
             if schedule { pending.scheduled = true }
-            return (schedule, pending.estimatedBytes >= limits.bytes)
+            let request = !pending.requested && pending.estimatedBytes >= limits.bytes / 2
+            if request { pending.requested = true }
+            return (schedule, request, pending.estimatedBytes >= limits.bytes)
         }
         if full {
             queue.sync { try? writeDirty() }
-        } else if schedule {
+        } else if request {
+            queue.async { [weak self] in try? self?.writeDirty() }
+        }
+        if schedule {
             // Weak: a store that was dropped meanwhile must close its database now, not then.
             queue.asyncAfter(deadline: .now() + limits.seconds) { [weak self] in
                 guard let self else { return }
@@ -162,6 +170,7 @@ final class ProjectionStore: Sendable {
     /// stay dirty (unless committed again meanwhile) and the next write behind tries again.
     private func writeDirty() throws(C360Error) {
         let taken: (changes: [UInt64: Change], through: UInt64)? = pending.withLock { pending in
+            pending.requested = false
             guard !pending.dirty.isEmpty || pending.through != pending.checkpoint else { return nil }
             pending.writing = pending.dirty
             pending.dirty = [:]

@@ -27,8 +27,11 @@ public struct StoreConfiguration: Sendable {
     /// 512 MiB it is meant to stay under.
     public var cachedProjections = 50_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
-    /// (as encoded) wait in memory before the writer waits for them to be written. Default 32 MiB.
-    public var projectionWriteBehindBytes = 32 << 20
+    /// (as encoded; in memory they take about three times as much) wait before the writer waits for
+    /// them to be written; a write starts at half. Default 4 MiB: bulk ingest of 2,000,000 events
+    /// over 100,000 customers peaked at 465 MiB with 4 MiB and at 690 MiB with 32 MiB, for about
+    /// a tenth more speed (22,257 against 19,871 events/s).
+    public var projectionWriteBehindBytes = 4 << 20
     /// The longest a changed projection waits to be written behind the log: with the byte limit,
     /// this bounds how much of the log a restart after a crash folds again. Default 2 s.
     public var projectionWriteBehindSeconds = 2.0
