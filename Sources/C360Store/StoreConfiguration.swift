@@ -21,11 +21,11 @@ public struct StoreConfiguration: Sendable {
     /// Most events committed in one group commit (one synced write). Default 10,000.
     public var maximumEventsPerCommit = 10_000
     /// Decoded projections kept in memory for customers active or looked up recently, shared by
-    /// the writer and lookups (about 1.5 KiB each). Default 50,000: with 100,000 customers bulk
-    /// ingest ran 14,100 events/s with 50,000, 16,500 with 100,000 and 18,400 with 200,000, but
-    /// the server's peak memory in the benchmark went from 433 to 521 MiB with 100,000, over the
-    /// 512 MiB it is meant to stay under.
-    public var cachedProjections = 50_000
+    /// the writer and lookups (about 2.5 KiB each as plain values, with the default data set's 20
+    /// events a customer). Default 30,000: the benchmark's server peaked at 548 MiB with 50,000
+    /// (its memory is meant to stay under 512 MiB); an earlier measurement with 100,000 customers:
+    /// bulk ingest ran 14,100 events/s with 50,000, 16,500 with 100,000 and 18,400 with 200,000.
+    public var cachedProjections = 30_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
     /// (as encoded; in memory they take about three times as much) wait before the writer waits for
     /// them to be written; a write starts at half. Default 4 MiB: bulk ingest of 2,000,000 events
