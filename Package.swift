@@ -166,7 +166,7 @@ let package = Package(
         .target(
             name: "C360Config",
             dependencies: [
-                "C360Service", "C360Store", "C360Core", "RocksDB", .product(name: "Yams", package: "Yams"),
+                "C360Service", "C360Store", "C360Core", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

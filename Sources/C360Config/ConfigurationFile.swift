@@ -3,7 +3,6 @@ import C360Service
 import C360Store
 import Foundation
 import Logging
-import RocksDB
 import Yams
 
 /// Reads c360's configuration file (YAML) into the settings of the store. Every key is optional
@@ -177,12 +176,12 @@ public struct ConfigurationFile {
         var store = self.store
         try node.object { key, value throws(C360Error) in
             switch key {
-            case "block_cache_mb": store.database.blockCacheBytes = try value.int(atLeast: 1) << 20
-            case "compression": store.database.compression = try value.choice(DatabaseOptions.Compression.self)
+            case "block_cache_mb": store.storage.blockCacheBytes = try value.int(atLeast: 1) << 20
+            case "compression": store.storage.compression = try value.choice(StorageSettings.Compression.self)
             case "wal_sync": store.walSync = try value.choice(StoreConfiguration.WALSync.self)
-            case "write_buffer_mb": store.database.writeBufferBytes = try value.int(atLeast: 1) << 20
-            case "total_write_buffer_mb": store.database.totalWriteBufferBytes = try value.int(atLeast: 1) << 20
-            case "background_jobs": store.database.backgroundJobs = Int32(try value.int(atLeast: 1, atMost: 64))
+            case "write_buffer_mb": store.storage.writeBufferBytes = try value.int(atLeast: 1) << 20
+            case "total_write_buffer_mb": store.storage.totalWriteBufferBytes = try value.int(atLeast: 1) << 20
+            case "background_jobs": store.storage.backgroundJobs = try value.int(atLeast: 1, atMost: 64)
             default: throw value.unknown()
             }
         }

@@ -322,7 +322,7 @@ extension EventStore {
         for family in families {
             let familyRanges = byFamily[family] ?? []
             let bytes = database.property("rocksdb.total-sst-files-size", in: family).flatMap { UInt64($0) } ?? .max
-            if familyRanges.count > 1, bytes <= UInt64(familyRanges.count) * configuration.database.targetFileBytes {
+            if familyRanges.count > 1, bytes <= UInt64(familyRanges.count) * configuration.storage.options.targetFileBytes {
                 let begin = familyRanges.map(\.0).min { $0.lexicographicallyPrecedes($1) }!
                 let end = familyRanges.map(\.1).max { $0.lexicographicallyPrecedes($1) }!
                 plan.append((family, begin, end))

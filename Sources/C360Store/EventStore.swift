@@ -84,7 +84,7 @@ public final class EventStore: Sendable {
         self.configuration = configuration
         self.lock = try DataDirectoryLock(directory: directory)
         do {
-            self.database = try Database(path: directory, columnFamilies: StoreKeys.columnFamilies, options: configuration.database)
+            self.database = try Database(path: directory, columnFamilies: StoreKeys.columnFamilies, options: configuration.storage.options)
             self.families = try Families(database)
         } catch {
             throw C360Error(storage: error, doing: "open the data directory \(directory)")

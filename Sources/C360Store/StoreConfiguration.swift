@@ -1,10 +1,9 @@
 import C360Core
-import RocksDB
 
 /// Settings of an `EventStore`, each with a default.
 public struct StoreConfiguration: Sendable {
-    /// RocksDB's tuning. Default: see `DatabaseOptions`.
-    public var database = DatabaseOptions()
+    /// RocksDB's tuning. Default: see `StorageSettings`.
+    public var storage = StorageSettings()
     /// The checks every appended event must pass.
     public var validator = EventValidator()
     /// The fold's bounds.

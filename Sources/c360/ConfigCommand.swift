@@ -38,8 +38,8 @@ struct ConfigCommand: ParsableCommand {
             let server = settings.server
             print("  data directory: \(settings.dataDirectory ?? DataDirectoryOptions.defaultData)")
             print("  listen: \(server.listen); metrics: \(server.metricsListen); logs: \(server.logFormat) from \(server.logLevel)")
-            print("  rocksdb: block cache \(store.database.blockCacheBytes >> 20) MiB, compression \(store.database.compression.rawValue), WAL sync \(store.walSync.rawValue)")
-            if store.database.compression != .none {
+            print("  rocksdb: block cache \(store.storage.blockCacheBytes >> 20) MiB, compression \(store.storage.compression.rawValue), WAL sync \(store.walSync.rawValue)")
+            if store.storage.compression != .none {
                 print("  warning: with compression an erasure's search of the files cannot see compressed bytes, so its receipt proves less (the data is still removed)")
             }
             print("  segments: \(store.segments.isEmpty ? "none" : store.segments.map(\.name).joined(separator: ", "))")

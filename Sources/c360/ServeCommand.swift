@@ -108,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             logger.warning("access control is off: no access tokens are configured")
         }
-        settings.store.database.collectStatistics = metricsRegistry != nil
+        settings.store.storage.collectStatistics = metricsRegistry != nil
         let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
         defer { store.close() }
         if let recovery = store.recovery {

@@ -1,0 +1,54 @@
+import RocksDB
+
+/// RocksDB's tuning, in the store's terms: what the configuration file's `rocksdb` section sets,
+/// without its callers depending on the RocksDB wrapper. The defaults are `DatabaseOptions`'s.
+public struct StorageSettings: Sendable {
+    /// Block compression for SST files.
+    public enum Compression: String, Sendable, CaseIterable {
+        case none, snappy, lz4, zstd
+    }
+
+    /// What the store opens RocksDB with.
+    var options = DatabaseOptions()
+
+    public init() {}
+
+    /// Compression of SST blocks. Default `.none`, so that every byte on disk is what was written:
+    /// the erasure proofs search files byte for byte.
+    public var compression: Compression {
+        get { Compression(rawValue: options.compression.rawValue) ?? .none }
+        set { options.compression = DatabaseOptions.Compression(rawValue: newValue.rawValue) ?? .none }
+    }
+
+    /// The shared cache of SST blocks, in bytes. Default 64 MiB.
+    public var blockCacheBytes: Int {
+        get { options.blockCacheBytes }
+        set { options.blockCacheBytes = newValue }
+    }
+
+    /// Memtable per column family, in bytes. Default 32 MiB.
+    public var writeBufferBytes: Int {
+        get { options.writeBufferBytes }
+        set { options.writeBufferBytes = newValue }
+    }
+
+    /// All memtables together, in bytes. Default 128 MiB.
+    public var totalWriteBufferBytes: Int {
+        get { options.totalWriteBufferBytes }
+        set { options.totalWriteBufferBytes = newValue }
+    }
+
+    /// Background flush and compaction threads. Default 2.
+    public var backgroundJobs: Int {
+        get { Int(options.backgroundJobs) }
+        set { options.backgroundJobs = Int32(clamping: newValue) }
+    }
+
+    /// Count RocksDB's tickers (block cache hits and misses among them) for the store's figures;
+    /// costs a few per cent of throughput. Default `false`; `c360 serve` turns it on when it
+    /// exports metrics.
+    public var collectStatistics: Bool {
+        get { options.collectStatistics }
+        set { options.collectStatistics = newValue }
+    }
+}
