@@ -145,21 +145,17 @@ extension EventStore {
     /// Every tombstone in the store, in log order.
     func allTombstones() throws(C360Error) -> [C360_V1_Tombstone] {
         let prefix = UInt8(ascii: "h")
-        let iterator = database.makeIterator(families.tombstones, lowerBound: [prefix], upperBound: [prefix + 1])
         var tombstones: [C360_V1_Tombstone] = []
-        iterator.seekToFirst()
-        while iterator.isValid {
-            do {
-                tombstones.append(try C360_V1_Tombstone(serializedBytes: iterator.value))
-            } catch {
-                throw C360Error(.corruption, "a tombstone could not be decoded: \(error)")
-            }
-            iterator.next()
-        }
         do {
-            try iterator.checkStatus()
+            try database.forEachEntry(in: families.tombstones, from: [prefix], to: [prefix + 1]) { _, value in
+                do {
+                    tombstones.append(try C360_V1_Tombstone(serializedBytes: value))
+                } catch {
+                    throw C360Error(.corruption, "a tombstone could not be decoded: \(error)")
+                }
+            }
         } catch {
-            throw C360Error(storage: error, doing: "read the tombstones")
+            throw C360Error(error, doing: "read the tombstones")
         }
         return tombstones.sorted { $0.seq < $1.seq }
     }

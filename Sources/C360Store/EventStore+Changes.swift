@@ -10,12 +10,9 @@ extension EventStore {
         guard throughSeq > seq else { return [] }
         var latestBySubject: [UInt64: UInt64] = [:]
         var erasures: [StoreChange] = []
-        let log = database.makeIterator(
-            families.log, lowerBound: StoreKeys.logEntry(seq: seq + 1), upperBound: StoreKeys.logEntry(seq: throughSeq + 1))
-        log.seekToFirst()
-        while log.isValid {
-            let value = log.value
-            if let entrySeq = StoreKeys.uint64(log.key) {
+        do {
+            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: seq + 1), to: StoreKeys.logEntry(seq: throughSeq + 1)) { key, value in
+                guard let entrySeq = StoreKeys.uint64(key) else { return }
                 if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1) {
                     latestBySubject[subject] = entrySeq
                 } else if value.first == StoreKeys.LogEntryKind.tombstone.rawValue,
@@ -23,12 +20,8 @@ extension EventStore {
                     erasures.append(StoreChange(seq: entrySeq, customerID: "", erased: true, tombstoneHash: tombstone.customerHash))
                 }
             }
-            log.next()
-        }
-        do {
-            try log.checkStatus()
         } catch {
-            throw C360Error(storage: error, doing: "read the log")
+            throw C360Error(error, doing: "read the log")
         }
         var changes = erasures
         for (subject, latest) in latestBySubject {

@@ -16,17 +16,13 @@ extension EventStore {
         do {
             let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
             let resolutions = try self.resolutions(from: range.0, to: range.1)
-            let events = database.makeIterator(families.events, lowerBound: range.0, upperBound: range.1)
-            events.seekToFirst()
             var entries: [HistoryEntry] = []
-            while events.isValid {
-                guard let seq = StoreKeys.uint64(events.key, at: 8) else {
-                    throw C360Error(.corruption, "an event key of \(events.key.count) bytes is not subject ‖ seq")
+            try database.forEachEntry(in: families.events, from: range.0, to: range.1) { key, value in
+                guard let seq = StoreKeys.uint64(key, at: 8) else {
+                    throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(events.value), resolution: resolutions[seq]))
-                events.next()
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value), resolution: resolutions[seq]))
             }
-            try events.checkStatus()
             return entries
         } catch {
             throw C360Error(error, doing: "read a customer's history")
@@ -35,16 +31,10 @@ extension EventStore {
 
     /// The resolutions stored between two event keys, by seq.
     func resolutions(from lower: [UInt8], to upper: [UInt8]) throws -> [UInt64: C360_Store_V1_Resolution] {
-        let iterator = database.makeIterator(families.resolutions, lowerBound: lower, upperBound: upper)
-        iterator.seekToFirst()
         var found: [UInt64: C360_Store_V1_Resolution] = [:]
-        while iterator.isValid {
-            if let seq = StoreKeys.uint64(iterator.key, at: 8) {
-                found[seq] = try decodeResolution(iterator.value)
-            }
-            iterator.next()
+        try database.forEachEntry(in: families.resolutions, from: lower, to: upper) { key, value in
+            if let seq = StoreKeys.uint64(key, at: 8) { found[seq] = try decodeResolution(value) }
         }
-        try iterator.checkStatus()
         return found
     }
 
@@ -75,17 +65,13 @@ extension EventStore {
     /// The anonymous subjects merged into `customer`, as stored now.
     func storedMembers(of customer: UInt64) throws(C360Error) -> [UInt64] {
         let range = StoreKeys.members(customer: customer)
-        let iterator = database.makeIterator(families.merges, lowerBound: range.from, upperBound: range.to)
-        iterator.seekToFirst()
         var members: [UInt64] = []
-        while iterator.isValid {
-            if let member = StoreKeys.uint64(iterator.key, at: 9) { members.append(member) }
-            iterator.next()
-        }
         do {
-            try iterator.checkStatus()
+            try database.forEachEntry(in: families.merges, from: range.from, to: range.to) { key, _ in
+                if let member = StoreKeys.uint64(key, at: 9) { members.append(member) }
+            }
         } catch {
-            throw C360Error(storage: error, doing: "read merged histories")
+            throw C360Error(error, doing: "read merged histories")
         }
         return members
     }
@@ -107,12 +93,8 @@ extension EventStore {
     /// Calls `body` with every stored event (customers' and anonymous visitors' alike), grouped by
     /// subject, each subject's in log order. For audits and tests of what the log holds.
     public func forEachStoredEvent(_ body: (_ seq: UInt64, _ event: C360_V1_Event) throws -> Void) throws {
-        let events = database.makeIterator(families.events)
-        events.seekToFirst()
-        while events.isValid {
-            try body(StoreKeys.uint64(events.key, at: 8) ?? 0, try decodeEvent(events.value))
-            events.next()
+        try database.forEachEntry(in: families.events) { key, value in
+            try body(StoreKeys.uint64(key, at: 8) ?? 0, try decodeEvent(value))
         }
-        try events.checkStatus()
     }
 }

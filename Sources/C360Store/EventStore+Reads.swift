@@ -69,16 +69,10 @@ extension EventStore {
     public func liveDigest() throws(C360Error) -> ProjectionDigest {
         try projections.writeAll()
         var digest = ProjectionDigest.Builder()
-        let iterator = database.makeIterator(families.projections)
-        iterator.seekToFirst()
-        while iterator.isValid {
-            digest.add(subjectKey: iterator.key, projection: iterator.value)
-            iterator.next()
-        }
         do {
-            try iterator.checkStatus()
+            try database.forEachEntry(in: families.projections) { key, value in digest.add(subjectKey: key, projection: value) }
         } catch {
-            throw C360Error(storage: error, doing: "read the projections")
+            throw C360Error(error, doing: "read the projections")
         }
         return digest.finish()
     }
@@ -94,19 +88,17 @@ extension EventStore {
         statistics.lastSeq = lastSeq
         statistics.events = try eventCount()
         try projections.writeAll()
-        let iterator = database.makeIterator(families.projections)
-        iterator.seekToFirst()
-        while iterator.isValid {
-            // Only the customer id's presence is needed; a projection without one is an anonymous visitor.
-            let projection = try decodeProjection(iterator.value)
-            if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }
-            iterator.next()
-        }
-        let tombstones = database.makeIterator(families.tombstones, lowerBound: [UInt8(ascii: "h")], upperBound: [UInt8(ascii: "i")])
-        tombstones.seekToFirst()
-        while tombstones.isValid {
-            statistics.erasedCustomers += 1
-            tombstones.next()
+        do {
+            try database.forEachEntry(in: families.projections) { _, value in
+                // Only the customer id's presence is needed; a projection without one is an anonymous visitor.
+                let projection = try decodeProjection(value)
+                if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }
+            }
+            try database.forEachEntry(in: families.tombstones, from: [UInt8(ascii: "h")], to: [UInt8(ascii: "i")]) { _, _ in
+                statistics.erasedCustomers += 1
+            }
+        } catch {
+            throw C360Error(error, doing: "count the customers")
         }
         statistics.snapshotSeq = try snapshotInfo()?.seq
         statistics.bytesOnDisk = Self.directorySize(directory)

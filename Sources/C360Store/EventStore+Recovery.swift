@@ -42,24 +42,18 @@ extension EventStore {
                 target[subject] = found
                 return found
             }
-            let log = database.makeIterator(families.log, lowerBound: StoreKeys.logEntry(seq: checkpoint + 1))
-            log.seekToFirst()
             var events = 0
-            while log.isValid {
-                let value = log.value
-                if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
-                   let seq = StoreKeys.uint64(log.key) {
-                    tail[try targetOf(subject), default: []].append((subject, seq))
-                    events += 1
-                    if let bytes = try database.get(StoreKeys.event(subject: subject, seq: seq), in: families.resolutions) {
-                        let resolution = try decodeResolution(bytes)
-                        let moved = resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject)
-                        if !moved.isEmpty { regrouped.formUnion([subject] + moved) }
-                    }
+            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: checkpoint + 1)) { key, value in
+                guard value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
+                      let seq = StoreKeys.uint64(key) else { return }
+                tail[try targetOf(subject), default: []].append((subject, seq))
+                events += 1
+                if let bytes = try database.get(StoreKeys.event(subject: subject, seq: seq), in: families.resolutions) {
+                    let resolution = try decodeResolution(bytes)
+                    let moved = resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject)
+                    if !moved.isEmpty { regrouped.formUnion([subject] + moved) }
                 }
-                log.next()
             }
-            try log.checkStatus()
 
             var changes: [UInt64: ProjectionStore.Change] = [:]
             // Histories merged or taken out in the tail: their customers (and themselves, when

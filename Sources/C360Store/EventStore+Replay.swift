@@ -45,19 +45,15 @@ extension EventStore {
         // The resolutions are keyed by subject: the merges and unmerges are collected first, then
         // applied in log order.
         var moves: [(seq: UInt64, customer: UInt64, merged: [UInt64], unmerged: [UInt64])] = []
-        let iterator = database.makeIterator(families.resolutions)
-        iterator.seekToFirst()
-        while iterator.isValid {
-            guard let customer = StoreKeys.uint64(iterator.key, at: 0), let eventSeq = StoreKeys.uint64(iterator.key, at: 8) else {
-                throw C360Error(.corruption, "a resolution key of \(iterator.key.count) bytes is not subject ‖ seq")
+        try database.forEachEntry(in: families.resolutions) { key, value in
+            guard let customer = StoreKeys.uint64(key, at: 0), let eventSeq = StoreKeys.uint64(key, at: 8) else {
+                throw C360Error(.corruption, "a resolution key of \(key.count) bytes is not subject ‖ seq")
             }
-            let resolution = try decodeResolution(iterator.value)
+            let resolution = try decodeResolution(value)
             if !resolution.merged.isEmpty || !resolution.unmerged.isEmpty {
                 moves.append((eventSeq, customer, resolution.merged.map(\.subject), resolution.unmerged.map(\.subject)))
             }
-            iterator.next()
         }
-        try iterator.checkStatus()
         var membership = Membership()
         for move in moves.sorted(by: { $0.seq < $1.seq }) {
             for history in move.merged {
@@ -238,17 +234,12 @@ extension EventStore {
             // The tail: every event logged after the snapshot, grouped by the subject whose
             // projection folds it, in log order.
             var tail: [UInt64: [(subject: UInt64, seq: UInt64)]] = [:]
-            let log = database.makeIterator(families.log, lowerBound: StoreKeys.logEntry(seq: info.seq + 1))
-            log.seekToFirst()
-            while log.isValid {
-                let value = log.value
+            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: info.seq + 1)) { key, value in
                 if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
-                   let seq = StoreKeys.uint64(log.key) {
+                   let seq = StoreKeys.uint64(key) {
                     tail[membership.mergedInto[subject] ?? subject, default: []].append((subject, seq))
                 }
-                log.next()
             }
-            try log.checkStatus()
             var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
 
             let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)

@@ -81,47 +81,40 @@ extension EventStore {
             let configured = Set(configuration.segments.map(\.name))
             var stored: Set<[UInt8]> = []
             let batch = WriteBatch(for: database)
-            let iterator = database.makeIterator(families.segments)
-            iterator.seekToFirst()
-            while iterator.isValid {
-                let key = iterator.key
+            try database.forEachEntry(in: families.segments) { key, _ in
                 if let separator = key.firstIndex(of: 0), configured.contains(String(decoding: key[..<separator], as: UTF8.self)) {
                     stored.insert(key)
                 } else {
                     batch.delete(key, in: families.segments)
                 }
-                iterator.next()
             }
-            try iterator.checkStatus()
 
             var changes: [(segment: String, customerID: String, kind: SegmentChange.Kind)] = []
-            let projections = database.makeIterator(families.projections)
             // Without segments there is nothing to evaluate, only stale membership to drop.
-            if !configuration.segments.isEmpty { projections.seekToFirst() }
-            while projections.isValid {
-                if let subject = StoreKeys.uint64(projections.key), !StoreKeys.isAnonymous(subject) {
-                    let projection = try decodeProjection(projections.value)
-                    refresh.customersEvaluated += 1
-                    let members = memberships(of: projection, evaluator: evaluator, at: instant)
-                    for segment in configuration.segments.map(\.name) {
-                        let key = StoreKeys.segmentMember(segment, subject: subject)
-                        let was = stored.remove(key) != nil
-                        let isMember = members.contains(segment)
-                        if isMember { refresh.members[segment, default: 0] += 1 }
-                        if isMember, !was {
-                            batch.put(key, Array(projection.customerID.utf8), in: families.segments)
-                            changes.append((segment, projection.customerID, .enter))
-                            refresh.entered += 1
-                        } else if !isMember, was {
-                            batch.delete(key, in: families.segments)
-                            changes.append((segment, projection.customerID, .leave))
-                            refresh.left += 1
+            if !configuration.segments.isEmpty {
+                try database.forEachEntry(in: families.projections) { key, value in
+                    if let subject = StoreKeys.uint64(key), !StoreKeys.isAnonymous(subject) {
+                        let projection = try decodeProjection(value)
+                        refresh.customersEvaluated += 1
+                        let members = memberships(of: projection, evaluator: evaluator, at: instant)
+                        for segment in configuration.segments.map(\.name) {
+                            let key = StoreKeys.segmentMember(segment, subject: subject)
+                            let was = stored.remove(key) != nil
+                            let isMember = members.contains(segment)
+                            if isMember { refresh.members[segment, default: 0] += 1 }
+                            if isMember, !was {
+                                batch.put(key, Array(projection.customerID.utf8), in: families.segments)
+                                changes.append((segment, projection.customerID, .enter))
+                                refresh.entered += 1
+                            } else if !isMember, was {
+                                batch.delete(key, in: families.segments)
+                                changes.append((segment, projection.customerID, .leave))
+                                refresh.left += 1
+                            }
                         }
                     }
                 }
-                projections.next()
             }
-            try projections.checkStatus()
             // Members whose projection no longer exists.
             for key in stored {
                 let customerID = try database.get(key, in: families.segments).map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -14,21 +14,17 @@ extension EventStore {
             info.createdAtUs = time.microsecondsSinceEpoch
             do {
                 let batch = WriteBatch(for: self.database)
-                let projections = self.database.makeIterator(self.families.projections)
-                projections.seekToFirst()
-                while projections.isValid {
-                    guard let subject = StoreKeys.uint64(projections.key) else {
+                try self.database.forEachEntry(in: self.families.projections) { key, value in
+                    guard let subject = StoreKeys.uint64(key) else {
                         throw C360Error(.corruption, "a projection key is not a subject number")
                     }
-                    batch.put(StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: subject), projections.value, in: self.families.snapshots)
+                    batch.put(StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: subject), value, in: self.families.snapshots)
                     info.projections += 1
                     if batch.count >= 10_000 {
                         try self.database.write(batch, sync: false)
                         batch.clear()
                     }
-                    projections.next()
                 }
-                try projections.checkStatus()
                 if let previous, previous.seq != info.seq {
                     batch.deleteRange(
                         from: StoreKeys.snapshotEntry(snapshotSeq: previous.seq, subject: 0),

@@ -147,13 +147,9 @@ public final class EventStore: Sendable {
                 (UInt8(ascii: "h"), { (key: [UInt8]) in state.erasedCustomerHashes.insert(key) }),
                 (UInt8(ascii: "i"), { (key: [UInt8]) in state.erasedIdentityKeys.insert(key) }),
             ] as [(UInt8, ([UInt8]) -> Void)] {
-                let iterator = database.makeIterator(families.tombstones, lowerBound: [prefix], upperBound: [prefix + 1])
-                iterator.seekToFirst()
-                while iterator.isValid {
-                    insert(Array(iterator.key.dropFirst()))
-                    iterator.next()
+                try database.forEachEntry(in: families.tombstones, from: [prefix], to: [prefix + 1]) { key, _ in
+                    insert(Array(key.dropFirst()))
                 }
-                try iterator.checkStatus()
             }
             let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }

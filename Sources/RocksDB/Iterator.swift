@@ -103,3 +103,22 @@ public final class Iterator {
         try withErrorPointer { rocksdb_iter_get_error(handle, $0) }
     }
 }
+
+extension Database {
+    /// Calls `body` with every entry of `family` whose key is in `[lower, upper)` (either bound
+    /// absent: the start or the end of the family), in key order, then checks the iterator's
+    /// status: a scan either visits every entry in its range or throws, it cannot end early
+    /// unnoticed. For paging (a limit, a reverse order) use `makeIterator`.
+    public func forEachEntry(
+        in family: ColumnFamily, from lower: [UInt8]? = nil, to upper: [UInt8]? = nil, snapshot: Snapshot? = nil,
+        _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void
+    ) throws {
+        let iterator = makeIterator(family, lowerBound: lower, upperBound: upper, snapshot: snapshot)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            try body(iterator.key, iterator.value)
+            iterator.next()
+        }
+        try iterator.checkStatus()
+    }
+}

@@ -47,6 +47,36 @@ import Testing
         }
     }
 
+    @Test("a scan visits every entry of its range in key order, either bound open; an error in the body ends it")
+    func scans() throws {
+        try withTemporaryDirectory { path in
+            let db = try Database(path: path, columnFamilies: ["a", "b"])
+            let family = try db.columnFamily("a")
+            let batch = WriteBatch(for: db)
+            for key: UInt8 in [5, 1, 3, 9, 7] { batch.put([key], [key * 2], in: family) }
+            batch.put([4], [0], in: try db.columnFamily("b"))
+            try db.write(batch, sync: false)
+            var seen: [[UInt8]] = []
+            try db.forEachEntry(in: family, from: [3], to: [9]) { key, value in seen.append(key + value) }
+            #expect(seen == [[3, 6], [5, 10], [7, 14]])
+            seen = []
+            try db.forEachEntry(in: family, from: [6]) { key, _ in seen.append(key) }
+            #expect(seen == [[7], [9]])
+            seen = []
+            try db.forEachEntry(in: family, to: [2]) { key, _ in seen.append(key) }
+            #expect(seen == [[1]])
+            struct Stop: Error {}
+            var visited = 0
+            #expect(throws: Stop.self) {
+                try db.forEachEntry(in: family) { _, _ in
+                    visited += 1
+                    if visited == 2 { throw Stop() }
+                }
+            }
+            #expect(visited == 2)
+        }
+    }
+
     @Test("a snapshot does not see later writes, and a range delete removes only its range")
     func snapshotAndDeleteRange() throws {
         try withTemporaryDirectory { path in
