@@ -9,8 +9,7 @@ import SwiftProtobuf
 /// UTF-8. Malformed bytes throw `ProtobufWireError`; nothing is read past the buffer.
 public enum EventWireDecoder {
     public static func event(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_Event {
-        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try event(raw) } }
-        return try result.get()
+        try bytes.decoded(by: event)
     }
 
     public static func event(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_Event {
@@ -21,8 +20,7 @@ public enum EventWireDecoder {
     }
 
     public static func appendEventsRequest(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {
-        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try appendEventsRequest(raw) } }
-        return try result.get()
+        try bytes.decoded(by: appendEventsRequest)
     }
 
     public static func appendEventsRequest(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {

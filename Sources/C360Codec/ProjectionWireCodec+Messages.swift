@@ -10,8 +10,7 @@ extension ProjectionWireCodec {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ProtobufWireError) -> Projection {
-        let result = bytes.withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try decode(raw) } }
-        return try result.get()
+        try bytes.decoded(by: decode)
     }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> Projection {

@@ -168,3 +168,11 @@ public struct ProtobufWireReader: ~Copyable {
         guard wireType == expected else { throw failure(.wrongWireType) }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// `decode` over the array's bytes: the `[UInt8]` form of each decoder's entry point.
+    func decoded<Value>(by decode: (UnsafeRawBufferPointer) throws(ProtobufWireError) -> Value) throws(ProtobufWireError) -> Value {
+        let result = withUnsafeBytes { raw in Result { () throws(ProtobufWireError) in try decode(raw) } }
+        return try result.get()
+    }
+}
