@@ -9,9 +9,11 @@ extension EventStore {
     /// events after it, stores the result and reports how it compares with what was served.
     ///
     /// Appends wait while it runs.
-    /// - Parameter progress: called now and then with the number of events folded so far.
+    /// - Parameters:
+    ///   - threads: threads folding a full replay's ranges (default: one per core), to measure how it scales.
+    ///   - progress: called now and then with the number of events folded so far.
     /// - Throws: `C360Error` `.notFound` for `fromSnapshot` without a snapshot; storage errors.
-    public func replay(fromSnapshot: Bool, progress: (@Sendable (UInt64) -> Void)? = nil) async throws(C360Error) -> ReplayReport {
+    public func replay(fromSnapshot: Bool, threads: Int? = nil, progress: (@Sendable (UInt64) -> Void)? = nil) async throws(C360Error) -> ReplayReport {
         try await exclusively { () throws(C360Error) -> ReplayReport in
             // Replay rewrites the stored projections directly: none may be waiting to be written,
             // and the writer and lookups must read them afresh.
@@ -24,7 +26,7 @@ extension EventStore {
                 progress?(folded)
             }
             defer { StoreMetrics.replayEvents.set(0) }
-            var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: counted) : try self.rebuildAllProjections(progress: counted)
+            var report = fromSnapshot ? try self.rebuildFromSnapshot(progress: counted) : try self.rebuildAllProjections(threads: threads, progress: counted)
             // Membership follows the rebuilt projections, evaluated as of the same day as before.
             let refresh = try self.refreshSegmentsOnWriter(day: self.writer.state.segmentDay)
             report.segmentMembershipChanges = refresh.entered + refresh.left
@@ -88,7 +90,7 @@ extension EventStore {
     /// A customer's projection depends only on its own events and those of the histories merged
     /// into it, so the subjects are folded in ranges on every core, a few ranges at a time, and the
     /// results taken in subject order by one `ProjectionRebuilder`.
-    func rebuildAllProjections(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
+    func rebuildAllProjections(threads: Int? = nil, progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         var report = ReplayReport()
         do {
@@ -96,15 +98,18 @@ extension EventStore {
             try storeMembership(membership)
             let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
             let ranges = Self.replayRanges(nextSubject: writer.state.nextSubject)
-            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             var next = 0
             while next < ranges.count {
                 let wave = Array(ranges[next..<min(ranges.count, next + workers * 4)])
                 next += wave.count
                 let slots = ParallelSlots<Result<FoldedRange, C360Error>>(count: wave.count)
-                DispatchQueue.concurrentPerform(iterations: wave.count) { index in
-                    slots.buffer[index] = Result { () throws(C360Error) in
-                        try self.fold(range: wave[index], membership: membership)
+                // One iteration per worker, each folding every `workers`th range of the wave.
+                DispatchQueue.concurrentPerform(iterations: min(workers, wave.count)) { worker in
+                    for index in stride(from: worker, to: wave.count, by: workers) {
+                        slots.buffer[index] = Result { () throws(C360Error) in
+                            try self.fold(range: wave[index], membership: membership)
+                        }
                     }
                 }
                 for slot in slots.buffer {

@@ -13,6 +13,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Flag(help: "Start from the newest snapshot and fold only the events after it.") var fromSnapshot = false
+    @Option(help: "Threads folding a full replay (default: one per core), to measure how it scales.") var threads: Int?
 
     func run() async throws {
         let store = try dataDirectory.openStore()
@@ -23,7 +24,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let snapshotSeq = fromSnapshot ? try store.snapshotInfo()?.seq : nil
         let total = try snapshotSeq.map { max(1, Int(store.lastSeq) - Int($0)) } ?? max(1, Int(store.eventCount()))
         let progress = ProgressReporter(label: "replay")
-        let report = try await store.replay(fromSnapshot: fromSnapshot) { folded in
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let report = try await store.replay(fromSnapshot: fromSnapshot, threads: threads) { folded in
             progress.update(
                 fraction: min(1, Double(folded) / Double(total)),
                 "\(folded) of \(total) events folded, \(Int(Double(folded) / max(1e-3, progress.elapsedSeconds))) events/s")
