@@ -62,6 +62,29 @@ extension EventStore {
         return projection
     }
 
+    /// Folds the logged events at `entries` (subject and seq, in log order) into `projection`
+    /// (`nil`: none yet), skipping those it already holds (its `seq` is the last event folded into
+    /// it) and those erased since they were logged. `known` are the entries' resolutions when the
+    /// caller has read them already (an entry absent from it has none). Returns the events folded.
+    /// What recovery and a replay from a snapshot both do with the log after their starting point.
+    func fold(
+        logged entries: [(subject: UInt64, seq: UInt64)], into projection: inout Projection?,
+        resolutions known: [UInt64: C360_Store_V1_Resolution]? = nil
+    ) throws -> UInt64 {
+        var folded: UInt64 = 0
+        for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
+            let key = StoreKeys.event(subject: subject, seq: seq)
+            guard let bytes = try database.get(key, in: families.events) else { continue }
+            let event = try decodeEvent(bytes)
+            let resolution = try known.map { $0[seq] }
+                ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
+            if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
+            configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
+            folded += 1
+        }
+        return folded
+    }
+
     /// The anonymous subjects merged into `customer`, as stored now.
     func storedMembers(of customer: UInt64) throws(C360Error) -> [UInt64] {
         let range = StoreKeys.members(customer: customer)

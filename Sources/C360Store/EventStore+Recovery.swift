@@ -34,6 +34,8 @@ extension EventStore {
         do {
             // The tail's events by the subject whose projection folds them now, in log order.
             var tail: [UInt64: [(subject: UInt64, seq: UInt64)]] = [:]
+            // The tail's resolutions, read once here for the regrouping and again by the fold.
+            var resolutions: [UInt64: C360_Store_V1_Resolution] = [:]
             var regrouped: Set<UInt64> = []
             var target: [UInt64: UInt64] = [:]
             func targetOf(_ subject: UInt64) throws(C360Error) -> UInt64 {
@@ -50,6 +52,7 @@ extension EventStore {
                 events += 1
                 if let bytes = try database.get(StoreKeys.event(subject: subject, seq: seq), in: families.resolutions) {
                     let resolution = try decodeResolution(bytes)
+                    resolutions[seq] = resolution
                     let moved = resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject)
                     if !moved.isEmpty { regrouped.formUnion([subject] + moved) }
                 }
@@ -69,14 +72,8 @@ extension EventStore {
             }
             for (subject, entries) in tail where changes[subject] == nil {
                 var projection = try projections.projection(of: subject)
-                for (eventSubject, seq) in entries.sorted(by: { $0.seq < $1.seq }) where seq > (projection?.seq ?? 0) {
-                    let key = StoreKeys.event(subject: eventSubject, seq: seq)
-                    guard let bytes = try database.get(key, in: families.events) else { continue }
-                    let event = try decodeEvent(bytes)
-                    let resolution = try database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
-                    if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
-                    configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
-                }
+                // The log is read in seq order, so each subject's entries already are.
+                try fold(logged: entries, into: &projection, resolutions: resolutions)
                 if let projection { changes[subject] = .stored(projection) }
             }
             projections.committed(changes, through: writer.state.lastSeq)

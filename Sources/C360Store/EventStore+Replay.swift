@@ -282,18 +282,9 @@ extension EventStore {
                             report.eventsFolded += UInt64(tail[subject]?.count ?? 0)
                         }
                     } else {
-                        for (eventSubject, seq) in tail[subject] ?? [] {
-                            let key = StoreKeys.event(subject: eventSubject, seq: seq)
-                            guard let bytes = try database.get(key, in: families.events) else {
-                                continue // erased after it was logged
-                            }
-                            let event = try decodeEvent(bytes)
-                            let resolution = try database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
-                            if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
-                            configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
-                            report.eventsFolded += 1
-                            if report.eventsFolded % 100_000 == 0 { progress?(report.eventsFolded) }
-                        }
+                        let before = report.eventsFolded
+                        report.eventsFolded += try fold(logged: tail[subject] ?? [], into: &projection)
+                        if before / 100_000 != report.eventsFolded / 100_000 { progress?(report.eventsFolded) }
                     }
                 }
                 if let projection, membership.mergedInto[subject] == nil {

@@ -63,7 +63,6 @@ final class ProjectionStore: Sendable {
         var requested = false
         /// Average encoded bytes of a projection, from the last write behind.
         var bytesPerProjection = 1_024
-        var lastFailure: String?
 
         var estimatedBytes: Int { dirty.count * bytesPerProjection }
     }
@@ -84,9 +83,6 @@ final class ProjectionStore: Sendable {
     /// Projections committed and not yet written.
     var dirtyCount: Int { pending.withLock { $0.dirty.count + $0.writing.count } }
 
-    /// Why the last write behind failed, while it has not succeeded since.
-    var lastFailure: String? { pending.withLock { $0.lastFailure } }
-
     /// The projection of `subject` as last committed, `nil` when it has none.
     func projection(of subject: UInt64) throws(C360Error) -> Projection? {
         let ticket = cache.ticket(for: subject)
@@ -105,7 +101,7 @@ final class ProjectionStore: Sendable {
         return projection
     }
 
-    /// Takes the projections a commit changed (`nil`: deleted), once the commit's log entries are
+    /// Takes the projections a commit changed or removed, once the commit's log entries are
     /// synced through `seq`. Called by the writer only. At half the limit in bytes a write behind
     /// starts; at the limit the writer waits for one, so memory stays bounded however fast appends
     /// arrive (and the writer rarely waits: waiting for every write was most of small appends'
@@ -182,7 +178,7 @@ final class ProjectionStore: Sendable {
         var written = 0
         var bytes = 0
         do {
-            let encoded = try Self.encode(entries.compactMap { $0.value.projection })
+            let encoded = Self.encode(entries.compactMap { $0.value.projection })
             let batch = WriteBatch(for: database)
             var next = encoded.makeIterator()
             for (subject, change) in entries {
@@ -201,7 +197,6 @@ final class ProjectionStore: Sendable {
             pending.withLock { pending in
                 pending.dirty.merge(pending.writing) { newer, _ in newer }
                 pending.writing = [:]
-                pending.lastFailure = failure.message
             }
             ProjectionMetrics.failures.increment()
             throw failure
@@ -212,7 +207,6 @@ final class ProjectionStore: Sendable {
         pending.withLock { pending in
             pending.writing = [:]
             pending.checkpoint = taken.through
-            pending.lastFailure = nil
             if written > 0 { pending.bytesPerProjection = max(64, bytes / written) }
             ProjectionMetrics.dirty.record(pending.dirty.count)
         }
@@ -222,7 +216,7 @@ final class ProjectionStore: Sendable {
 
     /// The projections' bytes, in order. Thousands are written at a time and encoding them is most
     /// of a write behind's work (perf): large sets are encoded on every core.
-    static func encode(_ projections: [Projection]) throws -> [[UInt8]] {
+    static func encode(_ projections: [Projection]) -> [[UInt8]] {
         let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
         guard workers > 1 else { return projections.map(ProjectionWireCodec.encode) }
         let slots = ParallelSlots<[UInt8]>(count: projections.count)
@@ -232,10 +226,8 @@ final class ProjectionStore: Sendable {
                 slots.buffer[index] = ProjectionWireCodec.encode(projections[index])
             }
         }
-        return try slots.buffer.map { bytes in
-            guard let bytes else { throw C360Error(.internalError, "a projection could not be encoded") }
-            return bytes
-        }
+        // Every slot was filled by the loop above.
+        return slots.buffer.map { $0 ?? [] }
     }
 
     static func decode(_ bytes: [UInt8]) throws(C360Error) -> Projection {
