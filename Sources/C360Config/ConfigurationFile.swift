@@ -70,6 +70,15 @@ public struct ConfigurationFile {
                     default: throw value.unknown()
                     }
                 }
+            case "fold":
+                try value.object { key, value throws(C360Error) in
+                    switch key {
+                    case "day_buckets_kept": store.fold.dayBucketsKept = try value.int(atLeast: 1, atMost: 3_660)
+                    case "recent_errors_kept": store.fold.recentErrorsKept = try value.int(atLeast: 0, atMost: 1_000)
+                    case "identity_conflicts_kept": store.fold.identityConflictsKept = try value.int(atLeast: 0, atMost: 1_000)
+                    default: throw value.unknown()
+                    }
+                }
             case "storage":
                 try value.object { key, value throws(C360Error) in
                     switch key {
@@ -118,6 +127,7 @@ public struct ConfigurationFile {
         "profile.window_days", "profile.lifecycle.active_days", "profile.lifecycle.at_risk_days", "profile.lifecycle.lapsing_days",
         "profile.churn_risk_health_below", "profile.channel_expansion_minimum_orders",
         "profile.app_adoption_minimum_recent_web_events", "profile.top_products", "profile.top_categories",
+        "fold.day_buckets_kept", "fold.recent_errors_kept", "fold.identity_conflicts_kept",
     ]
 
     /// `C360_SERVER_LISTEN` for `server.listen`.

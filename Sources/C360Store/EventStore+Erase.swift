@@ -91,7 +91,7 @@ extension EventStore {
         let subject = try read(customerKey, in: families.identities).flatMap { StoreKeys.uint64($0) }
         // Erasing by hash, the id is the customer's projection's.
         var customerID = knownID ?? ""
-        if knownID == nil, let subject, let bytes = try read(StoreKeys.subject(subject), in: families.projections) {
+        if knownID == nil, let subject, let bytes = try read(StoreKeys.subject(subject), in: projections.family) {
             customerID = try decodeProjection(bytes).customerID
         }
         var needles: [[UInt8]] = customerID.isEmpty ? [] : [Self.encodedString(customerID)]
@@ -130,12 +130,15 @@ extension EventStore {
                         compactions.append((family, range.0, range.1))
                     }
                     let subjectKey = StoreKeys.subject(erased)
-                    if let stored = try read(subjectKey, in: families.projections) {
+                    if let stored = try read(subjectKey, in: projections.family) {
                         owned += try decodeProjection(stored).identities.map(\.identity)
-                        batch.delete(subjectKey, in: families.projections)
                         receipt.projectionRemoved = true
                     }
-                    compactions.append((families.projections, subjectKey, StoreKeys.subject(erased + 1)))
+                    // Both keyspaces: the other may hold a new fold's projections being built.
+                    for keyspace in projections.keyspaces {
+                        batch.delete(subjectKey, in: keyspace)
+                        compactions.append((keyspace, subjectKey, StoreKeys.subject(erased + 1)))
+                    }
                     if erased != subject {
                         batch.delete(StoreKeys.mergedInto(anonymous: erased), in: families.merges)
                         batch.delete(StoreKeys.member(customer: subject, anonymous: erased), in: families.merges)
@@ -201,7 +204,15 @@ extension EventStore {
             let eventCount = writer.state.eventCount - min(eventsRemoved, writer.state.eventCount)
             batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(seq), in: families.meta)
             batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
-            try database.write(batch, sync: true)
+            // While no build of a new fold writes: one that read the customer's events before this
+            // commit finds the tombstone when it writes, or has written before this deletes.
+            try projections.excludingBuiltWrites { () throws(C360Error) in
+                do throws(RocksDBError) {
+                    try database.write(batch, sync: true)
+                } catch {
+                    throw C360Error(storage: error, doing: "commit the erasure")
+                }
+            }
 
             writer.state.lastSeq = seq
             writer.state.eventCount = eventCount
@@ -280,6 +291,8 @@ extension EventStore {
     }
 
     private func removePhysically(_ batch: [CommittedErasure]) -> [Swift.Result<C360_V1_EraseReceipt, C360Error>] {
+        // Iterators opened before the erasure's commit would keep the data in the files.
+        buildReads.withLock { _ in }
         do throws(RocksDBError) {
             try database.flushAll()
             for (family, begin, end) in compactionPlan(batch.flatMap(\.compactions)) {

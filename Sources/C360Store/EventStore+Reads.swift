@@ -70,7 +70,7 @@ extension EventStore {
         try projections.writeAll()
         var digest = ProjectionDigest.Builder()
         do {
-            try database.forEachEntry(in: families.projections) { key, value in digest.add(subjectKey: key, projection: value) }
+            try database.forEachEntry(in: projections.family) { key, value in digest.add(subjectKey: key, projection: value) }
         } catch {
             throw C360Error(error, doing: "read the projections")
         }
@@ -89,7 +89,7 @@ extension EventStore {
         statistics.events = try eventCount()
         try projections.writeAll()
         do {
-            try database.forEachEntry(in: families.projections) { _, value in
+            try database.forEachEntry(in: projections.family) { _, value in
                 // Only the customer id's presence is needed; a projection without one is an anonymous visitor.
                 let projection = try decodeProjection(value)
                 if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }
@@ -105,7 +105,7 @@ extension EventStore {
         return statistics
     }
 
-    private func subject(customerID: String) throws(C360Error) -> UInt64 {
+    func subject(customerID: String) throws(C360Error) -> UInt64 {
         if let subject = customerSubjects.value(for: customerID) { return subject }
         let ticket = customerSubjects.ticket(for: customerID)
         if let subject = try read(pseudonyms.customerIndexKey(customerID), in: families.identities).flatMap({ StoreKeys.uint64($0) }) {

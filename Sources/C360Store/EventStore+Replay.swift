@@ -96,29 +96,13 @@ extension EventStore {
         do {
             let membership = try membershipFromLog()
             try storeMembership(membership)
-            let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
+            let rebuilder = ProjectionRebuilder(database: database, projections: projections.family)
             let ranges = Self.replayRanges(nextSubject: writer.state.nextSubject)
-            let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            var next = 0
-            while next < ranges.count {
-                let wave = Array(ranges[next..<min(ranges.count, next + workers * 4)])
-                next += wave.count
-                let slots = ParallelSlots<Result<FoldedRange, C360Error>>(count: wave.count)
-                // One iteration per worker, each folding every `workers`th range of the wave.
-                DispatchQueue.concurrentPerform(iterations: min(workers, wave.count)) { worker in
-                    for index in stride(from: worker, to: wave.count, by: workers) {
-                        slots.buffer[index] = Result { () throws(C360Error) in
-                            try self.fold(range: wave[index], membership: membership)
-                        }
-                    }
-                }
-                for slot in slots.buffer {
-                    guard let folded = try slot?.get() else { throw C360Error(.internalError, "a replay range was not folded") }
-                    report.eventsFolded += folded.events
-                    for (subject, bytes) in folded.projections {
-                        try rebuilder.add(subject: subject, bytes: bytes)
-                        report.projectionsRebuilt += 1
-                    }
+            try foldRanges(ranges, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, membership: membership) { folded in
+                report.eventsFolded += folded.events
+                for (subject, bytes) in folded.projections {
+                    try rebuilder.add(subject: subject, bytes: bytes)
+                    report.projectionsRebuilt += 1
                 }
                 progress?(report.eventsFolded)
             }
@@ -131,6 +115,30 @@ extension EventStore {
         }
         report.seconds = Self.seconds(since: started)
         return report
+    }
+
+    /// Folds `ranges` on `threads` threads, a few ranges each at a time, and hands each range's
+    /// projections to `take` in the ranges' order (so in subject order), on the calling thread.
+    func foldRanges(_ ranges: [ReplayRange], threads: Int, membership: Membership, _ take: (FoldedRange) throws -> Void) throws {
+        let workers = max(1, threads)
+        var next = 0
+        while next < ranges.count {
+            let wave = Array(ranges[next..<min(ranges.count, next + workers * 4)])
+            next += wave.count
+            let slots = ParallelSlots<Result<FoldedRange, C360Error>>(count: wave.count)
+            // One iteration per worker, each folding every `workers`th range of the wave.
+            DispatchQueue.concurrentPerform(iterations: min(workers, wave.count)) { worker in
+                for index in stride(from: worker, to: wave.count, by: workers) {
+                    slots.buffer[index] = Result { () throws(C360Error) in
+                        try self.fold(range: wave[index], membership: membership)
+                    }
+                }
+            }
+            for slot in slots.buffer {
+                guard let folded = try slot?.get() else { throw C360Error(.internalError, "a replay range was not folded") }
+                try take(folded)
+            }
+        }
     }
 
     /// A range of event keys: subjects from `lower` (inclusive) to `upper` (exclusive; `nil`: the end).
@@ -247,7 +255,7 @@ extension EventStore {
             }
             var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
 
-            let rebuilder = ProjectionRebuilder(database: database, projections: families.projections)
+            let rebuilder = ProjectionRebuilder(database: database, projections: projections.family)
             let snapshot = database.makeIterator(
                 families.snapshots,
                 lowerBound: StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: 0),
@@ -307,10 +315,12 @@ extension EventStore {
     private func recordRebuild(eventCount: UInt64) throws {
         let batch = WriteBatch(for: database)
         batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
+        batch.put(StoreKeys.Meta.projectionFold, Array(configuration.fold.fingerprint.utf8), in: families.meta)
         batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
         batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(writer.state.lastSeq), in: families.meta)
         try database.write(batch, sync: true)
         writer.state.eventCount = eventCount
+        versionRebuiltByReplay()
     }
 
     func isErased(subject: UInt64) throws(C360Error) -> Bool {

@@ -92,7 +92,7 @@ extension EventStore {
             var changes: [(segment: String, customerID: String, kind: SegmentChange.Kind)] = []
             // Without segments there is nothing to evaluate, only stale membership to drop.
             if !configuration.segments.isEmpty {
-                try database.forEachEntry(in: families.projections) { key, value in
+                try database.forEachEntry(in: projections.family) { key, value in
                     if let subject = StoreKeys.uint64(key), !StoreKeys.isAnonymous(subject) {
                         let projection = try decodeProjection(value)
                         refresh.customersEvaluated += 1

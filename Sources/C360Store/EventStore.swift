@@ -40,6 +40,14 @@ public final class EventStore: Sendable {
     let customerSubjects: SharedCache<String, UInt64>
     /// Set by `recoverProjections` when opening the store folded the log again.
     let recoveryFigures = Mutex<Recovery?>(nil)
+    /// A build of the configured fold's projections, due or under way (`buildProjectionVersion`).
+    let versionBuild: Mutex<VersionBuildState>
+    /// Held by a build of a new fold while it reads the log: an open iterator keeps what it can
+    /// see in RocksDB's files, deleted or not, so an erasure waits for the reads under way before
+    /// it compacts the customer's data away.
+    let buildReads = Mutex(())
+    /// Runs `buildProjectionVersion`.
+    let versionBuilds = DispatchQueue(label: "c360.projection-build", qos: .utility)
     /// Every erasure, and every call access control refused (see `AuditLog`).
     public let audit: AuditLog
     private let lock: DataDirectoryLock
@@ -56,14 +64,16 @@ public final class EventStore: Sendable {
     }
 
     struct Families: Sendable {
-        let events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges, segments: ColumnFamily
+        let events, log, dedup, identities, snapshots, tombstones, meta, resolutions, merges, segments: ColumnFamily
+        /// The two projection keyspaces (see `ProjectionStore`); use `projections.family` for the current one.
+        let projectionKeyspaces: [ColumnFamily]
 
         init(_ database: Database) throws(RocksDBError) {
             events = try database.columnFamily("events")
             log = try database.columnFamily("log")
             dedup = try database.columnFamily("dedup")
             identities = try database.columnFamily("identities")
-            projections = try database.columnFamily("projections")
+            projectionKeyspaces = [try database.columnFamily("projections"), try database.columnFamily("projections_b")]
             snapshots = try database.columnFamily("snapshots")
             tombstones = try database.columnFamily("tombstones")
             meta = try database.columnFamily("meta")
@@ -72,7 +82,7 @@ public final class EventStore: Sendable {
             segments = try database.columnFamily("segments")
         }
 
-        var all: [ColumnFamily] { [events, log, dedup, identities, projections, snapshots, tombstones, meta, resolutions, merges, segments] }
+        var all: [ColumnFamily] { [events, log, dedup, identities, snapshots, tombstones, meta, resolutions, merges, segments] + projectionKeyspaces }
     }
 
     /// Opens the store in `directory`, creating it if needed, and rebuilds the projections from the
@@ -90,19 +100,22 @@ public final class EventStore: Sendable {
             throw C360Error(storage: error, doing: "open the data directory \(directory)")
         }
         self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
-        let (pseudonyms, state, storedProjectionVersion, checkpoint) = try EventStore.loadMeta(database, families)
+        let (pseudonyms, state, stored) = try EventStore.loadMeta(database, families, fold: configuration.fold)
         self.pseudonyms = pseudonyms
         self.projections = ProjectionStore(
-            database: database, family: families.projections, meta: families.meta, checkpoint: checkpoint ?? state.lastSeq,
-            cachedProjections: configuration.cachedProjections,
+            database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
+            checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
             limits: .init(bytes: configuration.projectionWriteBehindBytes, seconds: configuration.projectionWriteBehindSeconds))
+        self.versionBuild = Mutex(VersionBuildState(builtBy: stored.fold))
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
         self.writer = LogWriter(
             state: state,
             caches: WriterCaches(customers: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
         self.changes = ChangeFeed(lastSeq: state.lastSeq)
         StoreMetrics.prepare()
-        if let storedProjectionVersion, storedProjectionVersion != ProjectionFold.version {
+        // What the other keyspace holds is left from a build that did not finish, or from before a switch.
+        try clearOtherKeyspace()
+        if stored.fold != configuration.fold.fingerprint, configuration.projectionRebuild == .whenOpening {
             _ = try rebuildAllProjections(progress: nil)
             projections.rewritten(through: state.lastSeq)
         } else if projections.checkpoint < state.lastSeq {
@@ -110,10 +123,19 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// What the metadata says of the stored projections.
+    struct StoredProjections {
+        var keyspace = 0
+        /// The fold that built them (`ProjectionFold.fingerprint`).
+        var fold: String
+        /// The log position they reflect (`nil`: the last, from before they were written behind).
+        var checkpoint: UInt64?
+    }
+
     /// The audit log's file in the data directory, unless configured elsewhere.
     public static let auditLogName = "audit.jsonl"
 
-    private static func loadMeta(_ database: Database, _ families: Families) throws(C360Error) -> (PseudonymKey, WriterState, UInt32?, UInt64?) {
+    private static func loadMeta(_ database: Database, _ families: Families, fold: ProjectionFold) throws(C360Error) -> (PseudonymKey, WriterState, StoredProjections) {
         do {
             let batch = WriteBatch(for: database)
             if let stored = try database.get(StoreKeys.Meta.schemaVersion, in: families.meta) {
@@ -127,6 +149,7 @@ public final class EventStore: Sendable {
                 batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)
                 batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
                 batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(0), in: families.meta)
+                batch.put(StoreKeys.Meta.projectionFold, Array(fold.fingerprint.utf8), in: families.meta)
             }
             let keyBytes: [UInt8]
             if let stored = try database.get(StoreKeys.Meta.pseudonymKey, in: families.meta) {
@@ -153,8 +176,14 @@ public final class EventStore: Sendable {
             }
             let projectionVersion = try database.get(StoreKeys.Meta.projectionVersion, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) }.map { UInt32(truncatingIfNeeded: $0) }
-            let checkpoint = try database.get(StoreKeys.Meta.projectionsThrough, in: families.meta).flatMap { StoreKeys.uint64($0) }
-            return (PseudonymKey(bytes: keyBytes), state, projectionVersion, checkpoint)
+            // Before folds were fingerprinted only the version was stored: its settings were this configuration's.
+            let storedFold = try database.get(StoreKeys.Meta.projectionFold, in: families.meta).map { String(decoding: $0, as: UTF8.self) }
+                ?? (projectionVersion == ProjectionFold.version ? fold.fingerprint : "v\(projectionVersion ?? 0)")
+            var stored = StoredProjections(fold: storedFold)
+            stored.keyspace = try database.get(StoreKeys.Meta.projectionKeyspace, in: families.meta)
+                .flatMap { StoreKeys.uint64($0) } == 1 ? 1 : 0
+            stored.checkpoint = try database.get(StoreKeys.Meta.projectionsThrough, in: families.meta).flatMap { StoreKeys.uint64($0) }
+            return (PseudonymKey(bytes: keyBytes), state, stored)
         } catch {
             throw C360Error(error, doing: "read the store's metadata")
         }
@@ -166,6 +195,8 @@ public final class EventStore: Sendable {
     /// fail with `.unavailable`. A server calls it once it has stopped serving, so that the process
     /// never exits with RocksDB still open.
     public func close() {
+        cancelVersionBuild()
+        versionBuilds.sync {}
         writer.queue.sync {}
         erasures.sync {}
         // A failure here loses nothing: the next open folds the log after the checkpoint.

@@ -17,6 +17,12 @@ import Synchronization
 /// stays short.
 ///
 /// Clean projections of recently active or looked-up customers stay decoded in a bounded cache.
+///
+/// Projections live in one of two keyspaces (column families). A new fold's projections are built
+/// into the other one while this one keeps serving (`EventStore.buildProjectionVersion`): this store
+/// records which subjects commits changed meanwhile, so that the build can fold them again, and
+/// keeps the build's writes and erasures apart, so that an erased customer's projection is never
+/// written back. One switch makes the built keyspace current.
 final class ProjectionStore: Sendable {
     /// How much may wait to be written, and for how long.
     struct Limits: Sendable {
@@ -28,7 +34,8 @@ final class ProjectionStore: Sendable {
     }
 
     private let database: Database
-    private let family: ColumnFamily
+    /// The two keyspaces, `Pending.keyspace` naming the current one.
+    let keyspaces: [ColumnFamily]
     private let meta: ColumnFamily
     private let limits: Limits
     /// Decoded clean projections (equal to what RocksDB holds), recently used.
@@ -36,6 +43,17 @@ final class ProjectionStore: Sendable {
     private let pending: Mutex<Pending>
     /// Runs the write behind, one at a time.
     private let queue = DispatchQueue(label: "c360.projection-writer", qos: .utility)
+    /// A new fold's projections being built into the other keyspace, `nil` when none is.
+    private let build = Mutex<Build?>(nil)
+    /// Held while the build writes and while an erasure commits, so that the build never writes a
+    /// projection of a customer erased meanwhile (it checks for the tombstone while holding it).
+    private let builtWrites = Mutex(())
+
+    private struct Build {
+        let keyspace: Int
+        /// Subjects whose projection commits changed or removed since the build began.
+        var touched: Set<UInt64> = []
+    }
 
     /// What a commit did to a subject's projection.
     enum Change: Sendable {
@@ -63,42 +81,55 @@ final class ProjectionStore: Sendable {
         var requested = false
         /// Average encoded bytes of a projection, from the last write behind.
         var bytesPerProjection = 1_024
+        /// The current keyspace's index in `keyspaces`.
+        var keyspace: Int
 
         var estimatedBytes: Int { dirty.count * bytesPerProjection }
     }
 
-    init(database: Database, family: ColumnFamily, meta: ColumnFamily, checkpoint: UInt64, cachedProjections: Int, limits: Limits) {
+    init(database: Database, keyspaces: [ColumnFamily], current: Int, meta: ColumnFamily, checkpoint: UInt64, cachedProjections: Int, limits: Limits) {
         self.database = database
-        self.family = family
+        self.keyspaces = keyspaces
         self.meta = meta
         self.limits = limits
         self.cache = SharedCache(capacity: cachedProjections)
-        self.pending = Mutex(Pending(through: checkpoint, checkpoint: checkpoint))
+        self.pending = Mutex(Pending(through: checkpoint, checkpoint: checkpoint, keyspace: current))
         ProjectionMetrics.dirty.record(0)
     }
 
     /// The log position the stored projections reflect: recovery folds the log after it.
     var checkpoint: UInt64 { pending.withLock { $0.checkpoint } }
 
+    /// The current keyspace: what lookups, snapshots and segment evaluation read. Stable on the
+    /// writer (only a switch on the writer changes it).
+    var family: ColumnFamily { keyspaces[pending.withLock { $0.keyspace }] }
+
+    /// The keyspace that is not current: empty, or holding a build.
+    var otherFamily: ColumnFamily { keyspaces[1 - pending.withLock { $0.keyspace }] }
+
     /// Projections committed and not yet written.
     var dirtyCount: Int { pending.withLock { $0.dirty.count + $0.writing.count } }
 
     /// The projection of `subject` as last committed, `nil` when it has none.
     func projection(of subject: UInt64) throws(C360Error) -> Projection? {
-        let ticket = cache.ticket(for: subject)
-        let waiting: Change? = pending.withLock { $0.dirty[subject] ?? $0.writing[subject] }
-        if let waiting { return waiting.projection }
-        if let cached = cache.value(for: subject) { return cached }
-        let bytes: [UInt8]?
-        do {
-            bytes = try database.get(StoreKeys.subject(subject), in: family)
-        } catch {
-            throw C360Error(storage: error, doing: "read a projection")
+        while true {
+            let ticket = cache.ticket(for: subject)
+            let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
+            if let waiting { return waiting.projection }
+            if let cached = cache.value(for: subject) { return cached }
+            let bytes: [UInt8]?
+            do {
+                bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
+            } catch {
+                throw C360Error(storage: error, doing: "read a projection")
+            }
+            // A switch of keyspaces meanwhile may have cleared the one read: read the new one.
+            if bytes == nil, pending.withLock({ $0.keyspace }) != keyspace { continue }
+            guard let bytes else { return nil }
+            let projection = try Self.decode(bytes)
+            cache.add(projection, for: subject, readWith: ticket)
+            return projection
         }
-        guard let bytes else { return nil }
-        let projection = try Self.decode(bytes)
-        cache.add(projection, for: subject, readWith: ticket)
-        return projection
     }
 
     /// Takes the projections a commit changed or removed, once the commit's log entries are
@@ -107,6 +138,9 @@ final class ProjectionStore: Sendable {
     /// arrive (and the writer rarely waits: waiting for every write was most of small appends'
     /// p99.9, 113 ms).
     func committed(_ changes: [UInt64: Change], through seq: UInt64) {
+        build.withLock { build in
+            if build != nil { build!.touched.formUnion(changes.keys) }
+        }
         let (schedule, request, full) = pending.withLock { pending in
             let wasEmpty = pending.dirty.isEmpty
             pending.dirty.merge(changes) { _, new in new }
@@ -136,6 +170,9 @@ final class ProjectionStore: Sendable {
     /// Records that the log advanced to `seq` without changing a projection kept here (an
     /// erasure, which deletes its customer's projections itself), and forgets `removed`.
     func advanced(through seq: UInt64, removing removed: [UInt64]) {
+        build.withLock { build in
+            if build != nil { build!.touched.formUnion(removed) }
+        }
         pending.withLock { pending in
             pending.through = max(pending.through, seq)
             for subject in removed { pending.dirty[subject] = nil }
@@ -162,15 +199,116 @@ final class ProjectionStore: Sendable {
         cache.removeAll()
     }
 
+    // MARK: Building a new fold's projections
+
+    /// Starts recording the subjects commits change, for a build into the other keyspace, and
+    /// returns that keyspace. It must be empty.
+    func beginBuild() -> ColumnFamily {
+        let other = 1 - pending.withLock { $0.keyspace }
+        build.withLock { $0 = Build(keyspace: other) }
+        return keyspaces[other]
+    }
+
+    /// The subjects commits changed since the last call (or since the build began).
+    func takeTouched() -> Set<UInt64> {
+        build.withLock { build in
+            defer { build?.touched = [] }
+            return build?.touched ?? []
+        }
+    }
+
+    /// Stops recording for a build that was abandoned.
+    func endBuild() {
+        build.withLock { $0 = nil }
+    }
+
+    /// Writes built projections (`nil`: none, delete) into the build's keyspace, leaving out every
+    /// subject `isErased` says was erased: checked while erasures wait, so none comes back.
+    func writeBuilt(_ entries: [(subject: UInt64, bytes: [UInt8]?)], unlessErased isErased: (UInt64) throws(C360Error) -> Bool) throws(C360Error) {
+        guard let keyspace = build.withLock({ $0?.keyspace }) else { return }
+        try builtWrites.withLock { _ throws(C360Error) in
+            let batch = WriteBatch(for: database)
+            for (subject, bytes) in entries {
+                if let bytes, try !isErased(subject) {
+                    batch.put(StoreKeys.subject(subject), bytes, in: keyspaces[keyspace])
+                } else {
+                    batch.delete(StoreKeys.subject(subject), in: keyspaces[keyspace])
+                }
+            }
+            do throws(RocksDBError) {
+                try database.write(batch, sync: false)
+            } catch {
+                throw C360Error(storage: error, doing: "write the projections of a new fold")
+            }
+        }
+    }
+
+    /// Runs an erasure's commit (which deletes the customer's projections from both keyspaces)
+    /// while no build writes.
+    func excludingBuiltWrites<Value>(_ commit: () throws(C360Error) -> Value) throws(C360Error) -> Value {
+        try builtWrites.withLock { _ throws(C360Error) in try commit() }
+    }
+
+    /// Makes the built keyspace current, as of log position `seq` and built by the fold named
+    /// `fold`: one synced write of the metadata, then the dirty projections of the old fold are
+    /// dropped and every cached one forgotten. Run on the writer, with the build's projections
+    /// complete through `seq`. Returns the old keyspace, to be cleared.
+    func switchToBuilt(through seq: UInt64, fold: String, version: UInt32) throws(C360Error) -> ColumnFamily {
+        guard let keyspace = build.withLock({ $0?.keyspace }) else {
+            throw C360Error(.internalError, "no projection build to switch to")
+        }
+        // On the write behind's queue, so that no write behind is under way.
+        let result: Result<ColumnFamily, C360Error> = queue.sync {
+            Result { () throws(C360Error) -> ColumnFamily in
+                let batch = WriteBatch(for: database)
+                batch.put(StoreKeys.Meta.projectionKeyspace, StoreKeys.bigEndian(UInt64(keyspace)), in: meta)
+                batch.put(StoreKeys.Meta.projectionFold, Array(fold.utf8), in: meta)
+                batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(version)), in: meta)
+                batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(seq), in: meta)
+                do throws(RocksDBError) {
+                    try database.write(batch, sync: true)
+                } catch {
+                    throw C360Error(storage: error, doing: "switch to the new fold's projections")
+                }
+                let old = pending.withLock { pending in
+                    defer {
+                        pending.keyspace = keyspace
+                        pending.dirty = [:]
+                        pending.through = max(pending.through, seq)
+                        pending.checkpoint = pending.through
+                        ProjectionMetrics.dirty.record(0)
+                    }
+                    return keyspaces[pending.keyspace]
+                }
+                build.withLock { $0 = nil }
+                cache.removeAll()
+                return old
+            }
+        }
+        return try result.get()
+    }
+
+    /// Deletes everything in a keyspace that is not current and compacts it away.
+    func clear(_ family: ColumnFamily) throws(C360Error) {
+        let batch = WriteBatch(for: database)
+        batch.deleteRange(from: StoreKeys.allSubjects.from, to: StoreKeys.allSubjects.to, in: family)
+        do {
+            try database.write(batch, sync: false)
+        } catch {
+            throw C360Error(storage: error, doing: "clear a projection keyspace")
+        }
+        database.compactRange(family, from: nil, to: nil)
+    }
+
     /// The write behind: the dirty set and the checkpoint in one batch. On failure the projections
     /// stay dirty (unless committed again meanwhile) and the next write behind tries again.
     private func writeDirty() throws(C360Error) {
-        let taken: (changes: [UInt64: Change], through: UInt64)? = pending.withLock { pending in
+        let taken: (changes: [UInt64: Change], through: UInt64, family: ColumnFamily)? = pending.withLock { pending in
             pending.requested = false
             guard !pending.dirty.isEmpty || pending.through != pending.checkpoint else { return nil }
             pending.writing = pending.dirty
             pending.dirty = [:]
-            return (pending.writing, pending.through)
+            return (pending.writing, pending.through, keyspaces[pending.keyspace])
         }
         guard let taken else { return }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -183,11 +321,11 @@ final class ProjectionStore: Sendable {
             var next = encoded.makeIterator()
             for (subject, change) in entries {
                 if change.projection != nil, let projectionBytes = next.next() {
-                    batch.put(StoreKeys.subject(subject), projectionBytes, in: family)
+                    batch.put(StoreKeys.subject(subject), projectionBytes, in: taken.family)
                     bytes += projectionBytes.count
                     written += 1
                 } else {
-                    batch.delete(StoreKeys.subject(subject), in: family)
+                    batch.delete(StoreKeys.subject(subject), in: taken.family)
                 }
             }
             batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(taken.through), in: meta)
@@ -246,4 +384,8 @@ enum ProjectionMetrics {
     static let written = Counter(label: "c360_projections_written_total")
     static let writeDuration = Timer(label: "c360_projection_write_behind_seconds")
     static let failures = Counter(label: "c360_projection_write_behind_failures_total")
+    /// Events folded so far by the build of a new fold's projections; 0 when none runs.
+    static let buildEvents = Gauge(label: "c360_projection_build_events")
+    /// Builds of a new fold's projections switched to.
+    static let buildsSwitched = Counter(label: "c360_projection_builds_switched_total")
 }

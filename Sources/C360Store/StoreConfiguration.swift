@@ -62,6 +62,19 @@ public struct StoreConfiguration: Sendable {
     }
     /// Default `.everyCommit`.
     public var walSync = WALSync.everyCommit
+    /// When projections built by another fold (another `ProjectionFold.version`, or other fold
+    /// settings) are rebuilt from the log.
+    public enum ProjectionRebuild: Sendable {
+        /// Before the store opens: every lookup sees the new fold, and nothing can be served
+        /// until the rebuild is done. For commands that open, work and close.
+        case whenOpening
+        /// In the background, into the other projection keyspace, by `buildProjectionVersion`,
+        /// while the old projections keep serving and keep being updated; one switch makes the
+        /// new ones current. For a server.
+        case whileServing
+    }
+    /// Default `.whenOpening`; `c360 serve` builds while serving.
+    public var projectionRebuild = ProjectionRebuild.whenOpening
 
     public init() {}
 }

@@ -15,12 +15,12 @@
 /// | `log` | seq | `0x01` ‖ subject, or `0x02` ‖ `c360.v1.Tombstone` |
 /// | `dedup` | event_id (UTF-8) | seq |
 /// | `identities` | HMAC(identity)[0..<16] | subject |
-/// | `projections` | subject | `c360.store.v1.Projection` |
+/// | `projections`, `projections_b` | subject | `c360.store.v1.Projection`: two keyspaces, one current (meta `projection_keyspace`), the other empty or holding a new fold's projections being built |
 /// | `snapshots` | snapshot seq ‖ subject | `c360.store.v1.Projection` |
 /// | `tombstones` | `h` ‖ HMAC(customer id) | `c360.v1.Tombstone`; `s` ‖ subject | empty; `i` ‖ identity index key | empty |
 /// | `meta` | name | value |
 enum StoreKeys {
-    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges", "segments"]
+    static let columnFamilies = ["events", "log", "dedup", "identities", "projections", "snapshots", "tombstones", "meta", "resolutions", "merges", "segments", "projections_b"]
 
     static let anonymousBit: UInt64 = 1 << 63
 
@@ -49,6 +49,11 @@ enum StoreKeys {
         /// The log position the stored projections reflect (written behind the log); absent in a
         /// directory written before projections were written behind, whose projections reflect `last_seq`.
         static let projectionsThrough = Array("projections_through".utf8)
+        /// Which of the two projection keyspaces is current: 0 (`projections`, also when absent) or 1.
+        static let projectionKeyspace = Array("projection_keyspace".utf8)
+        /// The fold that built the current projections (`ProjectionFold.fingerprint`); absent in a
+        /// directory from before folds were fingerprinted, whose fold is `projection_version`'s.
+        static let projectionFold = Array("projection_fold".utf8)
         /// The backup sets written into, as a JSON array of paths: each erasure is recorded in their ledgers.
         static let backupSets = Array("backup_sets".utf8)
     }
@@ -68,6 +73,9 @@ enum StoreKeys {
     static func segmentMember(_ segment: String, subject: UInt64) -> [UInt8] { Array(segment.utf8) + [0] + bigEndian(subject) }
 
     static func segmentMembers(_ segment: String) -> (from: [UInt8], to: [UInt8]) { (Array(segment.utf8) + [0], Array(segment.utf8) + [1]) }
+
+    /// Every key of a projection keyspace (subjects are 8 bytes).
+    static let allSubjects: (from: [UInt8], to: [UInt8]) = ([0], [UInt8](repeating: 0xFF, count: 9))
 
     static func logEntry(seq: UInt64) -> [UInt8] { bigEndian(seq) }
 

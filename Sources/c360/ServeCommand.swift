@@ -109,6 +109,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("access control is off: no access tokens are configured")
         }
         settings.store.storage.collectStatistics = metricsRegistry != nil
+        // Projections of another fold are rebuilt while the old ones serve (`ProjectionBuilder`).
+        settings.store.projectionRebuild = .whileServing
         let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
         defer { store.close() }
         if let recovery = store.recovery {
@@ -125,7 +127,10 @@ struct ServeCommand: AsyncParsableCommand {
             return MetricsEndpoint(registry: registry, store: store, host: metricsHost, port: metricsPort, logger: logger)
         }
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: grpcServer), .init(service: segmentClock, successTerminationBehavior: .ignore)]
+            services: [
+                .init(service: grpcServer), .init(service: segmentClock, successTerminationBehavior: .ignore),
+                .init(service: ProjectionBuilder(store: store, logger: logger), successTerminationBehavior: .ignore),
+            ]
                 + (metrics.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.

@@ -28,6 +28,12 @@ public struct ProjectionFold: Sendable {
 
     public init() {}
 
+    /// Names the fold's output: its version and every setting that changes a projection. Stored
+    /// projections built by another fingerprint are rebuilt from the log (`projection_fold`).
+    public var fingerprint: String {
+        "v\(Self.version) errors=\(recentErrorsKept) days=\(dayBucketsKept) conflicts=\(identityConflictsKept)"
+    }
+
     /// A projection with no events folded in.
     public static func emptyProjection(customerID: String) -> Projection {
         var projection = Projection()
