@@ -10,8 +10,8 @@ public struct LineReader {
         self.file = file
     }
 
-    /// - Throws: `C360Error` `.io` when the file cannot be opened or read.
-    public func forEachLine(_ body: (_ line: ArraySlice<UInt8>, _ number: UInt64) async -> Void) async throws(C360Error) {
+    /// - Throws: `C360Error` `.io` when the file cannot be opened or read; what `body` throws, which ends the reading.
+    public func forEachLine(_ body: (_ line: ArraySlice<UInt8>, _ number: UInt64) async throws(C360Error) -> Void) async throws(C360Error) {
         let handle: FileHandle
         if file == "-" {
             handle = FileHandle.standardInput
@@ -35,7 +35,7 @@ public struct LineReader {
             guard let chunk, !chunk.isEmpty else {
                 if !carry.isEmpty {
                     number += 1
-                    await body(carry[...], number)
+                    try await body(carry[...], number)
                 }
                 return
             }
@@ -44,7 +44,7 @@ public struct LineReader {
             var lineStart = 0
             while let lineEnd = data[lineStart...].firstIndex(of: newline) {
                 number += 1
-                await body(data[lineStart..<lineEnd], number)
+                try await body(data[lineStart..<lineEnd], number)
                 lineStart = lineEnd + 1
             }
             carry = Array(data[lineStart...])

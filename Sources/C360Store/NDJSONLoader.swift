@@ -42,7 +42,10 @@ public struct NDJSONLoader: Sendable {
     /// - Parameters:
     ///   - onRejection: called for each line not appended, as it is found.
     ///   - onProgress: called after each committed batch with the counts so far.
-    /// - Throws: `C360Error` `.io` when the file cannot be read.
+    /// - Throws: `C360Error` `.io` when the file cannot be read; the store's failure (a full
+    ///   disk, a server gone) when it could not take a batch: the load stops there, every line
+    ///   before that batch committed (`summary.linesCommitted`), so that running it again goes on
+    ///   where it stopped (the lines already stored are skipped as duplicates).
     public func load(
         file: String,
         into appender: some EventAppender,
@@ -55,8 +58,14 @@ public struct NDJSONLoader: Sendable {
         var batchLines: [UInt64] = []
         var inFlight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])?
 
-        func settle(_ flight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])) async {
+        func settle(_ flight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])) async throws(C360Error) {
             let outcomes = await flight.task.value
+            // Going on would report lines committed that are not, and reject every line after.
+            if let failure = outcomes.lazy.compactMap(\.storeFailure).first {
+                throw C360Error(
+                    failure.code,
+                    "\(file): stopped at line \(flight.lines.first ?? 0), which was not stored: \(failure.message). Every line before it is committed; run the same ingest again to go on (lines already stored are skipped as duplicates)")
+            }
             for (outcome, line) in zip(outcomes, flight.lines) {
                 switch outcome {
                 case .appended: summary.appended += 1
@@ -71,12 +80,12 @@ public struct NDJSONLoader: Sendable {
             onProgress(summary)
         }
 
-        func send() async {
+        func send() async throws(C360Error) {
             guard !batch.isEmpty else { return }
             // The next batch is decoded while this one is being committed, but it is handed to the
             // appender only once the one before is committed: two appends in flight at once can
             // reach the log in either order, and the log must keep the file's order.
-            if let previous = inFlight { await settle(previous) }
+            if let previous = inFlight { try await settle(previous) }
             let events = batch
             let task = Task { await appender.append(events) }
             inFlight = (task, batchLines)
@@ -85,7 +94,7 @@ public struct NDJSONLoader: Sendable {
         }
 
         var lineNumber: UInt64 = 0
-        func take(_ rawLine: ArraySlice<UInt8>, _ number: UInt64) async {
+        func take(_ rawLine: ArraySlice<UInt8>, _ number: UInt64) async throws(C360Error) {
             lineNumber = number
             summary.lines += 1
             summary.bytesRead += UInt64(rawLine.count) + 1
@@ -100,13 +109,13 @@ public struct NDJSONLoader: Sendable {
                 summary.rejected += 1
                 onRejection(Rejection(file: file, line: lineNumber, error: error))
             }
-            if batch.count >= batchSize { await send() }
+            if batch.count >= batchSize { try await send() }
         }
 
         summary.linesCommitted = 0
         try await LineReader(file: file).forEachLine(take)
-        await send()
-        if let last = inFlight { await settle(last) }
+        try await send()
+        if let last = inFlight { try await settle(last) }
         summary.linesCommitted = lineNumber
         summary.seconds = EventStore.seconds(since: started)
     }
