@@ -202,7 +202,7 @@ extension EventStore {
         let seq = context.state.lastSeq + 1
         let plan = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
         if let members = plan.members {
-            projection = try refold(subjects: [target] + members, extra: ([target] + members).flatMap { context.staged[$0] ?? [] })
+            projection = try refold(subjects: [target] + members, extra: ([target] + members).flatMap { context.staged[$0] ?? [] }, by: context.state.fold)
         }
 
         // Nothing below can fail.
@@ -240,7 +240,7 @@ extension EventStore {
         if let resolution, let bytes: [UInt8] = try? resolution.serializedBytes() {
             batch.put(StoreKeys.event(subject: subject, seq: seq), bytes, in: families.resolutions)
         }
-        configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection)
+        context.state.fold.apply(event, seq: seq, resolution: resolution, to: &projection)
         batch.put(StoreKeys.event(subject: subject, seq: seq), encoded, in: families.events)
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
         batch.put(eventIDKey, StoreKeys.bigEndian(seq), in: families.dedup)
@@ -326,7 +326,7 @@ extension EventStore {
                     plan.resolution.unlinked.append(identity)
                     plan.unlinkKeys.append(key)
                 } else if StoreKeys.isAnonymous(owner), try mergedInto(owner, context: &context) == target {
-                    let alone = try refold(subjects: [owner], extra: context.staged[owner] ?? [])
+                    let alone = try refold(subjects: [owner], extra: context.staged[owner] ?? [], by: context.state.fold)
                     var unmerged = C360_Store_V1_MergedHistory()
                     unmerged.subject = owner
                     unmerged.identities = alone.identities.map(\.identity)

@@ -49,7 +49,7 @@ extension EventStore {
     /// The projection of a customer and the anonymous histories merged into it, folded afresh
     /// from their events in log order. `extra` are events already read or not yet written (staged
     /// in the same commit). The customer id comes from the customer's own events, as in any fold.
-    func refold(subjects: [UInt64], extra: [HistoryEntry] = []) throws(C360Error) -> Projection {
+    func refold(subjects: [UInt64], extra: [HistoryEntry] = [], by fold: ProjectionFold) throws(C360Error) -> Projection {
         var entries = extra
         for subject in subjects {
             entries += try history(of: subject)
@@ -57,7 +57,7 @@ extension EventStore {
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
         for entry in entries {
-            configuration.fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
+            fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
         }
         return projection
     }
@@ -69,7 +69,7 @@ extension EventStore {
     /// What recovery and a replay from a snapshot both do with the log after their starting point.
     func fold(
         logged entries: [(subject: UInt64, seq: UInt64)], into projection: inout Projection?,
-        resolutions known: [UInt64: C360_Store_V1_Resolution]? = nil
+        resolutions known: [UInt64: C360_Store_V1_Resolution]? = nil, by fold: ProjectionFold
     ) throws -> UInt64 {
         var folded: UInt64 = 0
         for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
@@ -79,7 +79,7 @@ extension EventStore {
             let resolution = try known.map { $0[seq] }
                 ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
             if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
-            configuration.fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
+            fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
             folded += 1
         }
         return folded

@@ -187,7 +187,7 @@ extension EventStore {
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
-                    projection = try refold(subjects: members, extra: withMembers)
+                    projection = try refold(subjects: members, extra: withMembers, by: configuration.fold)
                     withMembers.removeAll(keepingCapacity: true)
                 }
                 folded.projections.append((finished.subject, ProjectionWireCodec.encode(projection)))
@@ -286,12 +286,12 @@ extension EventStore {
                     if refolded {
                         if try membership.mergedInto[subject] == nil && !isErased(subject: subject) {
                             let members = membership.members[subject] ?? []
-                            projection = try refold(subjects: [subject] + members)
+                            projection = try refold(subjects: [subject] + members, by: writer.state.fold)
                             report.eventsFolded += UInt64(tail[subject]?.count ?? 0)
                         }
                     } else {
                         let before = report.eventsFolded
-                        report.eventsFolded += try fold(logged: tail[subject] ?? [], into: &projection)
+                        report.eventsFolded += try fold(logged: tail[subject] ?? [], into: &projection, by: writer.state.fold)
                         if before / 100_000 != report.eventsFolded / 100_000 { progress?(report.eventsFolded) }
                     }
                 }
@@ -320,6 +320,7 @@ extension EventStore {
         batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(writer.state.lastSeq), in: families.meta)
         try database.write(batch, sync: true)
         writer.state.eventCount = eventCount
+        writer.state.fold = configuration.fold
         versionRebuiltByReplay()
     }
 

@@ -147,6 +147,7 @@ extension EventStore {
                     build.subjectsRefolded += try self.refoldBuilt(self.projections.takeTouched(), unlessErased: isErased)
                     let old = try self.projections.switchToBuilt(through: self.writer.state.lastSeq, fold: fold, version: ProjectionFold.version)
                     self.versionBuild.withLock { $0.builtBy = fold }
+                    self.writer.state.fold = self.configuration.fold
                     self.writer.caches.removeAll()
                     ProjectionMetrics.buildsSwitched.increment()
                     // Membership follows the new projections, as of the same day as before.
@@ -160,15 +161,15 @@ extension EventStore {
         } catch {
             projections.endBuild()
             // The build's keyspace is not current unless the switch was written.
-            if projectionsFold != fold { try? projections.clear(target) }
+            if servedFold != fold { try? projections.clear(target) }
             throw C360Error(error, doing: "build the projections of the configured fold")
         }
         build.seconds = Self.seconds(since: started)
         return build
     }
 
-    /// The fold that built the current projections.
-    var projectionsFold: String { versionBuild.withLock { $0.builtBy } }
+    /// The fold that built the projections served (`ProjectionFold.fingerprint`).
+    public var servedFold: String { versionBuild.withLock { $0.builtBy } }
 
     private func checkBuildGoesOn() throws(C360Error) {
         if versionBuild.withLock({ $0.cancelled }) {
@@ -186,7 +187,9 @@ extension EventStore {
             let target = try projectionSubject(of: subject)
             if target != subject { entries.append((subject, nil)) }
             guard folded.insert(target).inserted else { continue }
-            let projection = try buildReads.withLock { _ throws(C360Error) in try refold(subjects: [target] + storedMembers(of: target)) }
+            let projection = try buildReads.withLock { _ throws(C360Error) in
+                try refold(subjects: [target] + storedMembers(of: target), by: configuration.fold)
+            }
             entries.append((target, projection.seq == 0 ? nil : ProjectionWireCodec.encode(projection)))
             if entries.count >= 1_000 {
                 try projections.writeBuilt(entries, unlessErased: isErased)

@@ -179,6 +179,8 @@ public final class EventStore: Sendable {
             // Before folds were fingerprinted only the version was stored: its settings were this configuration's.
             let storedFold = try database.get(StoreKeys.Meta.projectionFold, in: families.meta).map { String(decoding: $0, as: UTF8.self) }
                 ?? (projectionVersion == ProjectionFold.version ? fold.fingerprint : "v\(projectionVersion ?? 0)")
+            // Commits fold as the stored projections were folded, until they are rebuilt by the configured fold.
+            state.fold = ProjectionFold(fingerprint: storedFold) ?? fold
             var stored = StoredProjections(fold: storedFold)
             stored.keyspace = try database.get(StoreKeys.Meta.projectionKeyspace, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) } == 1 ? 1 : 0

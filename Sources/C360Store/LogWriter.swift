@@ -13,6 +13,9 @@ struct WriterState: Sendable {
     var erasedIdentityKeys: Set<[UInt8]> = []
     /// The UTC day (days since 1970) segment membership is evaluated as of, at its end.
     var segmentDay: Int64 = 0
+    /// The fold of the projections served, which commits fold into: the stored projections'
+    /// (from their fingerprint) until a build of the configured fold switches to it.
+    var fold = ProjectionFold()
 }
 
 /// What the writer has recently read or written, so that an active customer's index entries are

@@ -69,7 +69,7 @@ import Testing
                 var appends = 0
                 var failures: [String] = []
                 var erased = false
-                while building.load(ordering: .acquiring) || appends < 50 {
+                while building.load(ordering: .acquiring) || appends < 50 || !erased {
                     let customer = "cust_\(appends % customers)"
                     guard customer != "cust_7" || !erased else { appends += 1; continue }
                     let event = Resolution.productView("live-\(appends)", customer: customer, cookie: nil, day: 25)
@@ -85,7 +85,7 @@ import Testing
                     } catch {
                         failures.append("lookup of \(customer): \(error)")
                     }
-                    if appends == 300 {
+                    if appends == 100 {
                         do {
                             let receipt = try await store.erase(customerID: "cust_7", requestID: "dsr-7")
                             if receipt.filesWithPersonalData != 0 { failures.append("the erasure found personal data in \(receipt.filesWithPersonalData) files") }

@@ -6,46 +6,98 @@ import Synchronization
 import Testing
 
 @Suite struct CrashTests {
-    /// Starts `c360 ingest`, waits until it reports committed lines, kills it with SIGKILL at a
-    /// random moment after that, and returns the last number of lines it reported committed.
-    private func ingestAndKill(file: String, data: String, config: String?, extraMilliseconds: Int) throws -> Int {
-        let process = Process()
-        process.executableURL = C360Process.executable
-        process.arguments = ["ingest", file, "--data", data, "--batch-size", "500"] + (config.map { ["--config", $0] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let committed = Mutex<Int>(0)
-        let reader = Thread {
-            var pending = ""
-            while true {
-                let data = errors.fileHandleForReading.availableData
-                if data.isEmpty { return }
-                pending += String(decoding: data, as: UTF8.self)
-                while let newline = pending.firstIndex(of: "\n") {
-                    let line = pending[..<newline]
-                    pending = String(pending[pending.index(after: newline)...])
-                    // "ingest: FILE: N lines committed (...)"
-                    if let range = line.range(of: " lines committed") {
-                        let prefix = line[..<range.lowerBound]
-                        if let number = Int(prefix.split(separator: " ").last ?? "") {
-                            committed.withLock { $0 = max($0, number) }
+    /// The lines a running `c360 ingest` reports committed on its standard error ("ingest:
+    /// FILE: N lines committed (...)"), read as they come.
+    final class CommittedLines {
+        private final class Count: Sendable {
+            let value = Mutex<Int>(0)
+            let stopped = Mutex(false)
+        }
+        private let count = Count()
+        private let reader: Thread
+
+        init(_ errors: Pipe) {
+            let count = self.count
+            reader = Thread {
+                var pending = ""
+                while true {
+                    let data = errors.fileHandleForReading.availableData
+                    if data.isEmpty { return }
+                    pending += String(decoding: data, as: UTF8.self)
+                    while let newline = pending.firstIndex(of: "\n") {
+                        let line = pending[..<newline]
+                        pending = String(pending[pending.index(after: newline)...])
+                        if line.contains("which was not stored") { count.stopped.withLock { $0 = true } }
+                        if let range = line.range(of: " lines committed"),
+                           let number = Int(line[..<range.lowerBound].split(separator: " ").last ?? "") {
+                            count.value.withLock { $0 = max($0, number) }
                         }
                     }
                 }
             }
+            reader.start()
         }
-        reader.start()
+
+        var value: Int { count.value.withLock { $0 } }
+
+        /// Whether the ingest said where it stopped because the store could not take a batch.
+        var stoppedOnFailure: Bool { count.stopped.withLock { $0 } }
+
+        /// The last count, once the process has ended and its output is read.
+        func final() -> Int {
+            while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+            return value
+        }
+    }
+
+    /// Starts `c360 ingest` with `arguments`, reporting its committed lines.
+    private func startIngest(_ arguments: [String]) throws -> (Process, CommittedLines) {
+        let process = Process()
+        process.executableURL = C360Process.executable
+        process.arguments = ["ingest"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        return (process, CommittedLines(errors))
+    }
+
+    /// Starts `c360 ingest`, waits until it reports committed lines, kills it with SIGKILL at a
+    /// random moment after that, and returns the last number of lines it reported committed.
+    private func ingestAndKill(file: String, data: String, config: String?, extraMilliseconds: Int) throws -> Int {
+        let (process, committed) = try startIngest([file, "--data", data, "--batch-size", "500"] + (config.map { ["--config", $0] } ?? []))
         let deadline = Date().addingTimeInterval(60)
-        while committed.withLock({ $0 }) == 0, process.isRunning, Date() < deadline {
+        while committed.value == 0, process.isRunning, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
         Thread.sleep(forTimeInterval: Double(extraMilliseconds) / 1_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return committed.withLock { $0 }
+        return committed.final()
+    }
+
+    /// Every acknowledged event is stored exactly once, no batch of 500 in part, and the
+    /// projections equal their replay.
+    private func checkStore(_ store: EventStore, acknowledged eventIDs: ArraySlice<String>, cycle: Int) async throws {
+        let statistics = try store.statistics()
+        // Every line is a valid event and batches hold 500 lines, so a store holding a number of
+        // events that is not a multiple of 500 holds part of a batch.
+        #expect(statistics.events % 500 == 0, "cycle \(cycle): \(statistics.events) events stored")
+        #expect(statistics.events >= UInt64(eventIDs.count), "cycle \(cycle): \(eventIDs.count) acknowledged, \(statistics.events) stored")
+        var stored: [String: Int] = [:]
+        try store.forEachStoredEvent { _, event in stored[event.eventID, default: 0] += 1 }
+        #expect(stored.values.allSatisfy { $0 == 1 })
+        let missing = eventIDs.filter { stored[$0] == nil }
+        #expect(missing.isEmpty, "cycle \(cycle): \(missing.count) acknowledged events missing, first \(missing.prefix(3))")
+        #expect(UInt64(stored.count) == statistics.events)
+        let report = try await store.replay(fromSnapshot: false)
+        #expect(report.matchesLive, "cycle \(cycle): \(report.projectionsChanged) projections differ from their replay")
+    }
+
+    static func eventIDs(of file: String) throws -> [String] {
+        try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { line in
+            try C360_V1_Event(jsonString: String(line)).eventID
+        }
     }
 
     @Test("SIGKILL in the middle of an ingest loses no acknowledged event, splits no batch, and leaves projections equal to their replay, with the projections written behind rarely or many times a second")
@@ -55,10 +107,7 @@ import Testing
             let data = directory + "/data"
             let total = 60_000
             #expect(try C360Process.run(["generate", "--customers", "2000", "--events", "\(total)", "--seed", "11", "--out", file]).status == 0)
-            let eventIDs = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { line -> String in
-                let event = try C360_V1_Event(jsonString: String(line))
-                return event.eventID
-            }
+            let eventIDs = try Self.eventIDs(of: file)
 
             // Written behind every 20 ms (or at half a MiB), the projections are being written (or just
             // were) whenever the kill comes; with the defaults (2 s, 4 MiB) the kill comes before
@@ -75,23 +124,7 @@ import Testing
 
                 let store = try EventStore(directory: data)
                 if let recovery = store.recovery { recoveries.append((cycle, recovery)) }
-                let statistics = try store.statistics()
-                // Every line is a valid event and batches hold 500 lines, so a store holding a
-                // number of events that is not a multiple of 500 holds part of a batch. (Once all
-                // lines are in, the total, 60,000, is a multiple too.)
-                #expect(statistics.events % 500 == 0, "cycle \(cycle): \(statistics.events) events stored")
-                #expect(statistics.events >= UInt64(acknowledged), "cycle \(cycle): \(acknowledged) acknowledged, \(statistics.events) stored")
-
-                // Every acknowledged event is present exactly once.
-                var stored: [String: Int] = [:]
-                try store.forEachStoredEvent { _, event in stored[event.eventID, default: 0] += 1 }
-                #expect(stored.values.allSatisfy { $0 == 1 })
-                let missing = eventIDs.prefix(acknowledged).filter { stored[$0] == nil }
-                #expect(missing.isEmpty, "cycle \(cycle): \(missing.count) acknowledged events missing, first \(missing.prefix(3))")
-                #expect(UInt64(stored.count) == statistics.events)
-
-                let report = try await store.replay(fromSnapshot: false)
-                #expect(report.matchesLive, "cycle \(cycle): \(report.projectionsChanged) projections differ from their replay")
+                try await checkStore(store, acknowledged: eventIDs.prefix(acknowledged), cycle: cycle)
             }
 
             // Kills left projections to recover (a kill just after a write behind, or after the
@@ -109,5 +142,101 @@ import Testing
             #expect(try store.statistics().events == UInt64(total))
             #expect(try await store.replay(fromSnapshot: false).matchesLive)
         }
+    }
+
+    @Test("SIGKILL of a server building a new fold's projections while appends arrive loses no acknowledged event, splits no batch, and leaves the projections served, of the old fold or the new, equal to their replay")
+    func killDuringVersionBuild() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/events.ndjson"
+            let data = directory + "/data"
+            #expect(try C360Process.run(["generate", "--customers", "2000", "--events", "60000", "--seed", "12", "--out", file]).status == 0)
+            let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+            let base = directory + "/base.ndjson"
+            let live = directory + "/live.ndjson"
+            try (lines.prefix(40_000).joined(separator: "\n") + "\n").write(toFile: base, atomically: true, encoding: .utf8)
+            try (lines.dropFirst(40_000).joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+            #expect(try C360Process.run(["ingest", base, "--data", data]).status == 0)
+            let liveIDs = try Self.eventIDs(of: live)
+
+            var random = SystemRandomNumberGenerator()
+            var switched = 0
+            for cycle in 0..<3 {
+                // Another fold each cycle, so a build is due whether or not the last one switched.
+                let config = directory + "/fold-\(cycle).yaml"
+                try "fold:\n  day_buckets_kept: \(60 + cycle)\nprofile:\n  window_days: 30\n".write(toFile: config, atomically: true, encoding: .utf8)
+                let server = Process()
+                server.executableURL = C360Process.executable
+                server.arguments = ["serve", "--data", data, "--config", config, "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "notice"]
+                let output = Pipe()
+                server.standardOutput = output
+                let log = Pipe()
+                server.standardError = log
+                let switchLogged = Atomic(false)
+                let logReader = Thread {
+                    var text = ""
+                    while true {
+                        let chunk = log.fileHandleForReading.availableData
+                        if chunk.isEmpty { return }
+                        text += String(decoding: chunk, as: UTF8.self)
+                        if text.contains("switched to the projections of the configured fold") { switchLogged.store(true, ordering: .relaxed) }
+                    }
+                }
+                logReader.start()
+                try server.run()
+                // "c360 serving DIR on 127.0.0.1:PORT"
+                var announced = ""
+                while !announced.contains("\n") {
+                    let chunk = output.fileHandleForReading.availableData
+                    guard !chunk.isEmpty else { break }
+                    announced += String(decoding: chunk, as: UTF8.self)
+                }
+                let address = try #require(announced.split(separator: "\n").first?.split(separator: " ").last.map(String.init), "the server did not start: \(announced)")
+
+                let (client, committed) = try startIngest([live, "--server", address, "--batch-size", "500"])
+                if cycle < 2 {
+                    // Most likely during the build.
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 300...2_500, using: &random)))
+                } else {
+                    // Just after the switch, with appends going on into the new projections.
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while !switchLogged.load(ordering: .relaxed), server.isRunning, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    let didSwitch = switchLogged.load(ordering: .relaxed)
+                    #expect(didSwitch, "the server did not switch to the new fold within 120 s")
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &random)))
+                }
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+                client.waitUntilExit()
+                let acknowledged = committed.final()
+                if client.terminationStatus != 0 {
+                    // Stopped by the server's end, saying where: not a rejection of every line after.
+                    #expect(committed.stoppedOnFailure, "cycle \(cycle): the ingest failed without saying where it stopped")
+                }
+
+                // Opened as it was served: with the fold of the projections it holds.
+                let served = try EventStore(directory: data, configuration: Self.whileServing(ProjectionFold()))
+                let fold = served.servedFold
+                served.close()
+                if fold == ProjectionFold(fingerprint: fold)?.fingerprint, fold.contains("days=\(60 + cycle)") { switched += 1 }
+                let store = try EventStore(directory: data, configuration: Self.whileServing(try #require(ProjectionFold(fingerprint: fold))))
+                #expect(!store.projectionVersionBuildDue)
+                try await checkStore(store, acknowledged: liveIDs.prefix(acknowledged), cycle: cycle)
+                store.close()
+            }
+            // The last cycle is killed after its switch; the others most likely during their build
+            // (how likely depends on the machine's speed).
+            #expect(switched >= 1)
+            print("crash cycles during a build: \(switched) of 3 killed after the switch")
+        }
+    }
+
+    /// A configuration with `fold`, projections of another fold built only when asked.
+    static func whileServing(_ fold: ProjectionFold) -> StoreConfiguration {
+        var configuration = StoreConfiguration()
+        configuration.fold = fold
+        configuration.projectionRebuild = .whileServing
+        return configuration
     }
 }

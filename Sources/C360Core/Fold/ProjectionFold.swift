@@ -28,6 +28,25 @@ public struct ProjectionFold: Sendable {
 
     public init() {}
 
+    /// The fold `fingerprint` names, `nil` when it names another version (whose fold this c360
+    /// does not have) or is not a fingerprint.
+    public init?(fingerprint: String) {
+        var fold = ProjectionFold()
+        guard fold.fingerprint.split(separator: " ").first == fingerprint.split(separator: " ").first else { return nil }
+        for setting in fingerprint.split(separator: " ").dropFirst() {
+            let parts = setting.split(separator: "=")
+            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else { return nil }
+            switch parts[0] {
+            case "errors": fold.recentErrorsKept = value
+            case "days": fold.dayBucketsKept = value
+            case "conflicts": fold.identityConflictsKept = value
+            default: return nil
+            }
+        }
+        guard fold.fingerprint == fingerprint else { return nil }
+        self = fold
+    }
+
     /// Names the fold's output: its version and every setting that changes a projection. Stored
     /// projections built by another fingerprint are rebuilt from the log (`projection_fold`).
     public var fingerprint: String {

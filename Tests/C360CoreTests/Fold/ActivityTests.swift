@@ -161,4 +161,26 @@ import Testing
         #expect(projection.version == ProjectionFold.version)
         #expect(projection.customerID == "cust_1")
     }
+
+    @Test("a fold's fingerprint names its version and settings, and reads back into the same fold; another version's or a malformed one does not", arguments: [
+        (90, 10, 20), (5, 0, 0), (3_660, 1_000, 1_000),
+    ])
+    func fingerprint(days: Int, errors: Int, conflicts: Int) {
+        var fold = ProjectionFold()
+        fold.dayBucketsKept = days
+        fold.recentErrorsKept = errors
+        fold.identityConflictsKept = conflicts
+        let read = ProjectionFold(fingerprint: fold.fingerprint)
+        #expect(read?.fingerprint == fold.fingerprint)
+        #expect(read?.dayBucketsKept == days)
+        #expect(fold.fingerprint != ProjectionFold().fingerprint || (days, errors, conflicts) == (90, 10, 20))
+        for other in [
+            "v\(ProjectionFold.version + 1) errors=\(errors) days=\(days) conflicts=\(conflicts)",
+            "v\(ProjectionFold.version) errors=\(errors) days=\(days)",
+            "v\(ProjectionFold.version) errors=\(errors) days=-\(days) conflicts=\(conflicts)",
+            "v\(ProjectionFold.version) errors=\(errors) days=\(days) conflicts=\(conflicts) extra=1", "", "v3",
+        ] {
+            #expect(ProjectionFold(fingerprint: other) == nil, "\(other)")
+        }
+    }
 }
