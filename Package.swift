@@ -171,6 +171,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Declarative mappings from other systems' records (foreign JSON, CSV, database rows) to
+        // events: pure, no I/O.
+        .target(
+            name: "C360Mapping",
+            dependencies: [
+                "C360Core", "C360Model", .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Deterministic synthetic data for demos, tests and benchmarks.
         .target(
             name: "C360Generator",
@@ -198,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability",
+                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,6 +230,11 @@ let package = Package(
         .executableTarget(name: "c360-fuzz-ndjson", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-rpc", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-codec", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "C360MappingTests",
+            dependencies: ["C360Mapping", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RocksDBTests",
             dependencies: ["RocksDB"],

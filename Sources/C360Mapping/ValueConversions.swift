@@ -1,0 +1,186 @@
+import C360Core
+import Foundation
+
+/// Conversions of a source's text into what an event holds, exact and strict: each refuses what
+/// it cannot convert without guessing, saying why.
+enum ValueConversions {
+    /// Digits after the decimal point of a currency's minor unit (ISO 4217); 2 unless listed.
+    static func minorUnitDigits(of currency: String) -> Int {
+        switch currency {
+        case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF": 0
+        case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND": 3
+        case "CLF", "UYW": 4
+        default: 2
+        }
+    }
+
+    static func currency(_ text: String) throws(C360Error) -> String {
+        let code = text.trimmingCharacters(in: .whitespaces).uppercased()
+        guard code.utf8.count == 3, code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            throw C360Error(.invalidArgument, "\"\(text)\" is not a currency code (three letters, as GBP)")
+        }
+        return code
+    }
+
+    /// A decimal amount (`85.98`, `-3`, `1.5e2`, `85.9800`) in minor units of `currency`, exactly.
+    /// - Throws: when it is not a decimal number, has more decimal places than the currency's
+    ///   minor unit (other than zeros), or does not fit.
+    static func minorUnits(decimal text: String, currency: String) throws(C360Error) -> Int64 {
+        try scaled(decimal: text, digits: minorUnitDigits(of: currency), what: "\(currency) amount", places: "\(currency)'s minor unit")
+    }
+
+    /// A whole number (`12`, `-3`, `12.0`, `1e3`) exactly.
+    static func integer(_ text: String) throws(C360Error) -> Int64 {
+        try scaled(decimal: text, digits: 0, what: "whole number", places: "a whole number")
+    }
+
+    /// `text` × 10^digits, which must be whole.
+    static func scaled(decimal text: String, digits: Int, what: String, places: String) throws(C360Error) -> Int64 {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var characters = Substring(trimmed)
+        let negative = characters.first == "-"
+        if negative || characters.first == "+" { characters = characters.dropFirst() }
+        var exponent = 0
+        if let e = characters.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let value = Int(characters[characters.index(after: e)...]), abs(value) <= 40 else {
+                throw C360Error(.invalidArgument, "\"\(text)\" is not a \(what)")
+            }
+            exponent = value
+            characters = characters[..<e]
+        }
+        let parts = characters.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              !(parts[0].isEmpty && (parts.count == 1 || parts[1].isEmpty)) else {
+            throw C360Error(.invalidArgument, "\"\(text)\" is not a \(what)")
+        }
+        var digitsText = String(parts[0]) + (parts.count == 2 ? String(parts[1]) : "")
+        // The value is digitsText × 10^(exponent - fraction digits); scale it by 10^digits.
+        var shift = exponent - (parts.count == 2 ? parts[1].count : 0) + digits
+        if shift < 0 {
+            let dropped = digitsText.suffix(min(-shift, digitsText.count))
+            guard dropped.allSatisfy({ $0 == "0" }) else {
+                throw C360Error(.invalidArgument, "\"\(text)\" has more decimal places than \(places)")
+            }
+            digitsText = String(digitsText.dropLast(dropped.count))
+            shift = 0
+        }
+        digitsText += String(repeating: "0", count: shift)
+        let significant = digitsText.drop { $0 == "0" }
+        guard significant.count <= 19, let magnitude = UInt64(significant.isEmpty ? "0" : String(significant)),
+              magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) else {
+            throw C360Error(.invalidArgument, "\"\(text)\" is too large a \(what)")
+        }
+        return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
+    }
+
+    static func bool(_ text: String) throws(C360Error) -> Bool {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "t", "yes", "y", "1": true
+        case "false", "f", "no", "n", "0": false
+        default: throw C360Error(.invalidArgument, "\"\(text)\" is not true or false")
+        }
+    }
+
+    /// An instant: seconds since 1970 and nanoseconds.
+    struct Timestamp: Equatable {
+        var seconds: Int64
+        var nanos: Int32
+
+        /// RFC 3339 in UTC, as protobuf's JSON writes a Timestamp.
+        var rfc3339: String {
+            let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+            let secondOfDay = seconds - days * 86_400
+            let (year, month, day) = Self.civil(fromDays: days)
+            var text = String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", year, month, day, secondOfDay / 3_600, secondOfDay / 60 % 60, secondOfDay % 60)
+            if nanos > 0 { text += String(format: ".%09d", nanos) }
+            return text + "Z"
+        }
+
+        /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+        static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+            let y = month <= 2 ? year - 1 : year
+            let era = (y >= 0 ? y : y - 399) / 400
+            let yearOfEra = y - era * 400
+            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+            return era * 146_097 + dayOfEra - 719_468
+        }
+
+        static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+            let z = days + 719_468
+            let era = (z >= 0 ? z : z - 146_096) / 146_097
+            let dayOfEra = z - era * 146_097
+            let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+            let mp = (5 * dayOfYear + 2) / 153
+            let day = dayOfYear - (153 * mp + 2) / 5 + 1
+            let month = mp < 10 ? mp + 3 : mp - 9
+            return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        }
+    }
+
+    /// `2026-11-30T05:01:02Z`, `2026-11-30T05:01:02.5+01:00`, or PostgreSQL's `timestamptz` text
+    /// (`2026-11-30 05:01:02.123456+00`). Without an offset the text is local time in `zone`;
+    /// with neither it is refused: a time without a zone is not an instant.
+    static func timestamp(_ text: String, zone: TimeZone?) throws(C360Error) -> Timestamp {
+        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        func fail() -> C360Error {
+            C360Error(.invalidArgument, "\"\(text)\" is not a timestamp such as 2026-11-30T05:01:02Z" + (zone == nil ? " (with its offset from UTC)" : ""))
+        }
+        func number(_ range: Range<Int>) throws(C360Error) -> Int64 {
+            guard range.upperBound <= bytes.count, let value = Int64(String(decoding: bytes[range], as: UTF8.self)),
+                  bytes[range].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { throw fail() }
+            return value
+        }
+        guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { throw fail() }
+        let year = try number(0..<4), month = try number(5..<7), day = try number(8..<10)
+        let hour = try number(11..<13), minute = try number(14..<16), second = try number(17..<19)
+        let monthDays: [Int64] = [31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...monthDays[Int(month) - 1]).contains(day), hour < 24, minute < 60, second < 60 else { throw fail() }
+        var position = 19
+        var nanos: Int32 = 0
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            let start = position + 1
+            position = start
+            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            guard position > start, position - start <= 9 else { throw fail() }
+            let fraction = String(decoding: bytes[start..<position], as: UTF8.self)
+            nanos = Int32(fraction + String(repeating: "0", count: 9 - fraction.count)) ?? 0
+        }
+        let local = Timestamp.days(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
+        var offset: Int64
+        if position == bytes.count {
+            guard let zone else { throw fail() }
+            // The offset in force at that local time (the earlier one where clocks went back).
+            let guess = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local))))
+            offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local - guess))))
+        } else if bytes[position] == UInt8(ascii: "Z") || bytes[position] == UInt8(ascii: "z") {
+            guard position + 1 == bytes.count else { throw fail() }
+            offset = 0
+        } else {
+            guard bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") else { throw fail() }
+            let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            let rest = bytes.count - position - 1
+            let hours = try number(position + 1..<position + 3)
+            var minutes: Int64 = 0
+            switch rest {
+            case 2: break
+            case 4: minutes = try number(position + 3..<position + 5)
+            case 5 where bytes[position + 3] == UInt8(ascii: ":"): minutes = try number(position + 4..<position + 6)
+            default: throw fail()
+            }
+            guard hours < 24, minutes < 60 else { throw fail() }
+            offset = sign * (hours * 3_600 + minutes * 60)
+        }
+        return Timestamp(seconds: local - offset, nanos: nanos)
+    }
+
+    /// Seconds (`1764478862`, `1764478862.5`) or milliseconds since 1970.
+    static func epoch(_ text: String, milliseconds: Bool) throws(C360Error) -> Timestamp {
+        let nanos = try scaled(decimal: text, digits: milliseconds ? 6 : 9, what: "number of \(milliseconds ? "milliseconds" : "seconds") since 1970", places: "a nanosecond")
+        let seconds = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+        return Timestamp(seconds: seconds, nanos: Int32(nanos - seconds * 1_000_000_000))
+    }
+}
