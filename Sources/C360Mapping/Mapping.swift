@@ -112,6 +112,9 @@ public struct Mapping: Sendable {
         }
     }
 
+    /// The rules' names, in order.
+    public var ruleNames: [String] { rules.map(\.name) }
+
     /// Which rule takes `record`, and whether it skips it (for `c360 mapping test`).
     public func rule(for record: RecordValue, metadata: [String: String] = [:]) -> (name: String, skipReason: String?)? {
         let scope = Scope(record: record, bindings: metadata.mapValues(RecordValue.string))

@@ -46,10 +46,13 @@ public struct NDJSONLoader: Sendable {
     ///   disk, a server gone) when it could not take a batch: the load stops there, every line
     ///   before that batch committed (`summary.linesCommitted`), so that running it again goes on
     ///   where it stopped (the lines already stored are skipped as duplicates).
+    /// - Parameter lineEvents: how a line becomes events (a mapping applied to a line of foreign
+    ///   JSON or a CSV row: none, one or several); default: the line is one event in c360's JSON.
     public func load(
         file: String,
         into appender: some EventAppender,
         summary: inout Summary,
+        lineEvents: ((_ line: ArraySlice<UInt8>, _ number: UInt64) throws(C360Error) -> [C360_V1_Event])? = nil,
         onRejection: (Rejection) -> Void,
         onProgress: (Summary) -> Void
     ) async throws(C360Error) {
@@ -103,8 +106,14 @@ public struct NDJSONLoader: Sendable {
             // Blank lines are not events: skipped silently.
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
             do throws(C360Error) {
-                batch.append(try decoder.decode(line: line))
-                batchLines.append(lineNumber)
+                if let lineEvents {
+                    let events = try lineEvents(line, lineNumber)
+                    batch += events
+                    batchLines += Array(repeating: lineNumber, count: events.count)
+                } else {
+                    batch.append(try decoder.decode(line: line))
+                    batchLines.append(lineNumber)
+                }
             } catch {
                 summary.rejected += 1
                 onRejection(Rejection(file: file, line: lineNumber, error: error))
