@@ -222,7 +222,7 @@ let package = Package(
         .target(
             name: "C360Fuzz",
             dependencies: [
-                "C360Service", "C360Codec", "C360Store", "C360Core", "C360Model", "C360Generator",
+                "C360Service", "C360Codec", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Mapping",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
@@ -302,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360FuzzTests",
-            dependencies: ["C360Fuzz"],
+            dependencies: ["C360Fuzz", "C360Mapping"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,7 @@
 import C360Codec
 import C360Core
 import C360Generator
+import C360Mapping
 import C360Model
 import C360Service
 import C360Store
@@ -22,6 +23,54 @@ public enum FuzzTargets {
         let json: [UInt8] = try! event.jsonUTF8Bytes()
         precondition((try? C360_V1_Event(jsonUTF8Bytes: json)) == event, "an accepted event does not survive JSON encoding")
     }
+
+    /// One line as another system's record, as `c360 ingest --mapping` reads it: as JSON and as a
+    /// CSV row, then through a mapping that reads many kinds of value from it. Refused or mapped,
+    /// never a crash; what the mapping makes is a valid event.
+    public static func mappedRecord(_ bytes: [UInt8]) {
+        var csv = CSVRecords()
+        _ = try? csv.take(line: Array("id,email,total,currency,created_at,items".utf8))
+        let records = [try? RecordValue.json(bytes), try? csv.take(line: bytes)].compactMap { $0 }
+        for record in records {
+            guard let events = try? recordMapping.events(from: record, metadata: ["_line": "1"]) else { continue }
+            for event in events {
+                precondition((try? EventValidator().validate(event)) != nil, "a mapping made an event that is not valid")
+            }
+        }
+    }
+
+    /// A mapping using every kind of value: templates, tables, money, timestamps, lists.
+    public static let recordMapping: Mapping = {
+        let yaml = """
+            mapping: fuzz
+            time_zone: Europe/London
+            rules:
+              - name: skipped
+                when: {kind: skip}
+                skip: asked to
+              - name: order
+                when: {id: {present: true}}
+                event:
+                  event_id: "fuzz:{id}"
+                  customer_id: "c-{customer.id}"
+                  identities:
+                    - {type: IDENTITY_TYPE_EMAIL, value: {field: email, default: "x@example.com"}}
+                  occurred_at: {field: created_at}
+                  source: fuzz
+                  order_placed:
+                    order_id: "{id}"
+                    channel: {field: channel, values: {web: ORDER_CHANNEL_ONLINE}, otherwise: ORDER_CHANNEL_MARKETPLACE, optional: true}
+                    total: {amount: "{total}", currency: "{currency}"}
+                    items:
+                      each: items
+                      item:
+                        product_id: "{item.sku}"
+                        quantity: {field: item.qty, default: "1"}
+                        unit_price: {amount: "{item.price}", currency: "{currency}"}
+            """
+        // Checked by the mapping tests: it is valid.
+        return try! Mapping(yaml: yaml)
+    }()
 
     /// The hand-written codecs beside SwiftProtobuf: the first byte picks the message (modulo 3:
     /// a stored event, an `AppendEventsRequest`, a stored projection), the rest is its bytes. Both

@@ -142,7 +142,7 @@ extension Mapping {
             }
             guard payloads.count <= 1 else { throw problem(node, "an event has one kind, this one has \(payloads.joined(separator: " and "))") }
             if schema.name == "Event" {
-                for required in ["event_id", "occurred_at"] where !templates.contains(where: { $0.0 == required }) {
+                for required in ["event_id", "occurred_at", "source"] where !templates.contains(where: { $0.0 == required }) {
                     throw problem(node, "an event needs \(required)")
                 }
                 guard payloads.count == 1 else {

@@ -1,4 +1,5 @@
 import C360Fuzz
+import C360Mapping
 import Foundation
 import Testing
 
@@ -24,6 +25,20 @@ import Testing
         let inputs = try Self.inputs("ndjson")
         #expect(inputs.count >= 10, "the committed seed corpus is missing")
         for (_, bytes) in inputs { FuzzTargets.ndjson(bytes) }
+    }
+
+    @Test("the same corpus as other systems' records, through a mapping: mapped or refused, without crashing; the record seeds are mapped")
+    func mappedRecords() throws {
+        let inputs = try Self.inputs("ndjson")
+        for (_, bytes) in inputs { FuzzTargets.mappedRecord(bytes) }
+        let seeds = inputs.filter { $0.0.contains("/record-") }
+        #expect(seeds.count >= 2)
+        for (name, bytes) in seeds {
+            let record = name.hasSuffix(".csv") ? nil : try RecordValue.json(bytes)
+            if let record {
+                #expect(try FuzzTargets.recordMapping.events(from: record).count == 1, "\(name)")
+            }
+        }
     }
 
     @Test("the RPC corpus and regressions are answered, without crashing, over a real store")

@@ -137,17 +137,18 @@ import Testing
     @Test("a bad mapping is refused when it is read, naming the rule, the key and the line", arguments: [
         ("rules:\n  - event: {}\n", "needs a name"),
         ("mapping: m\nrules: []\n", "at least one rule"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      order_placed:\n        totl: 1\n", "totl is not a field of OrderPlaced"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      order_placed:\n        channel: ONLINE\n", "\"ONLINE\" is not one of ORDER_CHANNEL_ONLINE"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      occurred_at: {field: t}\n      web_event: {page: x}\n", "an event needs event_id"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n", "an event needs its kind"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      web_event: {page: x}\n      email_event: {campaign_id: y}\n", "one kind"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      order_placed:\n        totl: 1\n", "totl is not a field of OrderPlaced"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      order_placed:\n        channel: ONLINE\n", "\"ONLINE\" is not one of ORDER_CHANNEL_ONLINE"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      occurred_at: {field: t}\n      source: s\n      web_event: {page: x}\n", "an event needs event_id"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      web_event: {page: x}\n", "an event needs source"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n", "an event needs its kind"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      web_event: {page: x}\n      email_event: {campaign_id: y}\n", "one kind"),
         ("mapping: m\ntime_zone: Mars/Olympus\nrules:\n  - name: r\n    skip: no\n", "not a time zone"),
         ("mapping: m\nrules:\n  - name: r\n    skip: no\n    colour: red\n", "unknown key colour"),
         ("mapping: m\nrules:\n  - name: r\n    skip: no\n  - name: r\n    skip: again\n", "two rules are named"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: \"{id\"\n      occurred_at: {field: t}\n      web_event: {page: x}\n", "is not closed"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      order_placed:\n        total: {field: total}\n", "it needs amount"),
-        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      ticket_event:\n        satisfaction_score: five\n", "not a whole number"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: \"{id\"\n      occurred_at: {field: t}\n      source: s\n      web_event: {page: x}\n", "is not closed"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      order_placed:\n        total: {field: total}\n", "it needs amount"),
+        ("mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      ticket_event:\n        satisfaction_score: five\n", "not a whole number"),
         ("mapping: m\nrules:\n  - name: r\n    when: {a: {maybe: 1}}\n    skip: no\n", "a condition is"),
         ("mapping: [\n", "not valid YAML"),
     ])
@@ -159,9 +160,9 @@ import Testing
     @Test("errors in a rule name the line of the mapping file")
     func lineNumbers() {
         let error = Self.failure { () throws(C360Error) in
-            _ = try Mapping(yaml: "mapping: m\nrules:\n  - name: first\n    skip: no\n  - name: second\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      web_event: {pgae: x}\n")
+            _ = try Mapping(yaml: "mapping: m\nrules:\n  - name: first\n    skip: no\n  - name: second\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      web_event: {pgae: x}\n")
         }
-        #expect(error?.message.hasPrefix("line 9: rule \"second\"") == true, "\(error?.message ?? "accepted")")
+        #expect(error?.message.hasPrefix("line 10: rule \"second\"") == true, "\(error?.message ?? "accepted")")
     }
 
     @Test("every field and enum name the mapping schema knows is one the generated event decodes")

@@ -23,10 +23,10 @@ import Testing
             #expect(tested.stdout.contains(#"line 3: refused: mapping shop-postgres, rule "ticket", field ticket_event.type: "closed""#), "\(tested.stdout)")
 
             let bad = directory + "/bad.yaml"
-            try "mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      web_event: {pgae: x}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            try "mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      web_event: {pgae: x}\n".write(toFile: bad, atomically: true, encoding: .utf8)
             let refused = try C360Process.run(["mapping", "check", bad])
             #expect(refused.status != 0)
-            #expect(refused.stderr.contains("line 7: rule \"r\": web_event.pgae is not a field of WebEvent"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("line 8: rule \"r\": web_event.pgae is not a field of WebEvent"), "\(refused.stderr)")
         }
     }
 
