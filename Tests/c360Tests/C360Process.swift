@@ -20,9 +20,22 @@ enum C360Process {
         return directory.appendingPathComponent("c360")
     }
 
-    /// Runs `c360 arguments…` to completion.
+    /// Runs blocking work (waiting for a process, reading its pipes) on a thread of its own: on
+    /// the few threads Swift's concurrency runs every test's tasks on (two here), it would hold
+    /// back the other tests running meanwhile, servers' handlers included, for as long as it waits.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
+        }
+    }
+
+    /// Runs `c360 arguments…` to completion, waiting on a thread of its own.
     /// `environment` adds to (or replaces in) this process's variables.
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
+        try await blocking { try runWaiting(arguments, stdin: stdin, environment: environment) }
+    }
+
+    private static func runWaiting(_ arguments: [String], stdin: String?, environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

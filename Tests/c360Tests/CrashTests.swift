@@ -8,7 +8,9 @@ import Testing
 @Suite struct CrashTests {
     /// The lines a running `c360 ingest` reports committed on its standard error ("ingest:
     /// FILE: N lines committed (...)"), read as they come.
-    final class CommittedLines {
+    // @unchecked Sendable: the count is behind a Mutex, and the reader thread is only asked
+    // whether it has finished, which Thread answers safely from any thread.
+    final class CommittedLines: @unchecked Sendable {
         private final class Count: Sendable {
             let value = Mutex<Int>(0)
             let stopped = Mutex(false)
@@ -64,16 +66,18 @@ import Testing
 
     /// Starts `c360 ingest`, waits until it reports committed lines, kills it with SIGKILL at a
     /// random moment after that, and returns the last number of lines it reported committed.
-    private func ingestAndKill(file: String, data: String, config: String?, extraMilliseconds: Int) throws -> Int {
+    private func ingestAndKill(file: String, data: String, config: String?, extraMilliseconds: Int) async throws -> Int {
         let (process, committed) = try startIngest([file, "--data", data, "--batch-size", "500"] + (config.map { ["--config", $0] } ?? []))
-        let deadline = Date().addingTimeInterval(60)
-        while committed.value == 0, process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while committed.value == 0, process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
-        Thread.sleep(forTimeInterval: Double(extraMilliseconds) / 1_000)
+        try await Task.sleep(for: .milliseconds(extraMilliseconds))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return committed.final()
+        return try await C360Process.blocking {
+            process.waitUntilExit()
+            return committed.final()
+        }
     }
 
     /// Every acknowledged event is stored exactly once, no batch of 500 in part, and the
@@ -106,7 +110,7 @@ import Testing
             let file = directory + "/events.ndjson"
             let data = directory + "/data"
             let total = 60_000
-            #expect(try C360Process.run(["generate", "--customers", "2000", "--events", "\(total)", "--seed", "11", "--out", file]).status == 0)
+            #expect(try await C360Process.run(["generate", "--customers", "2000", "--events", "\(total)", "--seed", "11", "--out", file]).status == 0)
             let eventIDs = try Self.eventIDs(of: file)
 
             // Written behind every 20 ms (or at half a MiB), the projections are being written (or just
@@ -117,7 +121,7 @@ import Testing
             var random = SystemRandomNumberGenerator()
             var recoveries: [(cycle: Int, recovery: Recovery)] = []
             for cycle in 0..<4 {
-                let acknowledged = try ingestAndKill(
+                let acknowledged = try await ingestAndKill(
                     file: file, data: data, config: cycle % 2 == 0 ? nil : busyWriteBehind,
                     extraMilliseconds: Int.random(in: 0...800, using: &random))
                 try #require(acknowledged > 0, "cycle \(cycle): the ingest reported no committed lines before it was killed")
@@ -136,7 +140,7 @@ import Testing
             }
 
             // A final, uninterrupted ingest completes the log: every event exactly once.
-            let finish = try C360Process.run(["ingest", file, "--data", data])
+            let finish = try await C360Process.run(["ingest", file, "--data", data])
             #expect(finish.status == 0)
             let store = try EventStore(directory: data)
             #expect(try store.statistics().events == UInt64(total))
@@ -149,13 +153,13 @@ import Testing
         try await withTemporaryDirectory { directory in
             let file = directory + "/events.ndjson"
             let data = directory + "/data"
-            #expect(try C360Process.run(["generate", "--customers", "2000", "--events", "60000", "--seed", "12", "--out", file]).status == 0)
+            #expect(try await C360Process.run(["generate", "--customers", "2000", "--events", "60000", "--seed", "12", "--out", file]).status == 0)
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
             let base = directory + "/base.ndjson"
             let live = directory + "/live.ndjson"
             try (lines.prefix(40_000).joined(separator: "\n") + "\n").write(toFile: base, atomically: true, encoding: .utf8)
             try (lines.dropFirst(40_000).joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
-            #expect(try C360Process.run(["ingest", base, "--data", data]).status == 0)
+            #expect(try await C360Process.run(["ingest", base, "--data", data]).status == 0)
             let liveIDs = try Self.eventIDs(of: live)
 
             var random = SystemRandomNumberGenerator()
@@ -184,11 +188,14 @@ import Testing
                 logReader.start()
                 try server.run()
                 // "c360 serving DIR on 127.0.0.1:PORT"
-                var announced = ""
-                while !announced.contains("\n") {
-                    let chunk = output.fileHandleForReading.availableData
-                    guard !chunk.isEmpty else { break }
-                    announced += String(decoding: chunk, as: UTF8.self)
+                let announced = try await C360Process.blocking {
+                    var announced = ""
+                    while !announced.contains("\n") {
+                        let chunk = output.fileHandleForReading.availableData
+                        guard !chunk.isEmpty else { break }
+                        announced += String(decoding: chunk, as: UTF8.self)
+                    }
+                    return announced
                 }
                 let address = try #require(announced.split(separator: "\n").first?.split(separator: " ").last.map(String.init), "the server did not start: \(announced)")
 
@@ -207,9 +214,11 @@ import Testing
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &random)))
                 }
                 kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
-                client.waitUntilExit()
-                let acknowledged = committed.final()
+                let acknowledged = try await C360Process.blocking {
+                    server.waitUntilExit()
+                    client.waitUntilExit()
+                    return committed.final()
+                }
                 if client.terminationStatus != 0 {
                     // Stopped by the server's end, saying where: not a rejection of every line after.
                     #expect(committed.stoppedOnFailure, "cycle \(cycle): the ingest failed without saying where it stopped")

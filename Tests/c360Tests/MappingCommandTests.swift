@@ -9,13 +9,13 @@ import Testing
     func checkAndTest() async throws {
         try await withTemporaryDirectory { directory in
             for mapping in ["shop-postgres.yaml", "storefront-orders.yaml"] {
-                let checked = try C360Process.run(["mapping", "check", Self.mappings + "/" + mapping])
+                let checked = try await C360Process.run(["mapping", "check", Self.mappings + "/" + mapping])
                 #expect(checked.status == 0, "\(checked.stderr)")
             }
             let rows = directory + "/tickets.csv"
             try "id,customer_id,status,category,channel,csat,updated_at\nT-1,42,open,\"delivery, late\",chat,,2026-11-03 12:00:00\nT-1,42,closed,delivery,chat,5,2026-11-04 12:00:00\n"
                 .write(toFile: rows, atomically: true, encoding: .utf8)
-            let tested = try C360Process.run([
+            let tested = try await C360Process.run([
                 "mapping", "test", Self.mappings + "/shop-postgres.yaml", rows, "--set", "_table=support_tickets", "--set", "_op=insert", "--set", "_lsn=0/9",
             ])
             #expect(tested.status == 1)
@@ -24,7 +24,7 @@ import Testing
 
             let bad = directory + "/bad.yaml"
             try "mapping: m\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      web_event: {pgae: x}\n".write(toFile: bad, atomically: true, encoding: .utf8)
-            let refused = try C360Process.run(["mapping", "check", bad])
+            let refused = try await C360Process.run(["mapping", "check", bad])
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("line 8: rule \"r\": web_event.pgae is not a field of WebEvent"), "\(refused.stderr)")
         }
@@ -42,11 +42,11 @@ import Testing
             ]
             try (lines.joined(separator: "\n") + "\n").write(toFile: export, atomically: true, encoding: .utf8)
             let data = directory + "/data"
-            let ingested = try C360Process.run(["ingest", "--mapping", Self.mappings + "/storefront-orders.yaml", export, "--data", data])
+            let ingested = try await C360Process.run(["ingest", "--mapping", Self.mappings + "/storefront-orders.yaml", export, "--data", data])
             #expect(ingested.status == 1)
             #expect(ingested.stderr.contains(#"orders.ndjson:2: order_placed.total: mapping storefront-orders, rule "order", event 1, field order_placed.total: "ten" is not a USD amount"#), "\(ingested.stderr)")
             #expect(ingested.stdout.contains("appended 4"), "\(ingested.stdout)")
-            let profile = try C360Process.run(["get", "sf-7", "--data", data])
+            let profile = try await C360Process.run(["get", "sf-7", "--data", data])
             #expect(profile.status == 0)
             #expect(profile.stdout.contains(#""minor_units": "1075""#), "\(profile.stdout)")
         }
