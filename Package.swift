@@ -181,6 +181,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Change data capture from PostgreSQL: the replication stream and pgoutput's messages
+        // read (pure), transactions assembled into row changes for a mapping.
+        .target(
+            name: "C360PostgresSource",
+            dependencies: ["C360Core", "C360Mapping"],
+            swiftSettings: swiftSettings
+        ),
         // Deterministic synthetic data for demos, tests and benchmarks.
         .target(
             name: "C360Generator",
@@ -230,6 +237,11 @@ let package = Package(
         .executableTarget(name: "c360-fuzz-ndjson", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-rpc", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-codec", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "C360PostgresSourceTests",
+            dependencies: ["C360PostgresSource", "C360Mapping", "C360Core"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "C360MappingTests",
             dependencies: ["C360Mapping", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
