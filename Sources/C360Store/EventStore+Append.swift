@@ -30,7 +30,9 @@ extension EventStore {
     /// together, so a crash can never separate them. The projections folded are handed to the
     /// projection store, which writes them behind the log (recovery folds them again after a crash).
     /// Runs on the writer's queue only.
-    func commit(_ groups: [[Result<PreparedEvent, C360Error>]]) -> [[AppendOutcome]] {
+    /// `positions` (a source's place in its own log) are written in the same batch. Returns whether
+    /// the batch was written: when it was not, no position moved and no event was appended.
+    func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition] = []) -> (outcomes: [[AppendOutcome]], written: Bool) {
         var context = CommitContext(state: writer.state)
         let batch = WriteBatch(for: database)
         var outcomes: [[AppendOutcome]] = []
@@ -50,14 +52,14 @@ extension EventStore {
             }
             outcomes.append(group)
         }
-        guard appended else { return outcomes }
+        guard appended || !positions.isEmpty else { return (outcomes, true) }
         if let shortage = diskShortage(writing: batch.byteCount) {
-            return outcomes.map { group in
+            return (outcomes.map { group in
                 group.map { outcome in
                     if case .appended = outcome { return .rejected(shortage) }
                     return outcome
                 }
-            }
+            }, false)
         }
 
         let (segmentChanges, memberships) = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
@@ -73,15 +75,19 @@ extension EventStore {
             batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
             batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
             batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
-            try database.write(batch, sync: configuration.walSync == .everyCommit)
+            for position in positions {
+                batch.put(StoreKeys.Meta.sourcePosition(position.source), position.value, in: families.meta)
+            }
+            // A source's position is synced whatever the policy: it is what the source may forget up to.
+            try database.write(batch, sync: configuration.walSync == .everyCommit || !positions.isEmpty)
         } catch {
             let failure = C360Error(error, doing: "append")
-            return outcomes.map { group in
+            return (outcomes.map { group in
                 group.map { outcome in
                     if case .appended = outcome { return .rejected(failure) }
                     return outcome
                 }
-            }
+            }, false)
         }
         writer.state = context.state
         var changed = context.projections.mapValues(ProjectionStore.Change.stored)
@@ -103,7 +109,7 @@ extension EventStore {
             .sorted { $0.seq < $1.seq }
         changes.publish(published, lastSeq: context.state.lastSeq)
         self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
-        return outcomes
+        return (outcomes, true)
     }
 
     /// What identity resolution decides for one event, before anything is written.

@@ -63,7 +63,10 @@ final class LogWriter: @unchecked Sendable {
 
     struct PendingAppend {
         let events: [Result<PreparedEvent, C360Error>]
-        let completion: @Sendable ([AppendOutcome]) -> Void
+        /// Stored in the same commit as the events.
+        var position: SourcePosition?
+        /// The outcomes, and whether the commit was written (the position with it).
+        let completion: @Sendable ([AppendOutcome], Bool) -> Void
     }
 
     init(state: WriterState, caches: WriterCaches) {
@@ -81,8 +84,17 @@ final class LogWriter: @unchecked Sendable {
     /// Calls `completion` on the writer's queue once the events are durable (or rejected).
     func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         if events.isEmpty { return completion([]) }
+        append(events, position: nil, store: store) { outcomes, _ in completion(outcomes) }
+    }
+
+    /// Appends `events` and stores `position` in the same commit; `completion` learns whether
+    /// that commit was written.
+    func append(
+        _ events: [Result<PreparedEvent, C360Error>], position: SourcePosition?, store: EventStore,
+        completion: @escaping @Sendable ([AppendOutcome], Bool) -> Void
+    ) {
         let scheduleCommit = waiting.withLock { waiting in
-            waiting.appends.append(PendingAppend(events: events, completion: completion))
+            waiting.appends.append(PendingAppend(events: events, position: position, completion: completion))
             if waiting.commitScheduled { return false }
             waiting.commitScheduled = true
             return true
@@ -106,10 +118,10 @@ final class LogWriter: @unchecked Sendable {
             }
             return taken
         }
-        let outcomes = store.commit(taken.map(\.events))
+        let (outcomes, written) = store.commit(taken.map(\.events), positions: taken.compactMap(\.position))
         StoreMetrics.record(outcomes)
         for (append, outcome) in zip(taken, outcomes) {
-            append.completion(outcome)
+            append.completion(outcome, written)
         }
         let more = waiting.withLock { waiting in
             if waiting.appends.isEmpty {

@@ -54,6 +54,9 @@ enum StoreKeys {
         /// The fold that built the current projections (`ProjectionFold.fingerprint`); absent in a
         /// directory from before folds were fingerprinted, whose fold is `projection_version`'s.
         static let projectionFold = Array("projection_fold".utf8)
+        /// `source_position/` ‖ a source's name: how far into its own log (a PostgreSQL LSN) the
+        /// events it produced are committed, written in the same commit as those events.
+        static func sourcePosition(_ source: String) -> [UInt8] { Array("source_position/\(source)".utf8) }
         /// The backup sets written into, as a JSON array of paths: each erasure is recorded in their ledgers.
         static let backupSets = Array("backup_sets".utf8)
     }

@@ -1,0 +1,43 @@
+import C360Core
+import C360Model
+
+/// How far a source (a database's change stream) has been read into c360: the position in the
+/// source's own log after the last change whose events are committed. Stored in the same commit
+/// as those events, so that after a crash of either side the source resumes exactly after what
+/// c360 holds: no change applied twice, none lost.
+public struct SourcePosition: Sendable, Equatable {
+    /// The source's name in the configuration.
+    public var source: String
+    /// The position, as the source writes it (a PostgreSQL LSN: 8 bytes, big-endian).
+    public var value: [UInt8]
+
+    public init(source: String, value: [UInt8]) {
+        self.source = source
+        self.value = value
+    }
+}
+
+extension EventStore {
+    /// Appends `events` and stores `position` in the same synced commit: the position moves if
+    /// and only if every event was committed (appended, a duplicate, or refused for what it is —
+    /// an erased customer's, say — which sending it again would not change).
+    /// - Returns: each event's outcome.
+    /// - Throws: `C360Error` when the commit could not be written (a full disk, an I/O failure):
+    ///   nothing was appended and the position did not move, so the same changes can be sent again.
+    public func append(_ events: [C360_V1_Event], position: SourcePosition) async throws(C360Error) -> [AppendOutcome] {
+        let prepared = events.map(prepare)
+        let (outcomes, written): ([AppendOutcome], Bool) = await withCheckedContinuation { continuation in
+            writer.append(prepared, position: position, store: self) { continuation.resume(returning: ($0, $1)) }
+        }
+        guard written else {
+            throw outcomes.lazy.compactMap(\.storeFailure).first
+                ?? C360Error(.unavailable, "the commit of the source \(position.source)'s changes was not written; nothing was stored")
+        }
+        return outcomes
+    }
+
+    /// The position last stored for `source`, `nil` before its first commit.
+    public func sourcePosition(_ source: String) throws(C360Error) -> [UInt8]? {
+        try read(StoreKeys.Meta.sourcePosition(source), in: families.meta)
+    }
+}
