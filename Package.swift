@@ -39,6 +39,19 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // PostgreSQL's client library, from Debian's libpq-dev. Only the PostgreSQL target imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // One connection to PostgreSQL through libpq: queries, replication commands and the
+        // replication stream's COPY exchange. No C types outside.
+        .target(
+            name: "PostgreSQL",
+            dependencies: ["CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
         // glibc's mallopt, for the server's malloc arena cap. Only the c360 executable imports it.
         .systemLibrary(name: "CMalloc"),
         // HTTP/2 framing from Debian's libnghttp2-dev (1.52). Only the C360HTTP2 target imports it.
@@ -181,11 +194,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Change data capture from PostgreSQL: the replication stream and pgoutput's messages
-        // read (pure), transactions assembled into row changes for a mapping.
+        // Change data capture from PostgreSQL: the replication stream and pgoutput's messages read,
+        // transactions assembled into row changes, mapped to events and appended exactly once.
         .target(
             name: "C360PostgresSource",
-            dependencies: ["C360Core", "C360Mapping"],
+            dependencies: ["C360Core", "C360Mapping", "C360Model", "C360Store", "PostgreSQL"],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.
@@ -239,7 +252,7 @@ let package = Package(
         .executableTarget(name: "c360-fuzz-codec", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .testTarget(
             name: "C360PostgresSourceTests",
-            dependencies: ["C360PostgresSource", "C360Mapping", "C360Core"],
+            dependencies: ["C360PostgresSource", "C360Mapping", "C360Core", "C360Store", "PostgreSQL"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

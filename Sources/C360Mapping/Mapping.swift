@@ -112,6 +112,37 @@ public struct Mapping: Sendable {
         }
     }
 
+    /// The names of the record's fields the mapping reads (the first step of every path): a
+    /// source stops when one of them is dropped or changes type, and ignores other columns.
+    public var fieldsRead: Set<String> {
+        var names: Set<String> = []
+        func add(_ path: FieldPath) {
+            if case .key(let name) = path.steps.first { names.insert(name) }
+        }
+        func add(_ expression: Expression) {
+            switch expression {
+            case .constant: break
+            case .field(let path): add(path)
+            case .text(let parts): for case .field(let path) in parts { add(path) }
+            case .table(let source, _, _), .withDefault(let source, _), .timestamp(let source, _): add(source)
+            case .money(let amount, let currency, _): add(amount); add(currency)
+            }
+        }
+        func add(_ template: Template) {
+            switch template {
+            case .message(let fields): for field in fields { add(field.template) }
+            case .list(let elements): elements.forEach(add)
+            case .each(let path, _, let item): add(path); add(item)
+            case .value(let expression, _, _): add(expression)
+            }
+        }
+        for rule in rules {
+            for condition in rule.conditions { add(condition.path) }
+            if case .events(let templates) = rule.outcome { templates.forEach(add) }
+        }
+        return names
+    }
+
     /// The rules' names, in order.
     public var ruleNames: [String] { rules.map(\.name) }
 

@@ -36,6 +36,18 @@ extension EventStore {
         return outcomes
     }
 
+    /// `append(_:position:)` for a caller on a thread of its own (a source reading a database's
+    /// stream): `completion` runs on the writer's queue.
+    public func append(_ events: [C360_V1_Event], position: SourcePosition, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
+        writer.append(events.map(prepare), position: position, store: self) { outcomes, written in
+            guard written else {
+                return completion(.failure(outcomes.lazy.compactMap(\.storeFailure).first
+                    ?? C360Error(.unavailable, "the commit of the source \(position.source)'s changes was not written; nothing was stored")))
+            }
+            completion(.success(outcomes))
+        }
+    }
+
     /// The position last stored for `source`, `nil` before its first commit.
     public func sourcePosition(_ source: String) throws(C360Error) -> [UInt8]? {
         try read(StoreKeys.Meta.sourcePosition(source), in: families.meta)

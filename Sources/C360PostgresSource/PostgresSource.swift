@@ -1,0 +1,307 @@
+import C360Core
+import C360Mapping
+import C360Model
+import C360Store
+import Dispatch
+import PostgreSQL
+import Synchronization
+
+/// Follows a PostgreSQL database's changes into the store, exactly once.
+///
+/// On its first start it creates a logical replication slot with the built-in `pgoutput` plugin,
+/// reads every table in the snapshot the slot exported (so nothing before the slot's starting
+/// point is missed, and nothing after it read twice), stores the slot's starting point, and
+/// streams from there. Each transaction's events are appended with the position of its commit
+/// in one synced commit (`EventStore.append(_:position:)`); only then is that position confirmed
+/// to PostgreSQL, which may then recycle the WAL before it. After a crash of either side it
+/// streams again from the stored position: a transaction at or before it is skipped.
+///
+/// A record the mapping refuses, or a change to a column the mapping reads (dropped, renamed,
+/// retyped), stops the source with an error naming the table and column and nothing skipped: fix
+/// the mapping, start again, and it resumes at the same position. Runs on a thread of its own
+/// (libpq blocks); `stop()` ends it.
+public final class PostgresSource: Sendable {
+    public let settings: PostgresSourceSettings
+    private let store: EventStore
+    private let state = Mutex(Status())
+    private let stopping = Atomic(false)
+
+    /// What the source is doing, for `c360 source status` and the metrics.
+    public struct Status: Sendable {
+        public enum Phase: Sendable, Equatable {
+            case starting
+            case snapshot(table: String)
+            case streaming
+            case stopped(error: String?)
+        }
+
+        public var phase = Phase.starting
+        /// The position of the last transaction stored.
+        public var storedLSN: LSN?
+        /// The end of the WAL as the server last reported it.
+        public var serverLSN: LSN?
+        public var snapshotRows = 0
+        public var transactionsApplied = 0
+        /// Row changes applied per table (events appended or already present).
+        public var changesApplied: [String: Int] = [:]
+        /// Events the store refused per table (an erased customer's, say): counted, not retried.
+        public var eventsRefused: [String: Int] = [:]
+
+        /// Bytes of WAL the source is behind the server.
+        public var lagBytes: UInt64? {
+            guard let storedLSN, let serverLSN, serverLSN > storedLSN else { return storedLSN == nil ? nil : 0 }
+            return serverLSN.value - storedLSN.value
+        }
+    }
+
+    public init(settings: PostgresSourceSettings, store: EventStore) {
+        self.settings = settings
+        self.store = store
+    }
+
+    public var status: Status { state.withLock { $0 } }
+
+    /// Asks the source to stop; `run` returns soon after.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    /// Follows the database until `stop()` or a failure. Blocks: call it on a thread of its own.
+    /// - Throws: `C360Error`: `.unavailable` for a connection that failed, `.invalidArgument` for
+    ///   a record the mapping refuses or a mapped column that changed, `.failedPrecondition` for a
+    ///   database that is not set up for logical replication.
+    public func run() throws(C360Error) {
+        do throws(C360Error) {
+            try follow()
+            state.withLock { $0.phase = .stopped(error: nil) }
+        } catch {
+            state.withLock { $0.phase = .stopped(error: error.message) }
+            throw error
+        }
+    }
+
+    private func follow() throws(C360Error) {
+        let replication = try connect(replication: true)
+        var stored = try storedPosition()
+        if stored == nil {
+            stored = try takeSnapshot(replication)
+        }
+        guard let start = stored else { return }
+        try stream(replication, from: start)
+    }
+
+    // MARK: Connections and positions
+
+    private func connect(replication: Bool) throws(C360Error) -> PostgresConnection {
+        do {
+            return try PostgresConnection(settings.connection + (replication ? " replication=database" : ""))
+        } catch {
+            throw C360Error(.unavailable, "source \(settings.name): \(error.message)")
+        }
+    }
+
+    private func sql(_ connection: PostgresConnection, _ statement: String, doing action: String) throws(C360Error) -> PostgresConnection.Rows {
+        do {
+            return try connection.query(statement)
+        } catch {
+            let code: C360Error.Code = error.sqlState == "55000" || error.sqlState == "42501" ? .failedPrecondition : .unavailable
+            throw C360Error(code, "source \(settings.name): could not \(action): \(error.message)")
+        }
+    }
+
+    private func storedPosition() throws(C360Error) -> LSN? {
+        guard let bytes = try store.sourcePosition(settings.name), bytes.count == 8 else { return nil }
+        return LSN(bytes.reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    private func position(_ lsn: LSN) -> SourcePosition {
+        SourcePosition(source: settings.name, value: withUnsafeBytes(of: lsn.value.bigEndian) { Array($0) })
+    }
+
+    /// Appends from this thread and waits for the commit.
+    private func append(_ events: [C360_V1_Event], at lsn: LSN) throws(C360Error) -> [AppendOutcome] {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<[AppendOutcome], C360Error>?>(nil)
+        store.append(events, position: position(lsn)) { outcome in
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0 }!.get()
+    }
+
+    // MARK: The initial snapshot
+
+    /// Creates the publication (if missing) and the slot, reads every table in the slot's
+    /// exported snapshot, and stores the slot's starting point. Rows are appended with event ids
+    /// that depend on their content only, so a snapshot begun again after a crash appends what
+    /// changed since and nothing twice.
+    private func takeSnapshot(_ replication: PostgresConnection) throws(C360Error) -> LSN {
+        let database = try connect(replication: false)
+        let publication = database.literal(settings.publication)
+        if try sql(database, "SELECT 1 FROM pg_publication WHERE pubname = \(publication)", doing: "look for the publication").values.isEmpty {
+            let tables = settings.tables.map { table in
+                table.split(separator: ".").map { database.identifier(String($0)) }.joined(separator: ".")
+            }.joined(separator: ", ")
+            _ = try sql(database, "CREATE PUBLICATION \(database.identifier(settings.publication)) FOR TABLE \(tables)", doing: "create the publication")
+        }
+        // A slot without a stored position is left from a snapshot that did not finish: its
+        // exported snapshot is gone with the connection that made it, so it is made again.
+        if try !sql(database, "SELECT 1 FROM pg_replication_slots WHERE slot_name = \(database.literal(settings.slot))", doing: "look for the slot").values.isEmpty {
+            _ = try sql(replication, "DROP_REPLICATION_SLOT \(database.identifier(settings.slot))", doing: "drop the slot of an unfinished snapshot")
+        }
+        let created = try sql(replication, "CREATE_REPLICATION_SLOT \(database.identifier(settings.slot)) LOGICAL pgoutput (SNAPSHOT 'export')", doing: "create the replication slot")
+        guard let point = created.first("consistent_point").flatMap({ LSN($0) }), let snapshot = created.first("snapshot_name") else {
+            throw C360Error(.unavailable, "source \(settings.name): the new slot reported no starting point or snapshot")
+        }
+        _ = try sql(database, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", doing: "begin the snapshot")
+        _ = try sql(database, "SET TRANSACTION SNAPSHOT \(database.literal(snapshot))", doing: "import the slot's snapshot")
+        for table in settings.tables {
+            state.withLock { $0.phase = .snapshot(table: table) }
+            let name = table.split(separator: ".").map { database.identifier(String($0)) }.joined(separator: ".")
+            _ = try sql(database, "DECLARE c360_rows NO SCROLL CURSOR FOR SELECT * FROM \(name)", doing: "read \(table)")
+            let qualified = table.hasPrefix("public.") ? String(table.dropFirst(7)) : table
+            while !stopping.load(ordering: .relaxed) {
+                let rows = try sql(database, "FETCH 2000 FROM c360_rows", doing: "read \(table)")
+                if rows.values.isEmpty { break }
+                var events: [C360_V1_Event] = []
+                for row in rows.values {
+                    var fields: [String: RecordValue] = [:]
+                    for (column, value) in zip(rows.columns, row) { fields[column] = value.map(RecordValue.string) ?? .null }
+                    let metadata = ["_table": qualified, "_op": "snapshot", "_lsn": "snapshot-" + Self.digest(qualified, rows.columns, row)]
+                    events += try mapped(.object(fields), metadata: metadata, table: qualified)
+                }
+                let outcomes = try append(events, at: point, storingPosition: false)
+                record(outcomes, table: qualified, changes: rows.values.count, snapshot: true)
+            }
+            _ = try sql(database, "CLOSE c360_rows", doing: "read \(table)")
+            if stopping.load(ordering: .relaxed) { throw C360Error(.unavailable, "source \(settings.name): stopped during the snapshot") }
+        }
+        _ = try sql(database, "COMMIT", doing: "end the snapshot")
+        // The snapshot is in: from here on the stream carries every change.
+        _ = try append([], at: point, storingPosition: true)
+        state.withLock { $0.storedLSN = point }
+        return point
+    }
+
+    private func append(_ events: [C360_V1_Event], at lsn: LSN, storingPosition: Bool) throws(C360Error) -> [AppendOutcome] {
+        if storingPosition { return try append(events, at: lsn) }
+        guard !events.isEmpty else { return [] }
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<[AppendOutcome]>([])
+        store.append(events) { outcomes in
+            result.withLock { $0 = outcomes }
+            done.signal()
+        }
+        done.wait()
+        let outcomes = result.withLock { $0 }
+        if let failure = outcomes.lazy.compactMap(\.storeFailure).first { throw failure }
+        return outcomes
+    }
+
+    /// A row's content, for its snapshot event ids: FNV-1a over the table, columns and values.
+    static func digest(_ table: String, _ columns: [String], _ values: [String?]) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func add(_ text: String?) {
+            for byte in (text.map { "t" + $0 } ?? "n").utf8 + [0] {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+        }
+        add(table)
+        for (column, value) in zip(columns, values) {
+            add(column)
+            add(value)
+        }
+        return String(hash, radix: 16)
+    }
+
+    private func mapped(_ record: RecordValue, metadata: [String: String], table: String) throws(C360Error) -> [C360_V1_Event] {
+        do {
+            return try settings.mapping.events(from: record, metadata: metadata)
+        } catch {
+            throw C360Error(.invalidArgument, "source \(settings.name) stopped at a change to \(table) (\(metadata["_lsn"] ?? "")) the mapping refuses, nothing skipped; fix the mapping and start again: \(error.message)", field: error.field)
+        }
+    }
+
+    private func record(_ outcomes: [AppendOutcome], table: String, changes: Int, snapshot: Bool) {
+        let refused = outcomes.filter { if case .rejected = $0 { true } else { false } }.count
+        state.withLock { status in
+            status.changesApplied[table, default: 0] += changes
+            if refused > 0 { status.eventsRefused[table, default: 0] += refused }
+            if snapshot { status.snapshotRows += changes }
+        }
+    }
+
+    // MARK: Streaming
+
+    private func stream(_ replication: PostgresConnection, from start: LSN) throws(C360Error) {
+        state.withLock {
+            $0.phase = .streaming
+            $0.storedLSN = start
+        }
+        let command = "START_REPLICATION SLOT \(replication.identifier(settings.slot)) LOGICAL \(start) (proto_version '1', publication_names \(replication.literal(settings.publication)))"
+        do {
+            try replication.startCopyBoth(command)
+        } catch {
+            throw C360Error(.unavailable, "source \(settings.name): could not start streaming from \(start): \(error.message)")
+        }
+        var stored = start
+        var received = start
+        var assembler = TransactionAssembler()
+        let fieldsRead = settings.mapping.fieldsRead
+        var lastStatus = ContinuousClock.now
+        while !stopping.load(ordering: .relaxed) {
+            let data: [UInt8]?
+            do {
+                data = try replication.readCopyData(timeoutMilliseconds: 200)
+            } catch {
+                throw C360Error(.unavailable, "source \(settings.name): the replication stream ended: \(error.message)")
+            }
+            var reply = false
+            if let data {
+                switch try ReplicationStreamMessage(data) {
+                case .keepalive(let end, _, let replyRequested):
+                    state.withLock { $0.serverLSN = end }
+                    received = max(received, end)
+                    reply = replyRequested
+                case .xLogData(let walStart, let end, _, let payload):
+                    received = max(received, end)
+                    let (transaction, columnChanges) = try assembler.take(try PgOutputMessage(payload), at: walStart)
+                    for change in columnChanges where change.kind != .added && fieldsRead.contains(change.column) {
+                        throw C360Error(.invalidArgument, "source \(settings.name) stopped: column \(change.column) of \(change.table), which the mapping reads, was \(change.kind == .removed ? "dropped or renamed" : "given another type"); nothing after \(stored) was applied: fix the mapping, then start again")
+                    }
+                    if let transaction, transaction.endLSN > stored {
+                        var events: [C360_V1_Event] = []
+                        for change in transaction.changes {
+                            events += try mapped(change.record, metadata: change.metadata, table: change.table)
+                        }
+                        let outcomes = try append(events, at: transaction.endLSN)
+                        stored = transaction.endLSN
+                        var byTable: [String: Int] = [:]
+                        for change in transaction.changes { byTable[change.table, default: 0] += 1 }
+                        // Refusals are attributed to the transaction's first table: outcomes are per event.
+                        for (table, count) in byTable { record([], table: table, changes: count, snapshot: false) }
+                        if let first = transaction.changes.first { record(outcomes, table: first.table, changes: 0, snapshot: false) }
+                        state.withLock {
+                            $0.storedLSN = stored
+                            $0.transactionsApplied += 1
+                        }
+                        reply = true
+                    }
+                }
+            }
+            if reply || ContinuousClock.now - lastStatus > .seconds(10) {
+                let update = ReplicationStreamMessage.statusUpdate(
+                    received: received, flushed: stored, applied: stored,
+                    time: Instant.now.microsecondsSinceEpoch - ReplicationStreamMessage.postgresEpochOffsetMicroseconds)
+                do {
+                    try replication.writeCopyData(update)
+                } catch {
+                    throw C360Error(.unavailable, "source \(settings.name): could not confirm \(stored) to the server: \(error.message)")
+                }
+                lastStatus = .now
+            }
+        }
+    }
+}

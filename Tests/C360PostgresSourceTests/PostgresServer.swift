@@ -1,0 +1,114 @@
+import Foundation
+import PostgreSQL
+
+/// A real PostgreSQL 15 for a test: `initdb` in a temporary directory, `wal_level = logical`,
+/// listening on 127.0.0.1 on a free port, stopped and removed by `stop()`. Run as the `postgres`
+/// user when the tests run as root (PostgreSQL refuses root).
+struct ServerFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+final class PostgresServer: Sendable {
+    static let binaries = "/usr/lib/postgresql/15/bin"
+    let directory: String
+    let port: Int
+
+    private init(directory: String, port: Int) {
+        self.directory = directory
+        self.port = port
+    }
+
+    static func start() async throws -> PostgresServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = Int.random(in: 20_000...60_000)
+        if getuid() == 0 { try await run("/bin/chown", ["postgres", directory]) }
+        try await run(binaries + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"], asPostgres: true)
+        let settings = """
+            listen_addresses = '127.0.0.1'
+            port = \(port)
+            unix_socket_directories = '\(directory)'
+            wal_level = logical
+            max_replication_slots = 8
+            max_wal_senders = 8
+            fsync = off
+            """
+        let configuration = FileHandle(forWritingAtPath: directory + "/data/postgresql.conf")
+        // PostgreSQL's own settings for a test server (appended to what initdb wrote).
+        configuration?.seekToEndOfFile()
+        configuration?.write(Data(("\n" + settings + "\n").utf8))
+        try configuration?.close()
+        // The server runs as a child of the test, not through `pg_ctl start`: a daemon holding
+        // the descriptors Foundation watches would keep `pg_ctl` from ever being seen to exit.
+        let server = Process()
+        let postgres = [binaries + "/postgres", "-D", directory + "/data"]
+        if getuid() == 0 {
+            server.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            server.arguments = ["-u", "postgres", "--"] + postgres
+        } else {
+            server.executableURL = URL(fileURLWithPath: postgres[0])
+            server.arguments = Array(postgres.dropFirst())
+        }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let started = PostgresServer(directory: directory, port: port)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? PostgresConnection(started.connection())) == nil {
+            guard ContinuousClock.now < deadline, server.isRunning else {
+                await started.stop()
+                throw ServerFailure(description: "PostgreSQL did not start in \(directory)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return started
+    }
+
+    /// A libpq connection string for `database`.
+    func connection(_ database: String = "postgres") -> String {
+        "host=127.0.0.1 port=\(port) dbname=\(database) user=postgres"
+    }
+
+    func sql(_ statement: String, database: String = "postgres") throws {
+        try PostgresConnection(connection(database)).query(statement)
+    }
+
+    func stop() async {
+        try? await Self.run(Self.binaries + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"], asPostgres: true)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs a program to its end, waiting without holding a thread (its exit is reported by a
+    /// termination handler).
+    static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) async throws {
+        let process = Process()
+        if asPostgres, getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        guard status == 0 else {
+            throw ServerFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+        }
+    }
+}
+
+/// Runs `body` with a PostgreSQL server started for it, stopped and removed afterwards.
+func withPostgres(_ body: (PostgresServer) async throws -> Void) async throws {
+    let server = try await PostgresServer.start()
+    do {
+        try await body(server)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+}
