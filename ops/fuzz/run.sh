@@ -34,7 +34,7 @@ for target in ndjson rpc codec; do
     -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
   status=$?
   set -e
-  executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || echo 0)
   crashes=$(find "$artifacts" -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' | wc -l)
   if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     failed=1
