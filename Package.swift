@@ -179,7 +179,7 @@ let package = Package(
         .target(
             name: "C360Config",
             dependencies: [
-                "C360Service", "C360Store", "C360Core", .product(name: "Yams", package: "Yams"),
+                "C360Service", "C360Store", "C360Core", "C360Mapping", "C360PostgresSource", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -198,7 +198,11 @@ let package = Package(
         // transactions assembled into row changes, mapped to events and appended exactly once.
         .target(
             name: "C360PostgresSource",
-            dependencies: ["C360Core", "C360Mapping", "C360Model", "C360Store", "PostgreSQL"],
+            dependencies: [
+                "C360Core", "C360Mapping", "C360Model", "C360Store", "PostgreSQL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Deterministic synthetic data for demos, tests and benchmarks.
@@ -228,7 +232,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping",
+                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

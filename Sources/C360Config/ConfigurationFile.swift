@@ -1,4 +1,6 @@
 import C360Core
+import C360Mapping
+import C360PostgresSource
 import C360Service
 import C360Store
 import Foundation
@@ -20,6 +22,8 @@ public struct ConfigurationFile {
     public var dataDirectory: String?
     /// Where `c360 serve` listens, how it logs, and its limits per call.
     public var server = ServerSettings()
+    /// The databases `c360 serve` follows (`sources:`), each with its mapping read and checked.
+    public var sources: [PostgresSourceSettings] = []
     /// The environment variables that set a value, by key (`server.listen`: `C360_SERVER_LISTEN`).
     public private(set) var fromEnvironment: [String: String] = [:]
 
@@ -37,7 +41,9 @@ public struct ConfigurationFile {
     /// holding a single value has one (`environmentKeys`); lists and mappings do not.
     /// - Throws: `C360Error` `.invalidArgument` with `field` set to the key at fault, and the
     ///   variable named in the message when the value came from one.
-    public init(yaml text: String, environment: [String: String] = [:]) throws(C360Error) {
+    /// - Parameter directory: where relative paths in the file (a source's mapping) are found;
+    ///   default the current directory.
+    public init(yaml text: String, environment: [String: String] = [:], directory: String? = nil) throws(C360Error) {
         var root: Any?
         do {
             root = try Yams.load(yaml: text)
@@ -63,6 +69,7 @@ public struct ConfigurationFile {
             case "tls": try readTLS(value)
             case "access": try readAccess(value)
             case "audit_log": store.auditLogPath = try value.string(nonEmpty: true)
+            case "sources": sources = try Self.readSources(value, directory: directory)
             case "backup":
                 try value.object { key, value throws(C360Error) in
                     switch key {
@@ -106,7 +113,8 @@ public struct ConfigurationFile {
             throw C360Error(.io, "cannot read the configuration file \(path)")
         }
         do throws(C360Error) {
-            try self.init(yaml: String(decoding: data, as: UTF8.self), environment: environment)
+            let directory = (path as NSString).deletingLastPathComponent
+            try self.init(yaml: String(decoding: data, as: UTF8.self), environment: environment, directory: directory.isEmpty ? nil : directory)
         } catch {
             throw C360Error(error.code, "\(path): \(error.message)", field: error.field)
         }
@@ -349,6 +357,53 @@ public struct ConfigurationFile {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+
+    /// `sources:`, a list of databases to follow: name, postgres (a libpq connection string),
+    /// tables, mapping (a file, relative to the configuration's), and optionally slot and
+    /// publication. The mapping is read and checked here, so a bad one stops c360 at start.
+    private static func readSources(_ node: Node, directory: String?) throws(C360Error) -> [PostgresSourceSettings] {
+        let sources = try node.list { item throws(C360Error) -> PostgresSourceSettings in
+            var name: String?
+            var connection: String?
+            var tables: [String] = []
+            var mappingPath: String?
+            var slot: String?
+            var publication: String?
+            try item.object { key, value throws(C360Error) in
+                switch key {
+                case "name": name = try value.string(nonEmpty: true)
+                case "postgres": connection = try value.string(nonEmpty: true)
+                case "tables": tables = try value.strings()
+                case "mapping": mappingPath = try value.string(nonEmpty: true)
+                case "slot": slot = try value.string(nonEmpty: true)
+                case "publication": publication = try value.string(nonEmpty: true)
+                default: throw value.unknown()
+                }
+            }
+            guard let name, let connection, let mappingPath, !tables.isEmpty else {
+                throw C360Error(.invalidArgument, "\(item.path) needs name, postgres (a connection string), tables and mapping", field: item.path)
+            }
+            guard !connection.contains("replication=") else {
+                throw C360Error(.invalidArgument, "\(item.path).postgres: leave out replication=, the source adds it where it needs it", field: item.path + ".postgres")
+            }
+            let path = mappingPath.hasPrefix("/") || directory == nil ? mappingPath : directory! + "/" + mappingPath
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw C360Error(.invalidArgument, "\(item.path).mapping: cannot read \(path)", field: item.path + ".mapping")
+            }
+            let mapping: Mapping
+            do throws(C360Error) {
+                mapping = try Mapping(yaml: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw C360Error(.invalidArgument, "\(item.path).mapping: \(path): \(error.message)", field: item.path + ".mapping")
+            }
+            return PostgresSourceSettings(name: name, connection: connection, tables: tables, mapping: mapping, slot: slot, publication: publication)
+        }
+        var names: Set<String> = []
+        for source in sources where !names.insert(source.name).inserted {
+            throw C360Error(.invalidArgument, "sources: two sources are named \(source.name)", field: "sources")
+        }
+        return sources
     }
 
     private mutating func readSegments(_ node: Node) throws(C360Error) {

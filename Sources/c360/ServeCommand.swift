@@ -2,6 +2,7 @@ import ArgumentParser
 import C360API
 import C360Config
 import C360Observability
+import C360PostgresSource
 import C360Service
 import C360Store
 import Foundation
@@ -130,7 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
             services: [
                 .init(service: grpcServer), .init(service: segmentClock, successTerminationBehavior: .ignore),
                 .init(service: ProjectionBuilder(store: store, logger: logger), successTerminationBehavior: .ignore),
-            ]
+            ] + settings.sources.map { source in
+                .init(service: PostgresSourceService(settings: source, store: store, logger: logger), successTerminationBehavior: .ignore)
+            }
                 + (metrics.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.

@@ -205,4 +205,38 @@ import Testing
         #expect(loyal.name == "loyal")
         #expect(loyal.conditions.map(\.field) == [.loyaltyTier, .totalOrders])
     }
+
+    @Test("sources: each database with its mapping, read relative to the configuration file and checked at start; mistakes refused naming the key")
+    func sources() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/mappings", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let shop = URL(fileURLWithPath: Self.example).deletingLastPathComponent().appendingPathComponent("mappings/shop-postgres.yaml").path
+        try FileManager.default.copyItem(atPath: shop, toPath: directory + "/mappings/shop.yaml")
+        try "mapping: bad\nrules:\n  - name: r\n    event:\n      event_id: x\n      occurred_at: {field: t}\n      source: s\n      web_event: {pgae: x}\n"
+            .write(toFile: directory + "/mappings/bad.yaml", atomically: true, encoding: .utf8)
+        func configuration(_ yaml: String) throws -> ConfigurationFile {
+            try yaml.write(toFile: directory + "/c360.yaml", atomically: true, encoding: .utf8)
+            return try ConfigurationFile(contentsOf: directory + "/c360.yaml")
+        }
+        let good = try configuration("sources:\n  - {name: shop-db, postgres: \"host=127.0.0.1 dbname=shop\", tables: [orders, customers], mapping: mappings/shop.yaml}\n")
+        #expect(good.sources.map(\.name) == ["shop-db"])
+        #expect(good.sources.first?.slot == "c360_shop_db")
+        #expect(good.sources.first?.mapping.name == "shop-postgres")
+        for (yaml, expected) in [
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/bad.yaml}\n", "sources.0.mapping: \(directory)/mappings/bad.yaml: line 8: rule \"r\": web_event.pgae is not a field"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/none.yaml}\n", "sources.0.mapping: cannot read"),
+            ("sources:\n  - {name: a, tables: [t], mapping: mappings/shop.yaml}\n", "sources.0 needs name, postgres"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x replication=database\", tables: [t], mapping: mappings/shop.yaml}\n", "leave out replication="),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml, colour: red}\n", "sources.0.colour is not a configuration key"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml}\n  - {name: a, postgres: \"dbname=y\", tables: [t], mapping: mappings/shop.yaml}\n", "two sources are named a"),
+        ] {
+            #expect(throws: C360Error.self) { try configuration(yaml) }
+            do {
+                _ = try configuration(yaml)
+            } catch let error as C360Error {
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+        }
+    }
 }
