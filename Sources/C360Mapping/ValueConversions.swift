@@ -88,34 +88,11 @@ enum ValueConversions {
 
         /// RFC 3339 in UTC, as protobuf's JSON writes a Timestamp.
         var rfc3339: String {
-            let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-            let secondOfDay = seconds - days * 86_400
-            let (year, month, day) = Self.civil(fromDays: days)
-            var text = String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", year, month, day, secondOfDay / 3_600, secondOfDay / 60 % 60, secondOfDay % 60)
+            let date = CalendarDate(Instant(secondsSinceEpoch: seconds))
+            let secondOfDay = seconds - date.dayNumber * 86_400
+            var text = date.description + String(format: "T%02lld:%02lld:%02lld", secondOfDay / 3_600, secondOfDay / 60 % 60, secondOfDay % 60)
             if nanos > 0 { text += String(format: ".%09d", nanos) }
             return text + "Z"
-        }
-
-        /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-        static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yearOfEra = y - era * 400
-            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-            return era * 146_097 + dayOfEra - 719_468
-        }
-
-        static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-            let z = days + 719_468
-            let era = (z >= 0 ? z : z - 146_096) / 146_097
-            let dayOfEra = z - era * 146_097
-            let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-            let mp = (5 * dayOfYear + 2) / 153
-            let day = dayOfYear - (153 * mp + 2) / 5 + 1
-            let month = mp < 10 ? mp + 3 : mp - 9
-            return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
         }
     }
 
@@ -135,10 +112,9 @@ enum ValueConversions {
         guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { throw fail() }
-        let year = try number(0..<4), month = try number(5..<7), day = try number(8..<10)
+        guard let date = CalendarDate(String(decoding: bytes[0..<10], as: UTF8.self)) else { throw fail() }
         let hour = try number(11..<13), minute = try number(14..<16), second = try number(17..<19)
-        let monthDays: [Int64] = [31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard (1...12).contains(month), (1...monthDays[Int(month) - 1]).contains(day), hour < 24, minute < 60, second < 60 else { throw fail() }
+        guard hour < 24, minute < 60, second < 60 else { throw fail() }
         var position = 19
         var nanos: Int32 = 0
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
@@ -149,7 +125,7 @@ enum ValueConversions {
             let fraction = String(decoding: bytes[start..<position], as: UTF8.self)
             nanos = Int32(fraction + String(repeating: "0", count: 9 - fraction.count)) ?? 0
         }
-        let local = Timestamp.days(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
+        let local = date.dayNumber * 86_400 + hour * 3_600 + minute * 60 + second
         var offset: Int64
         if position == bytes.count {
             guard let zone else { throw fail() }

@@ -47,6 +47,17 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self.day = Int(day)
     }
 
+    /// Days since 1970-01-01 (Howard Hinnant's civil-to-days algorithm): the inverse of `init(_:)`.
+    public var dayNumber: Int64 {
+        let (year, month, day) = (Int64(year), Int64(month), Int64(day))
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

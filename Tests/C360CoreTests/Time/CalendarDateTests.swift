@@ -33,4 +33,14 @@ import Testing
             #expect(Instant(instant.timestamp) == instant)
         }
     }
+
+    @Test("a date's day number is the day of the instants in it, before 1970 and across leap days too")
+    func dayNumber() throws {
+        #expect(try #require(CalendarDate("1970-01-01")).dayNumber == 0)
+        #expect(try #require(CalendarDate("1969-12-31")).dayNumber == -1)
+        for day: Int64 in stride(from: -800_000, through: 800_000, by: 997) {
+            let date = CalendarDate(Instant(secondsSinceEpoch: day * 86_400))
+            #expect(date.dayNumber == day, "\(date)")
+        }
+    }
 }
