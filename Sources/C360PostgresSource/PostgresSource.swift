@@ -118,11 +118,12 @@ public final class PostgresSource: Sendable {
         SourcePosition(source: settings.name, value: withUnsafeBytes(of: lsn.value.bigEndian) { Array($0) })
     }
 
-    /// Appends from this thread and waits for the commit.
-    private func append(_ events: [C360_V1_Event], at lsn: LSN) throws(C360Error) -> [AppendOutcome] {
+    /// Appends from this thread, storing `lsn` as the position in the same commit when given, and
+    /// waits for the commit.
+    private func append(_ events: [C360_V1_Event], storing lsn: LSN?) throws(C360Error) -> [AppendOutcome] {
         let done = DispatchSemaphore(value: 0)
         let result = Mutex<Result<[AppendOutcome], C360Error>?>(nil)
-        store.append(events, position: position(lsn)) { outcome in
+        store.append(events, position: lsn.map(position)) { outcome in
             result.withLock { $0 = outcome }
             done.signal()
         }
@@ -171,32 +172,17 @@ public final class PostgresSource: Sendable {
                     let metadata = ["_table": qualified, "_op": "snapshot", "_lsn": "snapshot-" + Self.digest(qualified, rows.columns, row)]
                     events += try mapped(.object(fields), metadata: metadata, table: qualified)
                 }
-                let outcomes = try append(events, at: point, storingPosition: false)
-                record(outcomes, table: qualified, changes: rows.values.count, snapshot: true)
+                let outcomes = try append(events, storing: nil)
+                record(changes: [qualified: rows.values.count], refused: Self.refusals(outcomes, tables: Array(repeating: qualified, count: events.count)), snapshot: true)
             }
             _ = try sql(database, "CLOSE c360_rows", doing: "read \(table)")
             if stopping.load(ordering: .relaxed) { throw C360Error(.unavailable, "source \(settings.name): stopped during the snapshot") }
         }
         _ = try sql(database, "COMMIT", doing: "end the snapshot")
         // The snapshot is in: from here on the stream carries every change.
-        _ = try append([], at: point, storingPosition: true)
+        _ = try append([], storing: point)
         state.withLock { $0.storedLSN = point }
         return point
-    }
-
-    private func append(_ events: [C360_V1_Event], at lsn: LSN, storingPosition: Bool) throws(C360Error) -> [AppendOutcome] {
-        if storingPosition { return try append(events, at: lsn) }
-        guard !events.isEmpty else { return [] }
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<[AppendOutcome]>([])
-        store.append(events) { outcomes in
-            result.withLock { $0 = outcomes }
-            done.signal()
-        }
-        done.wait()
-        let outcomes = result.withLock { $0 }
-        if let failure = outcomes.lazy.compactMap(\.storeFailure).first { throw failure }
-        return outcomes
     }
 
     /// A row's content, for its snapshot event ids: FNV-1a over the table, columns and values.
@@ -224,12 +210,20 @@ public final class PostgresSource: Sendable {
         }
     }
 
-    private func record(_ outcomes: [AppendOutcome], table: String, changes: Int, snapshot: Bool) {
-        let refused = outcomes.filter { if case .rejected = $0 { true } else { false } }.count
+    /// The events the store refused, by the table of the change each came from (`tables`, one per event).
+    static func refusals(_ outcomes: [AppendOutcome], tables: [String]) -> [String: Int] {
+        var refused: [String: Int] = [:]
+        for (outcome, table) in zip(outcomes, tables) {
+            if case .rejected = outcome { refused[table, default: 0] += 1 }
+        }
+        return refused
+    }
+
+    private func record(changes: [String: Int], refused: [String: Int], snapshot: Bool) {
         state.withLock { status in
-            status.changesApplied[table, default: 0] += changes
-            if refused > 0 { status.eventsRefused[table, default: 0] += refused }
-            if snapshot { status.snapshotRows += changes }
+            status.changesApplied.merge(changes, uniquingKeysWith: +)
+            status.eventsRefused.merge(refused, uniquingKeysWith: +)
+            if snapshot { status.snapshotRows += changes.values.reduce(0, +) }
         }
     }
 
@@ -273,16 +267,17 @@ public final class PostgresSource: Sendable {
                     }
                     if let transaction, transaction.endLSN > stored {
                         var events: [C360_V1_Event] = []
+                        var tables: [String] = []
+                        var changes: [String: Int] = [:]
                         for change in transaction.changes {
-                            events += try mapped(change.record, metadata: change.metadata, table: change.table)
+                            let made = try mapped(change.record, metadata: change.metadata, table: change.table)
+                            events += made
+                            tables += Array(repeating: change.table, count: made.count)
+                            changes[change.table, default: 0] += 1
                         }
-                        let outcomes = try append(events, at: transaction.endLSN)
+                        let outcomes = try append(events, storing: transaction.endLSN)
                         stored = transaction.endLSN
-                        var byTable: [String: Int] = [:]
-                        for change in transaction.changes { byTable[change.table, default: 0] += 1 }
-                        // Refusals are attributed to the transaction's first table: outcomes are per event.
-                        for (table, count) in byTable { record([], table: table, changes: count, snapshot: false) }
-                        if let first = transaction.changes.first { record(outcomes, table: first.table, changes: 0, snapshot: false) }
+                        record(changes: changes, refused: Self.refusals(outcomes, tables: tables), snapshot: false)
                         state.withLock {
                             $0.storedLSN = stored
                             $0.transactionsApplied += 1

@@ -37,12 +37,13 @@ extension EventStore {
     }
 
     /// `append(_:position:)` for a caller on a thread of its own (a source reading a database's
-    /// stream): `completion` runs on the writer's queue.
-    public func append(_ events: [C360_V1_Event], position: SourcePosition, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
+    /// stream), the position optional (a snapshot's rows have none): `completion` runs on the
+    /// writer's queue, with a failure when the commit was not written.
+    public func append(_ events: [C360_V1_Event], position: SourcePosition?, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
         writer.append(events.map(prepare), position: position, store: self) { outcomes, written in
             guard written else {
                 return completion(.failure(outcomes.lazy.compactMap(\.storeFailure).first
-                    ?? C360Error(.unavailable, "the commit of the source \(position.source)'s changes was not written; nothing was stored")))
+                    ?? C360Error(.unavailable, "the commit was not written; nothing was stored")))
             }
             completion(.success(outcomes))
         }

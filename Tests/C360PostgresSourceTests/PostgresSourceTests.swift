@@ -42,6 +42,19 @@ import Testing
         return thread
     }
 
+    /// A PostgreSQL server holding the shop's tables, and an empty store beside it.
+    static func withShop(_ body: (PostgresServer, EventStore) async throws -> Void) async throws {
+        try await withPostgres { server in
+            try server.sql("CREATE DATABASE shop")
+            try server.sql(schema, database: "shop")
+            try await withTemporaryDirectory { directory in
+                let store = try EventStore(directory: directory)
+                defer { store.close() }
+                try await body(server, store)
+            }
+        }
+    }
+
     static func stop(_ source: PostgresSource, _ thread: Thread) async throws {
         source.stop()
         while !thread.isFinished { try await Task.sleep(for: .milliseconds(10)) }
@@ -49,12 +62,7 @@ import Testing
 
     @Test("the snapshot, then streamed inserts and updates, become the customers' events; a restarted source resumes where it stopped and applies each change once")
     func snapshotThenStream() async throws {
-        try await withPostgres { server in
-        try server.sql("CREATE DATABASE shop")
-        try server.sql(Self.schema, database: "shop")
-        try await withTemporaryDirectory { directory in
-            let store = try EventStore(directory: directory)
-            defer { store.close() }
+        try await Self.withShop { server, store in
             let settings = try Self.settings(server)
             var source = PostgresSource(settings: settings, store: store)
             var thread = try await Self.run(source) { $0.phase == .streaming }
@@ -92,17 +100,11 @@ import Testing
             let expected = 7 + 4
             #expect(seen.count == expected, "\(seen.keys.sorted())")
         }
-        }
     }
 
     @Test("a record the mapping refuses stops the source naming the table and the value, nothing skipped")
     func stopsOnWhatItCannotMap() async throws {
-        try await withPostgres { server in
-        try server.sql("CREATE DATABASE shop")
-        try server.sql(Self.schema, database: "shop")
-        try await withTemporaryDirectory { directory in
-            let store = try EventStore(directory: directory)
-            defer { store.close() }
+        try await Self.withShop { server, store in
             let source = PostgresSource(settings: try Self.settings(server), store: store)
             let thread = try await Self.run(source) { $0.phase == .streaming }
             let before = try store.sourcePosition("shop-db")
@@ -112,17 +114,11 @@ import Testing
             #expect(error?.contains("support_tickets") == true && error?.contains("\"closed\"") == true, "\(error ?? "")")
             #expect(try store.sourcePosition("shop-db") == before)
         }
-        }
     }
 
     @Test("a dropped column the mapping reads stops the source naming the table and column, nothing skipped; a new column is ignored")
     func stopsOnADroppedColumn() async throws {
-        try await withPostgres { server in
-        try server.sql("CREATE DATABASE shop")
-        try server.sql(Self.schema, database: "shop")
-        try await withTemporaryDirectory { directory in
-            let store = try EventStore(directory: directory)
-            defer { store.close() }
+        try await Self.withShop { server, store in
             let source = PostgresSource(settings: try Self.settings(server), store: store)
             let thread = try await Self.run(source) { $0.phase == .streaming }
             try server.sql("ALTER TABLE support_tickets ADD COLUMN priority int; UPDATE support_tickets SET status = 'escalated', priority = 1, updated_at = '2026-11-06 10:00:00'", database: "shop")
@@ -134,6 +130,13 @@ import Testing
             #expect(error?.contains("column category of support_tickets") == true, "\(error ?? "")")
             #expect(try store.sourcePosition("shop-db") == applied)
         }
-        }
+    }
+
+    @Test("events the store refuses are counted against the table of the change each came from")
+    func refusalsByTable() {
+        let refused: AppendOutcome = .rejected(C360Error(.erased, "erased"))
+        let counts = PostgresSource.refusals([.appended(seq: 1), refused, .duplicate(seq: 1), refused, refused],
+                                             tables: ["orders", "orders", "customers", "support_tickets", "orders"])
+        #expect(counts == ["orders": 2, "support_tickets": 1])
     }
 }
