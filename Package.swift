@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // RocksDB's C API from Debian's librocksdb-dev. Only the RocksDB target imports it.
@@ -175,6 +177,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The customer console: web pages for support agents and a JSON read API, on an HTTP port
+        // of their own (Hummingbird), over the same service code, access control and audit log as
+        // the gRPC API.
+        .target(
+            name: "C360Console",
+            dependencies: [
+                "C360Service", "C360Store", "C360Core", "C360Model",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
             name: "C360Config",
@@ -232,7 +254,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "CMalloc", "C360API", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
+                "CMalloc", "C360API", "C360Console", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -257,6 +279,11 @@ let package = Package(
         .testTarget(
             name: "C360PostgresSourceTests",
             dependencies: ["C360PostgresSource", "C360Mapping", "C360Core", "C360Store", "PostgreSQL"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "C360ConsoleTests",
+            dependencies: ["C360Console", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: installs the Debian packages, builds c360 (release), generates a
-# demo data set, ingests it, prints one customer's profile, then serves the gRPC API on it until
-# stopped with Ctrl-C (SIGINT) or SIGTERM.
+# demo data set, ingests it, prints one customer's profile, then serves the gRPC API and the customer
+# console on it until stopped with Ctrl-C (SIGINT) or SIGTERM.
 # Usage: ops/demo.sh [customers] [events]     (default 10000 customers, 200000 events)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,8 @@ echo "Members of the segment big_spender (first 5 of $("$c360" segment big_spend
 "$c360" segment big_spender --data "$data" --config "$config" --limit 5
 cat <<MSG
 
-Serving the API on $listen. From another terminal:
+Serving the API on $listen, and the customer console on http://127.0.0.1:8360/ (open it in a
+browser on this machine; cust_42 is at http://127.0.0.1:8360/customers/cust_42). From another terminal:
 
   $c360 get cust_42 --server $listen
   $c360 timeline cust_42 --limit 5 --server $listen

@@ -2,6 +2,7 @@
 # The test command: installs what a fresh machine lacks, checks that the generated protobuf code
 # matches proto/, builds, runs every Swift test (unit, RocksDB, gRPC, command-line and crash
 # tests), then the interoperability tests: Python grpcio against a real `c360 serve`, the
+# customer console in headless Chromium, the
 # benchmark's short mode as a smoke test (every figure produced, c360 beside PostgreSQL and the
 # ceilings; with the debug build, so its figures say nothing about speed), and the reliability
 # suite's short mode.
@@ -14,6 +15,11 @@ ops/generate-protos.sh --check
 swift build --build-tests
 swift test --skip-build
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop
+# The customer console in a real browser: Debian's Chromium, driven by Playwright (its own browser
+# download is not used: the tests point it at Debian's).
+ops/install-deps.sh chromium fonts-dejavu-core
+python3 -m pip install --quiet --disable-pip-version-check playwright requests
+C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/console
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),

@@ -26,6 +26,9 @@ public final class C360Server: Service, Sendable {
     /// How long calls in flight may take to finish once shutdown begins.
     public static let shutdownGrace = TimeAmount.seconds(10)
 
+    /// The one implementation of every RPC, with this server's access control: the console
+    /// serves its pages through it too.
+    public let service: ProfileRPCService
     private let routes: @Sendable () -> GRPCRoutes
     private let tls: NIOSSLContext?
     private let configuration: GRPCConnectionHandler.Configuration
@@ -44,6 +47,7 @@ public final class C360Server: Service, Sendable {
         self.logger = logger
         let access = try AccessControl(tokens: security.tokens, audit: store.audit)
         let service = ProfileRPCService(store: store, limits: limits, access: access, backupRoot: backupRoot, logger: logger)
+        self.service = service
         let health = HealthRPCService(status: status)
         let reflection = try ReflectionService()
         self.routes = { C360Routes.make(service: service, health: health, reflection: reflection) }

@@ -124,7 +124,7 @@ public struct ConfigurationFile {
     public static let environmentKeys: [String] = [
         "data_directory", "audit_log", "backup.root", "storage.reserved_disk_mb",
         "storage.projection_write_behind_mb", "storage.projection_write_behind_seconds", "storage.cached_projections",
-        "server.listen", "server.metrics_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",
+        "server.listen", "server.metrics_listen", "server.console_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",
         "limits.max_request_bytes", "limits.max_events_per_append", "limits.max_events_per_stream", "limits.max_batch_lookups",
         "limits.max_timeline_page", "limits.max_watched_customers", "limits.max_segment_page", "limits.max_concurrent_streams",
         "limits.max_min_seq_wait_seconds",
@@ -162,6 +162,7 @@ public struct ConfigurationFile {
             switch key {
             case "listen": server.listen = try value.address()
             case "metrics_listen": server.metricsListen = try value.address(offAllowed: true)
+            case "console_listen": server.consoleListen = try value.address(offAllowed: true)
             case "log_format": server.logFormat = try value.choice(LogFormat.self)
             case "log_level": server.logLevel = try value.choice(Logger.Level.self)
             case "allow_unauthenticated": server.allowUnauthenticated = try value.bool()

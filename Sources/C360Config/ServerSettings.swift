@@ -9,6 +9,9 @@ public struct ServerSettings: Sendable {
     public var listen = "127.0.0.1:50051"
     /// Where metrics are served in Prometheus' text format, HOST:PORT, or `off`. Default `127.0.0.1:9464`.
     public var metricsListen = "127.0.0.1:9464"
+    /// Where the customer console (web pages and the JSON API under `/api/v1/`) is served,
+    /// HOST:PORT, or `off`. Default `127.0.0.1:8360`.
+    public var consoleListen = "127.0.0.1:8360"
     /// Default `.text`.
     public var logFormat = LogFormat.text
     /// The lowest level logged. Default `.info`.

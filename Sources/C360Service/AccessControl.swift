@@ -56,7 +56,7 @@ public struct Caller: Sendable {
 
     public var seesPersonalData: Bool { scopes.contains(.readPersonalData) }
 
-    func may(_ scope: AccessScope) -> Bool {
+    public func may(_ scope: AccessScope) -> Bool {
         scopes.contains(scope) || (scope == .read && scopes.contains(.readPersonalData))
     }
 
@@ -136,11 +136,10 @@ public final class AccessControl: Sendable {
     /// value, if any) from `peer`. Denials are audited.
     public func authorize(method: String, authorization: String?, peer: String) -> Result<Caller, C360Error> {
         guard isEnforced else { return .success(.unrestricted) }
-        let scope: AccessScope
         switch Self.access(forMethod: method) {
         case .open: return .success(Caller(name: "anonymous", scopes: []))
         case .unlisted: return deny(method: method, peer: peer, actor: nil, C360Error(.permissionDenied, "no scope grants \(method)"))
-        case .needs(let needed): scope = needed
+        case .needs: break
         }
         guard let authorization, authorization.count > 7,
               authorization.prefix(7).lowercased() == "bearer "
@@ -149,13 +148,41 @@ public final class AccessControl: Sendable {
                         C360Error(.unauthenticated, "this call needs an access token: send the header `authorization: Bearer <token>`"))
         }
         let secret = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard let token = tokensByDigest[AccessToken.digest(of: secret)] else {
+        guard let caller = caller(forSecret: secret) else {
             return deny(method: method, peer: peer, actor: nil, C360Error(.unauthenticated, "the access token is not valid"))
         }
-        let caller = Caller(name: token.name, scopes: token.scopes)
-        guard caller.may(scope) else {
-            return deny(method: method, peer: peer, actor: token.name,
-                        C360Error(.permissionDenied, "the token \(token.name) lacks the scope \(scope.rawValue), which \(method) needs"))
+        return authorize(method: method, caller: caller, peer: peer)
+    }
+
+    /// Checks a call to `method` by a caller whose token was checked before (a console session
+    /// signed in with it). Denials are audited.
+    public func authorize(method: String, caller: Caller, peer: String) -> Result<Caller, C360Error> {
+        guard isEnforced else { return .success(.unrestricted) }
+        switch Self.access(forMethod: method) {
+        case .open:
+            return .success(caller)
+        case .unlisted:
+            return deny(method: method, peer: peer, actor: caller.name, C360Error(.permissionDenied, "no scope grants \(method)"))
+        case .needs(let scope):
+            guard caller.may(scope) else {
+                return deny(method: method, peer: peer, actor: caller.name,
+                            C360Error(.permissionDenied, "the token \(caller.name) lacks the scope \(scope.rawValue), which \(method) needs"))
+            }
+            return .success(caller)
+        }
+    }
+
+    /// Who holds the token `secret`, or `nil` for a secret no token has.
+    public func caller(forSecret secret: String) -> Caller? {
+        tokensByDigest[AccessToken.digest(of: secret)].map { Caller(name: $0.name, scopes: $0.scopes) }
+    }
+
+    /// Signs in with `secret` for `purpose` (what the audit log names as the method): the caller,
+    /// or `UNAUTHENTICATED`, audited.
+    public func signIn(secret: String, purpose: String, peer: String) -> Result<Caller, C360Error> {
+        guard isEnforced else { return .success(.unrestricted) }
+        guard let caller = caller(forSecret: secret) else {
+            return deny(method: purpose, peer: peer, actor: nil, C360Error(.unauthenticated, "the access token is not valid"))
         }
         return .success(caller)
     }

@@ -1,8 +1,8 @@
 import C360Model
 
 /// The `EventKind` of an event, for timeline filters.
-enum EventKindOf {
-    static func kind(of event: C360_V1_Event) -> C360_V1_EventKind {
+package enum EventKindOf {
+    package static func kind(of event: C360_V1_Event) -> C360_V1_EventKind {
         switch event.payload {
         case .customerUpserted: .customerUpserted
         case .orderPlaced: .orderPlaced

@@ -161,6 +161,37 @@ extension EventStore {
         return (customerIDs, iterator.isValid ? last : nil)
     }
 
+    /// How many customers are members of a configured segment now: its member entries counted.
+    /// - Throws: `C360Error` `.notFound` for a segment that is not configured.
+    public func segmentMemberCount(_ segment: String) throws(C360Error) -> UInt64 {
+        try requireSegment(segment)
+        let range = StoreKeys.segmentMembers(segment)
+        let iterator = database.makeIterator(families.segments, lowerBound: range.from, upperBound: range.to)
+        iterator.seekToFirst()
+        var count: UInt64 = 0
+        while iterator.isValid {
+            count += 1
+            iterator.next()
+        }
+        do {
+            try iterator.checkStatus()
+        } catch {
+            throw C360Error(storage: error, doing: "count the segment's members")
+        }
+        return count
+    }
+
+    /// The configured segments the customer is a member of, by name.
+    /// - Throws: `C360Error` `.notFound` or `.erased` for a customer the store does not have.
+    public func segments(ofCustomer customerID: String) throws(C360Error) -> [String] {
+        let subject = try subject(customerID: customerID)
+        var names: [String] = []
+        for segment in configuration.segments where try read(StoreKeys.segmentMember(segment.name, subject: subject), in: families.segments) != nil {
+            names.append(segment.name)
+        }
+        return names
+    }
+
     /// - Throws: `C360Error` `.notFound` when no segment `name` is configured.
     public func requireSegment(_ name: String) throws(C360Error) {
         guard !configuration.segments.contains(where: { $0.name == name }) else { return }

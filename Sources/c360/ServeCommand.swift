@@ -1,6 +1,7 @@
 import ArgumentParser
 import C360API
 import C360Config
+import C360Console
 import C360Observability
 import C360PostgresSource
 import C360Service
@@ -41,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error or critical (default info).") var logLevel: Logger.Level?
     @Option(help: ArgumentHelp("Where to serve metrics in Prometheus' text format (GET /metrics), or `off` (default 127.0.0.1:9464).", valueName: "host:port"))
     var metricsListen: String?
+    @Option(help: ArgumentHelp("Where to serve the customer console (web pages and the JSON API under /api/v1/), or `off` (default 127.0.0.1:8360).", valueName: "host:port"))
+    var consoleListen: String?
     @Option(help: ArgumentHelp("The directory CreateBackup (`c360 backup DEST --server`) may write backup sets in; without it, the server writes no backups.", valueName: "dir"))
     var backupRoot: String?
     @Flag(help: "Serve without access tokens on an address other than loopback (anyone who reaches the port can read, write and erase).")
@@ -49,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if let listen { _ = try ListenAddress.parse(listen) }
         if let metricsListen, metricsListen != "off" { _ = try ListenAddress.parse(metricsListen) }
+        if let consoleListen, consoleListen != "off" { _ = try ListenAddress.parse(consoleListen) }
         if (tlsCertificateChain == nil) != (tlsPrivateKey == nil) {
             throw ValidationError("--tls-certificate-chain and --tls-private-key go together")
         }
@@ -67,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         var server = settings.server
         if let listen { server.listen = listen }
         if let metricsListen { server.metricsListen = metricsListen }
+        if let consoleListen { server.consoleListen = consoleListen }
         if let logFormat { server.logFormat = logFormat }
         if let logLevel { server.logLevel = logLevel }
         if allowUnauthenticated { server.allowUnauthenticated = true }
@@ -107,6 +112,16 @@ struct ServeCommand: AsyncParsableCommand {
                     --allow-unauthenticated
                     """)
             }
+            if server.consoleListen != "off", !server.allowUnauthenticated {
+                let consoleHost = try ListenAddress.parse(server.consoleListen).0
+                guard Self.isLoopback(consoleHost) else {
+                    throw ValidationError("""
+                        refusing to serve the console on \(consoleHost) without access tokens: anyone reaching the port \
+                        could read and erase customers. Add tokens to the configuration (`c360 token create`), keep the \
+                        console on loopback, or pass --allow-unauthenticated
+                        """)
+                }
+            }
             logger.warning("access control is off: no access tokens are configured")
         }
         settings.store.storage.collectStatistics = metricsRegistry != nil
@@ -127,6 +142,10 @@ struct ServeCommand: AsyncParsableCommand {
             let (metricsHost, metricsPort) = try ListenAddress.parse(server.metricsListen)
             return MetricsEndpoint(registry: registry, store: store, host: metricsHost, port: metricsPort, logger: logger)
         }
+        let console: ConsoleServer? = try server.consoleListen == "off" ? nil : {
+            let (consoleHost, consolePort) = try ListenAddress.parse(server.consoleListen)
+            return ConsoleServer(service: grpcServer.service, host: consoleHost, port: consolePort, tls: security.tls, logger: logger)
+        }()
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: grpcServer), .init(service: segmentClock, successTerminationBehavior: .ignore),
@@ -134,7 +153,8 @@ struct ServeCommand: AsyncParsableCommand {
             ] + settings.sources.map { source in
                 .init(service: PostgresSourceService(settings: source, store: store, logger: logger), successTerminationBehavior: .ignore)
             }
-                + (metrics.map { [.init(service: $0)] } ?? []),
+                + (metrics.map { [.init(service: $0)] } ?? [])
+                + (console.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Calls still running this long after SIGTERM are cancelled, so a stop never hangs.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
@@ -148,6 +168,9 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 if let metrics, let bound = await metrics.listeningPort {
                     FileHandle.standardOutput.write(Data("c360 metrics on http://\(metrics.host):\(bound)/metrics\n".utf8))
+                }
+                if let console, let bound = await console.listeningPort {
+                    FileHandle.standardOutput.write(Data("c360 console on \(console.scheme)://\(console.host):\(bound)/\n".utf8))
                 }
             }
             try await tasks.waitForAll()

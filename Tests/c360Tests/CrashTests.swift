@@ -170,7 +170,7 @@ import Testing
                 try "fold:\n  day_buckets_kept: \(60 + cycle)\nprofile:\n  window_days: 30\n".write(toFile: config, atomically: true, encoding: .utf8)
                 let server = Process()
                 server.executableURL = C360Process.executable
-                server.arguments = ["serve", "--data", data, "--config", config, "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "notice"]
+                server.arguments = ["serve", "--data", data, "--config", config, "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--console-listen", "off", "--log-level", "notice"]
                 let output = Pipe()
                 server.standardOutput = output
                 let log = Pipe()

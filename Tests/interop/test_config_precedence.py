@@ -24,7 +24,7 @@ def serve(work, name, *options, environment=None):
     env = {key: value for key, value in os.environ.items() if not key.startswith("C360_") or key == "C360_BIN"}
     env.update(environment or {})
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(c360_binary()), "serve", "--config", f"{work}/c360.yaml", "--data", f"{work}/{name}", *options],
+        process = subprocess.Popen([str(c360_binary()), "serve", "--config", f"{work}/c360.yaml", "--data", f"{work}/{name}", "--console-listen", "off", *options],
                                    stdout=subprocess.PIPE, stderr=log, bufsize=0, env=env)
     try:
         serving = c360_server.read_line(process.stdout, 60)

@@ -166,7 +166,7 @@ def test_command_line_client_sends_the_token_from_the_environment(stubs, tokens)
 
 def test_serving_beyond_loopback_without_tokens_is_refused():
     directory = tempfile.mkdtemp(prefix="c360-open-")
-    result = subprocess.run([str(c360_binary()), "serve", "--data", directory + "/data", "--listen", "0.0.0.0:0", "--metrics-listen", "off"],
+    result = subprocess.run([str(c360_binary()), "serve", "--data", directory + "/data", "--listen", "0.0.0.0:0", "--metrics-listen", "off", "--console-listen", "off"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "--allow-unauthenticated" in result.stderr

@@ -189,7 +189,7 @@ class C360Server:
         port = free_port()
         self.out = open(os.path.join(self.work, "serve.out"), "a")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}", "--metrics-listen", "127.0.0.1:0"],
+            [self.binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}", "--metrics-listen", "127.0.0.1:0", "--console-listen", "off"],
             stdout=self.out, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:

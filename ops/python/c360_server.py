@@ -7,7 +7,7 @@ import time
 
 
 class Server:
-    def __init__(self, process, port, data, log, metrics_port=None):
+    def __init__(self, process, port, data, log, metrics_port=None, console_port=None):
         self.process = process
         self.port = port
         self.address = f"127.0.0.1:{port}"
@@ -15,15 +15,19 @@ class Server:
         self.log = log
         # Where GET /metrics answers, unless the server was started with `--metrics-listen off`.
         self.metrics_port = metrics_port
+        # Where the console and its JSON API answer, unless started with `--console-listen off`.
+        self.console_port = console_port
 
 
 def start(binary, data_directory, *extra, timeout=60):
     """Starts `c360 serve` on 127.0.0.1 (a free port) over `data_directory` and waits until it
     reports its port. Its standard error goes to `<data_directory>.log`, beside the data directory
     (never a pipe nobody reads, which would block the server once full). Metrics are served on a
-    free port of their own too, unless `extra` says otherwise."""
+    free port of their own too, and so is the console, unless `extra` says otherwise."""
     if "--metrics-listen" not in extra:
         extra = (*extra, "--metrics-listen", "127.0.0.1:0")
+    if "--console-listen" not in extra:
+        extra = (*extra, "--console-listen", "127.0.0.1:0")
     log_path = str(data_directory).rstrip("/") + ".log"
     with open(log_path, "a") as log:
         process = subprocess.Popen(
@@ -40,7 +44,11 @@ def start(binary, data_directory, *extra, timeout=60):
     if "off" not in extra[extra.index("--metrics-listen") + 1:extra.index("--metrics-listen") + 2]:
         metrics = re.search(r"metrics on http://[^:]+:(\d+)/metrics", read_line(process.stdout, timeout))
         metrics_port = int(metrics.group(1)) if metrics else None
-    return Server(process, int(match.group(1)), str(data_directory), log_path, metrics_port)
+    console_port = None
+    if "off" not in extra[extra.index("--console-listen") + 1:extra.index("--console-listen") + 2]:
+        console = re.search(r"console on https?://[^:]+:(\d+)/", read_line(process.stdout, timeout))
+        console_port = int(console.group(1)) if console else None
+    return Server(process, int(match.group(1)), str(data_directory), log_path, metrics_port, console_port)
 
 
 def read_line(pipe, timeout):
