@@ -183,13 +183,16 @@ class C360Server:
         self.binary, self.data, self.work = binary, data, work
         self.process = None
         self.port = None
+        self.console_port = None
         self.peaks = []  # peak resident memory (KiB) of each server process started
 
     def start(self):
         port = free_port()
+        self.console_port = free_port()
         self.out = open(os.path.join(self.work, "serve.out"), "a")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}", "--metrics-listen", "127.0.0.1:0", "--console-listen", "off"],
+            [self.binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}", "--metrics-listen", "127.0.0.1:0",
+             "--console-listen", f"127.0.0.1:{self.console_port}"],
             stdout=self.out, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -247,6 +250,8 @@ def bench_c360(binary, sizes, work, seed):
         log(f"c360 GetProfile {name}, random customers: {result['requests_per_second']:,.0f} requests/s, "
             f"{result['server_cpu_us_per_request']:.1f} µs of server CPU each")
 
+    figures["console"] = bench_console(server, sizes)
+
     figures["footprint"] = {"server_pss_kib_at_end": proportional_set_kib([server.process.pid])}
     server.stop()
     figures["footprint"]["server_peak_rss_kib"] = max(server.peaks)
@@ -261,6 +266,42 @@ def bench_c360(binary, sizes, work, seed):
     log("c360 lookups inside the process (no transport)")
     figures["store_lookups"] = run_json(base + ["lookups", "--data", data, "--customers", str(sizes["customers"]),
                                                 "--lookups", str(min(sizes["requests"], 100_000))])
+    return figures
+
+
+def bench_console(server, sizes):
+    """The customer console's pages over HTTP/1.1 on one kept-alive connection, one request at a
+    time, each for a random customer of the whole data set: the time from sending the request to
+    the last byte of the page (client included), and the page's size."""
+    import http.client
+    import random
+
+    pages = max(50, min(500, sizes["requests"] // 200))
+    log(f"c360 console: {pages} pages of each kind, random customers")
+    connection = http.client.HTTPConnection("127.0.0.1", server.console_port, timeout=60)
+    # The first page starts the session (no tokens: loopback only); the rest send its cookie.
+    connection.request("GET", "/")
+    first = connection.getresponse()
+    first.read()
+    cookie = first.getheader("Set-Cookie").split(";", 1)[0]
+    chooser = random.Random(11)
+    figures = {}
+    for name, path in (("customer page", lambda: f"/customers/cust_{chooser.randrange(1, sizes['customers'] + 1)}"),
+                       ("search page", lambda: "/"), ("segments page", lambda: "/segments"),
+                       ("segment members page", lambda: "/segments/big_spender")):
+        latencies, sizes_bytes, failed = [], [], 0
+        for _ in range(pages):
+            started = time.perf_counter()
+            connection.request("GET", path(), headers={"Cookie": cookie})
+            response = connection.getresponse()
+            body = response.read()
+            latencies.append((time.perf_counter() - started) * 1e6)
+            sizes_bytes.append(len(body))
+            failed += response.status != 200
+        figures[name] = dict(percentiles(latencies), pages=pages, failed=failed, mean_bytes=sum(sizes_bytes) / len(sizes_bytes))
+        log(f"c360 console {name}: p50 {figures[name]['p50_ms']:.2f} ms, p99 {figures[name]['p99_ms']:.2f} ms, "
+            f"{figures[name]['mean_bytes'] / 1024:.1f} KiB")
+    connection.close()
     return figures
 
 
@@ -764,6 +805,12 @@ def rows(results):
          None, ceil["codecs"]["profile_encode_swiftprotobuf_ns"], False),
         ("freshness after ack, p50 ms", c["freshness"]["p50_ms"], None, None, False),
         ("freshness after ack, p99 ms", c["freshness"]["p99_ms"], None, None, False),
+        ("console customer page (random customers), p50 ms", c["console"]["customer page"]["p50_ms"], None, None, False),
+        ("console customer page (random customers), p99 ms", c["console"]["customer page"]["p99_ms"], None, None, False),
+        ("console search page, p99 ms", c["console"]["search page"]["p99_ms"], None, None, False),
+        ("console segments page (member counts), p99 ms", c["console"]["segments page"]["p99_ms"], None, None, False),
+        ("console segment members page, p99 ms", c["console"]["segment members page"]["p99_ms"], None, None, False),
+        ("console customer page, KiB", c["console"]["customer page"]["mean_bytes"] / 1024, None, None, False),
         ("server peak memory, MiB", c["footprint"]["server_peak_rss_kib"] / 1024, None, None, False),
         ("disk, bytes per event", c["footprint"]["disk_bytes_per_event"], p["footprint"]["disk_bytes_per_event"], None, False),
     ]
@@ -798,7 +845,7 @@ def markdown(results, command):
 
 
 # Rows that have no PostgreSQL figure by nature: the codecs are compared with other codecs.
-CEILING_ONLY_ROWS = ("replay, snapshot", "freshness", "server peak", "bare transport", "load generator", "decoding", "encoding")
+CEILING_ONLY_ROWS = ("replay, snapshot", "freshness", "console", "server peak", "bare transport", "load generator", "decoding", "encoding")
 
 
 def missing_figures(results):
@@ -823,6 +870,9 @@ def missing_figures(results):
     for name, figures in results["c360"]["lookups"].items():
         if figures["failed"]:
             missing.append(f"c360 lookups {name}: {figures['failed']} failed requests")
+    for name, figures in results["c360"]["console"].items():
+        if figures["failed"]:
+            missing.append(f"c360 console {name}: {figures['failed']} pages not served")
     if results["c360"]["freshness"]["missing"]:
         missing.append("freshness: changes that never arrived")
     return missing
