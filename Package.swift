@@ -223,6 +223,7 @@ let package = Package(
             dependencies: [
                 "C360Core", "C360Mapping", "C360Model", "C360Store", "PostgreSQL",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -342,7 +343,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360ConfigTests",
-            dependencies: ["C360Config", "C360Service", "C360Store", "C360Core"],
+            dependencies: ["C360Config", "C360Service", "C360Store", "C360Core", "C360Mapping"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

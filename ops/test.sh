@@ -2,14 +2,14 @@
 # The test command: installs what a fresh machine lacks, checks that the generated protobuf code
 # matches proto/, builds, runs every Swift test (unit, RocksDB, gRPC, command-line and crash
 # tests), then the interoperability tests: Python grpcio against a real `c360 serve`, the
-# customer console in headless Chromium, the
+# customer console in headless Chromium, PostgreSQL sources against a real PostgreSQL, the
 # benchmark's short mode as a smoke test (every figure produced, c360 beside PostgreSQL and the
 # ceilings; with the debug build, so its figures say nothing about speed), and the reliability
 # suite's short mode.
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ops/install-deps.sh protobuf-compiler openssl systemd prometheus
+ops/install-deps.sh protobuf-compiler openssl systemd prometheus postgresql-15
 python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest h2
 ops/generate-protos.sh --check
 swift build --build-tests
@@ -20,6 +20,9 @@ C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cachep
 ops/install-deps.sh chromium fonts-dejavu-core
 python3 -m pip install --quiet --disable-pip-version-check playwright requests
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/console
+# c360 serve following a real PostgreSQL 15: profiles against SQL, kill -9 in the snapshot and while
+# streaming, PostgreSQL restarted, a deleted customer row erased, the source metrics and status.
+C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/sources
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),

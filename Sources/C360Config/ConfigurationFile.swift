@@ -361,8 +361,9 @@ public struct ConfigurationFile {
     }
 
     /// `sources:`, a list of databases to follow: name, postgres (a libpq connection string),
-    /// tables, mapping (a file, relative to the configuration's), and optionally slot and
-    /// publication. The mapping is read and checked here, so a bad one stops c360 at start.
+    /// tables, mapping (a file, relative to the configuration's), and optionally slot,
+    /// publication and erasure (`{table: customers, customer_id: "shop-{id}"}`: that table's
+    /// deleted rows erase the customer they name). The mapping is read and checked here, so a bad one stops c360 at start.
     private static func readSources(_ node: Node, directory: String?) throws(C360Error) -> [PostgresSourceSettings] {
         let sources = try node.list { item throws(C360Error) -> PostgresSourceSettings in
             var name: String?
@@ -371,6 +372,7 @@ public struct ConfigurationFile {
             var mappingPath: String?
             var slot: String?
             var publication: String?
+            var erasure: PostgresSourceSettings.Erasure?
             try item.object { key, value throws(C360Error) in
                 switch key {
                 case "name": name = try value.string(nonEmpty: true)
@@ -379,6 +381,25 @@ public struct ConfigurationFile {
                 case "mapping": mappingPath = try value.string(nonEmpty: true)
                 case "slot": slot = try value.string(nonEmpty: true)
                 case "publication": publication = try value.string(nonEmpty: true)
+                case "erasure":
+                    var table: String?
+                    var customerID: TextTemplate?
+                    try value.object { key, value throws(C360Error) in
+                        switch key {
+                        case "table": table = try value.string(nonEmpty: true)
+                        case "customer_id":
+                            do throws(C360Error) {
+                                customerID = try TextTemplate(try value.string(nonEmpty: true))
+                            } catch {
+                                throw C360Error(.invalidArgument, "\(value.path): \(error.message)", field: value.path)
+                            }
+                        default: throw value.unknown()
+                        }
+                    }
+                    guard let table, let customerID else {
+                        throw C360Error(.invalidArgument, "\(value.path) needs table and customer_id (a template over the deleted row's key columns, such as \"shop-{id}\")", field: value.path)
+                    }
+                    erasure = .init(table: table, customerID: customerID)
                 default: throw value.unknown()
                 }
             }
@@ -398,7 +419,10 @@ public struct ConfigurationFile {
             } catch {
                 throw C360Error(.invalidArgument, "\(item.path).mapping: \(path): \(error.message)", field: item.path + ".mapping")
             }
-            return PostgresSourceSettings(name: name, connection: connection, tables: tables, mapping: mapping, slot: slot, publication: publication)
+            if let erasure, !tables.contains(where: { PostgresSource.sameTable($0, erasure.table) || PostgresSource.sameTable(erasure.table, $0) }) {
+                throw C360Error(.invalidArgument, "\(item.path).erasure.table: \(erasure.table) is not one of the source's tables", field: item.path + ".erasure.table")
+            }
+            return PostgresSourceSettings(name: name, connection: connection, tables: tables, mapping: mapping, slot: slot, publication: publication, erasure: erasure)
         }
         var names: Set<String> = []
         for source in sources where !names.insert(source.name).inserted {

@@ -273,31 +273,12 @@ extension Mapping {
 
         /// A constant, or a text with `{path}` placeholders (`{{` and `}}` for braces).
         func text(_ text: String, at node: Node) throws(C360Error) -> Expression {
-            var parts: [TextPart] = []
-            var literal = ""
-            var rest = Substring(text)
-            while let character = rest.first {
-                if rest.hasPrefix("{{") || rest.hasPrefix("}}") {
-                    literal.append(character)
-                    rest = rest.dropFirst(2)
-                } else if character == "{" {
-                    guard let end = rest.firstIndex(of: "}") else { throw problem(node, "\"\(text)\": a { is not closed (write {{ for a brace)") }
-                    if !literal.isEmpty { parts.append(.literal(literal)) }
-                    literal = ""
-                    do throws(C360Error) {
-                        parts.append(.field(try FieldPath(String(rest[rest.index(after: rest.startIndex)..<end]))))
-                    } catch {
-                        throw problem(node, "\"\(text)\": \(error.message)")
-                    }
-                    rest = rest[rest.index(after: end)...]
-                } else if character == "}" {
-                    throw problem(node, "\"\(text)\": a } without its { (write }} for a brace)")
-                } else {
-                    literal.append(character)
-                    rest = rest.dropFirst()
-                }
+            let parts: [TextPart]
+            do throws(C360Error) {
+                parts = try TextTemplate.parse(text)
+            } catch {
+                throw problem(node, error.message)
             }
-            if !literal.isEmpty { parts.append(.literal(literal)) }
             if parts.count == 1, case .field(let path) = parts[0] { return .field(path) }
             let literals = parts.compactMap { part -> String? in if case .literal(let text) = part { text } else { nil } }
             if literals.count == parts.count { return .constant(literals.joined()) }

@@ -25,6 +25,7 @@ public final class PostgresSource: Sendable {
     private let store: EventStore
     private let state = Mutex(Status())
     private let stopping = Atomic(false)
+    private let metrics: SourceMetrics
 
     /// What the source is doing, for `c360 source status` and the metrics.
     public struct Status: Sendable {
@@ -46,6 +47,8 @@ public final class PostgresSource: Sendable {
         public var changesApplied: [String: Int] = [:]
         /// Events the store refused per table (an erased customer's, say): counted, not retried.
         public var eventsRefused: [String: Int] = [:]
+        /// Customers erased for rows deleted from the erasure table.
+        public var erasures = 0
 
         /// Bytes of WAL the source is behind the server.
         public var lagBytes: UInt64? {
@@ -57,6 +60,7 @@ public final class PostgresSource: Sendable {
     public init(settings: PostgresSourceSettings, store: EventStore) {
         self.settings = settings
         self.store = store
+        self.metrics = SourceMetrics(source: settings.name)
     }
 
     public var status: Status { state.withLock { $0 } }
@@ -71,6 +75,8 @@ public final class PostgresSource: Sendable {
     ///   a record the mapping refuses or a mapped column that changed, `.failedPrecondition` for a
     ///   database that is not set up for logical replication.
     public func run() throws(C360Error) {
+        metrics.running.record(1)
+        defer { metrics.running.record(0) }
         do throws(C360Error) {
             try follow()
             state.withLock { $0.phase = .stopped(error: nil) }
@@ -185,6 +191,11 @@ public final class PostgresSource: Sendable {
         return point
     }
 
+    /// `orders` and `public.orders` are one table; the stream names tables in `public` alone.
+    public static func sameTable(_ streamed: String, _ configured: String) -> Bool {
+        streamed == configured || "public." + streamed == configured
+    }
+
     /// A row's content, for its snapshot event ids: FNV-1a over the table, columns and values.
     static func digest(_ table: String, _ columns: [String], _ values: [String?]) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -225,6 +236,36 @@ public final class PostgresSource: Sendable {
             status.eventsRefused.merge(refused, uniquingKeysWith: +)
             if snapshot { status.snapshotRows += changes.values.reduce(0, +) }
         }
+        for (table, count) in changes { metrics.changesApplied(count, table: table) }
+        for (table, count) in refused { metrics.eventsRefused(count, table: table) }
+        if snapshot { metrics.snapshotRows.increment(by: changes.values.reduce(0, +)) }
+    }
+
+    /// Erases the customer a deleted row of the erasure table names, from this thread. The
+    /// request's reference names the source, table and position, so the audit log says which
+    /// change asked for it; erasing again (a transaction streamed again after a crash) is safe.
+    private func erase(_ change: TransactionAssembler.RowChange, as erasure: PostgresSourceSettings.Erasure) throws(C360Error) {
+        let customerID: String
+        do throws(C360Error) {
+            customerID = try erasure.customerID.render(change.record)
+        } catch {
+            throw C360Error(.invalidArgument, "source \(settings.name) stopped at a delete in \(change.table) (\(change.lsn)) whose customer it cannot name, nothing skipped: \(error.message) (the table needs its key columns in the delete: REPLICA IDENTITY)")
+        }
+        let reference = "postgres:\(settings.name):\(change.table):\(change.lsn)"
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<C360Error?>(nil)
+        let store = self.store, actor = "source \(settings.name)"
+        Task {
+            do throws(C360Error) {
+                _ = try await store.erase(customerID: customerID, requestID: String(reference.prefix(128)), actor: actor)
+            } catch {
+                result.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = result.withLock({ $0 }) { throw error }
+        state.withLock { $0.erasures += 1 }
     }
 
     // MARK: Streaming
@@ -259,6 +300,8 @@ public final class PostgresSource: Sendable {
                     state.withLock { $0.serverLSN = end }
                     received = max(received, end)
                     reply = replyRequested
+                    metrics.lagBytes.record(end > stored ? Int64(end.value - stored.value) : 0)
+                    if end <= stored { metrics.lagSeconds.record(0) }
                 case .xLogData(let walStart, let end, _, let payload):
                     received = max(received, end)
                     let (transaction, columnChanges) = try assembler.take(try PgOutputMessage(payload), at: walStart)
@@ -269,15 +312,28 @@ public final class PostgresSource: Sendable {
                         var events: [C360_V1_Event] = []
                         var tables: [String] = []
                         var changes: [String: Int] = [:]
+                        var refused: [String: Int] = [:]
                         for change in transaction.changes {
+                            changes[change.table, default: 0] += 1
+                            if let erasure = settings.erasure, change.operation == .delete, Self.sameTable(change.table, erasure.table) {
+                                // What the transaction did before the delete goes in first.
+                                refused.merge(Self.refusals(try append(events, storing: nil), tables: tables), uniquingKeysWith: +)
+                                events = []
+                                tables = []
+                                try erase(change, as: erasure)
+                                continue
+                            }
                             let made = try mapped(change.record, metadata: change.metadata, table: change.table)
                             events += made
                             tables += Array(repeating: change.table, count: made.count)
-                            changes[change.table, default: 0] += 1
                         }
                         let outcomes = try append(events, storing: transaction.endLSN)
                         stored = transaction.endLSN
-                        record(changes: changes, refused: Self.refusals(outcomes, tables: tables), snapshot: false)
+                        refused.merge(Self.refusals(outcomes, tables: tables), uniquingKeysWith: +)
+                        record(changes: changes, refused: refused, snapshot: false)
+                        let behind = Instant.now.microsecondsSinceEpoch - ReplicationStreamMessage.postgresEpochOffsetMicroseconds - transaction.commitTime
+                        metrics.lagSeconds.record(Double(max(0, behind)) / 1_000_000)
+                        metrics.lagBytes.record(received > stored ? Int64(received.value - stored.value) : 0)
                         state.withLock {
                             $0.storedLSN = stored
                             $0.transactionsApplied += 1

@@ -14,9 +14,28 @@ public struct PostgresSourceSettings: Sendable {
     public var slot: String
     /// The publication; created for `tables` when it does not exist. Default as the slot.
     public var publication: String
+    /// When set, a row deleted from this table erases the customer it names (a GDPR erasure,
+    /// with the change's table and position as the request's reference) instead of being mapped.
+    public var erasure: Erasure?
 
-    public init(name: String, connection: String, tables: [String], mapping: Mapping, slot: String? = nil, publication: String? = nil) {
+    /// Which table's deletes are erasures, and how a deleted row names its customer.
+    public struct Erasure: Sendable {
+        /// `customers`, or `schema.table`.
+        public var table: String
+        /// The customer id, a template over the deleted row's key columns (`shop-{id}`).
+        public var customerID: TextTemplate
+
+        public init(table: String, customerID: TextTemplate) {
+            self.table = table
+            self.customerID = customerID
+        }
+    }
+
+    public init(
+        name: String, connection: String, tables: [String], mapping: Mapping, slot: String? = nil, publication: String? = nil, erasure: Erasure? = nil
+    ) {
         self.name = name
+        self.erasure = erasure
         self.connection = connection
         self.tables = tables
         self.mapping = mapping

@@ -15,7 +15,7 @@ struct C360Command: AsyncParsableCommand {
             GenerateCommand.self, IngestCommand.self, GetCommand.self, TimelineCommand.self,
             ReplayCommand.self, SnapshotCommand.self, EraseCommand.self, StatsCommand.self, ServeCommand.self,
             ValidateCommand.self, SegmentCommand.self, TokenCommand.self, ConfigCommand.self, BenchCommand.self,
-            BackupCommand.self, RestoreCommand.self, MappingCommand.self,
+            BackupCommand.self, RestoreCommand.self, MappingCommand.self, SourceCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import C360Config
 import C360Core
+import C360Mapping
 import C360Service
 import C360Store
 import Foundation
@@ -223,12 +224,19 @@ import Testing
         #expect(good.sources.map(\.name) == ["shop-db"])
         #expect(good.sources.first?.slot == "c360_shop_db")
         #expect(good.sources.first?.mapping.name == "shop-postgres")
+        #expect(good.sources.first?.erasure == nil)
+        let erasing = try configuration("sources:\n  - {name: shop-db, postgres: \"dbname=shop\", tables: [orders, public.customers], mapping: mappings/shop.yaml, erasure: {table: customers, customer_id: \"shop-{id}\"}}\n")
+        #expect(erasing.sources.first?.erasure?.table == "customers")
+        #expect(try erasing.sources.first?.erasure?.customerID.render(.object(["id": .string("42")])) == "shop-42")
         for (yaml, expected) in [
             ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/bad.yaml}\n", "sources.0.mapping: \(directory)/mappings/bad.yaml: line 8: rule \"r\": web_event.pgae is not a field"),
             ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/none.yaml}\n", "sources.0.mapping: cannot read"),
             ("sources:\n  - {name: a, tables: [t], mapping: mappings/shop.yaml}\n", "sources.0 needs name, postgres"),
             ("sources:\n  - {name: a, postgres: \"dbname=x replication=database\", tables: [t], mapping: mappings/shop.yaml}\n", "leave out replication="),
             ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml, colour: red}\n", "sources.0.colour is not a configuration key"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml, erasure: {table: customers, customer_id: \"{id}\"}}\n", "sources.0.erasure.table: customers is not one of the source's tables"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml, erasure: {table: t}}\n", "sources.0.erasure needs table and customer_id"),
+            ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml, erasure: {table: t, customer_id: \"shop-{id\"}}\n", "a { is not closed"),
             ("sources:\n  - {name: a, postgres: \"dbname=x\", tables: [t], mapping: mappings/shop.yaml}\n  - {name: a, postgres: \"dbname=y\", tables: [t], mapping: mappings/shop.yaml}\n", "two sources are named a"),
         ] {
             #expect(throws: C360Error.self) { try configuration(yaml) }

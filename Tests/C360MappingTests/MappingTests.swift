@@ -213,3 +213,15 @@ import Testing
         try check(MessageSchema.event, path: [])
     }
 }
+
+@Suite struct TextTemplateTests {
+    @Test func fillsPlaceholdersAndNamesWhatIsMissing() throws {
+        let template = try TextTemplate("shop-{id}:{{x}}")
+        #expect(try template.render(.object(["id": .string("42")])) == "shop-42:{x}")
+        #expect(template.fields.map(\.description) == ["id"])
+        #expect(throws: C360Error.self) { try template.render(.object(["other": .string("1")])) }
+        #expect(throws: C360Error.self) { try template.render(.object(["id": .null])) }
+        #expect(throws: C360Error.self) { try TextTemplate("shop-{id") }
+        #expect(throws: C360Error.self) { try TextTemplate("shop-}") }
+    }
+}
