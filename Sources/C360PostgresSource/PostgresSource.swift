@@ -3,6 +3,7 @@ import C360Mapping
 import C360Model
 import C360Store
 import Dispatch
+import Foundation
 import PostgreSQL
 import Synchronization
 
@@ -168,19 +169,20 @@ public final class PostgresSource: Sendable {
             let name = table.split(separator: ".").map { database.identifier(String($0)) }.joined(separator: ".")
             _ = try sql(database, "DECLARE c360_rows NO SCROLL CURSOR FOR SELECT * FROM \(name)", doing: "read \(table)")
             let qualified = table.hasPrefix("public.") ? String(table.dropFirst(7)) : table
+            // The rows of one fetch are mapped on every core, and appended while the next fetch
+            // is read and mapped: one append in flight at a time, in order.
+            var inFlight: PendingAppend?
             while !stopping.load(ordering: .relaxed) {
                 let rows = try sql(database, "FETCH 2000 FROM c360_rows", doing: "read \(table)")
                 if rows.values.isEmpty { break }
-                var events: [C360_V1_Event] = []
-                for row in rows.values {
-                    var fields: [String: RecordValue] = [:]
-                    for (column, value) in zip(rows.columns, row) { fields[column] = value.map(RecordValue.string) ?? .null }
-                    let metadata = ["_table": qualified, "_op": "snapshot", "_lsn": "snapshot-" + Self.digest(qualified, rows.columns, row)]
-                    events += try mapped(.object(fields), metadata: metadata, table: qualified)
+                let events = try mappedInParallel(rows, table: qualified)
+                try inFlight?.wait()
+                let count = rows.values.count
+                inFlight = PendingAppend(events, position: nil, into: store) { [self] outcomes in
+                    record(changes: [qualified: count], refused: Self.refusals(outcomes, tables: Array(repeating: qualified, count: outcomes.count)), snapshot: true)
                 }
-                let outcomes = try append(events, storing: nil)
-                record(changes: [qualified: rows.values.count], refused: Self.refusals(outcomes, tables: Array(repeating: qualified, count: events.count)), snapshot: true)
             }
+            try inFlight?.wait()
             _ = try sql(database, "CLOSE c360_rows", doing: "read \(table)")
             if stopping.load(ordering: .relaxed) { throw C360Error(.unavailable, "source \(settings.name): stopped during the snapshot") }
         }
@@ -194,6 +196,79 @@ public final class PostgresSource: Sendable {
     /// `orders` and `public.orders` are one table; the stream names tables in `public` alone.
     public static func sameTable(_ streamed: String, _ configured: String) -> Bool {
         streamed == configured || "public." + streamed == configured
+    }
+
+    /// The events of a fetch's rows, mapped on every core, in row order.
+    private func mappedInParallel(_ rows: PostgresConnection.Rows, table: String) throws(C360Error) -> [C360_V1_Event] {
+        try Self.inParallel(rows.values) { row throws(C360Error) in
+            var fields: [String: RecordValue] = [:]
+            for (column, value) in zip(rows.columns, row) { fields[column] = value.map(RecordValue.string) ?? .null }
+            let metadata = ["_table": table, "_op": "snapshot", "_lsn": "snapshot-" + Self.digest(table, rows.columns, row)]
+            return try mapped(.object(fields), metadata: metadata, table: table)
+        }.flatMap { $0 }
+    }
+
+    /// The events of streamed row changes, mapped on every core, in order, each with its table.
+    private func mappedInParallel(_ changes: [TransactionAssembler.RowChange]) throws(C360Error) -> (events: [C360_V1_Event], tables: [String]) {
+        let made = try Self.inParallel(changes) { change throws(C360Error) in
+            try mapped(change.record, metadata: change.metadata, table: change.table)
+        }
+        var events: [C360_V1_Event] = []
+        var tables: [String] = []
+        for (change, events_) in zip(changes, made) {
+            events += events_
+            tables += Array(repeating: change.table, count: events_.count)
+        }
+        return (events, tables)
+    }
+
+    /// `transform` of each item, in order, computed in as many slices as there are cores (one
+    /// slice for a few items); the first error in item order is thrown.
+    private static func inParallel<Item: Sendable, Output: Sendable>(
+        _ items: [Item], _ transform: @Sendable (Item) throws(C360Error) -> Output
+    ) throws(C360Error) -> [Output] {
+        let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 64))
+        if slices == 1 {
+            var outputs: [Output] = []
+            outputs.reserveCapacity(items.count)
+            for item in items { outputs.append(try transform(item)) }
+            return outputs
+        }
+        let size = (items.count + slices - 1) / slices
+        let results = Mutex([Result<[Output], C360Error>?](repeating: nil, count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let result = Result { () throws(C360Error) -> [Output] in
+                var outputs: [Output] = []
+                for item in items[(slice * size)..<min(items.count, (slice + 1) * size)] { outputs.append(try transform(item)) }
+                return outputs
+            }
+            results.withLock { $0[slice] = result }
+        }
+        var outputs: [Output] = []
+        for result in results.withLock({ $0 }) { outputs += try result!.get() }
+        return outputs
+    }
+
+    /// An append handed to the store's writer, waited for later; `completion` sees its outcomes.
+    private final class PendingAppend: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let failure = Mutex<C360Error?>(nil)
+
+        init(_ events: [C360_V1_Event], position: SourcePosition?, into store: EventStore,
+             completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
+            store.append(events, position: position) { [self] outcome in
+                switch outcome {
+                case .success(let outcomes): completion(outcomes)
+                case .failure(let error): failure.withLock { $0 = error }
+                }
+                done.signal()
+            }
+        }
+
+        func wait() throws(C360Error) {
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
     }
 
     /// A row's content, for its snapshot event ids: FNV-1a over the table, columns and values.
@@ -270,6 +345,29 @@ public final class PostgresSource: Sendable {
 
     // MARK: Streaming
 
+    /// Transactions received but not yet handed to the store: mapped and stored together, in one
+    /// commit with the position of the last, when the stream has nothing more waiting (or enough
+    /// is gathered), so that a busy database costs one synced commit per batch, not per
+    /// transaction. The rows are mapped on every core while the previous batch commits.
+    private struct Batch {
+        var changes: [TransactionAssembler.RowChange] = []
+        var counts: [String: Int] = [:]
+        var endLSN: LSN?
+        var lastCommitTime: Int64 = 0
+        var transactions = 0
+
+        static let maximumChanges = 10_000
+        var isFull: Bool { changes.count >= Self.maximumChanges }
+    }
+
+    /// A batch the store's writer is committing.
+    private struct Committing {
+        var append: PendingAppend
+        var endLSN: LSN
+        var lastCommitTime: Int64
+        var transactions: Int
+    }
+
     private func stream(_ replication: PostgresConnection, from start: LSN) throws(C360Error) {
         state.withLock {
             $0.phase = .streaming
@@ -284,12 +382,47 @@ public final class PostgresSource: Sendable {
         var stored = start
         var received = start
         var assembler = TransactionAssembler()
+        var batch = Batch()
+        var committing: Committing?
         let fieldsRead = settings.mapping.fieldsRead
         var lastStatus = ContinuousClock.now
+
+        /// Waits for the batch being committed; true when there was one (its position is stored).
+        func settle() throws(C360Error) -> Bool {
+            guard let current = committing else { return false }
+            committing = nil
+            try current.append.wait()
+            stored = current.endLSN
+            state.withLock {
+                $0.storedLSN = current.endLSN
+                $0.transactionsApplied += current.transactions
+            }
+            let behind = Instant.now.microsecondsSinceEpoch - ReplicationStreamMessage.postgresEpochOffsetMicroseconds - current.lastCommitTime
+            metrics.lagSeconds.record(Double(max(0, behind)) / 1_000_000)
+            metrics.lagBytes.record(received > stored ? Int64(received.value - stored.value) : 0)
+            return true
+        }
+
+        /// Maps the batch and hands it to the store with its last transaction's position, once
+        /// the batch before it is committed.
+        func flush() throws(C360Error) {
+            guard let endLSN = batch.endLSN else { return }
+            let (events, tables) = try mappedInParallel(batch.changes)
+            _ = try settle()
+            let counts = batch.counts
+            committing = Committing(
+                append: PendingAppend(events, position: position(endLSN), into: store) { [self] outcomes in
+                    record(changes: counts, refused: Self.refusals(outcomes, tables: tables), snapshot: false)
+                },
+                endLSN: endLSN, lastCommitTime: batch.lastCommitTime, transactions: batch.transactions)
+            batch = Batch()
+        }
+
         while !stopping.load(ordering: .relaxed) {
             let data: [UInt8]?
             do {
-                data = try replication.readCopyData(timeoutMilliseconds: 200)
+                // With work waiting, only what has already arrived is read before doing it.
+                data = try replication.readCopyData(timeoutMilliseconds: batch.endLSN == nil && committing == nil ? 200 : 0)
             } catch {
                 throw C360Error(.unavailable, "source \(settings.name): the replication stream ended: \(error.message)")
             }
@@ -299,48 +432,53 @@ public final class PostgresSource: Sendable {
                 case .keepalive(let end, _, let replyRequested):
                     state.withLock { $0.serverLSN = end }
                     received = max(received, end)
-                    reply = replyRequested
+                    if replyRequested {
+                        try flush()
+                        _ = try settle()
+                        reply = true
+                    }
                     metrics.lagBytes.record(end > stored ? Int64(end.value - stored.value) : 0)
-                    if end <= stored { metrics.lagSeconds.record(0) }
+                    if end <= stored, batch.endLSN == nil, committing == nil { metrics.lagSeconds.record(0) }
                 case .xLogData(let walStart, let end, _, let payload):
                     received = max(received, end)
                     let (transaction, columnChanges) = try assembler.take(try PgOutputMessage(payload), at: walStart)
                     for change in columnChanges where change.kind != .added && fieldsRead.contains(change.column) {
+                        try flush()
+                        _ = try settle()
                         throw C360Error(.invalidArgument, "source \(settings.name) stopped: column \(change.column) of \(change.table), which the mapping reads, was \(change.kind == .removed ? "dropped or renamed" : "given another type"); nothing after \(stored) was applied: fix the mapping, then start again")
                     }
-                    if let transaction, transaction.endLSN > stored {
-                        var events: [C360_V1_Event] = []
-                        var tables: [String] = []
-                        var changes: [String: Int] = [:]
-                        var refused: [String: Int] = [:]
+                    if let transaction, transaction.endLSN > max(stored, batch.endLSN ?? stored, committing?.endLSN ?? stored) {
+                        var changes: [TransactionAssembler.RowChange] = []
                         for change in transaction.changes {
-                            changes[change.table, default: 0] += 1
+                            batch.counts[change.table, default: 0] += 1
                             if let erasure = settings.erasure, change.operation == .delete, Self.sameTable(change.table, erasure.table) {
-                                // What the transaction did before the delete goes in first.
-                                refused.merge(Self.refusals(try append(events, storing: nil), tables: tables), uniquingKeysWith: +)
-                                events = []
-                                tables = []
+                                // What came before the delete goes in first: the transactions
+                                // before this one with their position, then this one's changes so far.
+                                let counts = batch.counts
+                                batch.counts = [:]
+                                try flush()
+                                _ = try settle()
+                                batch.counts = counts
+                                let (events, tables) = try mappedInParallel(changes)
+                                let outcomes = try append(events, storing: nil)
+                                record(changes: [:], refused: Self.refusals(outcomes, tables: tables), snapshot: false)
+                                changes = []
                                 try erase(change, as: erasure)
                                 continue
                             }
-                            let made = try mapped(change.record, metadata: change.metadata, table: change.table)
-                            events += made
-                            tables += Array(repeating: change.table, count: made.count)
+                            changes.append(change)
                         }
-                        let outcomes = try append(events, storing: transaction.endLSN)
-                        stored = transaction.endLSN
-                        refused.merge(Self.refusals(outcomes, tables: tables), uniquingKeysWith: +)
-                        record(changes: changes, refused: refused, snapshot: false)
-                        let behind = Instant.now.microsecondsSinceEpoch - ReplicationStreamMessage.postgresEpochOffsetMicroseconds - transaction.commitTime
-                        metrics.lagSeconds.record(Double(max(0, behind)) / 1_000_000)
-                        metrics.lagBytes.record(received > stored ? Int64(received.value - stored.value) : 0)
-                        state.withLock {
-                            $0.storedLSN = stored
-                            $0.transactionsApplied += 1
-                        }
-                        reply = true
+                        batch.changes += changes
+                        batch.endLSN = transaction.endLSN
+                        batch.lastCommitTime = transaction.commitTime
+                        batch.transactions += 1
+                        if batch.isFull { try flush() }
                     }
                 }
+            } else if batch.endLSN != nil {
+                try flush()
+            } else {
+                reply = try settle()
             }
             if reply || ContinuousClock.now - lastStatus > .seconds(10) {
                 let update = ReplicationStreamMessage.statusUpdate(
@@ -354,5 +492,7 @@ public final class PostgresSource: Sendable {
                 lastStatus = .now
             }
         }
+        try flush()
+        _ = try settle()
     }
 }
