@@ -100,7 +100,6 @@ struct SourceCommand: AsyncParsableCommand {
             func value(_ key: String) -> String {
                 guard let value = report[key], !(value is NSNull) else { return "—" }
                 if let list = value as? [String] { return list.isEmpty ? "none" : list.joined(separator: ", ") }
-                if let flag = value as? Bool { return flag ? "yes" : "no" }
                 return "\(value)"
             }
             var lines = ["source \(value("name")): tables \(value("tables"))"]

@@ -272,7 +272,9 @@ def bench_c360(binary, sizes, work, seed):
 def bench_console(server, sizes):
     """The customer console's pages over HTTP/1.1 on one kept-alive connection, one request at a
     time, each for a random customer of the whole data set: the time from sending the request to
-    the last byte of the page (client included), and the page's size."""
+    the last byte of the page (client included), and the page's size. The benchmark's server has no
+    segments configured (they would change what every write costs), so the segment pages are
+    measured by hand with the example configuration (README)."""
     import http.client
     import random
 
@@ -287,8 +289,7 @@ def bench_console(server, sizes):
     chooser = random.Random(11)
     figures = {}
     for name, path in (("customer page", lambda: f"/customers/cust_{chooser.randrange(1, sizes['customers'] + 1)}"),
-                       ("search page", lambda: "/"), ("segments page", lambda: "/segments"),
-                       ("segment members page", lambda: "/segments/big_spender")):
+                       ("search page", lambda: "/")):
         latencies, sizes_bytes, failed = [], [], 0
         for _ in range(pages):
             started = time.perf_counter()
@@ -808,8 +809,6 @@ def rows(results):
         ("console customer page (random customers), p50 ms", c["console"]["customer page"]["p50_ms"], None, None, False),
         ("console customer page (random customers), p99 ms", c["console"]["customer page"]["p99_ms"], None, None, False),
         ("console search page, p99 ms", c["console"]["search page"]["p99_ms"], None, None, False),
-        ("console segments page (member counts), p99 ms", c["console"]["segments page"]["p99_ms"], None, None, False),
-        ("console segment members page, p99 ms", c["console"]["segment members page"]["p99_ms"], None, None, False),
         ("console customer page, KiB", c["console"]["customer page"]["mean_bytes"] / 1024, None, None, False),
         ("server peak memory, MiB", c["footprint"]["server_peak_rss_kib"] / 1024, None, None, False),
         ("disk, bytes per event", c["footprint"]["disk_bytes_per_event"], p["footprint"]["disk_bytes_per_event"], None, False),
