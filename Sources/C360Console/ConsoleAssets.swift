@@ -80,7 +80,9 @@ enum ConsoleAssets {
 
     /// Live updates: the customer page names its change stream (`data-live`); on each change the
     /// page is fetched again and its live part swapped in, so figures and timeline follow without
-    /// a reload and without losing the filters in the address.
+    /// a reload and without losing the filters in the address. Someone typing in the journey's
+    /// filter form is not interrupted: the swap waits until focus leaves the form, and a focused
+    /// link keeps its focus across the swap.
     static let script = #"""
         "use strict";
         (function () {
@@ -88,18 +90,42 @@ enum ConsoleAssets {
           const status = document.getElementById("live-status");
           if (!region || !region.dataset.live || !window.EventSource) return;
           let pending = false;
+          let waiting = false;
+          function editing() {
+            const active = document.activeElement;
+            return active && region.contains(active) && active.matches("input, select, textarea");
+          }
           async function refresh() {
             if (pending) return;
+            if (editing()) {
+              if (!waiting) {
+                waiting = true;
+                region.addEventListener("focusout", function later() {
+                  setTimeout(function () {
+                    if (editing()) return;
+                    region.removeEventListener("focusout", later);
+                    waiting = false;
+                    refresh();
+                  }, 0);
+                });
+              }
+              return;
+            }
             pending = true;
             try {
               const response = await fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });
               if (!response.ok) return;
               const page = new DOMParser().parseFromString(await response.text(), "text/html");
               const fresh = page.getElementById("live-region");
-              if (fresh) {
-                region.replaceChildren(...fresh.childNodes);
-                if (status) status.textContent = "Updated " + new Date().toLocaleTimeString();
+              if (!fresh || editing()) return;
+              const active = document.activeElement;
+              const href = active && region.contains(active) ? active.getAttribute("href") : null;
+              region.replaceChildren(...fresh.childNodes);
+              if (href) {
+                const again = [...region.querySelectorAll("a[href]")].find(function (link) { return link.getAttribute("href") === href; });
+                if (again) again.focus({ preventScroll: true });
               }
+              if (status) status.textContent = "Updated " + new Date().toLocaleTimeString();
             } finally {
               pending = false;
             }

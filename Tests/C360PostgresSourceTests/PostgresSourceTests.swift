@@ -132,6 +132,44 @@ import Testing
         }
     }
 
+    @Test(
+        "a mapped column renamed or given another type stops the source naming the table and column, nothing skipped; started again with the mapping fixed, it resumes at the same position",
+        arguments: [
+            ("ALTER TABLE support_tickets RENAME COLUMN category TO topic", "dropped or renamed", "field: category", "field: topic"),
+            ("ALTER TABLE support_tickets ALTER COLUMN csat TYPE bigint", "given another type", "", ""),
+        ])
+    func stopsOnARenamedOrRetypedColumn(alteration: String, described: String, read: String, fixed: String) async throws {
+        try await Self.withShop { server, store in
+            let settings = try Self.settings(server)
+            let source = PostgresSource(settings: settings, store: store)
+            let thread = try await Self.run(source) { $0.phase == .streaming }
+            try server.sql("UPDATE support_tickets SET status = 'escalated', updated_at = '2026-11-06 10:00:00'", database: "shop")
+            while source.status.transactionsApplied < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            let applied = try store.sourcePosition("shop-db")
+            try server.sql("\(alteration); UPDATE support_tickets SET status = 'resolved', csat = 4, updated_at = '2026-11-07 10:00:00'", database: "shop")
+            while !thread.isFinished { try await Task.sleep(for: .milliseconds(20)) }
+            guard case .stopped(let error) = source.status.phase else { Issue.record("still running"); return }
+            #expect(error?.contains("of support_tickets") == true && error?.contains(described) == true, "\(error ?? "")")
+            #expect(try store.sourcePosition("shop-db") == applied)
+            #expect(try store.profile(customerID: "shop-1").support.openTickets == 1)
+
+            // The mapping fixed (for a rename: read the new name), the source started again: the
+            // change it stopped at is applied, once.
+            var repaired = settings
+            if !read.isEmpty {
+                let text = try String(contentsOf: MappingLocation.shop, encoding: .utf8).replacingOccurrences(of: read, with: fixed)
+                repaired.mapping = try Mapping(yaml: text)
+            }
+            let resumed = PostgresSource(settings: repaired, store: store)
+            let again = try await Self.run(resumed) { $0.transactionsApplied >= 1 }
+            try await Self.stop(resumed, again)
+            let profile = try store.profile(customerID: "shop-1")
+            #expect(profile.support.openTickets == 0)
+            #expect(profile.support.averageSatisfaction == 4)
+            #expect(try store.sourcePosition("shop-db") != applied)
+        }
+    }
+
     @Test("events the store refuses are counted against the table of the change each came from")
     func refusalsByTable() {
         let refused: AppendOutcome = .rejected(C360Error(.erased, "erased"))

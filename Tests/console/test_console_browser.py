@@ -126,6 +126,26 @@ def test_a_new_event_appears_on_the_open_page_within_a_second(console, agent_pag
     assert agent_page.url == console.url + "/customers/cust_43"
 
 
+def test_a_live_update_waits_while_someone_edits_the_filters(console, agent_page):
+    agent_page.goto(console.url + "/customers/cust_46")
+    agent_page.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    checkbox = agent_page.get_by_label("ticket", exact=True)
+    checkbox.check()
+    e = console.stubs.event
+    page_path = f"/while-editing-{uuid.uuid4().hex[:8]}"
+    event = e.Event(event_id=f"edit-{uuid.uuid4()}", customer_id="cust_46", source="console-test", occurred_at=Timestamp(seconds=int(time.time())))
+    event.web_event.CopyFrom(e.WebEvent(type=e.WEB_EVENT_TYPE_PAGE_VIEW, session_id="edit", page=page_path))
+    console.append(event)
+    agent_page.wait_for_timeout(1_500)
+    # Not swapped while the form has focus: the box stays ticked and focused.
+    assert checkbox.is_checked()
+    assert agent_page.evaluate("document.activeElement.id") == "kind-ticket_event"
+    assert agent_page.get_by_text(page_path).count() == 0
+    # Focus leaves the form: the update follows.
+    agent_page.locator("h1").click()
+    agent_page.get_by_text(page_path).wait_for(timeout=2_000)
+
+
 def test_a_read_only_token_sees_no_personal_data(browser, console):
     context, page = sign_in(browser, console, "reader")
     try:

@@ -142,6 +142,12 @@ def test_snapshot_then_streaming_equal_sql_with_metrics_and_status(postgres):
         assert status["slot_exists"] and status["streaming"] and status["publication_exists"]
         assert status["published_tables"] == ["public.customers", "public.orders", "public.support_tickets"]
         assert "in use by a running c360 serve" in status["stored_lsn_unavailable"]
+        # A deleted order or ticket (an archiving job) is skipped by the mapping; the source goes on.
+        applied = follower.metric("c360_source_changes_total")
+        follower.sql("DELETE FROM orders WHERE id = 1; DELETE FROM support_tickets WHERE id = 'T-1';")
+        follower.sql(shop.transactions(1))
+        wait_for(lambda: follower.metric("c360_source_changes_total") >= applied + 3, what="the deletes and the change after them")
+        assert follower.metric("c360_source_running") == 1
     finally:
         follower.stop()
     # Stopped: the stored position is readable, and the slot's confirmed position is not beyond it.
