@@ -184,6 +184,7 @@ let package = Package(
             name: "C360Console",
             dependencies: [
                 "C360Service", "C360Store", "C360Core", "C360Model",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

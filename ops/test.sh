@@ -18,7 +18,7 @@ C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cachep
 # The customer console in a real browser: Debian's Chromium, driven by Playwright (its own browser
 # download is not used: the tests point it at Debian's).
 ops/install-deps.sh chromium fonts-dejavu-core
-python3 -m pip install --quiet --disable-pip-version-check playwright requests
+python3 -m pip install --quiet --disable-pip-version-check playwright requests schemathesis
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/console
 # c360 serve following a real PostgreSQL 15: profiles against SQL, kill -9 in the snapshot and while
 # streaming, PostgreSQL restarted, a deleted customer row erased, the source metrics and status.

@@ -2,6 +2,7 @@ import C360Core
 import C360Model
 import C360Service
 import Foundation
+import GRPCCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -113,6 +114,8 @@ struct ConsoleAPI {
             return Self.error(error)
         } catch let error as FormFieldsError {
             return Self.error(C360Error.invalid("query", error.description))
+        } catch let error as RPCError {
+            return Self.error(C360Error(rpcError: error))
         }
     }
 
@@ -186,6 +189,19 @@ struct ConsoleAPI {
 }
 
 extension C360Error {
+    /// The error a service call reported as a gRPC status (a `min_seq` not reached in time, a
+    /// watch that fell behind), as the console reports it.
+    init(rpcError: RPCError) {
+        let code: C360Error.Code = switch rpcError.code {
+        case .deadlineExceeded: .unavailable
+        case .resourceExhausted: .resourceExhausted
+        case .invalidArgument: .invalidArgument
+        case .notFound: .notFound
+        default: .internalError
+        }
+        self.init(code, rpcError.message)
+    }
+
     /// The gRPC status name, as the JSON API's errors carry it.
     var statusCodeName: String {
         switch code {

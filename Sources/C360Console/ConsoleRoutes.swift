@@ -2,6 +2,7 @@ import C360Core
 import C360Model
 import C360Service
 import Foundation
+import GRPCCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -309,6 +310,10 @@ struct ConsoleRoutes {
             return Self.html(MessagePage.render(layout, title: title, message: error.description), status: status)
         } catch let error as FormFieldsError {
             return Self.html(MessagePage.render(layout, title: "Bad request", message: error.description), status: .badRequest)
+        } catch let error as RPCError {
+            let converted = C360Error(rpcError: error)
+            let (status, title) = Self.status(of: converted)
+            return Self.html(MessagePage.render(layout, title: title, message: converted.message), status: status)
         }
     }
 

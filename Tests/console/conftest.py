@@ -79,7 +79,8 @@ def console(stubs):
     made = {name: create_token(name, scopes) for name, scopes in TOKEN_SCOPES.items()}
     example = (ROOT / "ops" / "c360.example.yaml").read_text()
     segments = example[example.index("\nsegments:\n"):example.index("\n# TLS for")]
-    lines = [segments.strip("\n"), "access:", "  tokens:"]
+    # A lookup waits for a min_seq ahead of the store at most a second (the tests ask for one).
+    lines = [segments.strip("\n"), "limits:", "  max_min_seq_wait_seconds: 1", "access:", "  tokens:"]
     for _, entry in made.values():
         lines += ["  " + line for line in entry.strip("\n").split("\n")]
     config = pathlib.Path(directory) / "c360.yaml"

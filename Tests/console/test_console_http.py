@@ -139,6 +139,16 @@ def test_the_json_api_finds_by_identity_pages_and_filters(console):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
 
 
+def test_a_min_seq_the_store_has_not_reached_is_a_clear_error(console):
+    headers = {"Authorization": f"Bearer {console.tokens['agent']}"}
+    ahead = requests.get(console.url + "/api/v1/customers/cust_24", params={"min_seq": 10**15}, headers=headers)
+    assert ahead.status_code == 503
+    assert ahead.json()["error"]["code"] == "UNAVAILABLE"
+    assert "has not reached min_seq" in ahead.json()["error"]["message"]
+    reached = requests.get(console.url + "/api/v1/customers/cust_24", params={"min_seq": 1}, headers=headers)
+    assert reached.status_code == 200
+
+
 def test_segment_counts_are_the_members_listsegment_returns(console):
     headers = {"Authorization": f"Bearer {console.tokens['reader']}"}
     segments = requests.get(console.url + "/api/v1/segments", headers=headers).json()["segments"]
