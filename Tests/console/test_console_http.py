@@ -187,3 +187,44 @@ def test_each_page_with_its_assets_weighs_under_200_kb(console, path):
     assert set(assets) == {"/assets/console.css", "/assets/console.js", "/assets/icon.svg"}
     total = len(page.content) + sum(len(session.get(console.url + asset).content) for asset in assets)
     assert total < 200 * 1024, f"{path}: {total} bytes"
+
+
+def test_signing_out_ends_the_session(console):
+    session = signed_in(console, "reader")
+    assert session.get(console.url + "/customers/cust_25", allow_redirects=False).status_code == 200
+    csrf = page_csrf(session, console.url + "/")
+    out = session.post(console.url + "/sign-out", data={"csrf": csrf}, allow_redirects=False)
+    assert out.status_code == 303 and out.headers["Location"] == "/sign-in"
+    # The old cookie, sent again by hand, opens nothing.
+    stale = requests.get(console.url + "/customers/cust_25", cookies={"c360_session": "x"}, allow_redirects=False)
+    assert stale.status_code == 303
+    assert session.get(console.url + "/customers/cust_25", allow_redirects=False).status_code == 303
+
+
+def test_the_console_serves_tls_with_the_servers_certificate_and_secure_cookies(console, tmp_path):
+    import subprocess
+    import c360_server
+    from conftest import c360_binary
+    key, certificate = tmp_path / "server.key", tmp_path / "server.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(certificate), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    secret, entry = __import__("conftest").create_token("tls-reader", ["read"])
+    config = tmp_path / "c360.yaml"
+    config.write_text(f"tls:\n  certificate_chain: {certificate}\n  private_key: {key}\naccess:\n  tokens:\n"
+                      + "".join("  " + line + "\n" for line in entry.strip("\n").split("\n")))
+    server = c360_server.start(c360_binary(), tmp_path / "data", "--config", str(config))
+    try:
+        base = f"https://127.0.0.1:{server.console_port}"
+        session = requests.Session()
+        session.trust_env = False  # else $REQUESTS_CA_BUNDLE would replace the certificate given here
+        session.verify = str(certificate)
+        form = session.get(base + "/sign-in")
+        assert form.status_code == 200
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        answer = session.post(base + "/sign-in", data={"csrf": csrf, "next": "/", "token": secret}, allow_redirects=False)
+        cookie = [value for key, value in answer.raw.headers.items() if key.lower() == "set-cookie" and "c360_session=" in value][0]
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{server.console_port}/sign-in", timeout=5)
+    finally:
+        c360_server.stop(server)
