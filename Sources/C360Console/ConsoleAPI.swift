@@ -49,10 +49,7 @@ struct ConsoleAPI {
                 let fields = try ConsoleRoutes.query(request)
                 var timeline = C360_V1_GetTimelineRequest()
                 timeline.customerID = try context.parameters.require("customer")
-                if let size = fields.nonEmpty("page_size") {
-                    guard let value = Int32(size) else { throw C360Error.invalid("page_size", "is not a whole number: \(size)") }
-                    timeline.pageSize = value
-                }
+                timeline.pageSize = try Self.pageSize(fields)
                 timeline.pageToken = fields["page_token"] ?? ""
                 for kind in fields.all("kind") {
                     guard let known = Display.kindsByParameter.first(where: { $0.parameter == kind })?.kind else {
@@ -80,10 +77,7 @@ struct ConsoleAPI {
                 let fields = try ConsoleRoutes.query(request)
                 var list = C360_V1_ListSegmentRequest()
                 list.segment = try context.parameters.require("segment")
-                if let size = fields.nonEmpty("page_size") {
-                    guard let value = Int32(size) else { throw C360Error.invalid("page_size", "is not a whole number: \(size)") }
-                    list.pageSize = value
-                }
+                list.pageSize = try Self.pageSize(fields)
                 list.pageToken = fields["page_token"] ?? ""
                 return .message(try service.listSegment(list))
             }
@@ -159,6 +153,13 @@ struct ConsoleAPI {
             lookup.minSeq = value
         }
         return lookup
+    }
+
+    /// `page_size`, 0 (the call's default) when absent.
+    static func pageSize(_ fields: FormFields) throws(C360Error) -> Int32 {
+        guard let size = fields.nonEmpty("page_size") else { return 0 }
+        guard let value = Int32(size) else { throw C360Error.invalid("page_size", "is not a whole number: \(size)") }
+        return value
     }
 
     static func timestamp(_ text: String, field: String) throws(C360Error) -> Google_Protobuf_Timestamp {

@@ -365,7 +365,7 @@ struct ConsoleRoutes {
     /// A form's fields from an `application/x-www-form-urlencoded` body of at most `FormFields.maxBytes`.
     static func form(_ request: Request) async throws -> FormFields {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            throw FormFieldsError.notUTF8
+            throw FormFieldsError.notAForm
         }
         var body = request.body
         let buffer = try await body.collect(upTo: FormFields.maxBytes)

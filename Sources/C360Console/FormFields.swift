@@ -101,7 +101,7 @@ public struct FormFields: Sendable, Equatable {
 }
 
 public enum FormFieldsError: Error, Equatable, CustomStringConvertible {
-    case tooLong, tooManyFields, badPercentEncoding, notUTF8
+    case tooLong, tooManyFields, badPercentEncoding, notUTF8, notAForm
 
     public var description: String {
         switch self {
@@ -109,6 +109,7 @@ public enum FormFieldsError: Error, Equatable, CustomStringConvertible {
         case .tooManyFields: "the form has more than \(FormFields.maxFields) fields"
         case .badPercentEncoding: "the form has a % not followed by two hexadecimal digits"
         case .notUTF8: "the form is not UTF-8"
+        case .notAForm: "the request is not a form (application/x-www-form-urlencoded)"
         }
     }
 }

@@ -450,15 +450,11 @@ public final class PostgresSource: Sendable {
                     if let transaction, transaction.endLSN > max(stored, batch.endLSN ?? stored, committing?.endLSN ?? stored) {
                         var changes: [TransactionAssembler.RowChange] = []
                         for change in transaction.changes {
-                            batch.counts[change.table, default: 0] += 1
                             if let erasure = settings.erasure, change.operation == .delete, Self.sameTable(change.table, erasure.table) {
                                 // What came before the delete goes in first: the transactions
                                 // before this one with their position, then this one's changes so far.
-                                let counts = batch.counts
-                                batch.counts = [:]
                                 try flush()
                                 _ = try settle()
-                                batch.counts = counts
                                 let (events, tables) = try mappedInParallel(changes)
                                 let outcomes = try append(events, storing: nil)
                                 record(changes: [:], refused: Self.refusals(outcomes, tables: tables), snapshot: false)
@@ -469,6 +465,7 @@ public final class PostgresSource: Sendable {
                             changes.append(change)
                         }
                         batch.changes += changes
+                        for change in transaction.changes { batch.counts[change.table, default: 0] += 1 }
                         batch.endLSN = transaction.endLSN
                         batch.lastCommitTime = transaction.commitTime
                         batch.transactions += 1

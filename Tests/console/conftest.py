@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT / "ops" / "python"))
 import c360_server  # noqa: E402
 import c360_stubs  # noqa: E402
 
+c360_binary = c360_server.binary
+
 TOKEN_SCOPES = {
     "reader": ["read"],
     "agent": ["read:pii"],
@@ -25,14 +27,6 @@ TOKEN_SCOPES = {
 }
 
 
-def c360_binary():
-    configured = os.environ.get("C360_BIN")
-    if configured:
-        return pathlib.Path(configured)
-    for candidate in (ROOT / ".build" / "debug" / "c360", ROOT / ".build" / "release" / "c360"):
-        if candidate.exists():
-            return candidate
-    raise RuntimeError("build c360 first (swift build), or set C360_BIN")
 
 
 def create_token(name, scopes):

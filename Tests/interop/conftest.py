@@ -1,6 +1,5 @@
 """Fixtures for the interoperability tests: Python stubs generated from proto/ with grpcio-tools,
 and a real `c360 serve` on 127.0.0.1 over a fresh data directory."""
-import os
 import pathlib
 import sys
 import tempfile
@@ -13,15 +12,9 @@ sys.path.insert(0, str(ROOT / "ops" / "python"))
 import c360_server  # noqa: E402
 import c360_stubs  # noqa: E402
 
+c360_binary = c360_server.binary
 
-def c360_binary() -> pathlib.Path:
-    configured = os.environ.get("C360_BIN")
-    if configured:
-        return pathlib.Path(configured)
-    for candidate in (ROOT / ".build" / "debug" / "c360", ROOT / ".build" / "release" / "c360"):
-        if candidate.exists():
-            return candidate
-    raise RuntimeError("build c360 first (swift build), or set C360_BIN")
+
 
 
 @pytest.fixture(scope="session")

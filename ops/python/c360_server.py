@@ -1,9 +1,24 @@
 """Starting and stopping a real `c360 serve` on 127.0.0.1: shared by the interoperability tests and
 the reliability tools."""
+import os
+import pathlib
 import re
 import select
 import subprocess
 import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def binary():
+    """The c360 binary the tests run: $C360_BIN, else the debug build, else the release build."""
+    configured = os.environ.get("C360_BIN")
+    if configured:
+        return pathlib.Path(configured)
+    for candidate in (ROOT / ".build" / "debug" / "c360", ROOT / ".build" / "release" / "c360"):
+        if candidate.exists():
+            return candidate
+    raise RuntimeError("build c360 first (swift build), or set C360_BIN")
 
 
 class Server:

@@ -150,7 +150,7 @@ struct CustomerPage {
         let badges: [HTML] = opportunities.map { "<span class=\"badge\">\($0)</span>" }
         return """
             <dl class="figures">\(cells)</dl>
-            <h3>Opportunities</h3><p data-field="derived.opportunities">\(badges.isEmpty ? "none" as HTML : HTML(trusted: badges.joined().text))</p>
+            <h3>Opportunities</h3><p data-field="derived.opportunities">\(badges.isEmpty ? "none" as HTML : badges.joined())</p>
             <p class="live">Profile as of \(Display.time(profile.asOf)) · \(Display.count(Int64(profile.eventCount))) events · log position \(profile.seq)</p>
             """
     }
@@ -234,7 +234,7 @@ struct CustomerPage {
         }
         return """
             <dl class="facts">
-            <dt>Open tickets</dt><dd data-field="support.open_ticket_ids">\(open.isEmpty ? "none" as HTML : HTML(trusted: open.joined().text))</dd>
+            <dt>Open tickets</dt><dd data-field="support.open_ticket_ids">\(open.isEmpty ? "none" as HTML : open.joined())</dd>
             <dt>Tickets</dt><dd>\(support.totalTickets) in all, \(support.reopenedTickets) reopened, \(support.escalations) escalations</dd>
             <dt>Last ticket</dt><dd>\(Display.time(support.hasLastTicketAt ? support.lastTicketAt : nil))</dd>
             <dt>Emails</dt><dd>\(activity.emailsSent) sent, \(activity.emailsOpened) opened, \(activity.emailsClicked) clicked\(activity.unsubscribed ? ", unsubscribed" : "")</dd>
@@ -279,7 +279,7 @@ struct CustomerPage {
             <div class="scroll"><table>
             <caption class="live">Newest first, \(TimelineFilters.pageSize) per page\(timeline.personalDataRedacted ? "; personal fields hidden" : "")</caption>
             <thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col" class="wide">Source</th><th scope="col" class="num wide">Seq</th></tr></thead>
-            <tbody data-field="timeline">\(rows.isEmpty ? "<tr><td colspan=\"5\">No events match.</td></tr>" as HTML : HTML(trusted: rows.joined().text))</tbody>
+            <tbody data-field="timeline">\(rows.isEmpty ? "<tr><td colspan=\"5\">No events match.</td></tr>" as HTML : rows.joined())</tbody>
             </table></div>
             <nav class="pager" aria-label="Journey pages">\(newer)\(older)</nav>
             """
