@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "C360Service",
             dependencies: [
-                "C360Store", "C360Core", "C360Model",
+                "C360Store", "C360Codec", "C360Core", "C360Model",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

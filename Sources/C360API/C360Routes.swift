@@ -11,22 +11,24 @@ enum C360Routes {
         let profiles = "/c360.v1.ProfileService/"
 
         routes.methods[profiles + "GetProfile"] = authorized(service.access) { call, identity in
-            RPCCalls.Unary<C360_V1_GetProfileRequest, C360_V1_GetProfileResponse>(call: call, identity: identity, inline: { request, identity, respond in
+            RPCCalls.Unary<C360_V1_GetProfileRequest, RPCCalls.Encoded>(call: call, identity: identity, inline: { request, identity, respond in
                 // Answered on the event loop when the store has what it asks for: no task, no hop.
                 guard request.minSeq <= service.store.changes.lastSeq else { return false }
-                respond(Result { () throws(C360Error) in try service.profile(request, personalData: service.access.seesPersonalData(identity.caller)) })
+                respond(Result { () throws(C360Error) in
+                    RPCCalls.Encoded(bytes: try service.profileEncoded(request, personalData: service.access.seesPersonalData(identity.caller)))
+                })
                 return true
-            }, body: { try await service.getProfile($0) })
+            }, body: { RPCCalls.Encoded(bytes: try await service.getProfileEncoded($0)) })
         }
         routes.methods[profiles + "BatchGetProfiles"] = authorized(service.access) { call, identity in
-            RPCCalls.Unary<C360_V1_BatchGetProfilesRequest, C360_V1_BatchGetProfilesResponse>(call: call, identity: identity, inline: { request, identity, respond in
+            RPCCalls.Unary<C360_V1_BatchGetProfilesRequest, RPCCalls.Encoded>(call: call, identity: identity, inline: { request, identity, respond in
                 guard request.minSeq <= service.store.changes.lastSeq else { return false }
                 respond(Result { () throws(C360Error) in
                     try service.checkBatchSize(request)
-                    return service.profiles(request, personalData: service.access.seesPersonalData(identity.caller))
+                    return RPCCalls.Encoded(bytes: service.profilesEncoded(request, personalData: service.access.seesPersonalData(identity.caller)))
                 })
                 return true
-            }, body: { try await service.batchGetProfiles($0) })
+            }, body: { RPCCalls.Encoded(bytes: try await service.batchGetProfilesEncoded($0)) })
         }
         routes.methods[profiles + "GetTimeline"] = authorized(service.access) { call, identity in
             RPCCalls.Unary<C360_V1_GetTimelineRequest, C360_V1_GetTimelineResponse>(call: call, identity: identity) { try service.getTimeline($0) }

@@ -56,22 +56,16 @@ enum RPCCalls {
         }
     }
 
-    /// A response's bytes: the profile lookups' by the hand-written encoder (C360Codec, a third of
-    /// a lookup's CPU with SwiftProtobuf's generic one), everything else by SwiftProtobuf.
+    /// A response's bytes by SwiftProtobuf (the profile lookups' come encoded: `Encoded`).
     static func encode(_ message: some Message) throws -> ByteBuffer {
-        if let response = message as? C360_V1_GetProfileResponse {
-            return ByteBuffer(bytes: ProfileWireEncoder.encode(response))
-        }
-        if let response = message as? C360_V1_BatchGetProfilesResponse {
-            return ByteBuffer(bytes: ProfileWireEncoder.encode(response))
-        }
-        return ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
+        ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
     }
 
     /// A unary call. `inline`, when given, may answer on the connection's event loop (a lookup
     /// whose data is there) or hand the answer to a callback (an append, answered by the store's
-    /// writer) by returning true; otherwise `body` serves the call in a task.
-    final class Unary<Request: Message, Response: Message>: GRPCCallHandler {
+    /// writer) by returning true; otherwise `body` serves the call in a task. The response is a
+    /// message, or its bytes when the service encodes it itself (`Encoded`).
+    final class Unary<Request: Message, Response: Sendable>: GRPCCallHandler {
         typealias Respond = @Sendable (Result<Response, any Error>) -> Void
         typealias Inline = (Request, Identity, @escaping Respond) -> Bool
 
@@ -79,15 +73,30 @@ enum RPCCalls {
         private let identity: Identity
         private let inline: Inline?
         private let body: @Sendable (Request) async throws -> Response
+        private let encode: (Response) throws -> ByteBuffer
         private var message: ByteBuffer?
         private var messages = 0
         private var task: Task<Void, Never>?
 
-        init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) {
+        private init(
+            call: GRPCServerCall, identity: Identity, inline: Inline?, body: @escaping @Sendable (Request) async throws -> Response,
+            encode: @escaping (Response) throws -> ByteBuffer
+        ) {
             self.call = call
             self.identity = identity
             self.inline = inline
             self.body = body
+            self.encode = encode
+        }
+
+        convenience init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response)
+        where Response: Message {
+            self.init(call: call, identity: identity, inline: inline, body: body, encode: RPCCalls.encode)
+        }
+
+        convenience init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response)
+        where Response == Encoded {
+            self.init(call: call, identity: identity, inline: inline, body: body) { ByteBuffer(bytes: $0.bytes) }
         }
 
         func receive(_ message: ByteBuffer) {
@@ -138,6 +147,11 @@ enum RPCCalls {
                 call.finish(status, trailers: trailers)
             }
         }
+    }
+
+    /// A response message's bytes, encoded by the service.
+    struct Encoded: Sendable {
+        let bytes: [UInt8]
     }
 
     /// A call served in a task (server streaming, client streaming, bidirectional): `body` gets

@@ -40,6 +40,37 @@ public enum ProfileWireEncoder {
         return writer.bytes
     }
 
+    /// One `BatchGetProfilesResponse` result: a customer's profile already encoded, or why there is none.
+    public enum BatchResult {
+        case profile([UInt8])
+        case error(C360_V1_LookupError)
+    }
+
+    /// A `BatchGetProfilesResponse` of profiles already encoded (`EncodedProfile`): the bytes
+    /// `encode(_:)` gives for the same results as messages.
+    public static func batchGetProfilesResponse(_ results: [(customerID: String, result: BatchResult)]) -> [UInt8] {
+        var writer = ProtobufWireWriter(capacity: 64 + results.reduce(0) { total, entry in
+            if case .profile(let bytes) = entry.result { return total + bytes.count + 48 }
+            return total + 128
+        })
+        for (customerID, result) in results {
+            writer.messageField(1) { writer in
+                writer.proto3String(1, customerID)
+                switch result {
+                case .profile(let bytes):
+                    writer.bytesField(2, bytes)
+                case .error(let error):
+                    writer.messageField(3) { writer in
+                        writer.proto3Int64(1, Int64(error.code.rawValue))
+                        writer.proto3String(2, error.message)
+                        writer.unknown(error.unknownFields)
+                    }
+                }
+            }
+        }
+        return writer.bytes
+    }
+
     public static func encode(_ profile: C360_V1_Profile) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: 1_024)
         write(profile, to: &writer)
@@ -49,6 +80,13 @@ public enum ProfileWireEncoder {
     // MARK: Messages
 
     static func write(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
+        writeBeforeAsOf(profile, to: &writer)
+        if profile.hasAsOf { writer.messageField(9) { write(profile.asOf, to: &$0) } }
+        writeAfterAsOf(profile, to: &writer)
+    }
+
+    /// Fields 1 to 8.
+    static func writeBeforeAsOf(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
         writer.proto3String(1, profile.customerID)
         if profile.hasDetails { writer.messageField(2) { write(profile.details, to: &$0) } }
         if profile.hasPurchases { writer.messageField(4) { write(profile.purchases, to: &$0) } }
@@ -56,7 +94,10 @@ public enum ProfileWireEncoder {
         if profile.hasSupport { writer.messageField(6) { write(profile.support, to: &$0) } }
         writer.proto3UInt64(7, profile.seq)
         writer.proto3UInt64(8, UInt64(profile.projectionVersion))
-        if profile.hasAsOf { writer.messageField(9) { write(profile.asOf, to: &$0) } }
+    }
+
+    /// Fields 10 to 15 and the unknown fields.
+    static func writeAfterAsOf(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
         writer.proto3UInt64(10, profile.eventCount)
         for identity in profile.identities {
             writer.messageField(11) { writer in

@@ -1,9 +1,11 @@
+import C360Codec
 import C360Core
 import C360Model
 import C360Store
 import Foundation
 import GRPCCore
 import Logging
+import SwiftProtobuf
 
 /// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
 /// store, and returns the answer or throws a `C360Error`. The transport (`C360Routes`) decodes,
@@ -34,30 +36,51 @@ public struct ProfileRPCService: Sendable {
         return try profile(request, personalData: access.seesPersonalData(Caller.current))
     }
 
+    /// `getProfile`, encoded.
+    package func getProfileEncoded(_ request: C360_V1_GetProfileRequest) async throws -> [UInt8] {
+        try await waitFor(minSeq: request.minSeq)
+        return try profileEncoded(request, personalData: access.seesPersonalData(Caller.current))
+    }
+
     /// `GetProfile` once `min_seq` is reached: synchronous, so that the fast path can run it on
     /// the connection's event loop. Without `personalData`, the personal fields are redacted.
     package func profile(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> C360_V1_GetProfileResponse {
+        try Self.decoded(try profileEncoded(request, personalData: personalData))
+    }
+
+    /// `profile(_:personalData:)`, the `GetProfileResponse`'s bytes as the store encodes them.
+    package func profileEncoded(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> [UInt8] {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { ServiceMetrics.recordLookup(since: start) }
-        let asOf = request.hasAsOf ? Instant(request.asOf) : .now
-        var response = C360_V1_GetProfileResponse()
+        let asOf = request.hasAsOf ? Instant(request.asOf) : nil
         switch request.key {
         case .customerID(let id):
             guard !id.isEmpty else { throw C360Error.invalid("customer_id", "is required") }
-            response.profile = try store.profile(customerID: id, asOf: asOf)
+            return try store.encodedProfile(customerID: id, asOf: asOf, redacted: !personalData).getProfileResponse
         case .identity(let identity):
-            response.profile = try store.profile(identity: identity, asOf: asOf)
+            return try store.encodedProfile(identity: identity, asOf: asOf, redacted: !personalData).getProfileResponse
         case nil:
             throw C360Error.invalid("key", "give a customer_id or an identity")
         }
-        if !personalData { PersonalDataRedaction.redact(&response.profile) }
-        return response
+    }
+
+    static func decoded<Response: SwiftProtobuf.Message>(_ bytes: [UInt8]) throws(C360Error) -> Response {
+        do {
+            return try Response(serializedBytes: bytes)
+        } catch {
+            throw C360Error(.internalError, "c360 encoded a response it cannot decode: \(error)")
+        }
     }
 
     package func batchGetProfiles(_ request: C360_V1_BatchGetProfilesRequest) async throws -> C360_V1_BatchGetProfilesResponse {
+        try Self.decoded(try await batchGetProfilesEncoded(request))
+    }
+
+    /// `batchGetProfiles`, encoded.
+    package func batchGetProfilesEncoded(_ request: C360_V1_BatchGetProfilesRequest) async throws -> [UInt8] {
         try checkBatchSize(request)
         try await waitFor(minSeq: request.minSeq)
-        return profiles(request, personalData: access.seesPersonalData(Caller.current))
+        return profilesEncoded(request, personalData: access.seesPersonalData(Caller.current))
     }
 
     package func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
@@ -66,17 +89,16 @@ public struct ProfileRPCService: Sendable {
         }
     }
 
-    /// `BatchGetProfiles` once its size is checked and `min_seq` reached.
-    package func profiles(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> C360_V1_BatchGetProfilesResponse {
-        let asOf = request.hasAsOf ? Instant(request.asOf) : .now
-        var response = C360_V1_BatchGetProfilesResponse()
-        response.results = request.customerIds.map { id in
-            var result = C360_V1_ProfileResult()
-            result.customerID = id
+    /// `BatchGetProfiles` once its size is checked and `min_seq` reached, the response's bytes:
+    /// each customer's profile as the store encodes it, or why there is none.
+    package func profilesEncoded(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> [UInt8] {
+        // One time for the whole batch.
+        let asOf = request.hasAsOf ? Instant(request.asOf) : nil
+        let now = Instant.now
+        let results = request.customerIds.map { id -> (customerID: String, result: ProfileWireEncoder.BatchResult) in
             do throws(C360Error) {
                 guard !id.isEmpty else { throw C360Error.invalid("customer_ids", "an id is empty") }
-                result.profile = try store.profile(customerID: id, asOf: asOf)
-                if !personalData { PersonalDataRedaction.redact(&result.profile) }
+                return (id, .profile(try store.encodedProfile(customerID: id, asOf: asOf, now: now, redacted: !personalData).profile))
             } catch {
                 var lookupError = C360_V1_LookupError()
                 lookupError.code = switch error.code {
@@ -85,11 +107,10 @@ public struct ProfileRPCService: Sendable {
                 default: .invalid
                 }
                 lookupError.message = error.description
-                result.error = lookupError
+                return (id, .error(lookupError))
             }
-            return result
         }
-        return response
+        return ProfileWireEncoder.batchGetProfilesResponse(results)
     }
 
     package func getTimeline(_ request: C360_V1_GetTimelineRequest) throws -> C360_V1_GetTimelineResponse {

@@ -1,3 +1,4 @@
+import C360Codec
 import C360Core
 import C360Model
 import Foundation
@@ -22,6 +23,39 @@ extension EventStore {
             throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
         }
         return try profile(subject: try projectionSubject(of: subject), asOf: asOf)
+    }
+
+    /// A lookup's answer for a customer, encoded: the profile as of `asOf` (`now` when `nil`),
+    /// without the personal fields when `redacted`. Profiles evaluated as of now are kept until
+    /// the customer's projection changes or the evaluation no longer holds
+    /// (`ProfileEvaluator.unchangedUntil`), so the lookups that follow neither read nor evaluate.
+    public func encodedProfile(customerID: String, asOf: Instant? = nil, now: Instant = .now, redacted: Bool) throws(C360Error) -> EncodedProfile {
+        guard !customerID.isEmpty else { throw .invalid("customer_id", "is required") }
+        return try encodedProfile(subject: try subject(customerID: customerID), asOf: asOf, now: now, redacted: redacted)
+    }
+
+    /// `encodedProfile(customerID:asOf:redacted:)` for whoever `identity` points at.
+    public func encodedProfile(identity: C360_V1_Identity, asOf: Instant? = nil, now: Instant = .now, redacted: Bool) throws(C360Error) -> EncodedProfile {
+        guard identity.type != .unspecified, !identity.value.isEmpty else {
+            throw .invalid("identity", "needs a type and a value")
+        }
+        guard let subject = try read(pseudonyms.identityIndexKey(identity), in: families.identities).flatMap({ StoreKeys.uint64($0) }) else {
+            throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
+        }
+        return try encodedProfile(subject: try projectionSubject(of: subject), asOf: asOf, now: now, redacted: redacted)
+    }
+
+    private func encodedProfile(subject: UInt64, asOf requested: Instant?, now: Instant, redacted: Bool) throws(C360Error) -> EncodedProfile {
+        let asOf = requested ?? now
+        let evaluator = ProfileEvaluator(settings: configuration.profile)
+        let evaluated = try projections.profile(of: subject, redacted: redacted, asOf: asOf, keep: requested == nil) { projection in
+            var profile = evaluator.profile(of: projection, asOf: asOf)
+            let until = ProfileEvaluator.unchangedUntil(profile, evaluatedAt: asOf)
+            if redacted { PersonalDataRedaction.redact(&profile) }
+            return EvaluatedProfile(encoded: ProfileWithoutAsOf(profile), evaluatedAt: asOf, unchangedUntil: until)
+        }
+        guard let evaluated else { throw C360Error(.notFound, "no profile for that customer yet") }
+        return EncodedProfile(evaluated: evaluated, asOf: asOf)
     }
 
     /// The stored projection of a customer, before evaluation.

@@ -105,6 +105,7 @@ public final class EventStore: Sendable {
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
+            cachedProfiles: configuration.cachedProfiles,
             limits: .init(bytes: configuration.projectionWriteBehindBytes, seconds: configuration.projectionWriteBehindSeconds))
         self.versionBuild = Mutex(VersionBuildState(builtBy: stored.fold))
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)

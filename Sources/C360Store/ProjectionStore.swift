@@ -16,7 +16,9 @@ import Synchronization
 /// (`EventStore.recoverProjections`); the dirty set is bounded in bytes and in age so that this
 /// stays short.
 ///
-/// Clean projections of recently active or looked-up customers stay decoded in a bounded cache.
+/// Clean projections of recently active or looked-up customers stay decoded in a bounded cache,
+/// and the profiles lookups answered, evaluated and encoded, in another: until the customer's
+/// projection changes here, or time passes the instant until which the evaluation holds.
 ///
 /// Projections live in one of two keyspaces (column families). A new fold's projections are built
 /// into the other one while this one keeps serving (`EventStore.buildProjectionVersion`): this store
@@ -40,6 +42,8 @@ final class ProjectionStore: Sendable {
     private let limits: Limits
     /// Decoded clean projections (equal to what RocksDB holds), recently used.
     private let cache: SharedCache<UInt64, Projection>
+    /// Profiles as lookups answered them, evaluated and encoded.
+    private let profiles: SharedCache<EvaluatedProfile.Key, EvaluatedProfile>
     private let pending: Mutex<Pending>
     /// Runs the write behind, one at a time.
     private let queue = DispatchQueue(label: "c360.projection-writer", qos: .utility)
@@ -87,12 +91,16 @@ final class ProjectionStore: Sendable {
         var estimatedBytes: Int { dirty.count * bytesPerProjection }
     }
 
-    init(database: Database, keyspaces: [ColumnFamily], current: Int, meta: ColumnFamily, checkpoint: UInt64, cachedProjections: Int, limits: Limits) {
+    init(
+        database: Database, keyspaces: [ColumnFamily], current: Int, meta: ColumnFamily, checkpoint: UInt64,
+        cachedProjections: Int, cachedProfiles: Int, limits: Limits
+    ) {
         self.database = database
         self.keyspaces = keyspaces
         self.meta = meta
         self.limits = limits
         self.cache = SharedCache(capacity: cachedProjections)
+        self.profiles = SharedCache(capacity: cachedProfiles)
         self.pending = Mutex(Pending(through: checkpoint, checkpoint: checkpoint, keyspace: current))
         ProjectionMetrics.dirty.record(0)
     }
@@ -132,6 +140,32 @@ final class ProjectionStore: Sendable {
         }
     }
 
+    /// The profile of `subject` at `asOf`, with or without the personal fields: one evaluated
+    /// earlier when it still holds at `asOf`, otherwise `evaluate`'s of the projection as last
+    /// committed, kept for the lookups that follow when `keep` (a lookup as of now; one as of
+    /// another time would push out the profiles that now's lookups use). `nil` when the subject
+    /// has no projection.
+    func profile(
+        of subject: UInt64, redacted: Bool, asOf: Instant, keep: Bool, evaluate: (Projection) -> EvaluatedProfile
+    ) throws(C360Error) -> EvaluatedProfile? {
+        let key = EvaluatedProfile.Key(subject: subject, redacted: redacted)
+        if let kept = profiles.value(for: key), kept.holds(at: asOf) { return kept }
+        // Taken before the projection is read: a commit that changes it meanwhile forgets the
+        // subject's profiles after readers can see the new projection, so this one is dropped.
+        let ticket = profiles.ticket(for: key)
+        guard let projection = try projection(of: subject) else { return nil }
+        let evaluated = evaluate(projection)
+        if keep { profiles.add(evaluated, for: key, readWith: ticket) }
+        return evaluated
+    }
+
+    private func forgetProfiles<Subjects: Sequence<UInt64>>(of subjects: Subjects) {
+        for subject in subjects {
+            profiles.remove(EvaluatedProfile.Key(subject: subject, redacted: false))
+            profiles.remove(EvaluatedProfile.Key(subject: subject, redacted: true))
+        }
+    }
+
     /// Takes the projections a commit changed or removed, once the commit's log entries are
     /// synced through `seq`. Called by the writer only. At half the limit in bytes a write behind
     /// starts; at the limit the writer waits for one, so memory stays bounded however fast appends
@@ -152,6 +186,8 @@ final class ProjectionStore: Sendable {
             if request { pending.requested = true }
             return (schedule, request, pending.estimatedBytes >= limits.bytes)
         }
+        // After the dirty set holds the new projections: see `profile(of:redacted:asOf:keep:evaluate:)`.
+        forgetProfiles(of: changes.keys)
         if full {
             queue.sync { try? writeDirty() }
         } else if request {
@@ -178,6 +214,7 @@ final class ProjectionStore: Sendable {
             for subject in removed { pending.dirty[subject] = nil }
         }
         for subject in removed { cache.remove(subject) }
+        forgetProfiles(of: removed)
     }
 
     /// Writes every dirty projection now and waits for it: for a clean close, and before work that
@@ -197,6 +234,7 @@ final class ProjectionStore: Sendable {
             pending.checkpoint = pending.through
         }
         cache.removeAll()
+        profiles.removeAll()
     }
 
     // MARK: Building a new fold's projections
@@ -282,6 +320,7 @@ final class ProjectionStore: Sendable {
                 }
                 build.withLock { $0 = nil }
                 cache.removeAll()
+                profiles.removeAll()
                 return old
             }
         }

@@ -18,6 +18,23 @@ import Testing
         #expect(try C360_V1_GetProfileResponse(serializedBytes: fast) == response)
     }
 
+    /// A profile encoded once without its `as_of` and answered at another time: the bytes of the
+    /// whole profile with that time, whatever else the profile holds.
+    @Test(arguments: 0..<300)
+    func profileWithoutAsOfTakesAnyAsOf(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 20_000)
+        var profile = try random.profile()
+        let parts = ProfileWithoutAsOf(profile)
+        var asOf = Google_Protobuf_Timestamp()
+        asOf.seconds = Int64(random.int(0...4_000_000_000))
+        asOf.nanos = Int32(random.int(0...999_999_999))
+        profile.asOf = asOf
+        var response = C360_V1_GetProfileResponse()
+        response.profile = profile
+        #expect(parts.getProfileResponse(asOf: asOf) == (try response.serializedBytes() as [UInt8]))
+        #expect(parts.profile(asOf: asOf) == (try profile.serializedBytes() as [UInt8]))
+    }
+
     @Test(arguments: 0..<100)
     func batchResponseIsSwiftProtobufsBytes(seed: Int) throws {
         var random = Random(seed: UInt64(seed) &+ 10_000)
@@ -37,6 +54,30 @@ import Testing
             response.results.append(result)
         }
         #expect(ProfileWireEncoder.encode(response) == (try response.serializedBytes() as [UInt8]))
+    }
+
+    /// A batch of profiles encoded one by one gives the bytes of the whole response encoded at once.
+    @Test(arguments: 0..<100)
+    func batchOfEncodedProfilesIsSwiftProtobufsBytes(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 30_000)
+        var response = C360_V1_BatchGetProfilesResponse()
+        var parts: [(customerID: String, result: ProfileWireEncoder.BatchResult)] = []
+        for _ in 0..<random.int(0...5) {
+            var result = C360_V1_ProfileResult()
+            result.customerID = random.string()
+            if random.int(0...1) == 0 {
+                result.profile = try random.profile()
+                parts.append((result.customerID, .profile(try result.profile.serializedBytes())))
+            } else {
+                var error = C360_V1_LookupError()
+                error.code = C360_V1_LookupError.Code(rawValue: random.int(-2...4)) ?? .unspecified
+                error.message = random.string()
+                result.error = error
+                parts.append((result.customerID, .error(error)))
+            }
+            response.results.append(result)
+        }
+        #expect(ProfileWireEncoder.batchGetProfilesResponse(parts) == (try response.serializedBytes() as [UInt8]))
     }
 
     /// Lengths around the one-byte limit of a nested message's length prefix (127, 128, 16,383,

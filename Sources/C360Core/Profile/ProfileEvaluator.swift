@@ -30,6 +30,22 @@ public struct ProfileEvaluator: Sendable {
         return profile
     }
 
+    /// The first instant after `asOf` at which evaluating the same projection may give figures
+    /// other than `profile`, its evaluation at `asOf` (only `as_of` differs before it): the next
+    /// midnight UTC, when the window's days and the age move on, or the next whole day since the
+    /// last order, when the days since it (and the stage, recency and health that follow from
+    /// them) do. A lookup may answer with `profile` until then.
+    public static func unchangedUntil(_ profile: C360_V1_Profile, evaluatedAt asOf: Instant) -> Instant {
+        let day = DerivedFigures.microsecondsPerDay
+        var until = (asOf.dayNumber + 1) * day
+        if profile.purchases.totalOrders > 0, profile.purchases.hasLastOrderAt {
+            let lastOrder = Instant(profile.purchases.lastOrderAt).microsecondsSinceEpoch
+            let elapsedDays = max(0, (asOf.microsecondsSinceEpoch - lastOrder) / day)
+            until = min(until, lastOrder + (elapsedDays + 1) * day)
+        }
+        return Instant(microsecondsSinceEpoch: until)
+    }
+
     private func recent(of days: [Projection.DayBucket], asOf: Instant) -> C360_V1_RecentActivity {
         var recent = C360_V1_RecentActivity()
         recent.windowDays = Int32(settings.windowDays)

@@ -1,0 +1,41 @@
+import C360Model
+import SwiftProtobuf
+
+/// A profile's bytes without its `as_of` (field 9), and where that field goes. A lookup answered
+/// with a profile evaluated earlier (it holds until `ProfileEvaluator.unchangedUntil`) writes the
+/// time it answers as of into them, and the result is byte for byte what encoding the whole
+/// profile gives.
+public struct ProfileWithoutAsOf: Sendable {
+    /// Fields 1 to 8, then 10 to 15 and the unknown fields.
+    public let bytes: [UInt8]
+    /// Where fields 10 and on start.
+    let asOfOffset: Int
+
+    public init(_ profile: C360_V1_Profile) {
+        var writer = ProtobufWireWriter(capacity: 1_024)
+        ProfileWireEncoder.writeBeforeAsOf(profile, to: &writer)
+        asOfOffset = writer.bytes.count
+        ProfileWireEncoder.writeAfterAsOf(profile, to: &writer)
+        bytes = writer.bytes
+    }
+
+    /// The whole profile's bytes, as of `asOf`.
+    public func profile(asOf: Google_Protobuf_Timestamp) -> [UInt8] {
+        var writer = ProtobufWireWriter(capacity: bytes.count + 16)
+        write(asOf: asOf, to: &writer)
+        return writer.bytes
+    }
+
+    /// A `GetProfileResponse` holding the profile as of `asOf`.
+    public func getProfileResponse(asOf: Google_Protobuf_Timestamp) -> [UInt8] {
+        var writer = ProtobufWireWriter(capacity: bytes.count + 24)
+        writer.messageField(1) { write(asOf: asOf, to: &$0) }
+        return writer.bytes
+    }
+
+    func write(asOf: Google_Protobuf_Timestamp, to writer: inout ProtobufWireWriter) {
+        writer.raw(bytes[..<asOfOffset])
+        writer.messageField(9) { ProfileWireEncoder.write(asOf, to: &$0) }
+        writer.raw(bytes[asOfOffset...])
+    }
+}
