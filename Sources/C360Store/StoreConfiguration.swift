@@ -21,14 +21,17 @@ public struct StoreConfiguration: Sendable {
     public var maximumEventsPerCommit = 10_000
     /// Decoded projections kept in memory for customers active or looked up recently, shared by
     /// the writer and lookups (about 2.5 KiB each as plain values, with the default data set's 20
-    /// events a customer). Default 30,000: the benchmark's server peaked at 548 MiB with 50,000
-    /// (its memory is meant to stay under 512 MiB); an earlier measurement with 100,000 customers:
-    /// bulk ingest ran 14,100 events/s with 50,000, 16,500 with 100,000 and 18,400 with 200,000.
-    public var cachedProjections = 30_000
-    /// Profiles kept as lookups answered them, evaluated and encoded (about 0.7 KiB each with the
-    /// default data set), until the customer's projection changes or the day moves on: a lookup
-    /// of a customer kept here neither reads nor evaluates the projection. Default 100,000.
-    public var cachedProfiles = 100_000
+    /// events a customer). Lookups are answered from `cachedProfiles` first, so this mostly serves
+    /// the writer's folds. Default 10,000.
+    public var cachedProjections = 10_000
+    /// Profiles kept as lookups answered them, evaluated and encoded (about 0.8 KiB of memory each
+    /// with the default data set), until the customer's projection changes or the day moves on: a
+    /// lookup of a customer kept here neither reads nor evaluates the projection. The cache keeps
+    /// between half and all of this many, so twice the customers looked up holds them all. Default
+    /// 200,000: lookups of random customers of 100,000 at `-c 16 -m 32`, by hand on this machine,
+    /// 39,342 requests/s with none kept (and 30,000 projections), 92,617 with 150,000 and 151,968
+    /// with 200,000 (and 10,000 projections), the server at 274, 298 and 305 MiB.
+    public var cachedProfiles = 200_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
     /// (as encoded; in memory they take about three times as much) wait before the writer waits for
     /// them to be written; a write starts at half. Default 4 MiB: bulk ingest of 2,000,000 events

@@ -111,7 +111,7 @@ struct BenchStorage: AsyncParsableCommand {
 struct BenchLookups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lookups",
-        abstract: "Profile lookups inside the process, random customers and one fixed customer.")
+        abstract: "Profile lookups inside the process over random customers, evaluated each time and answered from the profiles kept.")
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Option(help: "Customers to pick from (cust_1 … cust_N).") var customers = 100_000
