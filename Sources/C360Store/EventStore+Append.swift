@@ -146,12 +146,24 @@ extension EventStore {
                 let key = pseudonyms.identityIndexKey(identity)
                 return seen.insert(key).inserted ? (identity, key) : nil
             }
+            warmProjection(ofCustomer: event.customerID)
             return .success(PreparedEvent(
                 event: event, encoded: encoded, customerHash: customerHash,
                 identityKeys: event.identities.map(pseudonyms.identityIndexKey), linked: linked))
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Reads a known customer's projection into the cache of decoded projections, on the calling
+    /// thread, so that the writer folding the event finds it there instead of reading and decoding
+    /// it itself: with customers at random, that read was 15% of the writer's time (`perf` of small
+    /// appends), and the writer is the one thread every commit waits for. Best effort: nothing
+    /// happens for a customer not yet known, and the cache keeps a read only if no commit changed
+    /// the projection meanwhile.
+    private func warmProjection(ofCustomer customerID: String) {
+        guard !customerID.isEmpty, let subject = try? subject(customerID: customerID) else { return }
+        _ = try? projections.projection(of: subject)
     }
 
     /// Why `bytes` more may not be written now: the data directory's filesystem would be left with
