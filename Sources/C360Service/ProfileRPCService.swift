@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
 /// store, and returns the answer or throws a `C360Error`. The transport (`C360Routes`) decodes,
 /// authorizes and encodes around it; each RPC is implemented here once.
-public struct ProfileRPCService: Sendable {
+public final class ProfileRPCService: Sendable {
     package let store: EventStore
     package let limits: APILimits
     package let access: AccessControl
@@ -324,7 +324,8 @@ public struct ProfileRPCService: Sendable {
         guard minSeq > store.changes.lastSeq else { return }
         let limit = limits.maxMinSeqWaitSeconds
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await store.changes.wait(untilSeq: minSeq) }
+            let changes = store.changes
+            group.addTask { await changes.wait(untilSeq: minSeq) }
             group.addTask { try? await Task.sleep(for: .seconds(limit)) }
             await group.next()
             group.cancelAll()

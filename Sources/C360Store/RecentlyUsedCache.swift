@@ -1,44 +1,76 @@
-/// A bounded map that keeps what was used recently, approximately: entries live in a young and an
-/// old generation; a hit in the old one moves the entry to the young one, and when the young one
-/// is full it becomes the old one and the previous old one is dropped. O(1) per operation, no
-/// per-entry bookkeeping, and never more than `capacity` entries.
+/// A bounded map that keeps what was used recently, approximately, by the CLOCK algorithm: every
+/// entry has a slot and a "used" mark set by each hit; a new entry, when the map is full, takes
+/// the slot of the first entry the clock's hand finds unmarked, clearing the marks it passes. One
+/// hash lookup per hit, O(1) amortised per insertion, and exactly `capacity` entries kept once
+/// full.
+///
+/// (It replaced two generations of dictionaries, which kept between half and all of the capacity
+/// and moved an entry on every hit in the older one: 6% of a kept lookup's server CPU in `perf`.)
 struct RecentlyUsedCache<Key: Hashable, Value> {
-    private var young: [Key: Value] = [:]
-    private var old: [Key: Value] = [:]
-    private let generationSize: Int
+    fileprivate struct Slot {
+        var key: Key
+        var value: Value
+        var used: Bool
+    }
+
+    private var slots: [Slot] = []
+    private var positions: [Key: Int] = [:]
+    private var hand = 0
+    private let capacity: Int
 
     /// - Parameter capacity: most entries held; 0 disables the cache.
     init(capacity: Int) {
-        self.generationSize = max(capacity / 2, 0)
+        self.capacity = max(capacity, 0)
     }
 
+    var count: Int { slots.count }
+
     mutating func value(for key: Key) -> Value? {
-        if let value = young[key] { return value }
-        guard let value = old.removeValue(forKey: key) else { return nil }
-        insert(value, for: key)
-        return value
+        guard let position = positions[key] else { return nil }
+        slots[position].used = true
+        return slots[position].value
     }
 
     mutating func insert(_ value: Value, for key: Key) {
-        guard generationSize > 0 else { return }
-        if young.count >= generationSize, young[key] == nil {
-            old = young
-            young = [:]
-            young.reserveCapacity(generationSize)
+        guard capacity > 0 else { return }
+        if let position = positions[key] {
+            slots[position].value = value
+            slots[position].used = true
+            return
         }
-        young[key] = value
-        old[key] = nil
+        if slots.count < capacity {
+            positions[key] = slots.count
+            slots.append(Slot(key: key, value: value, used: false))
+            return
+        }
+        while slots[hand].used {
+            slots[hand].used = false
+            hand = (hand + 1) % slots.count
+        }
+        positions[slots[hand].key] = nil
+        slots[hand] = Slot(key: key, value: value, used: false)
+        positions[key] = hand
+        hand = (hand + 1) % slots.count
     }
 
     mutating func remove(_ key: Key) {
-        young[key] = nil
-        old[key] = nil
+        guard let position = positions.removeValue(forKey: key) else { return }
+        let last = slots.count - 1
+        if position != last {
+            slots[position] = slots[last]
+            positions[slots[position].key] = position
+        }
+        slots.removeLast()
+        if hand >= slots.count { hand = 0 }
     }
 
     mutating func removeAll() {
-        young = [:]
-        old = [:]
+        slots = []
+        positions = [:]
+        hand = 0
     }
 }
 
 extension RecentlyUsedCache: Sendable where Key: Sendable, Value: Sendable {}
+
+extension RecentlyUsedCache.Slot: Sendable where Key: Sendable, Value: Sendable {}

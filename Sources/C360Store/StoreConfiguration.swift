@@ -26,12 +26,12 @@ public struct StoreConfiguration: Sendable {
     public var cachedProjections = 10_000
     /// Profiles kept as lookups answered them, evaluated and encoded (about 0.8 KiB of memory each
     /// with the default data set), until the customer's projection changes or the day moves on: a
-    /// lookup of a customer kept here neither reads nor evaluates the projection. The cache keeps
-    /// between half and all of this many, so twice the customers looked up holds them all. Default
-    /// 200,000: lookups of random customers of 100,000 at `-c 16 -m 32`, by hand on this machine,
-    /// 39,342 requests/s with none kept (and 30,000 projections), 92,617 with 150,000 and 151,968
-    /// with 200,000 (and 10,000 projections), the server at 274, 298 and 305 MiB.
-    public var cachedProfiles = 200_000
+    /// lookup of a customer kept here neither reads nor evaluates the projection. Default 128,000
+    /// (at most about 100 MiB): enough for the benchmark's 100,000 customers with room for the
+    /// cache's 16 shards filling unevenly. Lookups of random customers of 100,000 at `-c 16 -m 32`,
+    /// by hand on this machine: 39,342 requests/s with none kept (and 30,000 projections) against
+    /// 151,968 with all of them kept, the server at 274 and 305 MiB.
+    public var cachedProfiles = 128_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
     /// (as encoded; in memory they take about three times as much) wait before the writer waits for
     /// them to be written; a write starts at half. Default 4 MiB: bulk ingest of 2,000,000 events
