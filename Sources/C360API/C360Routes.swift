@@ -2,6 +2,7 @@ import C360Core
 import C360Model
 import C360Service
 import C360Transport
+import C360Store
 
 /// Every RPC c360 serves, by path: the one dispatch table. Each call is authorized first (access
 /// control, audited when refused), then decoded and served by the service's one implementation.

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import C360HTTP2
 
 /// The c360 gRPC server: the profile, health and reflection services on c360's transport
 /// (SwiftNIO sockets, libnghttp2, one dispatch table), plaintext or TLS, run as a `Service` so

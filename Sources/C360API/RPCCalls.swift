@@ -6,6 +6,7 @@ import C360Transport
 import GRPCCore
 import NIOCore
 import SwiftProtobuf
+import C360HTTP2
 
 /// The shapes of call c360's RPCs have, between the transport's bytes and the service's typed
 /// functions: each decodes its request, runs the service with the caller and the request id

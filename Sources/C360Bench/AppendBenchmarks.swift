@@ -6,6 +6,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Synchronization
+import SwiftProtobuf
 
 /// What an append benchmark measured.
 public struct AppendFigures: Sendable {

@@ -3,6 +3,7 @@ import C360Generator
 import C360Model
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import C360Service
 
 /// Freshness: how long after an append is acknowledged its change arrives on `WatchProfiles`.
 public enum FreshnessBenchmark {

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SwiftProtobuf
+import C360Store
 
 /// The JSON read API under `/api/v1/`, for `curl`, BI tools and scripts that do not speak gRPC.
 /// Each response is the protobuf JSON mapping (field names as in `proto/`) of the gRPC response

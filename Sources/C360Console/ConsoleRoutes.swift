@@ -10,6 +10,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import C360Store
 
 /// The console's pages: each reads through `ProfileRPCService` under the signed-in caller, so
 /// access control, redaction, metrics and the audit log apply as they do to a gRPC call.

@@ -1,4 +1,5 @@
 import C360Core
+import Foundation
 
 /// One record from a source system — a line of foreign JSON, a CSV row, a database row — as a
 /// tree whose leaves keep their text exactly: a JSON number is its literal (`85.98`), never a

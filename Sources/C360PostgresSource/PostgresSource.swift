@@ -6,6 +6,7 @@ import Dispatch
 import Foundation
 import PostgreSQL
 import Synchronization
+import CoreMetrics
 
 /// Follows a PostgreSQL database's changes into the store, exactly once.
 ///

@@ -4,6 +4,7 @@ import C360Store
 import Foundation
 import GRPCCore
 import SwiftProtobuf
+import Logging
 
 extension ProfileRPCService {
     package func createBackup(_ request: C360_V1_CreateBackupRequest) async throws -> C360_V1_BackupManifest {

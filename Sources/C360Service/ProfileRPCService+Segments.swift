@@ -3,6 +3,7 @@ import C360Model
 import C360Store
 import Foundation
 import GRPCCore
+import CoreMetrics
 
 extension ProfileRPCService {
     package func listSegment(_ request: C360_V1_ListSegmentRequest) throws -> C360_V1_ListSegmentResponse {

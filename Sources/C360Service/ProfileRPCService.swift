@@ -6,6 +6,7 @@ import Foundation
 import GRPCCore
 import Logging
 import SwiftProtobuf
+import CoreMetrics
 
 /// The `c360.v1.ProfileService` API over an `EventStore`: it validates each request, calls the
 /// store, and returns the answer or throws a `C360Error`. The transport (`C360Routes`) decodes,

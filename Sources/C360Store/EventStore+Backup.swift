@@ -4,6 +4,8 @@ import Foundation
 import RocksDB
 #if canImport(Glibc)
 import Glibc
+import SwiftProtobuf
+import Synchronization
 #endif
 
 extension EventStore {

@@ -1,6 +1,7 @@
 import C360Core
 import C360Model
 import RocksDB
+import SwiftProtobuf
 
 extension EventStore {
     /// The changes logged after `seq`, up to and including `throughSeq`, one per customer at its

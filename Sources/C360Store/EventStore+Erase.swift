@@ -2,6 +2,9 @@ import Foundation
 import C360Core
 import C360Model
 import RocksDB
+import CoreMetrics
+import SwiftProtobuf
+import Synchronization
 
 extension EventStore {
     /// Erases a customer (GDPR right to erasure).

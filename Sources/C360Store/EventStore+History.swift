@@ -1,6 +1,7 @@
 import C360Core
 import C360Model
 import RocksDB
+import SwiftProtobuf
 
 /// One stored event with what identity resolution decided for it.
 struct HistoryEntry {

@@ -2,6 +2,7 @@ import C360Core
 import C360Model
 import Foundation
 import RocksDB
+import Synchronization
 
 /// What opening a store after a crash folded again.
 public struct Recovery: Sendable {

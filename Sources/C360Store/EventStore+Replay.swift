@@ -3,6 +3,7 @@ import C360Core
 import C360Model
 import Foundation
 import RocksDB
+import CoreMetrics
 
 extension EventStore {
     /// Rebuilds every projection from the log, from the start or from the newest snapshot plus the

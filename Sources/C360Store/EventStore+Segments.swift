@@ -1,6 +1,7 @@
 import C360Core
 import C360Model
 import RocksDB
+import Synchronization
 
 /// One membership change decided by the writer.
 struct MembershipChange {

@@ -1,6 +1,7 @@
 import C360Core
 import C360Model
 import RocksDB
+import SwiftProtobuf
 
 extension EventStore {
     /// Copies every projection, as of the current log position, into a snapshot that a replay can

@@ -3,6 +3,7 @@ import C360Core
 import Foundation
 import RocksDB
 import Synchronization
+import CoreMetrics
 
 /// What a build of the configured fold's projections did, while the old ones served.
 public struct ProjectionVersionBuild: Sendable {

@@ -236,11 +236,24 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// RocksDB's figures for monitoring, summed over every column family.
-    public typealias StorageFigures = Database.Figures
+    /// RocksDB's figures for monitoring, summed over every column family: the store's own type,
+    /// so that what reports them needs nothing of the RocksDB wrapper.
+    public struct StorageFigures: Sendable, Equatable {
+        public var memtableBytes: UInt64
+        public var pendingCompactionBytes: UInt64
+        public var sstFiles: UInt64
+        public var sstBytes: UInt64
+        /// Since the store was opened; `nil` unless RocksDB's statistics are collected.
+        public var blockCacheHits: UInt64?
+        public var blockCacheMisses: UInt64?
+    }
 
     public func storageFigures() -> StorageFigures {
-        database.figures()
+        let figures = database.figures()
+        return StorageFigures(
+            memtableBytes: figures.memtableBytes, pendingCompactionBytes: figures.pendingCompactionBytes,
+            sstFiles: figures.sstFiles, sstBytes: figures.sstBytes,
+            blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses)
     }
 
     /// Runs `work` on the writer, excluding appends while it runs.

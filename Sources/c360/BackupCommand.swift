@@ -3,6 +3,7 @@ import C360API
 import C360Core
 import C360Store
 import Foundation
+import C360Config
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,9 @@ import C360Bench
 import C360Generator
 import C360Service
 import Foundation
+import C360Store
+import C360Transport
+import NIOCore
 
 /// `c360 bench …`: the load drivers of the benchmark. `ops/bench/run.sh` runs them together with
 /// PostgreSQL and the ceilings and writes the results; each prints one JSON object.

@@ -2,6 +2,8 @@ import ArgumentParser
 import C360Config
 import C360Core
 import Foundation
+import C360Service
+import C360Store
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import C360API
 import C360Model
 import Foundation
+import C360Store
 
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import C360Core
 import C360Model
 import Foundation
 import SwiftProtobuf
+import C360Store
 
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

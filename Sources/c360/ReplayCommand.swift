@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import C360Model
+import C360Store
 
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,8 @@ import ArgumentParser
 import C360API
 import C360Core
 import Foundation
+import C360Model
+import C360Store
 
 struct SegmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import C360Model
+import C360Store
 
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import C360Store
+import Foundation
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import C360Store
 import Foundation
 import GRPCCore
 import Testing
+import SwiftProtobuf
 
 /// `CreateBackup` through a real server: the scope it needs, the root it keeps to, and a backup
 /// that restores.

@@ -5,6 +5,8 @@ import C360Service
 import C360Store
 import Foundation
 import Testing
+import C360PostgresSource
+import Logging
 
 @Suite struct ConfigurationFileTests {
     static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,5 +1,6 @@
 @testable import C360Console
 import Testing
+import C360Service
 
 @Suite struct FormFieldsTests {
     @Test func readsFormsAsBrowsersWriteThem() throws {

@@ -2,6 +2,7 @@ import C360Core
 import C360Generator
 import C360Model
 import Testing
+import SwiftProtobuf
 
 @Suite struct SyntheticDataGeneratorTests {
     private func events(customers: Int, events: Int, seed: UInt64) -> [C360_V1_Event] {

@@ -3,6 +3,7 @@ import C360Core
 import C360Mapping
 @testable import C360PostgresSource
 import Testing
+import C360Model
 
 /// Messages written byte by byte as PostgreSQL's "Logical Replication Message Formats" defines them.
 struct MessageWriter {

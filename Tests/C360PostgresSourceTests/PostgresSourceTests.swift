@@ -6,6 +6,7 @@ import Foundation
 import PostgreSQL
 import Synchronization
 import Testing
+import C360Model
 
 /// A shop's PostgreSQL followed by a source into a real store: the snapshot, then streaming,
 /// each change applied once, across a restart of the source.

@@ -2,6 +2,7 @@ import C360Core
 import C360Store
 import Foundation
 import Testing
+import C360Model
 
 @Suite struct NDJSONLoaderTests {
     static let good = #"{"event_id":"g%d","customer_id":"c1","occurred_at":"2026-03-01T10:00:00Z","source":"web","web_event":{"type":"WEB_EVENT_TYPE_PAGE_VIEW","session_id":"s"}}"#

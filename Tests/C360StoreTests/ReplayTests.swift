@@ -4,6 +4,7 @@ import C360Model
 import C360Store
 import RocksDB
 import Testing
+import SwiftProtobuf
 
 @Suite struct ReplayTests {
     @Test("live, full-replay and snapshot-plus-tail digests are identical over 100,000 generated events")

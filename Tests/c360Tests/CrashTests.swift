@@ -4,6 +4,7 @@ import C360Store
 import Foundation
 import Synchronization
 import Testing
+import SwiftProtobuf
 
 @Suite struct CrashTests {
     /// The lines a running `c360 ingest` reports committed on its standard error ("ingest:

@@ -1,4 +1,5 @@
 import SwiftProtobuf
+import Foundation
 
 /// A moment in UTC with microsecond precision: the one time type of c360.
 ///

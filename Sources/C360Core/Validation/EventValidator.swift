@@ -1,4 +1,5 @@
 import C360Model
+import SwiftProtobuf
 
 /// Checks that an event is complete and plausible before it is appended: every rule names the
 /// field it concerns. Pure: no I/O, no clock.

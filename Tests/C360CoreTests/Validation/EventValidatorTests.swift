@@ -1,6 +1,7 @@
 import C360Core
 import C360Model
 import Testing
+import SwiftProtobuf
 
 @Suite struct EventValidatorTests {
     typealias F = EventFactory

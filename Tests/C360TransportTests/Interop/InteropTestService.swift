@@ -2,6 +2,7 @@ import C360Transport
 import Foundation
 import NIOCore
 import SwiftProtobuf
+import C360HTTP2
 
 /// gRPC's interoperability test service (`grpc.testing.TestService`) on c360's transport, as the
 /// gRPC project's interop-test-descriptions define its server features: EmptyCall, UnaryCall,
