@@ -26,13 +26,13 @@ protos=$(cd proto && find c360 grpc -name '*.proto' | sort)
 (cd proto && protoc \
   --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
   --swift_out="../$messages" \
-  --swift_opt=Visibility=Public,FileNaming=DropPath \
+  --swift_opt=Visibility=Public,FileNaming=DropPath,UseAccessLevelOnImports=true \
   $protos)
 
 (cd proto && protoc \
   --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" \
   --grpc-swift_out="../$services" \
-  --grpc-swift_opt=Visibility=Public,FileNaming=DropPath,Server=false,Client=true,ExtraModuleImports=C360Model \
+  --grpc-swift_opt=Visibility=Public,FileNaming=DropPath,Server=false,Client=true,ExtraModuleImports=C360Model,UseAccessLevelOnImports=true \
   c360/v1/profile_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto)
 
 # gRPC's interoperability test service, served by the transport's conformance tests only.

@@ -1,12 +1,12 @@
-import C360Core
-import C360Service
-import C360Store
+public import C360Core
+public import C360Service
+public import C360Store
 import C360Transport
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import NIOPosix
 import NIOSSL
-import ServiceLifecycle
+public import ServiceLifecycle
 import C360HTTP2
 
 /// The c360 gRPC server: the profile, health and reflection services on c360's transport

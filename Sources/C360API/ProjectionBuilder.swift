@@ -1,7 +1,7 @@
 import C360Core
-import C360Store
-import Logging
-import ServiceLifecycle
+public import C360Store
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// Builds the configured fold's projections in the background when the served ones were built by

@@ -1,7 +1,7 @@
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 import C360Service
-import C360Store
+public import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2
 

@@ -1,8 +1,8 @@
 import C360Core
 import C360Service
-import C360Store
-import Logging
-import ServiceLifecycle
+public import C360Store
+public import Logging
+public import ServiceLifecycle
 
 /// Keeps segment membership current as time passes: re-evaluates every customer when it starts
 /// and whenever the UTC day changes, so windowed conditions (`recent_product_views > 10`) and

@@ -1,5 +1,5 @@
 import C360API
-import C360Generator
+public import C360Generator
 import C360Model
 import C360Service
 import Foundation

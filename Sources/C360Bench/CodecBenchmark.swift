@@ -1,6 +1,6 @@
 import C360Codec
 import C360Core
-import C360Generator
+public import C360Generator
 import C360Model
 import Foundation
 import SwiftProtobuf

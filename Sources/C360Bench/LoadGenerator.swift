@@ -1,5 +1,5 @@
-import C360HTTP2
-import NIOCore
+public import C360HTTP2
+public import NIOCore
 import NIOPosix
 import Synchronization
 

@@ -1,7 +1,7 @@
 import C360Generator
 import C360Model
-import Foundation
-import NIOCore
+public import Foundation
+public import NIOCore
 import SwiftProtobuf
 
 /// The request bodies of c360's RPCs for the load generator, encoded before the run.

@@ -1,5 +1,5 @@
 import Foundation
-import RocksDB
+public import RocksDB
 
 /// The storage ceiling: what RocksDB itself does on this disk with synced `WriteBatch`es of
 /// event-sized values, with c360's database options and nothing of c360 around it.

@@ -1,6 +1,6 @@
-import C360Core
+public import C360Core
 import C360Generator
-import C360Store
+public import C360Store
 
 /// Profile lookups inside the process, without any transport, each encoded as `GetProfile`
 /// answers: how much of a lookup's cost is the store's, evaluated from the projection every time

@@ -1,5 +1,5 @@
-import C360Transport
-import NIOCore
+public import C360Transport
+public import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 import SwiftProtobuf
 
 /// Events decoded from the protobuf wire format field by field, without SwiftProtobuf's generic

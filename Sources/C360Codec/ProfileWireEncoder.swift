@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 import SwiftProtobuf
 
 /// `GetProfileResponse` and `BatchGetProfilesResponse` encoded field by field, without

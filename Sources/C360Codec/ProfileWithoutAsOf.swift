@@ -1,5 +1,5 @@
-import C360Model
-import SwiftProtobuf
+public import C360Model
+public import SwiftProtobuf
 
 /// A profile's bytes without its `as_of` (field 9), and where that field goes. A lookup answered
 /// with a profile evaluated earlier (it holds until `ProfileEvaluator.unchangedUntil`) writes the

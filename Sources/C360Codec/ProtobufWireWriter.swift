@@ -1,5 +1,5 @@
 import Foundation
-import SwiftProtobuf
+public import SwiftProtobuf
 
 /// Writes the protobuf wire format by hand: fields appended in the order they are given, with
 /// proto3's rules for what is left out left to the caller. A nested message's length is written

@@ -1,8 +1,8 @@
-import C360Core
+public import C360Core
 import C360Mapping
-import C360PostgresSource
-import C360Service
-import C360Store
+public import C360PostgresSource
+public import C360Service
+public import C360Store
 import Foundation
 import Logging
 import Yams

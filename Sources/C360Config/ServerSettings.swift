@@ -1,5 +1,5 @@
-import C360Service
-import Logging
+public import C360Service
+public import Logging
 
 /// What `c360 serve` reads from the configuration besides the store's settings: where it listens,
 /// how it logs, and the limits on what one call may ask.

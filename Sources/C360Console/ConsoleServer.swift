@@ -1,13 +1,13 @@
-import C360Service
+public import C360Service
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The customer console on an HTTP port of its own: the pages support agents use and the JSON
 /// read API under `/api/v1/`, over the same `ProfileRPCService` (and so the same access control,

@@ -1,5 +1,5 @@
-import C360Service
-import Foundation
+public import C360Service
+public import Foundation
 import NIOConcurrencyHelpers
 
 /// One signed-in browser: who it is, and the token its forms must carry back (CSRF protection).

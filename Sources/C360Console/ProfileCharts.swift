@@ -1,5 +1,5 @@
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 
 /// The series the customer page draws, computed from the customer's events: pure, no I/O.
 public enum ProfileCharts {

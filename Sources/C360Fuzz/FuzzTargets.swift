@@ -1,7 +1,7 @@
 import C360Codec
 import C360Core
 import C360Generator
-import C360Mapping
+public import C360Mapping
 import C360Model
 import C360Service
 import C360Store

@@ -1,7 +1,7 @@
 import C360Core
-import C360Model
+public import C360Model
 import Foundation
-import SwiftProtobuf
+public import SwiftProtobuf
 
 /// Generates a realistic, deterministic event history for the demo fashion retailer: customers
 /// signing up, browsing, ordering online and in store, receiving and opening marketing emails,

@@ -1,5 +1,5 @@
 import CNGHTTP2
-import NIOCore
+public import NIOCore
 
 /// One HTTP/2 client connection's protocol state, kept by libnghttp2: requests are submitted with
 /// their whole body, the server's bytes go in through `receive(_:)`, and each request comes back

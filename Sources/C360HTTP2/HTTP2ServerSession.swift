@@ -2,7 +2,7 @@ import CNGHTTP2
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
+public import NIOCore
 
 /// One HTTP/2 server connection's protocol state, kept by libnghttp2: bytes from the client go in
 /// through `receive(_:)` and come back as stream events; responses are submitted per stream and

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// Turns the lines of a CSV file (RFC 4180: a header row naming the columns, fields separated by
 /// commas, quoted with `"` where they hold commas, quotes or line breaks) into records whose

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 extension RecordValue {
     /// Reads one JSON value (a line of NDJSON) exactly: numbers keep their literal text.

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import Foundation
 
 /// One record from a source system — a line of foreign JSON, a CSV row, a database row — as a

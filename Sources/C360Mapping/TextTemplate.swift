@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// Text with `{field.path}` placeholders (`{{` and `}}` for braces), filled from a record: a
 /// mapping's event ids and customer ids, and a source's erasure key.

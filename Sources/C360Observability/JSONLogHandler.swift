@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 #if canImport(Glibc)
 import Glibc
 #endif

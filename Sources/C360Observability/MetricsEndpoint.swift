@@ -1,12 +1,12 @@
-import C360Store
+public import C360Store
 import CoreMetrics
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Prometheus
-import ServiceLifecycle
+public import Prometheus
+public import ServiceLifecycle
 
 /// The metrics of `c360 serve` in Prometheus' text format, on an HTTP port of their own
 /// (`GET /metrics`), apart from the API so that scraping needs no gRPC and no access token, and a

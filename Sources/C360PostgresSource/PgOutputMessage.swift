@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// A message of PostgreSQL's built-in logical decoding output plugin, `pgoutput` (protocol
 /// version 1, text values), as the payload of the replication stream's XLogData.

@@ -1,7 +1,7 @@
-import C360Core
+public import C360Core
 import C360Mapping
 import C360Model
-import C360Store
+public import C360Store
 import Dispatch
 import Foundation
 import PostgreSQL

@@ -1,8 +1,8 @@
 import C360Core
-import C360Store
+public import C360Store
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 
 /// Runs a PostgreSQL source for `c360 serve`: started with the server, stopped with it. A lost
 /// connection (PostgreSQL restarting, the network) is retried with a growing pause, resuming at

@@ -1,4 +1,4 @@
-import C360Mapping
+public import C360Mapping
 
 /// One PostgreSQL database c360 follows: where it is, which tables, and the mapping of their rows.
 public struct PostgresSourceSettings: Sendable {

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// The messages of a `START_REPLICATION` stream (the CopyData payloads of PostgreSQL's streaming
 /// replication protocol), and the client's status updates.

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import PostgreSQL
 
 /// What the database says about a source: its slot (how far the source confirmed, how much WAL the

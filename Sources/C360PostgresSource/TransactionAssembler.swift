@@ -1,5 +1,5 @@
-import C360Core
-import C360Mapping
+public import C360Core
+public import C360Mapping
 
 /// Gathers the `pgoutput` messages of a transaction into its row changes, keeping the tables'
 /// descriptions the stream sends before their first change; a transaction is handed over whole

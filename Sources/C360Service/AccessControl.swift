@@ -1,5 +1,5 @@
-import C360Core
-import C360Store
+public import C360Core
+public import C360Store
 import Crypto
 import Foundation
 

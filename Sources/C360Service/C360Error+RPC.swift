@@ -1,6 +1,6 @@
-import C360Core
-import C360Model
-import GRPCCore
+public import C360Core
+public import C360Model
+public import GRPCCore
 
 /// c360's errors as gRPC statuses: the one place the two meet.
 extension C360Error: RPCErrorConvertible {

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// The `EventKind` of an event, for timeline filters.
 package enum EventKindOf {

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// `HOST:PORT` as the command line and configuration write it.
 public enum ListenAddress {

@@ -1,10 +1,10 @@
 import C360Codec
-import C360Core
-import C360Model
-import C360Store
+public import C360Core
+public import C360Model
+public import C360Store
 import Foundation
 import GRPCCore
-import Logging
+public import Logging
 import SwiftProtobuf
 import CoreMetrics
 

@@ -1,5 +1,5 @@
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 import Foundation
 import GRPCCore
 import GRPCProtobuf

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The id of the request a log line belongs to: the client's `x-request-id` header, carried through
 /// every line logged while the call runs (bound by `C360Routes` for each call).

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import Foundation
 
 /// The opaque page token of `GetTimeline`: where the next page starts, base64-encoded so clients

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// What became of one event handed to `EventStore.append(_:)`.
 public enum AppendOutcome: Sendable {

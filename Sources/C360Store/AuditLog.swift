@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import Foundation
 import Synchronization
 #if canImport(Glibc)

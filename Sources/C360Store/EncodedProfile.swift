@@ -1,5 +1,5 @@
 import C360Codec
-import C360Core
+public import C360Core
 
 /// A lookup's answer: a customer's profile evaluated and encoded, as of a time.
 public struct EncodedProfile: Sendable {

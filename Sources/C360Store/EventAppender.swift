@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// Something events can be appended to: a local `EventStore`, or (later) a running server.
 public protocol EventAppender: Sendable {

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import C360Model
 import Foundation
 import RocksDB

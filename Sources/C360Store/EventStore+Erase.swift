@@ -1,6 +1,6 @@
 import Foundation
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 import RocksDB
 import CoreMetrics
 import SwiftProtobuf

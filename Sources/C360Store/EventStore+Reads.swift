@@ -1,6 +1,6 @@
 import C360Codec
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 import Foundation
 import RocksDB
 

@@ -1,5 +1,5 @@
 import C360Codec
-import C360Core
+public import C360Core
 import Foundation
 import RocksDB
 import Synchronization

@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 import Foundation
 
 /// Reads a file (or standard input, `-`) in 1 MiB chunks and hands over its lines without their

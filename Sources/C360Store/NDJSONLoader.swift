@@ -1,5 +1,5 @@
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 import Foundation
 
 /// Loads NDJSON event files (one `c360.v1.Event` in its protobuf JSON mapping per line) into an

@@ -1,5 +1,5 @@
-import C360Core
-import C360Model
+public import C360Core
+public import C360Model
 
 /// How far a source (a database's change stream) has been read into c360: the position in the
 /// source's own log after the last change whose events are committed. Stored in the same commit

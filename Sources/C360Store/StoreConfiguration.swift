@@ -1,4 +1,4 @@
-import C360Core
+public import C360Core
 
 /// Settings of an `EventStore`, each with a default.
 public struct StoreConfiguration: Sendable {

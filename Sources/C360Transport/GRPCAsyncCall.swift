@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// Serves a call in a Swift task: the body reads the request messages as an async sequence and

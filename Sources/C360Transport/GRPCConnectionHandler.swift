@@ -1,5 +1,5 @@
-import C360HTTP2
-import NIOCore
+public import C360HTTP2
+public import NIOCore
 
 /// One gRPC connection: the socket's bytes through libnghttp2 (`HTTP2ServerSession`), each request
 /// stream checked as the gRPC over HTTP/2 specification says and handed to its method's handler,

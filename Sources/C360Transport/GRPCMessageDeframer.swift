@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Splits a request body into gRPC's length-prefixed messages (1 byte compressed flag, 4 bytes
 /// big-endian length, the message), holding at most one message's bytes.

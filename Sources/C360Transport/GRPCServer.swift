@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import NIOSSL
+public import NIOCore
+public import NIOPosix
+public import NIOSSL
 
 /// A listening gRPC server on SwiftNIO sockets and libnghttp2: one `GRPCConnectionHandler` per
 /// connection, serving `routes`, over plaintext HTTP/2 or TLS (ALPN `h2`).

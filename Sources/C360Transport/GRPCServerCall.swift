@@ -1,5 +1,5 @@
-import C360HTTP2
-import NIOCore
+public import C360HTTP2
+public import NIOCore
 
 /// What serves one call of a method: told of each request message, of the end of the request,
 /// and of the call's end by the client, its deadline or the connection. It answers through its

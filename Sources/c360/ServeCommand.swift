@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import C360API
 import C360Config
 import C360Console

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// Normalisation and ordering of identities, so the same person's email written two ways is one identity.
 public enum IdentityKey {

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 extension ProjectionFold {
     /// Only the fields present in the upsert change: several sources can each own some fields.

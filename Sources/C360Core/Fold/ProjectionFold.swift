@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// Folds events, one at a time and in log order, into a customer's projection.
 ///

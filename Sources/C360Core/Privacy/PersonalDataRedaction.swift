@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// Takes the personal fields out of what a lookup returns, for callers allowed to read profiles
 /// but not the personal data in them (column-level access control): a personalisation service

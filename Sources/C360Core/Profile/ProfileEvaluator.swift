@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 import SwiftProtobuf
 
 /// Evaluates a stored projection as of a time into the profile a lookup returns.

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// A profile field a segment condition can test, by the name configuration files use.
 public enum ProfileField: String, CaseIterable, Sendable {

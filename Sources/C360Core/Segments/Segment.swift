@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 
 /// A named predicate over profile fields: a customer is a member while every condition holds.
 ///

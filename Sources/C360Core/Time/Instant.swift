@@ -1,4 +1,4 @@
-import SwiftProtobuf
+public import SwiftProtobuf
 import Foundation
 
 /// A moment in UTC with microsecond precision: the one time type of c360.

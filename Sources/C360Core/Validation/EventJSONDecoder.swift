@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 import SwiftProtobuf
 
 /// Turns one NDJSON line (the protobuf JSON mapping of `c360.v1.Event`) into a validated event,

@@ -1,4 +1,4 @@
-import C360Model
+public import C360Model
 import SwiftProtobuf
 
 /// Checks that an event is complete and plausible before it is appended: every rule names the

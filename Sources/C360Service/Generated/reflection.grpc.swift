@@ -13,9 +13,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/grpc/grpc-swift
 
-import GRPCCore
-import GRPCProtobuf
-import C360Model
+public import GRPCCore
+internal import GRPCProtobuf
+public import C360Model
 
 // MARK: - grpc.reflection.v1.ServerReflection
 
