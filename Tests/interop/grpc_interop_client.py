@@ -10,7 +10,9 @@ Exit status 0 when the case passed; otherwise what failed is printed and the sta
 Stubs are generated from Tests/interop/proto with grpcio-tools into a temporary directory.
 """
 import argparse
+import atexit
 import pathlib
+import shutil
 import sys
 import tempfile
 
@@ -29,6 +31,8 @@ def stubs():
     from grpc_tools import protoc
 
     out = tempfile.mkdtemp(prefix="grpc-testing-stubs-")
+    # This client runs once per test case: its stubs must not pile up in /tmp.
+    atexit.register(shutil.rmtree, out, True)
     # The files live under grpc_testing/ (their package is still grpc.testing): a grpc/testing/
     # directory would shadow grpcio's own `grpc` package in Python.
     protos = ["grpc_testing/empty.proto", "grpc_testing/messages.proto", "grpc_testing/test.proto"]

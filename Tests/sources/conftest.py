@@ -7,6 +7,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "ops" / "python"))
+from pytest_temporaries import pytest_configure, pytest_sessionfinish  # noqa: E402,F401
 import c360_server  # noqa: E402
 import postgres_cluster  # noqa: E402
 
