@@ -20,6 +20,15 @@ enum C360Process {
         return directory.appendingPathComponent("c360")
     }
 
+    /// Starts `process` while no other test of this module starts one: Foundation's `Process.run`
+    /// crashed (a bad read in its `memcpy`) with several started at once from different threads,
+    /// once in a full run on a fresh clone.
+    static func start(_ process: Process) throws {
+        try spawning.withLock { _ in try process.run() }
+    }
+
+    private static let spawning = Mutex(())
+
     /// Runs blocking work (waiting for a process, reading its pipes) on a thread of its own: on
     /// the few threads Swift's concurrency runs every test's tasks on (two here), it would hold
     /// back the other tests running meanwhile, servers' handlers included, for as long as it waits.
@@ -48,7 +57,7 @@ enum C360Process {
         process.standardError = errors
         let input = Pipe()
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
+        try start(process)
         if let stdin {
             input.fileHandleForWriting.write(Data(stdin.utf8))
             try input.fileHandleForWriting.close()

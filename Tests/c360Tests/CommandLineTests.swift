@@ -207,7 +207,7 @@ import Testing
             let input = Pipe()
             holder.standardInput = input
             holder.standardOutput = FileHandle.nullDevice
-            try holder.run()
+            try C360Process.start(holder)
             defer {
                 try? input.fileHandleForWriting.close()
                 holder.waitUntilExit()

@@ -61,7 +61,7 @@ import SwiftProtobuf
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
-        try process.run()
+        try C360Process.start(process)
         return (process, CommittedLines(errors))
     }
 
@@ -187,7 +187,7 @@ import SwiftProtobuf
                     }
                 }
                 logReader.start()
-                try server.run()
+                try C360Process.start(server)
                 // "c360 serving DIR on 127.0.0.1:PORT"
                 let announced = try await C360Process.blocking {
                     var announced = ""
