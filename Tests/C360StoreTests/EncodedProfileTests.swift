@@ -12,27 +12,6 @@ import Testing
 @Suite struct EncodedProfileTests {
     static let january = Instant(microsecondsSinceEpoch: 1_767_225_600 * 1_000_000)
 
-    static func order(_ id: String, customer: String, seconds: Int64) -> C360_V1_Event {
-        var event = C360_V1_Event()
-        event.eventID = id
-        event.customerID = customer
-        event.occurredAt = Google_Protobuf_Timestamp(seconds: seconds)
-        event.source = "shop"
-        var order = C360_V1_OrderPlaced()
-        order.orderID = id
-        order.channel = .online
-        var total = C360_V1_Money()
-        total.minorUnits = 4_200
-        total.currency = "GBP"
-        order.total = total
-        var line = C360_V1_LineItem()
-        line.productID = "sku_1"
-        line.quantity = 1
-        order.items = [line]
-        event.orderPlaced = order
-        return event
-    }
-
     /// What the lookup must answer: the projection evaluated now, redacted when asked.
     static func expected(_ store: EventStore, _ customer: String, at instant: Instant, redacted: Bool) throws -> C360_V1_Profile {
         var profile = try store.profile(customerID: customer, asOf: instant)
@@ -59,7 +38,7 @@ import Testing
                     }
                 }
                 let event = round % 3 == 0
-                    ? Self.order("o\(round)", customer: "c1", seconds: 1_767_225_600 + Int64(round) * 3_600)
+                    ? Events.order("o\(round)", customer: "c1", at: Instant(microsecondsSinceEpoch: Self.january.microsecondsSinceEpoch + Int64(round) * 3_600_000_000))
                     : Events.web("w\(round)", customer: "c1", seconds: 1_767_225_600 + Int64(round) * 60)
                 #expect(await store.append([event]).allSatisfy(\.isAppended))
                 now = Instant(microsecondsSinceEpoch: now.microsecondsSinceEpoch + 600_000_000)
@@ -73,7 +52,7 @@ import Testing
     func ages() async throws {
         try await withTemporaryDirectory { directory in
             let store = try EventStore(directory: directory)
-            _ = await store.append([Self.order("o1", customer: "c1", seconds: 1_767_225_600)])
+            _ = await store.append([Events.order("o1", customer: "c1", at: Self.january)])
             let kept = try Self.answered(store, "c1", now: Self.january, redacted: false)
             #expect(kept.derived.lifecycleStage == .active)
             for days: Int64 in [1, 40, 100, 400] {

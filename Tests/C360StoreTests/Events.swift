@@ -36,6 +36,23 @@ enum Events {
         event.customerUpserted = upsert
         return event
     }
+
+    static func order(_ id: String, customer: String, at instant: Instant, minor: Int64 = 1_000) -> C360_V1_Event {
+        var order = C360_V1_OrderPlaced()
+        order.orderID = "o_\(id)"
+        order.channel = .online
+        var total = C360_V1_Money()
+        total.minorUnits = minor
+        total.currency = "GBP"
+        order.total = total
+        var event = C360_V1_Event()
+        event.eventID = id
+        event.customerID = customer
+        event.occurredAt = instant.timestamp
+        event.source = "shop"
+        event.orderPlaced = order
+        return event
+    }
 }
 
 extension AppendOutcome {

@@ -1,4 +1,5 @@
 @testable import C360Store
+import C360Generator
 import Testing
 
 /// The bounded map under every cache of the store: it may forget, but never answers a value
@@ -7,7 +8,7 @@ import Testing
 @Suite struct RecentlyUsedCacheTests {
     @Test("random operations against a plain dictionary: answers are the last value or nothing; nothing is forgotten below capacity", arguments: 0..<100)
     func matchesAModel(seed: Int) {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SeededRandom(seed: UInt64(seed))
         let capacity = Int(random.next() % 40)
         let keys = UInt64(1) + random.next() % 80
         var cache = RecentlyUsedCache<UInt64, UInt64>(capacity: capacity)
@@ -53,18 +54,5 @@ import Testing
         var cache = RecentlyUsedCache<Int, Int>(capacity: 0)
         cache.insert(1, for: 1)
         #expect(cache.value(for: 1) == nil)
-    }
-}
-
-/// SplitMix64, seeded: a failing seed can be run again.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -25,23 +25,6 @@ import Testing
         return event
     }
 
-    static func order(_ id: String, customer: String, at instant: Instant, minor: Int64 = 1_000) -> C360_V1_Event {
-        var order = C360_V1_OrderPlaced()
-        order.orderID = "o_\(id)"
-        order.channel = .online
-        var total = C360_V1_Money()
-        total.minorUnits = minor
-        total.currency = "GBP"
-        order.total = total
-        var event = C360_V1_Event()
-        event.eventID = id
-        event.customerID = customer
-        event.occurredAt = instant.timestamp
-        event.source = "shop"
-        event.orderPlaced = order
-        return event
-    }
-
     @Test("crossing a threshold emits enter on the stream, a later append emits leave; time passing and replay agree")
     func enterAndLeave() async throws {
         try await withTemporaryDirectory { directory in
@@ -60,14 +43,14 @@ import Testing
             #expect(enter?.customerID == "cust_a")
             #expect(try store.segmentMembers("high_intent").customerIDs == ["cust_a"])
 
-            _ = await store.append([Self.order("a12", customer: "cust_a", at: now), Self.order("a13", customer: "cust_a", at: now)])
+            _ = await store.append([Events.order("a12", customer: "cust_a", at: now), Events.order("a13", customer: "cust_a", at: now)])
             let leave = try await changes.next()
             #expect(leave?.kind == .leave)
             #expect(leave?.customerID == "cust_a")
             #expect(try store.segmentMembers("high_intent").customerIDs.isEmpty)
 
             // Another customer stays in: big_spender and high_intent, and a replay keeps membership as it was.
-            _ = await store.append((1...12).map { Self.view("b\($0)", customer: "cust_b", at: now) } + [Self.order("b13", customer: "cust_b", at: now, minor: 150_000)])
+            _ = await store.append((1...12).map { Self.view("b\($0)", customer: "cust_b", at: now) } + [Events.order("b13", customer: "cust_b", at: now, minor: 150_000)])
             let before = try store.allSegmentMembers()
             #expect(before["high_intent"] == ["cust_b"])
             #expect(before["big_spender"] == ["cust_b"])
@@ -94,14 +77,14 @@ import Testing
             let store = try EventStore(directory: directory, configuration: Self.configuration())
             defer { store.close() }
             let now = Instant.now
-            _ = await store.append([Self.order("c1", customer: "cust_c", at: now, minor: 200_000)])
+            _ = await store.append([Events.order("c1", customer: "cust_c", at: now, minor: 200_000)])
             let first = store.segmentChanges.subscribe(segment: "big_spender", resumingAfter: nil)
-            _ = await store.append([Self.order("d1", customer: "cust_d", at: now, minor: 300_000)])
+            _ = await store.append([Events.order("d1", customer: "cust_d", at: now, minor: 300_000)])
             var iterator = first.stream.makeAsyncIterator()
             let seen = try #require(try await iterator.next())
             #expect(seen.customerID == "cust_d")
 
-            _ = await store.append([Self.order("e1", customer: "cust_e", at: now, minor: 300_000)])
+            _ = await store.append([Events.order("e1", customer: "cust_e", at: now, minor: 300_000)])
             let resumed = store.segmentChanges.subscribe(segment: "big_spender", resumingAfter: (store.segmentChanges.epoch, seen.position))
             #expect(resumed.backlog?.map(\.customerID) == ["cust_e"])
             #expect(store.segmentChanges.subscribe(segment: "big_spender", resumingAfter: (store.segmentChanges.epoch &+ 1, 1)).backlog == nil,
