@@ -91,6 +91,7 @@ import Testing
             do {
                 let store = try EventStore(directory: directory)
                 _ = await store.append((1...50).map { Events.web("e\($0)", customer: "c\($0 % 5)") })
+                store.close()
             }
             let reopened = try EventStore(directory: directory)
             #expect(reopened.lastSeq == 50)

@@ -128,6 +128,8 @@ import Testing
                 let store = try EventStore(directory: directory)
                 _ = await store.append([Events.web("x1", customer: customerID)])
                 _ = try await store.erase(customerID: customerID, requestID: "DSR-1")
+                // Closed, not left to deinit: the erasure's queue may still hold the store for a moment.
+                store.close()
             }
             let store = try EventStore(directory: directory)
             #expect(await store.append([Events.web("x2", customer: customerID)]).first?.error?.code == .erased)

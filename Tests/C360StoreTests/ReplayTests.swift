@@ -49,6 +49,7 @@ import SwiftProtobuf
             do {
                 let store = try EventStore(directory: directory)
                 _ = await store.append((1...10).map { Events.web("e\($0)", customer: "c\($0 % 3)") })
+                store.close()
             }
             // Tamper with the first customer's projection behind the store's back.
             do {

@@ -128,6 +128,7 @@ import SwiftProtobuf
                 try #require(acknowledged > 0, "cycle \(cycle): the ingest reported no committed lines before it was killed")
 
                 let store = try EventStore(directory: data)
+                defer { store.close() }
                 if let recovery = store.recovery { recoveries.append((cycle, recovery)) }
                 try await checkStore(store, acknowledged: eventIDs.prefix(acknowledged), cycle: cycle)
             }
@@ -144,6 +145,7 @@ import SwiftProtobuf
             let finish = try await C360Process.run(["ingest", file, "--data", data])
             #expect(finish.status == 0)
             let store = try EventStore(directory: data)
+            defer { store.close() }
             #expect(try store.statistics().events == UInt64(total))
             #expect(try await store.replay(fromSnapshot: false).matchesLive)
         }
