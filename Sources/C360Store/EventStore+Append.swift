@@ -112,22 +112,6 @@ extension EventStore {
         return (outcomes, true)
     }
 
-    /// What identity resolution decides for one event, before anything is written.
-    private struct ResolutionPlan {
-        var resolution = C360_Store_V1_Resolution()
-        var linkKeys: [[UInt8]] = []
-        var unlinkKeys: [[UInt8]] = []
-        /// Members of the customer after this event, when it changes them.
-        var members: [UInt64]?
-        /// Anonymous histories taken out, with their projections folded alone again.
-        var unmergedProjections: [UInt64: Projection] = [:]
-
-        var changesMembers: Bool { !resolution.merged.isEmpty || !resolution.unmerged.isEmpty }
-        var isEmpty: Bool {
-            resolution.linked.isEmpty && resolution.unlinked.isEmpty && resolution.refused.isEmpty && !changesMembers
-        }
-    }
-
     /// Validates and encodes an event and computes its keyed hashes: everything about an append
     /// that does not depend on the log, done on the caller's thread so that the single writer
     /// does not (validation, encoding and hashing were a fifth of its time).
@@ -218,7 +202,7 @@ extension EventStore {
         }
         let before: Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
         let seq = context.state.lastSeq + 1
-        let plan = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
+        let (plan, unmergedProjections) = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
         if let members = plan.members {
             projection = try refold(subjects: [target] + members, extra: ([target] + members).flatMap { context.staged[$0] ?? [] }, by: context.state.fold)
         }
@@ -251,7 +235,7 @@ extension EventStore {
             batch.delete(StoreKeys.mergedInto(anonymous: history.subject), in: families.merges)
             batch.delete(StoreKeys.member(customer: target, anonymous: history.subject), in: families.merges)
             context.mergedInto[history.subject] = .some(nil)
-            context.projections[history.subject] = plan.unmergedProjections[history.subject]
+            context.projections[history.subject] = unmergedProjections[history.subject]
         }
         if let members = plan.members { context.members[target] = members }
         let resolution = plan.isEmpty ? nil : plan.resolution
@@ -270,92 +254,58 @@ extension EventStore {
         return .appended(seq: seq)
     }
 
-    /// Decides which identities the event links to its subject, which it unlinks, which links are
-    /// refused, and which anonymous histories it merges into or takes out of its customer.
-    ///
-    /// - An identity nobody has is linked (unless the customer is at its identity cap).
-    /// - An identity of an anonymous history not merged anywhere merges that history into the
-    ///   event's customer: its events count in the customer's profile from then on.
-    /// - An identity of another customer (directly or through a merged history) is refused and
-    ///   recorded as a conflict: links never move silently.
-    /// - An anonymous event never joins two anonymous histories; only a customer does.
+    /// Identity resolution's decision for one event (`IdentityResolution`, in C360Core), over the
+    /// index as this commit sees it; with the anonymous histories it takes out of their customer,
+    /// folded on their own again.
     private func resolve(_ prepared: PreparedEvent, subject: UInt64, target: UInt64, projection: Projection,
-                         context: inout CommitContext) throws(C360Error) -> ResolutionPlan {
-        let event = prepared.event
-        var plan = ResolutionPlan()
-        var identityCount = projection.identities.count
-        var members: [UInt64]?
-        func currentMembers(_ context: inout CommitContext) throws(C360Error) -> [UInt64] {
-            if let members { return members }
-            let loaded = try self.members(of: target, context: &context)
-            members = loaded
-            return loaded
-        }
-        func refuse(_ identity: C360_V1_Identity, _ reason: C360_Store_V1_RefusalReason) {
-            var refusal = C360_Store_V1_Refusal()
-            refusal.identity = identity
-            refusal.reason = reason
-            plan.resolution.refused.append(refusal)
-        }
-        for (identity, key) in prepared.linked {
-            guard let owner = try owner(of: key, context: &context) else {
-                if identityCount >= configuration.maximumIdentitiesPerCustomer {
-                    refuse(identity, .identityCapReached)
-                } else {
-                    plan.resolution.linked.append(identity)
-                    plan.linkKeys.append(key)
-                    identityCount += 1
-                }
-                continue
-            }
-            if owner == subject || owner == target { continue }
-            if StoreKeys.isAnonymous(owner) {
-                let ownerTarget = try mergedInto(owner, context: &context)
-                if ownerTarget == target { continue }
-                if ownerTarget != nil {
-                    refuse(identity, .ownedByAnotherCustomer)
-                    continue
-                }
-                guard !StoreKeys.isAnonymous(target) else { continue }
-                if plan.resolution.merged.contains(where: { $0.subject == owner }) { continue }
-                let history = try currentProjection(of: owner, context: context)
-                var current = try currentMembers(&context)
-                if identityCount + history.identities.count > configuration.maximumIdentitiesPerCustomer
-                    || current.count >= configuration.maximumMergedHistoriesPerCustomer {
-                    refuse(identity, .identityCapReached)
-                    continue
-                }
-                var merged = C360_Store_V1_MergedHistory()
-                merged.subject = owner
-                merged.identities = history.identities.map(\.identity)
-                plan.resolution.merged.append(merged)
-                identityCount += history.identities.count
-                current.append(owner)
-                members = current
-            } else {
-                refuse(identity, .ownedByAnotherCustomer)
-            }
-        }
-        if case .identityUnlinked(let unlinked) = event.payload, !StoreKeys.isAnonymous(target) {
+                         context: inout CommitContext) throws(C360Error) -> (decision: IdentityDecision<[UInt8]>, unmerged: [UInt64: Projection]) {
+        var unlinking: (identity: C360_V1_Identity, key: [UInt8])?
+        if case .identityUnlinked(let unlinked) = prepared.event.payload {
             let identity = IdentityKey.normalized(unlinked.identity)
-            let key = pseudonyms.identityIndexKey(identity)
-            if let owner = try owner(of: key, context: &context) {
-                if owner == target {
-                    plan.resolution.unlinked.append(identity)
-                    plan.unlinkKeys.append(key)
-                } else if StoreKeys.isAnonymous(owner), try mergedInto(owner, context: &context) == target {
-                    let alone = try refold(subjects: [owner], extra: context.staged[owner] ?? [], by: context.state.fold)
-                    var unmerged = C360_Store_V1_MergedHistory()
-                    unmerged.subject = owner
-                    unmerged.identities = alone.identities.map(\.identity)
-                    plan.resolution.unmerged.append(unmerged)
-                    plan.unmergedProjections[owner] = alone
-                    members = try currentMembers(&context).filter { $0 != owner }
-                }
-            }
+            unlinking = (identity, pseudonyms.identityIndexKey(identity))
         }
-        if plan.changesMembers { plan.members = members }
-        return plan
+        // The index reads through the commit's context and records what it read there; swapped in
+        // and out rather than copied, so that its tables stay uniquely referenced.
+        var index = CommitIdentityIndex(store: self, context: CommitContext(state: context.state))
+        swap(&index.context, &context)
+        defer { swap(&index.context, &context) }
+        let decision = try IdentityResolution.decide(
+            linking: prepared.linked, unlinking: unlinking, subject: subject, target: target,
+            identityCount: projection.identities.count, limits: configuration.identityLimits, index: &index)
+        return (decision, index.foldedAlone)
+    }
+
+    /// The identity index as one commit sees it: RocksDB and the writer's caches under what the
+    /// commit's earlier events decided.
+    private struct CommitIdentityIndex: IdentityIndex {
+        let store: EventStore
+        var context: CommitContext
+        /// Anonymous histories folded on their own again, to be taken out of their customer.
+        var foldedAlone: [UInt64: Projection] = [:]
+
+        func isAnonymous(_ subject: UInt64) -> Bool { StoreKeys.isAnonymous(subject) }
+
+        mutating func owner(of key: [UInt8]) throws(C360Error) -> UInt64? {
+            try store.owner(of: key, context: &context)
+        }
+
+        mutating func mergedInto(_ subject: UInt64) throws(C360Error) -> UInt64? {
+            try store.mergedInto(subject, context: &context)
+        }
+
+        mutating func members(of customer: UInt64) throws(C360Error) -> [UInt64] {
+            try store.members(of: customer, context: &context)
+        }
+
+        mutating func identities(ofHistory subject: UInt64) throws(C360Error) -> [C360_V1_Identity] {
+            try store.currentProjection(of: subject, context: context).identities.map(\.identity)
+        }
+
+        mutating func identities(ofHistoryAlone subject: UInt64) throws(C360Error) -> [C360_V1_Identity] {
+            let alone = try store.refold(subjects: [subject], extra: context.staged[subject] ?? [], by: context.state.fold)
+            foldedAlone[subject] = alone
+            return alone.identities.map(\.identity)
+        }
     }
 
     /// The subject an event belongs to, if it has one yet: its customer's, else that of the first

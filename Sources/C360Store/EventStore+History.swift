@@ -68,6 +68,7 @@ extension EventStore {
     /// it) and those erased since they were logged. `known` are the entries' resolutions when the
     /// caller has read them already (an entry absent from it has none). Returns the events folded.
     /// What recovery and a replay from a snapshot both do with the log after their starting point.
+    @discardableResult
     func fold(
         logged entries: [(subject: UInt64, seq: UInt64)], into projection: inout Projection?,
         resolutions known: [UInt64: C360_Store_V1_Resolution]? = nil, by fold: ProjectionFold

@@ -17,6 +17,10 @@ public struct StoreConfiguration: Sendable {
     public var segments: [Segment] = []
     /// Most anonymous histories merged into one customer. Default 50.
     public var maximumMergedHistoriesPerCustomer = 50
+    /// The two caps above, as identity resolution takes them.
+    var identityLimits: IdentityLimits {
+        IdentityLimits(identitiesPerCustomer: maximumIdentitiesPerCustomer, mergedHistoriesPerCustomer: maximumMergedHistoriesPerCustomer)
+    }
     /// Most events committed in one group commit (one synced write). Default 10,000.
     public var maximumEventsPerCommit = 10_000
     /// Decoded projections kept in memory for customers active or looked up recently, shared by
