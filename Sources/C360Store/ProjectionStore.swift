@@ -41,7 +41,7 @@ final class ProjectionStore: Sendable {
     private let meta: ColumnFamily
     private let limits: Limits
     /// Decoded clean projections (equal to what RocksDB holds), recently used.
-    private let cache: SharedCache<UInt64, Projection>
+    private let cache: SharedCache<UInt64, SharedProjection>
     /// Profiles as lookups answered them, evaluated and encoded.
     private let profiles: SharedCache<EvaluatedProfile.Key, EvaluatedProfile>
     private let pending: Mutex<Pending>
@@ -61,14 +61,24 @@ final class ProjectionStore: Sendable {
 
     /// What a commit did to a subject's projection.
     enum Change: Sendable {
-        case stored(Projection)
+        case stored(SharedProjection)
         /// Deleted: an anonymous history merged into a customer.
         case removed
 
-        var projection: Projection? {
-            if case .stored(let projection) = self { return projection }
+        static func stored(_ projection: Projection) -> Change { .stored(SharedProjection(projection)) }
+
+        var shared: SharedProjection? {
+            if case .stored(let shared) = self { return shared }
             return nil
         }
+    }
+
+    /// A committed projection, handed from the dirty set to the write behind and the cache without
+    /// copying it: a `Projection` copy retains each of its arrays and strings, and bulk ingest made
+    /// several per event (`perf`: copying and destroying them, a tenth of its CPU).
+    final class SharedProjection: Sendable {
+        let projection: Projection
+        init(_ projection: Projection) { self.projection = projection }
     }
 
     private struct Pending: ~Copyable {
@@ -123,8 +133,8 @@ final class ProjectionStore: Sendable {
         while true {
             let ticket = cache.ticket(for: subject)
             let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
-            if let waiting { return waiting.projection }
-            if let cached = cache.value(for: subject) { return cached }
+            if let waiting { return waiting.shared?.projection }
+            if let cached = cache.value(for: subject) { return cached.projection }
             let bytes: [UInt8]?
             do {
                 bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
@@ -135,7 +145,7 @@ final class ProjectionStore: Sendable {
             if bytes == nil, pending.withLock({ $0.keyspace }) != keyspace { continue }
             guard let bytes else { return nil }
             let projection = try Self.decode(bytes)
-            cache.add(projection, for: subject, readWith: ticket)
+            cache.add(SharedProjection(projection), for: subject, readWith: ticket)
             return projection
         }
     }
@@ -355,11 +365,11 @@ final class ProjectionStore: Sendable {
         var written = 0
         var bytes = 0
         do {
-            let encoded = Self.encode(entries.compactMap { $0.value.projection })
+            let encoded = Self.encode(entries.compactMap { $0.value.shared })
             let batch = WriteBatch(for: database)
             var next = encoded.makeIterator()
             for (subject, change) in entries {
-                if change.projection != nil, let projectionBytes = next.next() {
+                if change.shared != nil, let projectionBytes = next.next() {
                     batch.put(StoreKeys.subject(subject), projectionBytes, in: taken.family)
                     bytes += projectionBytes.count
                     written += 1
@@ -379,7 +389,7 @@ final class ProjectionStore: Sendable {
             throw failure
         }
         for (subject, change) in entries {
-            if let projection = change.projection { cache.store(projection, for: subject) } else { cache.remove(subject) }
+            if let shared = change.shared { cache.store(shared, for: subject) } else { cache.remove(subject) }
         }
         pending.withLock { pending in
             pending.writing = [:]
@@ -393,14 +403,14 @@ final class ProjectionStore: Sendable {
 
     /// The projections' bytes, in order. Thousands are written at a time and encoding them is most
     /// of a write behind's work (perf): large sets are encoded on every core.
-    static func encode(_ projections: [Projection]) -> [[UInt8]] {
+    static func encode(_ projections: [SharedProjection]) -> [[UInt8]] {
         let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        guard workers > 1 else { return projections.map(ProjectionWireCodec.encode) }
+        guard workers > 1 else { return projections.map { ProjectionWireCodec.encode($0.projection) } }
         let slots = ParallelSlots<[UInt8]>(count: projections.count)
         let chunk = (projections.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in (worker * chunk)..<min(projections.count, (worker + 1) * chunk) {
-                slots.buffer[index] = ProjectionWireCodec.encode(projections[index])
+                slots.buffer[index] = ProjectionWireCodec.encode(projections[index].projection)
             }
         }
         // Every slot was filled by the loop above.
