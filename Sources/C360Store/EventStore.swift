@@ -219,10 +219,7 @@ public final class EventStore: Sendable {
     /// Appends events as one group commit with any other appends waiting at the same time, and
     /// returns an outcome per event, in order. Returns once the appended events are durable.
     public func append(_ events: [C360_V1_Event]) async -> [AppendOutcome] {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let outcomes = await writer.append(events.map(prepare), store: self)
-        StoreMetrics.recordAppend(since: start)
-        return outcomes
+        await append(prepared: prepare(events))
     }
 
     /// `append(_:)` for callers that cannot wait in a task (an event loop): validates, encodes and

@@ -85,12 +85,12 @@ public struct NDJSONLoader: Sendable {
 
         func send() async throws(C360Error) {
             guard !batch.isEmpty else { return }
-            // The next batch is decoded while this one is being committed, but it is handed to the
-            // appender only once the one before is committed: two appends in flight at once can
-            // reach the log in either order, and the log must keep the file's order.
+            // The next batch is decoded and prepared while this one is being committed, but it is
+            // handed to the appender only once the one before is committed: two appends in flight
+            // at once can reach the log in either order, and the log must keep the file's order.
+            let prepared = appender.prepare(batch)
             if let previous = inFlight { try await settle(previous) }
-            let events = batch
-            let task = Task { await appender.append(events) }
+            let task = Task { await appender.append(prepared: prepared) }
             inFlight = (task, batchLines)
             batch.removeAll(keepingCapacity: true)
             batchLines.removeAll(keepingCapacity: true)
