@@ -171,12 +171,12 @@ public final class PostgresSource: Sendable {
             _ = try sql(database, "DECLARE c360_rows NO SCROLL CURSOR FOR SELECT * FROM \(name)", doing: "read \(table)")
             let qualified = table.hasPrefix("public.") ? String(table.dropFirst(7)) : table
             // The rows of one fetch are mapped on every core, and appended while the next fetch
-            // is read and mapped: one append in flight at a time, in order.
+            // is read, mapped and prepared: one append in flight at a time, in order.
             var inFlight: PendingAppend?
             while !stopping.load(ordering: .relaxed) {
                 let rows = try sql(database, "FETCH 2000 FROM c360_rows", doing: "read \(table)")
                 if rows.values.isEmpty { break }
-                let events = try mappedInParallel(rows, table: qualified)
+                let events = store.prepare(try mappedInParallel(rows, table: qualified))
                 try inFlight?.wait()
                 let count = rows.values.count
                 inFlight = PendingAppend(events, position: nil, into: store) { [self] outcomes in
@@ -255,9 +255,9 @@ public final class PostgresSource: Sendable {
         private let done = DispatchSemaphore(value: 0)
         private let failure = Mutex<C360Error?>(nil)
 
-        init(_ events: [C360_V1_Event], position: SourcePosition?, into store: EventStore,
+        init(_ events: EventStore.PreparedBatch, position: SourcePosition?, into store: EventStore,
              completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
-            store.append(events, position: position) { [self] outcome in
+            store.append(prepared: events, position: position) { [self] outcome in
                 switch outcome {
                 case .success(let outcomes): completion(outcomes)
                 case .failure(let error): failure.withLock { $0 = error }
@@ -408,7 +408,8 @@ public final class PostgresSource: Sendable {
         /// the batch before it is committed.
         func flush() throws(C360Error) {
             guard let endLSN = batch.endLSN else { return }
-            let (events, tables) = try mappedInParallel(batch.changes)
+            let (mapped, tables) = try mappedInParallel(batch.changes)
+            let events = store.prepare(mapped)
             _ = try settle()
             let counts = batch.counts
             committing = Committing(

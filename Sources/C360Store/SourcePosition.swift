@@ -40,7 +40,13 @@ extension EventStore {
     /// stream), the position optional (a snapshot's rows have none): `completion` runs on the
     /// writer's queue, with a failure when the commit was not written.
     public func append(_ events: [C360_V1_Event], position: SourcePosition?, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
-        writer.append(events.map(prepare), position: position, store: self) { outcomes, written in
+        append(prepared: prepare(events), position: position, completion: completion)
+    }
+
+    /// `append(_:position:completion:)` of a batch prepared beforehand (`prepare(_:)`), so that a
+    /// source can prepare its next batch while the one before is committed.
+    public func append(prepared batch: PreparedBatch, position: SourcePosition?, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
+        writer.append(batch.events, position: position, store: self) { outcomes, written in
             guard written else {
                 return completion(.failure(outcomes.lazy.compactMap(\.storeFailure).first
                     ?? C360Error(.unavailable, "the commit was not written; nothing was stored")))
