@@ -146,10 +146,10 @@ extension EventStore {
 
     /// Every tombstone in the store, in log order.
     func allTombstones() throws(C360Error) -> [C360_V1_Tombstone] {
-        let prefix = UInt8(ascii: "h")
         var tombstones: [C360_V1_Tombstone] = []
         do {
-            try database.forEachEntry(in: families.tombstones, from: [prefix], to: [prefix + 1]) { _, value in
+            let range = StoreKeys.tombstonesByHash
+            try database.forEachEntry(in: families.tombstones, from: range.from, to: range.to) { _, value in
                 do {
                     tombstones.append(try C360_V1_Tombstone(serializedBytes: value))
                 } catch {

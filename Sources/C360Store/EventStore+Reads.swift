@@ -128,7 +128,8 @@ extension EventStore {
                 let projection = try decodeProjection(value)
                 if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }
             }
-            try database.forEachEntry(in: families.tombstones, from: [UInt8(ascii: "h")], to: [UInt8(ascii: "i")]) { _, _ in
+            let erased = StoreKeys.tombstonesByHash
+            try database.forEachEntry(in: families.tombstones, from: erased.from, to: erased.to) { _, _ in
                 statistics.erasedCustomers += 1
             }
         } catch {

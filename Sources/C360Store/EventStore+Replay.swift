@@ -77,7 +77,7 @@ extension EventStore {
     /// Rewrites the `merges` index to `membership`, the log's account of it.
     private func storeMembership(_ membership: Membership) throws {
         let batch = WriteBatch(for: database)
-        batch.deleteRange(from: [0], to: [0xFF], in: families.merges)
+        batch.deleteRange(from: StoreKeys.allMerges.from, to: StoreKeys.allMerges.to, in: families.merges)
         for (anonymous, customer) in membership.mergedInto {
             batch.put(StoreKeys.mergedInto(anonymous: anonymous), StoreKeys.subject(customer), in: families.merges)
             batch.put(StoreKeys.member(customer: customer, anonymous: anonymous), [], in: families.merges)

@@ -167,11 +167,12 @@ public final class EventStore: Sendable {
             state.eventCount = try database.get(StoreKeys.Meta.eventCount, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 0
             state.segmentDay = try database.get(StoreKeys.Meta.segmentDay, in: families.meta).flatMap { StoreKeys.uint64($0) }
                 .map { Int64(bitPattern: $0) } ?? Instant.now.dayNumber
-            for (prefix, insert) in [
-                (UInt8(ascii: "h"), { (key: [UInt8]) in state.erasedCustomerHashes.insert(key) }),
-                (UInt8(ascii: "i"), { (key: [UInt8]) in state.erasedIdentityKeys.insert(key) }),
-            ] as [(UInt8, ([UInt8]) -> Void)] {
-                try database.forEachEntry(in: families.tombstones, from: [prefix], to: [prefix + 1]) { key, _ in
+            for (range, insert) in [
+                (StoreKeys.tombstonesByHash, { (key: [UInt8]) in state.erasedCustomerHashes.insert(key) }),
+                (StoreKeys.tombstonesByIdentity, { (key: [UInt8]) in state.erasedIdentityKeys.insert(key) }),
+            ] as [((from: [UInt8], to: [UInt8]), ([UInt8]) -> Void)] {
+                // The keys are one prefix byte and the hash or index key.
+                try database.forEachEntry(in: families.tombstones, from: range.from, to: range.to) { key, _ in
                     insert(Array(key.dropFirst()))
                 }
             }

@@ -90,6 +90,13 @@ enum StoreKeys {
     /// An identity an erased customer held (its keyed index key: no personal data).
     static func tombstoneByIdentity(_ identityKey: [UInt8]) -> [UInt8] { [UInt8(ascii: "i")] + identityKey }
 
+    /// Every tombstone by customer hash (one per erased customer): what follows the `h` is the hash.
+    static let tombstonesByHash: (from: [UInt8], to: [UInt8]) = ([UInt8(ascii: "h")], [UInt8(ascii: "h") + 1])
+    /// Every erased identity: what follows the `i` is the identity's index key.
+    static let tombstonesByIdentity: (from: [UInt8], to: [UInt8]) = ([UInt8(ascii: "i")], [UInt8(ascii: "i") + 1])
+    /// Every key of the `merges` family (both kinds).
+    static let allMerges: (from: [UInt8], to: [UInt8]) = ([0], [0xFF])
+
     static func bigEndian(_ value: UInt64) -> [UInt8] {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
