@@ -118,28 +118,13 @@ extension EventStore {
         return report
     }
 
-    /// Folds `ranges` on `threads` threads, a few ranges each at a time, and hands each range's
-    /// projections to `take` in the ranges' order (so in subject order), on the calling thread.
+    /// Folds `ranges` on `threads` threads and hands each range's projections to `take` in the
+    /// ranges' order (so in subject order), on the calling thread, while the next ones are folded.
     func foldRanges(_ ranges: [ReplayRange], threads: Int, membership: Membership, _ take: (FoldedRange) throws -> Void) throws {
-        let workers = max(1, threads)
-        var next = 0
-        while next < ranges.count {
-            let wave = Array(ranges[next..<min(ranges.count, next + workers * 4)])
-            next += wave.count
-            let slots = ParallelSlots<Result<FoldedRange, C360Error>>(count: wave.count)
-            // One iteration per worker, each folding every `workers`th range of the wave.
-            DispatchQueue.concurrentPerform(iterations: min(workers, wave.count)) { worker in
-                for index in stride(from: worker, to: wave.count, by: workers) {
-                    slots.buffer[index] = Result { () throws(C360Error) in
-                        try self.fold(range: wave[index], membership: membership)
-                    }
-                }
-            }
-            for slot in slots.buffer {
-                guard let folded = try slot?.get() else { throw C360Error(.internalError, "a replay range was not folded") }
-                try take(folded)
-            }
-        }
+        try OrderedParallelMap.run(
+            ranges, workers: threads, ahead: max(1, threads) * 4,
+            transform: { range in try self.fold(range: range, membership: membership) },
+            consume: take)
     }
 
     /// A range of event keys: subjects from `lower` (inclusive) to `upper` (exclusive; `nil`: the end).

@@ -85,9 +85,11 @@ struct SourceCommand: AsyncParsableCommand {
                     }
                 }
                 return .success(positions)
-            } catch let error as C360Error where error.code == .dataDirectoryLocked {
-                return .failure(Unavailable(reason: "the data directory is in use by a running c360 serve: see its c360_source_* metrics"))
             } catch {
+                // Everything above throws C360Error only.
+                if error.code == .dataDirectoryLocked {
+                    return .failure(Unavailable(reason: "the data directory is in use by a running c360 serve: see its c360_source_* metrics"))
+                }
                 return .failure(Unavailable(reason: "\(error)"))
             }
         }
