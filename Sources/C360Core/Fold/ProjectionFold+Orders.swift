@@ -72,17 +72,24 @@ extension ProjectionFold {
     /// the events arrived in. Only orders placed count; an order contributes its total less its
     /// refunds in the order's currency (never below zero) to spend, or nothing while cancelled.
     private static func recomputeFigures(of orders: inout Projection.Orders) {
-        var perChannel: [C360_V1_OrderChannel: (count: Int64, lastAt: Int64)] = [:]
-        var spend: [String: (minorUnits: Int64, orders: Int64)] = [:]
-        var refunded: [String: Int64] = [:]
+        // Run on every order event over the whole ledger: small arrays rather than dictionaries
+        // (a customer has a few channels and nearly always one currency), kept in currency order.
+        var perChannel = [(count: Int64, lastAt: Int64)](repeating: (0, 0), count: 5)
+        var spend: [Projection.MoneyTotal] = []
+        var refunded: [Projection.MoneyTotal] = []
         var cancelled: Int64 = 0, returned: Int64 = 0
         var first: Int64 = 0
         var last: Projection.OrderSummary?
         for entry in orders.ledger {
-            for refund in entry.refunds { refunded[refund.currency, default: 0] += refund.minorUnits }
+            for refund in entry.refunds {
+                add(refund.minorUnits, currency: refund.currency, to: &refunded)
+            }
             guard entry.placementSeq != 0 else { continue }
-            let channel = perChannel[entry.channel] ?? (0, 0)
-            perChannel[entry.channel] = (channel.count + 1, max(channel.lastAt, entry.placedAtUs))
+            let channel = entry.channel.rawValue
+            if (1...4).contains(channel) {
+                perChannel[channel].count += 1
+                perChannel[channel].lastAt = max(perChannel[channel].lastAt, entry.placedAtUs)
+            }
             if first == 0 || entry.placedAtUs < first { first = entry.placedAtUs }
             // The latest placement is the last order; two at the same instant: the greater order id.
             if last.map({ (entry.placedAtUs, entry.orderID) > ($0.placedAtUs, $0.orderID) }) ?? true { last = entry }
@@ -94,19 +101,18 @@ extension ProjectionFold {
             guard entry.status != .cancelled else { continue }
             let currency = entry.total.currency
             let refundedHere = entry.refunds.first { $0.currency == currency }?.minorUnits ?? 0
-            let total = spend[currency] ?? (0, 0)
-            spend[currency] = (total.minorUnits + max(0, entry.total.minorUnits - refundedHere), total.orders + 1)
+            add(max(0, entry.total.minorUnits - refundedHere), currency: currency, to: &spend, orders: 1)
         }
-        orders.online = perChannel[.online]?.count ?? 0
-        orders.onlineLastAtUs = perChannel[.online]?.lastAt ?? 0
-        orders.instore = perChannel[.instore]?.count ?? 0
-        orders.instoreLastAtUs = perChannel[.instore]?.lastAt ?? 0
-        orders.mobile = perChannel[.mobile]?.count ?? 0
-        orders.mobileLastAtUs = perChannel[.mobile]?.lastAt ?? 0
-        orders.marketplace = perChannel[.marketplace]?.count ?? 0
-        orders.marketplaceLastAtUs = perChannel[.marketplace]?.lastAt ?? 0
-        orders.spend = spend.sorted { $0.key < $1.key }.map { moneyTotal($0.key, $0.value.minorUnits, orders: $0.value.orders) }
-        orders.refunded = refunded.sorted { $0.key < $1.key }.map { moneyTotal($0.key, $0.value) }
+        orders.online = perChannel[1].count
+        orders.onlineLastAtUs = perChannel[1].lastAt
+        orders.instore = perChannel[2].count
+        orders.instoreLastAtUs = perChannel[2].lastAt
+        orders.mobile = perChannel[3].count
+        orders.mobileLastAtUs = perChannel[3].lastAt
+        orders.marketplace = perChannel[4].count
+        orders.marketplaceLastAtUs = perChannel[4].lastAt
+        orders.spend = spend
+        orders.refunded = refunded
         orders.cancelled = cancelled
         orders.returned = returned
         orders.firstOrderAtUs = first
@@ -182,12 +188,13 @@ extension ProjectionFold {
     }
 
     /// Adds to the total of `currency` in a list sorted by currency.
-    static func add(_ minorUnits: Int64, currency: String, to totals: inout [Projection.MoneyTotal]) {
+    static func add(_ minorUnits: Int64, currency: String, to totals: inout [Projection.MoneyTotal], orders: Int64 = 0) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
             totals[position].minorUnits += minorUnits
+            totals[position].orders += orders
             return
         }
-        totals.insert(moneyTotal(currency, minorUnits), at: position)
+        totals.insert(moneyTotal(currency, minorUnits, orders: orders), at: position)
     }
 }
