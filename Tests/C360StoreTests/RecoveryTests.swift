@@ -1,7 +1,10 @@
+import C360Codec
 import C360Core
 import C360Generator
+import Dispatch
 import C360Model
 @testable import C360Store
+import RocksDB
 import SwiftProtobuf
 import Testing
 
@@ -72,7 +75,24 @@ import Testing
         return commits
     }
 
-    @Test("a store dropped without closing recovers what was served, from any checkpoint, merges and unmerges included", arguments: 0..<40)
+    /// Stores the current projection (or its removal) of about half the subjects, as an early batch
+    /// of a write behind does, without moving the checkpoint.
+    static func writePartOfWriteBehind(_ store: EventStore, random: inout SeededRandom) throws {
+        let nextSubject = store.writer.queue.sync { store.writer.state.nextSubject }
+        let batch = WriteBatch(for: store.database)
+        for number in UInt64(1)..<nextSubject {
+            for subject in [number, StoreKeys.anonymousBit | number] where random.int(in: 0...1) == 0 {
+                if let projection = try store.projections.projection(of: subject) {
+                    batch.put(StoreKeys.subject(subject), ProjectionWireCodec.encode(projection), in: store.projections.family)
+                } else {
+                    batch.delete(StoreKeys.subject(subject), in: store.projections.family)
+                }
+            }
+        }
+        try store.database.write(batch, sync: false)
+    }
+
+    @Test("a store dropped without closing recovers what was served, from any checkpoint, merges and unmerges included; also when a write behind was cut short between its batches", arguments: 0..<40)
     func recoversWhatWasServed(seed: UInt64) async throws {
         try await withTemporaryDirectory { directory in
             let customers = (0..<3).map { "cust_\($0)" }
@@ -89,6 +109,10 @@ import Testing
                 }
                 before = try Self.served(store, customers: customers, cookies: cookies)
                 lastSeq = store.lastSeq
+                // Sometimes the process dies during a write behind, whose batches are written one
+                // after another with the checkpoint in the last: some projections stored newer
+                // than the checkpoint.
+                if random.int(in: 0...1) == 0 { try Self.writePartOfWriteBehind(store, random: &random) }
                 // Dropped here without `close()`: the projections since the last write behind are lost.
             }
             let reopened = try await Self.reopen(directory, Self.holdingProjections)
