@@ -202,8 +202,8 @@ extension EventStore {
         }
         let before: Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
         let seq = context.state.lastSeq + 1
-        let (plan, unmergedProjections) = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
-        if let members = plan.members {
+        let (decision, unmergedProjections) = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
+        if let members = decision.members {
             projection = try refold(subjects: [target] + members, extra: ([target] + members).flatMap { context.staged[$0] ?? [] }, by: context.state.fold)
         }
 
@@ -216,29 +216,29 @@ extension EventStore {
                 context.index[customerKey] = subject
             }
         }
-        for key in plan.linkKeys {
+        for key in decision.linkKeys {
             batch.put(key, StoreKeys.subject(subject), in: families.identities)
             context.index[key] = subject
         }
-        for key in plan.unlinkKeys {
+        for key in decision.unlinkKeys {
             batch.delete(key, in: families.identities)
             context.index[key] = .some(nil)
         }
-        for history in plan.resolution.merged {
+        for history in decision.resolution.merged {
             batch.put(StoreKeys.mergedInto(anonymous: history.subject), StoreKeys.subject(target), in: families.merges)
             batch.put(StoreKeys.member(customer: target, anonymous: history.subject), [], in: families.merges)
             context.mergedInto[history.subject] = target
             context.projections[history.subject] = nil
             context.removedProjections.insert(history.subject)
         }
-        for history in plan.resolution.unmerged {
+        for history in decision.resolution.unmerged {
             batch.delete(StoreKeys.mergedInto(anonymous: history.subject), in: families.merges)
             batch.delete(StoreKeys.member(customer: target, anonymous: history.subject), in: families.merges)
             context.mergedInto[history.subject] = .some(nil)
             context.projections[history.subject] = unmergedProjections[history.subject]
         }
-        if let members = plan.members { context.members[target] = members }
-        let resolution = plan.isEmpty ? nil : plan.resolution
+        if let members = decision.members { context.members[target] = members }
+        let resolution = decision.isEmpty ? nil : decision.resolution
         if let resolution, let bytes: [UInt8] = try? resolution.serializedBytes() {
             batch.put(StoreKeys.event(subject: subject, seq: seq), bytes, in: families.resolutions)
         }
