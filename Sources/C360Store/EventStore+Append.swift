@@ -264,6 +264,8 @@ extension EventStore {
             let identity = IdentityKey.normalized(unlinked.identity)
             unlinking = (identity, pseudonyms.identityIndexKey(identity))
         }
+        // Most events tie no identity to their subject: nothing to read or decide.
+        if prepared.linked.isEmpty && unlinking == nil { return (IdentityDecision(), [:]) }
         // The index reads through the commit's context and records what it read there; swapped in
         // and out rather than copied, so that its tables stay uniquely referenced.
         var index = CommitIdentityIndex(store: self, context: CommitContext(state: context.state))

@@ -25,15 +25,10 @@ extension EventStore {
     /// - Throws: `C360Error` when the commit could not be written (a full disk, an I/O failure):
     ///   nothing was appended and the position did not move, so the same changes can be sent again.
     public func append(_ events: [C360_V1_Event], position: SourcePosition) async throws(C360Error) -> [AppendOutcome] {
-        let prepared = events.map(prepare)
-        let (outcomes, written): ([AppendOutcome], Bool) = await withCheckedContinuation { continuation in
-            writer.append(prepared, position: position, store: self) { continuation.resume(returning: ($0, $1)) }
+        let result: Result<[AppendOutcome], C360Error> = await withCheckedContinuation { continuation in
+            append(events, position: position) { continuation.resume(returning: $0) }
         }
-        guard written else {
-            throw outcomes.lazy.compactMap(\.storeFailure).first
-                ?? C360Error(.unavailable, "the commit of the source \(position.source)'s changes was not written; nothing was stored")
-        }
-        return outcomes
+        return try result.get()
     }
 
     /// `append(_:position:)` for a caller on a thread of its own (a source reading a database's
@@ -49,7 +44,7 @@ extension EventStore {
         writer.append(batch.events, position: position, store: self) { outcomes, written in
             guard written else {
                 return completion(.failure(outcomes.lazy.compactMap(\.storeFailure).first
-                    ?? C360Error(.unavailable, "the commit was not written; nothing was stored")))
+                    ?? C360Error(.unavailable, "the commit\(position.map { " of the source \($0.source)'s changes" } ?? "") was not written; nothing was stored")))
             }
             completion(.success(outcomes))
         }

@@ -48,6 +48,9 @@ public struct IdentityDecision<Key> {
     /// The customer's merged histories after the event, when it merged or unmerged any.
     public var members: [UInt64]?
 
+    /// A decision that changes nothing.
+    public init() {}
+
     /// Whether the event changed nothing: no resolution is stored for it.
     public var isEmpty: Bool {
         resolution.linked.isEmpty && resolution.unlinked.isEmpty && resolution.refused.isEmpty
