@@ -280,9 +280,11 @@ let package = Package(
         .executableTarget(name: "c360-fuzz-ndjson", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-rpc", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "c360-fuzz-codec", dependencies: ["C360Fuzz"], swiftSettings: swiftSettings),
+        // What the tests start other programs with (c360 itself, python3, openssl, postgres).
+        .target(name: "C360TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(
             name: "C360PostgresSourceTests",
-            dependencies: ["C360PostgresSource", "C360Mapping", "C360Core", "C360Store", "PostgreSQL"],
+            dependencies: ["C360PostgresSource", "C360Mapping", "C360Core", "C360Store", "PostgreSQL", "C360TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -303,7 +305,7 @@ let package = Package(
         .testTarget(
             name: "C360TransportTests",
             dependencies: [
-                "C360Transport", "C360HTTP2",
+                "C360Transport", "C360HTTP2", "C360TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -357,7 +359,7 @@ let package = Package(
         .testTarget(
             name: "c360Tests",
             // Depends on the executable so that `swift test` builds the binary the tests run.
-            dependencies: ["c360", "C360Store", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["c360", "C360Store", "C360Core", "C360Model", "C360TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import C360TestSupport
 import Foundation
 import PostgreSQL
 
@@ -12,10 +13,13 @@ final class PostgresServer: Sendable {
     static let binaries = "/usr/lib/postgresql/15/bin"
     let directory: String
     let port: Int
+    /// `postgres` itself, reaped by `stop()`.
+    private let process: ChildProcess
 
-    private init(directory: String, port: Int) {
+    private init(directory: String, port: Int, process: ChildProcess) {
         self.directory = directory
         self.port = port
+        self.process = process
     }
 
     static func start() async throws -> PostgresServer {
@@ -38,21 +42,13 @@ final class PostgresServer: Sendable {
         configuration?.seekToEndOfFile()
         configuration?.write(Data(("\n" + settings + "\n").utf8))
         try configuration?.close()
-        // The server runs as a child of the test, not through `pg_ctl start`: a daemon holding
-        // the descriptors Foundation watches would keep `pg_ctl` from ever being seen to exit.
-        let server = Process()
+        // The server runs as a child of the test, not as `pg_ctl start`'s daemon, so that a test
+        // sees at once when it has died, and `stop()` reaps it.
         let postgres = [binaries + "/postgres", "-D", directory + "/data"]
-        if getuid() == 0 {
-            server.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            server.arguments = ["-u", "postgres", "--"] + postgres
-        } else {
-            server.executableURL = URL(fileURLWithPath: postgres[0])
-            server.arguments = Array(postgres.dropFirst())
-        }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        let started = PostgresServer(directory: directory, port: port)
+        let server = getuid() == 0
+            ? try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + postgres)
+            : try ChildProcess(postgres[0], Array(postgres.dropFirst()))
+        let started = PostgresServer(directory: directory, port: port, process: server)
         let deadline = ContinuousClock.now + .seconds(30)
         while (try? PostgresConnection(started.connection())) == nil {
             guard ContinuousClock.now < deadline, server.isRunning else {
@@ -75,28 +71,19 @@ final class PostgresServer: Sendable {
 
     func stop() async {
         try? await Self.run(Self.binaries + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"], asPostgres: true)
+        // Stopped by pg_ctl; a server that never came up as far as its pid file goes this way.
+        process.send(SIGTERM)
+        _ = await process.exit()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Runs a program to its end, waiting without holding a thread (its exit is reported by a
-    /// termination handler).
+    /// Runs a program to its end, waiting on a thread of its own.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) async throws {
-        let process = Process()
-        if asPostgres, getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        guard status == 0 else {
-            throw ServerFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+        let finished = asPostgres && getuid() == 0
+            ? try await ChildProcess.run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+            : try await ChildProcess.run(executable, arguments)
+        guard finished.status == 0 else {
+            throw ServerFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(finished.status): \(finished.stderr)")
         }
     }
 }

@@ -1,5 +1,5 @@
+import C360TestSupport
 import Foundation
-import Synchronization
 
 /// Runs the built `c360` executable, as an operator would.
 enum C360Process {
@@ -20,60 +20,27 @@ enum C360Process {
         return directory.appendingPathComponent("c360")
     }
 
-    /// Starts `process` while no other test of this module starts one: Foundation's `Process.run`
-    /// crashed (a bad read in its `memcpy`) with several started at once from different threads,
-    /// once in a full run on a fresh clone.
-    static func start(_ process: Process) throws {
-        try spawning.withLock { _ in try process.run() }
+    /// Starts `c360 arguments…` with its standard streams as given.
+    static func start(
+        _ arguments: [String], standardInput: ChildProcess.Stream = .null, standardOutput: ChildProcess.Stream = .null,
+        standardError: ChildProcess.Stream = .null
+    ) throws -> ChildProcess {
+        try ChildProcess(executable.path, arguments, standardInput: standardInput, standardOutput: standardOutput, standardError: standardError)
     }
-
-    private static let spawning = Mutex(())
 
     /// Runs blocking work (waiting for a process, reading its pipes) on a thread of its own: on
     /// the few threads Swift's concurrency runs every test's tasks on (two here), it would hold
     /// back the other tests running meanwhile, servers' handlers included, for as long as it waits.
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
-        }
+        try await ChildProcess.onThread(work)
     }
 
     /// Runs `c360 arguments…` to completion, waiting on a thread of its own.
     /// `environment` adds to (or replaces in) this process's variables.
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
-        try await blocking { try runWaiting(arguments, stdin: stdin, environment: environment) }
-    }
-
-    private static func runWaiting(_ arguments: [String], stdin: String?, environment: [String: String]) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try start(process)
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try input.fileHandleForWriting.close()
-        }
-        // Read both pipes to the end before waiting, so a full pipe never blocks the child.
-        let collected = Mutex<Data>(Data())
-        let reader = Thread {
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            collected.withLock { $0 = data }
-        }
-        reader.start()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        let stderr = collected.withLock { $0 }
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let variables = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let finished = try await ChildProcess.run(executable.path, arguments, environment: variables, standardInput: stdin)
+        return Result(status: finished.status, stdout: finished.stdout, stderr: finished.stderr)
     }
 }
 

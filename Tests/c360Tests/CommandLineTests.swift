@@ -1,3 +1,4 @@
+import C360TestSupport
 import Foundation
 import Testing
 
@@ -201,25 +202,19 @@ import Testing
     func lockedDirectory() async throws {
         try await withTemporaryDirectory { directory in
             let data = directory + "/data"
-            let holder = Process()
-            holder.executableURL = C360Process.executable
-            holder.arguments = ["ingest", "-", "--data", data]
-            let input = Pipe()
-            holder.standardInput = input
-            holder.standardOutput = FileHandle.nullDevice
-            try C360Process.start(holder)
+            let holder = try C360Process.start(["ingest", "-", "--data", data], standardInput: .pipe)
             defer {
-                try? input.fileHandleForWriting.close()
-                holder.waitUntilExit()
+                try? holder.standardInput?.close()
+                holder.waitForExit()
             }
             // The holder has the directory once its lock file names it.
             let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline, (try? String(contentsOfFile: data + "/c360.lock", encoding: .utf8))?.contains("\(holder.processIdentifier)") != true {
+            while Date() < deadline, (try? String(contentsOfFile: data + "/c360.lock", encoding: .utf8))?.contains("\(holder.pid)") != true {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let result = try await C360Process.run(["stats", "--data", data])
             #expect(result.status != 0)
-            #expect(result.stderr.contains("data directory \(data) is in use by another process (pid \(holder.processIdentifier))"))
+            #expect(result.stderr.contains("data directory \(data) is in use by another process (pid \(holder.pid))"))
         }
     }
 

@@ -1,4 +1,5 @@
 import C360Core
+import C360TestSupport
 import C360Model
 import C360Store
 import Foundation
@@ -19,12 +20,12 @@ import SwiftProtobuf
         private let count = Count()
         private let reader: Thread
 
-        init(_ errors: Pipe) {
+        init(_ errors: FileHandle) {
             let count = self.count
             reader = Thread {
                 var pending = ""
                 while true {
-                    let data = errors.fileHandleForReading.availableData
+                    let data = errors.availableData
                     if data.isEmpty { return }
                     pending += String(decoding: data, as: UTF8.self)
                     while let newline = pending.firstIndex(of: "\n") {
@@ -54,15 +55,9 @@ import SwiftProtobuf
     }
 
     /// Starts `c360 ingest` with `arguments`, reporting its committed lines.
-    private func startIngest(_ arguments: [String]) throws -> (Process, CommittedLines) {
-        let process = Process()
-        process.executableURL = C360Process.executable
-        process.arguments = ["ingest"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try C360Process.start(process)
-        return (process, CommittedLines(errors))
+    private func startIngest(_ arguments: [String]) throws -> (ChildProcess, CommittedLines) {
+        let process = try C360Process.start(["ingest"] + arguments, standardError: .pipe)
+        return (process, CommittedLines(process.standardError!))
     }
 
     /// Starts `c360 ingest`, waits until it reports committed lines, kills it with SIGKILL at a
@@ -74,9 +69,9 @@ import SwiftProtobuf
             try await Task.sleep(for: .milliseconds(20))
         }
         try await Task.sleep(for: .milliseconds(extraMilliseconds))
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         return try await C360Process.blocking {
-            process.waitUntilExit()
+            process.waitForExit()
             return committed.final()
         }
     }
@@ -171,30 +166,27 @@ import SwiftProtobuf
                 // Another fold each cycle, so a build is due whether or not the last one switched.
                 let config = directory + "/fold-\(cycle).yaml"
                 try "fold:\n  day_buckets_kept: \(60 + cycle)\nprofile:\n  window_days: 30\n".write(toFile: config, atomically: true, encoding: .utf8)
-                let server = Process()
-                server.executableURL = C360Process.executable
-                server.arguments = ["serve", "--data", data, "--config", config, "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--console-listen", "off", "--log-level", "notice"]
-                let output = Pipe()
-                server.standardOutput = output
-                let log = Pipe()
-                server.standardError = log
+                let server = try C360Process.start(
+                    ["serve", "--data", data, "--config", config, "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--console-listen", "off", "--log-level", "notice"],
+                    standardOutput: .pipe, standardError: .pipe)
+                let output = server.standardOutput!
+                let log = server.standardError!
                 let switchLogged = Atomic(false)
                 let logReader = Thread {
                     var text = ""
                     while true {
-                        let chunk = log.fileHandleForReading.availableData
+                        let chunk = log.availableData
                         if chunk.isEmpty { return }
                         text += String(decoding: chunk, as: UTF8.self)
                         if text.contains("switched to the projections of the configured fold") { switchLogged.store(true, ordering: .relaxed) }
                     }
                 }
                 logReader.start()
-                try C360Process.start(server)
                 // "c360 serving DIR on 127.0.0.1:PORT"
                 let announced = try await C360Process.blocking {
                     var announced = ""
                     while !announced.contains("\n") {
-                        let chunk = output.fileHandleForReading.availableData
+                        let chunk = output.availableData
                         guard !chunk.isEmpty else { break }
                         announced += String(decoding: chunk, as: UTF8.self)
                     }
@@ -216,13 +208,13 @@ import SwiftProtobuf
                     #expect(didSwitch, "the server did not switch to the new fold within 120 s")
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &random)))
                 }
-                kill(server.processIdentifier, SIGKILL)
-                let acknowledged = try await C360Process.blocking {
-                    server.waitUntilExit()
-                    client.waitUntilExit()
-                    return committed.final()
+                server.send(SIGKILL)
+                let (acknowledged, clientStatus) = try await C360Process.blocking {
+                    server.waitForExit()
+                    let clientStatus = client.waitForExit()
+                    return (committed.final(), clientStatus)
                 }
-                if client.terminationStatus != 0 {
+                if clientStatus != 0 {
                     // Stopped by the server's end, saying where: not a rejection of every line after.
                     #expect(committed.stoppedOnFailure, "cycle \(cycle): the ingest failed without saying where it stopped")
                 }

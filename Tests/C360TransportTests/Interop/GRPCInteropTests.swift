@@ -1,3 +1,4 @@
+import C360TestSupport
 import C360Transport
 import Foundation
 import NIOCore
@@ -47,35 +48,18 @@ import Testing
         #expect(output.components(separatedBy: "PASS ").count - 1 == Self.cases.count, "\(output)")
     }
 
-    /// Runs the Python client; waits for it without blocking a thread of the cooperative pool
-    /// (the server's calls run on it).
+    /// Runs the Python client; waits for it on a thread of its own, not on the cooperative pool
+    /// the server's calls run on. Its standard error follows its output.
     static func run(_ arguments: [String]) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", client] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let finished: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (finished, text)
+        let finished = try await ChildProcess.run("python3", [client] + arguments)
+        return (finished.status, finished.stdout + finished.stderr)
     }
 
     /// A certificate authority and a server certificate for 127.0.0.1 and localhost, by openssl.
     static func makeCertificates(in directory: URL) throws {
         func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl"] + arguments
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+            let openssl = try ChildProcess("openssl", arguments, directory: directory.path)
+            guard openssl.waitForExit() == 0 else { throw CocoaError(.executableLoad) }
         }
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try openssl(["req", "-x509"] + curve + ["-days", "2", "-subj", "/CN=c360 interop CA", "-keyout", "ca.key", "-out", "ca.pem"])
