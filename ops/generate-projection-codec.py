@@ -190,10 +190,20 @@ public enum ProjectionWireCodec {
         for f in fields:
             n, num, k = f["swift"], f["number"], kind(f)
             if f["repeated"]:
-                out.append(f"        for element in value.{n} {{ writer.messageField({num}) {{ write(element, to: &$0) }} }}\n")
+                # Begun and ended around the write rather than `messageField`'s closure, which
+                # captured (copied) the element or the whole message: see `beginMessage`.
+                out.append(f"        for index in value.{n}.indices {{\n")
+                out.append(f"            let message = writer.beginMessage({num})\n")
+                out.append(f"            write(value.{n}[index], to: &writer)\n")
+                out.append(f"            writer.endMessage(message)\n")
+                out.append(f"        }}\n")
             elif default(f) is None:
                 cap = n[:1].upper() + n[1:]
-                out.append(f"        if value.has{cap} {{ writer.messageField({num}) {{ write(value.{n}, to: &$0) }} }}\n")
+                out.append(f"        if value.has{cap} {{\n")
+                out.append(f"            let message = writer.beginMessage({num})\n")
+                out.append(f"            write(value.{n}, to: &writer)\n")
+                out.append(f"            writer.endMessage(message)\n")
+                out.append(f"        }}\n")
             elif k == "enum":
                 out.append(f"        if value.{n}.rawValue != 0 {{ writer.int64Field({num}, Int64(value.{n}.rawValue)) }}\n")
             else:

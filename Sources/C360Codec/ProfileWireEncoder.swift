@@ -13,7 +13,7 @@ public enum ProfileWireEncoder {
             writer.messageField(1) { write(response.profile, to: &$0) }
         }
         writer.unknown(response.unknownFields)
-        return writer.bytes
+        return writer.finish()
     }
 
     public static func encode(_ response: C360_V1_BatchGetProfilesResponse) -> [UInt8] {
@@ -37,7 +37,7 @@ public enum ProfileWireEncoder {
             }
         }
         writer.unknown(response.unknownFields)
-        return writer.bytes
+        return writer.finish()
     }
 
     /// One `BatchGetProfilesResponse` result: a customer's profile already encoded, or why there is none.
@@ -68,13 +68,13 @@ public enum ProfileWireEncoder {
                 }
             }
         }
-        return writer.bytes
+        return writer.finish()
     }
 
     public static func encode(_ profile: C360_V1_Profile) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: 1_024)
         write(profile, to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 
     // MARK: Messages

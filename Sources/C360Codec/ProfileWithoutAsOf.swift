@@ -14,23 +14,23 @@ public struct ProfileWithoutAsOf: Sendable {
     public init(_ profile: C360_V1_Profile) {
         var writer = ProtobufWireWriter(capacity: 1_024)
         ProfileWireEncoder.writeBeforeAsOf(profile, to: &writer)
-        asOfOffset = writer.bytes.count
+        asOfOffset = writer.count
         ProfileWireEncoder.writeAfterAsOf(profile, to: &writer)
-        bytes = writer.bytes
+        bytes = writer.finish()
     }
 
     /// The whole profile's bytes, as of `asOf`.
     public func profile(asOf: Google_Protobuf_Timestamp) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: bytes.count + 16)
         write(asOf: asOf, to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 
     /// A `GetProfileResponse` holding the profile as of `asOf`.
     public func getProfileResponse(asOf: Google_Protobuf_Timestamp) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: bytes.count + 24)
         writer.messageField(1) { write(asOf: asOf, to: &$0) }
-        return writer.bytes
+        return writer.finish()
     }
 
     func write(asOf: Google_Protobuf_Timestamp, to writer: inout ProtobufWireWriter) {

@@ -6,7 +6,7 @@ extension ProjectionWireCodec {
     public static func encode(_ projection: Projection) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: 2_048)
         write(projection, to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ProtobufWireError) -> Projection {

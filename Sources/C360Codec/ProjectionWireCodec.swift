@@ -13,14 +13,46 @@ public enum ProjectionWireCodec {
         if value.seq != 0 { writer.uint64Field(2, UInt64(value.seq)) }
         if !value.customerID.isEmpty { writer.stringField(3, value.customerID) }
         if value.eventCount != 0 { writer.uint64Field(4, UInt64(value.eventCount)) }
-        if value.hasDetails { writer.messageField(5) { write(value.details, to: &$0) } }
-        if value.hasOrders { writer.messageField(7) { write(value.orders, to: &$0) } }
-        if value.hasWeb { writer.messageField(8) { write(value.web, to: &$0) } }
-        if value.hasEmail { writer.messageField(9) { write(value.email, to: &$0) } }
-        if value.hasSupport { writer.messageField(10) { write(value.support, to: &$0) } }
-        for element in value.identities { writer.messageField(11) { write(element, to: &$0) } }
-        for element in value.identityConflicts { writer.messageField(12) { write(element, to: &$0) } }
-        for element in value.days { writer.messageField(13) { write(element, to: &$0) } }
+        if value.hasDetails {
+            let message = writer.beginMessage(5)
+            write(value.details, to: &writer)
+            writer.endMessage(message)
+        }
+        if value.hasOrders {
+            let message = writer.beginMessage(7)
+            write(value.orders, to: &writer)
+            writer.endMessage(message)
+        }
+        if value.hasWeb {
+            let message = writer.beginMessage(8)
+            write(value.web, to: &writer)
+            writer.endMessage(message)
+        }
+        if value.hasEmail {
+            let message = writer.beginMessage(9)
+            write(value.email, to: &writer)
+            writer.endMessage(message)
+        }
+        if value.hasSupport {
+            let message = writer.beginMessage(10)
+            write(value.support, to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.identities.indices {
+            let message = writer.beginMessage(11)
+            write(value.identities[index], to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.identityConflicts.indices {
+            let message = writer.beginMessage(12)
+            write(value.identityConflicts[index], to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.days.indices {
+            let message = writer.beginMessage(13)
+            write(value.days[index], to: &writer)
+            writer.endMessage(message)
+        }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection) throws(ProtobufWireError) {
@@ -71,7 +103,11 @@ public enum ProjectionWireCodec {
     }
 
     static func write(_ value: Projection.LinkedIdentity, to writer: inout ProtobufWireWriter) {
-        if value.hasIdentity { writer.messageField(1) { write(value.identity, to: &$0) } }
+        if value.hasIdentity {
+            let message = writer.beginMessage(1)
+            write(value.identity, to: &writer)
+            writer.endMessage(message)
+        }
         if !value.linkedByEventID.isEmpty { writer.stringField(2, value.linkedByEventID) }
         if value.linkedSeq != 0 { writer.uint64Field(3, UInt64(value.linkedSeq)) }
         if value.linkedAtUs != 0 { writer.int64Field(4, Int64(value.linkedAtUs)) }
@@ -99,7 +135,11 @@ public enum ProjectionWireCodec {
     }
 
     static func write(_ value: Projection.IdentityConflict, to writer: inout ProtobufWireWriter) {
-        if value.hasIdentity { writer.messageField(1) { write(value.identity, to: &$0) } }
+        if value.hasIdentity {
+            let message = writer.beginMessage(1)
+            write(value.identity, to: &writer)
+            writer.endMessage(message)
+        }
         if !value.eventID.isEmpty { writer.stringField(2, value.eventID) }
         if value.seq != 0 { writer.uint64Field(3, UInt64(value.seq)) }
         if value.atUs != 0 { writer.int64Field(4, Int64(value.atUs)) }
@@ -181,12 +221,20 @@ public enum ProjectionWireCodec {
         if !value.orderID.isEmpty { writer.stringField(1, value.orderID) }
         if value.placedAtUs != 0 { writer.int64Field(2, Int64(value.placedAtUs)) }
         if value.channel.rawValue != 0 { writer.int64Field(3, Int64(value.channel.rawValue)) }
-        if value.hasTotal { writer.messageField(4) { write(value.total, to: &$0) } }
+        if value.hasTotal {
+            let message = writer.beginMessage(4)
+            write(value.total, to: &writer)
+            writer.endMessage(message)
+        }
         if value.status.rawValue != 0 { writer.int64Field(5, Int64(value.status.rawValue)) }
         if value.placementSeq != 0 { writer.uint64Field(6, UInt64(value.placementSeq)) }
         if value.statusAtUs != 0 { writer.int64Field(7, Int64(value.statusAtUs)) }
         if value.statusSeq != 0 { writer.uint64Field(8, UInt64(value.statusSeq)) }
-        for element in value.refunds { writer.messageField(9) { write(element, to: &$0) } }
+        for index in value.refunds.indices {
+            let message = writer.beginMessage(9)
+            write(value.refunds[index], to: &writer)
+            writer.endMessage(message)
+        }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection.OrderSummary) throws(ProtobufWireError) {
@@ -259,17 +307,37 @@ public enum ProjectionWireCodec {
         if value.mobile != 0 { writer.int64Field(3, Int64(value.mobile)) }
         if value.marketplace != 0 { writer.int64Field(4, Int64(value.marketplace)) }
         if value.items != 0 { writer.int64Field(5, Int64(value.items)) }
-        for element in value.spend { writer.messageField(6) { write(element, to: &$0) } }
-        for element in value.refunded { writer.messageField(7) { write(element, to: &$0) } }
+        for index in value.spend.indices {
+            let message = writer.beginMessage(6)
+            write(value.spend[index], to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.refunded.indices {
+            let message = writer.beginMessage(7)
+            write(value.refunded[index], to: &writer)
+            writer.endMessage(message)
+        }
         if value.firstOrderAtUs != 0 { writer.int64Field(8, Int64(value.firstOrderAtUs)) }
         if value.lastOrderAtUs != 0 { writer.int64Field(9, Int64(value.lastOrderAtUs)) }
         if !value.lastOrderID.isEmpty { writer.stringField(10, value.lastOrderID) }
         if value.lastOrderStatus.rawValue != 0 { writer.int64Field(11, Int64(value.lastOrderStatus.rawValue)) }
         if value.cancelled != 0 { writer.int64Field(12, Int64(value.cancelled)) }
         if value.returned != 0 { writer.int64Field(13, Int64(value.returned)) }
-        for element in value.ledger { writer.messageField(14) { write(element, to: &$0) } }
-        for element in value.products { writer.messageField(15) { write(element, to: &$0) } }
-        for element in value.categories { writer.messageField(16) { write(element, to: &$0) } }
+        for index in value.ledger.indices {
+            let message = writer.beginMessage(14)
+            write(value.ledger[index], to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.products.indices {
+            let message = writer.beginMessage(15)
+            write(value.products[index], to: &writer)
+            writer.endMessage(message)
+        }
+        for index in value.categories.indices {
+            let message = writer.beginMessage(16)
+            write(value.categories[index], to: &writer)
+            writer.endMessage(message)
+        }
         if value.onlineLastAtUs != 0 { writer.int64Field(17, Int64(value.onlineLastAtUs)) }
         if value.instoreLastAtUs != 0 { writer.int64Field(18, Int64(value.instoreLastAtUs)) }
         if value.mobileLastAtUs != 0 { writer.int64Field(19, Int64(value.mobileLastAtUs)) }
@@ -394,7 +462,11 @@ public enum ProjectionWireCodec {
         if value.loginFailures != 0 { writer.int64Field(6, Int64(value.loginFailures)) }
         if value.lastLoginAtUs != 0 { writer.int64Field(7, Int64(value.lastLoginAtUs)) }
         if value.lastVisitAtUs != 0 { writer.int64Field(8, Int64(value.lastVisitAtUs)) }
-        for element in value.recentErrors { writer.messageField(9) { write(element, to: &$0) } }
+        for index in value.recentErrors.indices {
+            let message = writer.beginMessage(9)
+            write(value.recentErrors[index], to: &writer)
+            writer.endMessage(message)
+        }
         if value.appEvents != 0 { writer.int64Field(10, Int64(value.appEvents)) }
     }
 
@@ -476,7 +548,11 @@ public enum ProjectionWireCodec {
         if value.satisfactionSum != 0 { writer.int64Field(5, Int64(value.satisfactionSum)) }
         if value.satisfactionCount != 0 { writer.int64Field(6, Int64(value.satisfactionCount)) }
         if value.reopened != 0 { writer.int64Field(7, Int64(value.reopened)) }
-        for element in value.tickets { writer.messageField(8) { write(element, to: &$0) } }
+        for index in value.tickets.indices {
+            let message = writer.beginMessage(8)
+            write(value.tickets[index], to: &writer)
+            writer.endMessage(message)
+        }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection.Support) throws(ProtobufWireError) {

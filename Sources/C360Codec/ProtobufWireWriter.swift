@@ -7,19 +7,73 @@ public import SwiftProtobuf
 /// contents are moved along by the extra bytes of the length (a `memmove`, far cheaper than
 /// measuring every message first as the generic encoders do).
 ///
+/// The bytes go into a buffer of its own, room checked once per field instead of the capacity and
+/// uniqueness checks of an `Array` append on every byte: a profile's response encoded in 2.7 µs
+/// instead of 3.1, a projection in 4.0 instead of 4.3 (`c360 bench codec`; writing into an array
+/// sized beforehand, through `withUnsafeMutableBufferPointer` per field, was slower than either).
+/// Not copyable, so that the buffer has one owner, which frees it.
+///
 /// Byte for byte what SwiftProtobuf writes for the same fields in the same order, which the codec's
 /// property tests check.
-public struct ProtobufWireWriter {
-    public private(set) var bytes: [UInt8]
+public struct ProtobufWireWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// The bytes written so far.
+    public private(set) var count = 0
 
     public init(capacity: Int = 1_024) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = Swift.max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written, as an array.
+    public consuming func finish() -> [UInt8] {
+        Array(UnsafeBufferPointer(start: base, count: count))
     }
 
     /// Wire types of the protobuf encoding.
     enum WireType: UInt8 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
+    }
+
+    /// Makes room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toHold: count + extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(toHold needed: Int) {
+        var larger = capacity * 2
+        while larger < needed { larger *= 2 }
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
+
+    /// Appends a varint; room for it must have been made.
+    @inline(__always)
+    private mutating func varintInReserved(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            base[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        base[count] = UInt8(value)
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ source: UnsafeRawBufferPointer) {
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        reserve(source.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: from, byteCount: source.count)
+        count += source.count
     }
 
     @inline(__always)
@@ -29,12 +83,8 @@ public struct ProtobufWireWriter {
 
     @inline(__always)
     mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        reserve(10)
+        varintInReserved(value)
     }
 
     // MARK: Fields, written whatever their value (presence is the caller's rule)
@@ -55,68 +105,94 @@ public struct ProtobufWireWriter {
     @inline(__always)
     public mutating func boolField(_ field: Int, _ value: Bool) {
         tag(field, .varint)
-        bytes.append(value ? 1 : 0)
+        reserve(1)
+        base[count] = value ? 1 : 0
+        count += 1
     }
 
     public mutating func doubleField(_ field: Int, _ value: Double) {
         tag(field, .fixed64)
-        var bits = value.bitPattern.littleEndian
-        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { append($0) }
     }
 
     public mutating func stringField(_ field: Int, _ value: String) {
-        tag(field, .lengthDelimited)
         var value = value
         value.withUTF8 { utf8 in
-            varint(UInt64(utf8.count))
-            bytes.append(contentsOf: utf8)
+            reserve(20 + utf8.count)
+            varintInReserved(UInt64(field) << 3 | UInt64(WireType.lengthDelimited.rawValue))
+            varintInReserved(UInt64(utf8.count))
+            append(UnsafeRawBufferPointer(utf8))
         }
     }
 
     public mutating func bytesField(_ field: Int, _ value: [UInt8]) {
         tag(field, .lengthDelimited)
         varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
+        value.withUnsafeBytes { append($0) }
     }
 
-    /// Bytes already in wire format (a message's unknown fields), appended as they are.
-    public mutating func raw<Bytes: Sequence<UInt8>>(_ wire: Bytes) {
-        bytes.append(contentsOf: wire)
+    /// Bytes already in wire format (a part of a message written earlier), appended as they are.
+    public mutating func raw(_ wire: ArraySlice<UInt8>) {
+        wire.withUnsafeBytes { append($0) }
     }
 
-    /// A message's unknown fields, appended as they are. Nearly always empty; and `Data` appended
-    /// as a `Sequence` goes byte by byte, which was a tenth of encoding a projection (perf).
+    /// A message's unknown fields, appended as they are. Nearly always empty.
     @inline(__always)
     public mutating func unknown(_ fields: UnknownStorage) {
         guard !fields.data.isEmpty else { return }
-        fields.data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        fields.data.withUnsafeBytes { append($0) }
     }
 
     /// A nested message: its fields written by `body`, then its length put in front of them.
     public mutating func messageField(_ field: Int, _ body: (inout ProtobufWireWriter) -> Void) {
-        tag(field, .lengthDelimited)
-        let lengthAt = bytes.count
-        bytes.append(0)
-        let start = bytes.count
+        let message = beginMessage(field)
         body(&self)
-        let length = bytes.count - start
+        endMessage(message)
+    }
+
+    /// Where a nested message begun by `beginMessage` starts.
+    public struct MessageStart {
+        fileprivate let lengthAt: Int
+    }
+
+    /// Begins a nested message: its key, and a byte for its length. Write its fields, then call
+    /// `endMessage`. What `messageField` does without a closure, which would capture (copy) what
+    /// its body reads: a third of encoding a projection (perf).
+    @inline(__always)
+    public mutating func beginMessage(_ field: Int) -> MessageStart {
+        tag(field, .lengthDelimited)
+        reserve(1)
+        let lengthAt = count
+        count += 1
+        return MessageStart(lengthAt: lengthAt)
+    }
+
+    /// Ends the nested message begun at `message`: puts its length in front of its fields.
+    @inline(__always)
+    public mutating func endMessage(_ message: MessageStart) {
+        let start = message.lengthAt + 1
+        let length = count - start
         if length < 0x80 {
-            bytes[lengthAt] = UInt8(length)
+            base[message.lengthAt] = UInt8(length)
             return
         }
+        widenLength(at: message.lengthAt, of: length)
+    }
+
+    @inline(never)
+    private mutating func widenLength(at lengthAt: Int, of length: Int) {
+        let start = lengthAt + 1
         var width = 1
         while UInt64(length) >> UInt64(7 * width) != 0 { width += 1 }
         let extra = width - 1
-        bytes.append(contentsOf: repeatElement(0, count: extra))
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            // The regions overlap: copyMemory is a memmove.
-            UnsafeMutableRawPointer(base + start + extra).copyMemory(from: base + start, byteCount: length)
-            var value = UInt64(length)
-            for index in 0..<width {
-                base[lengthAt + index] = UInt8(truncatingIfNeeded: value) | (index < width - 1 ? 0x80 : 0)
-                value >>= 7
-            }
+        reserve(extra)
+        // The regions overlap: copyMemory is a memmove.
+        UnsafeMutableRawPointer(base + start + extra).copyMemory(from: base + start, byteCount: length)
+        count += extra
+        var value = UInt64(length)
+        for index in 0..<width {
+            base[lengthAt + index] = UInt8(truncatingIfNeeded: value) | (index < width - 1 ? 0x80 : 0)
+            value >>= 7
         }
     }
 }
