@@ -89,21 +89,12 @@ extension EventStore {
                 }
             }, false)
         }
-        writer.state = context.state
+        writer.committed(context.state, index: context.index, mergedInto: context.mergedInto, memberships: memberships)
         var changed = context.projections.mapValues(ProjectionStore.Change.stored)
         for subject in context.removedProjections where context.projections[subject] == nil {
             changed[subject] = .removed
         }
         projections.committed(changed, through: context.state.lastSeq)
-        for (key, subject) in context.index {
-            writer.caches.index.insert(subject, for: key)
-        }
-        for (anonymous, customer) in context.mergedInto {
-            writer.caches.mergedInto.insert(customer, for: anonymous)
-        }
-        for (subject, names) in memberships {
-            writer.caches.memberships.insert((context.state.segmentDay, names), for: subject)
-        }
         let published = context.projections.values
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
             .sorted { $0.seq < $1.seq }
@@ -335,7 +326,7 @@ extension EventStore {
     /// The subject an index key points at, as of this commit. Caches what it reads.
     private func owner(of key: [UInt8], context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let cached = context.index[key] { return cached }
-        if let cached = writer.caches.index.value(for: key) {
+        if let cached = writer.cachedOwner(of: key) {
             context.index[key] = cached
             return cached
         }
@@ -347,7 +338,7 @@ extension EventStore {
     /// The customer an anonymous subject is merged into, as of this commit.
     private func mergedInto(_ anonymous: UInt64, context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let known = context.mergedInto[anonymous] { return known }
-        if let cached = writer.caches.mergedInto.value(for: anonymous) {
+        if let cached = writer.cachedMergedInto(anonymous) {
             context.mergedInto[anonymous] = cached
             return cached
         }

@@ -217,19 +217,10 @@ extension EventStore {
                 }
             }
 
-            writer.state.lastSeq = seq
-            writer.state.eventCount = eventCount
             erasuresInProgress.add(1, ordering: .releasing)
-            writer.state.erasedCustomerHashes.insert(hash)
-            writer.state.erasedIdentityKeys.formUnion(erasedIdentityKeys)
-            // Forget exactly what the write removed; the rest of the caches still mirrors RocksDB.
-            for key in erasedIdentityKeys.union([customerKey]) {
-                writer.caches.index.remove(key)
-            }
-            for erased in erasedSubjects {
-                writer.caches.mergedInto.remove(erased)
-                writer.caches.memberships.remove(erased)
-            }
+            writer.erased(
+                seq: seq, eventCount: eventCount, customerHash: hash, identityKeys: erasedIdentityKeys,
+                removedIndexKeys: erasedIdentityKeys.union([customerKey]), subjects: erasedSubjects)
             projections.advanced(through: seq, removing: erasedSubjects)
             customerSubjects.remove(customerID)
             changes.publish(customerID.isEmpty ? [] : [StoreChange(seq: seq, customerID: customerID, erased: true)], lastSeq: seq)

@@ -19,7 +19,7 @@ extension EventStore {
             // Replay rewrites the stored projections directly: none may be waiting to be written,
             // and the writer and lookups must read them afresh.
             try self.projections.writeAll()
-            self.writer.caches.removeAll()
+            self.writer.forgetCaches()
             // Lookups during the rebuild may have cached projections it was rewriting.
             defer { self.projections.rewritten(through: self.writer.state.lastSeq) }
             let counted: @Sendable (UInt64) -> Void = { folded in
@@ -305,8 +305,7 @@ extension EventStore {
         batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
         batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(writer.state.lastSeq), in: families.meta)
         try database.write(batch, sync: true)
-        writer.state.eventCount = eventCount
-        writer.state.fold = configuration.fold
+        writer.rebuilt(by: configuration.fold, eventCount: eventCount)
         versionRebuiltByReplay()
     }
 

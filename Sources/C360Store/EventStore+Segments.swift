@@ -49,7 +49,7 @@ extension EventStore {
         for (subject, projection) in after.sorted(by: { $0.key < $1.key }) where !projection.customerID.isEmpty {
             // What the last commit computed for this customer, when it was for the same day,
             // spares evaluating the old projection again.
-            let cached = writer.caches.memberships.value(for: subject).flatMap { $0.day == day ? $0.names : nil }
+            let cached = writer.cachedMemberships(of: subject, day: day)
             let old = cached ?? self.memberships(of: before[subject] ?? nil, evaluator: evaluator, at: instant)
             let new = self.memberships(of: projection, evaluator: evaluator, at: instant)
             memberships[subject] = new
@@ -128,9 +128,7 @@ extension EventStore {
             for segment in configuration.segments where refresh.members[segment.name] == nil { refresh.members[segment.name] = 0 }
             batch.put(StoreKeys.Meta.segmentDay, StoreKeys.bigEndian(UInt64(bitPattern: day)), in: families.meta)
             try database.write(batch, sync: true)
-            writer.state.segmentDay = day
-            writer.segmentDay.store(day, ordering: .relaxed)
-            writer.caches.memberships.removeAll()
+            writer.movedSegmentDay(to: day)
             segmentChanges.publish(changes, seq: writer.state.lastSeq)
         } catch {
             throw C360Error(error, doing: "re-evaluate segments")

@@ -148,8 +148,7 @@ extension EventStore {
                     build.subjectsRefolded += try self.refoldBuilt(self.projections.takeTouched(), unlessErased: isErased)
                     let old = try self.projections.switchToBuilt(through: self.writer.state.lastSeq, fold: fold, version: ProjectionFold.version)
                     self.versionBuild.withLock { $0.builtBy = fold }
-                    self.writer.state.fold = self.configuration.fold
-                    self.writer.caches.removeAll()
+                    self.writer.rebuilt(by: self.configuration.fold)
                     ProjectionMetrics.buildsSwitched.increment()
                     // Membership follows the new projections, as of the same day as before.
                     _ = try self.refreshSegmentsOnWriter(day: self.writer.state.segmentDay)

@@ -46,12 +46,15 @@ struct WriterCaches {
 /// The single writer of a store. Appends that arrive while a commit is being synced wait together
 /// and are written by the next commit as one synced `WriteBatch`: group commit, so durability
 /// costs one fsync per commit, not one per event.
+///
+/// Its state and caches change only through the methods below, each named for what the store has
+/// just written (a commit, an erasure, a rebuild, a new segment day), and only on `queue`.
 // @unchecked Sendable: `state` and `caches` are read and written only on `queue`, a serial queue; the waiting
 // appends are behind a Mutex.
 final class LogWriter: @unchecked Sendable {
     let queue = DispatchQueue(label: "c360.log-writer", qos: .userInitiated)
-    var state: WriterState
-    var caches: WriterCaches
+    private(set) var state: WriterState
+    private var caches: WriterCaches
     /// `state.segmentDay`, for readers off the writer's queue.
     let segmentDay: Atomic<Int64>
     private let waiting = Mutex(Waiting())
@@ -74,6 +77,84 @@ final class LogWriter: @unchecked Sendable {
         self.caches = caches
         self.segmentDay = Atomic(state.segmentDay)
     }
+
+    // MARK: What the store has written (on `queue`, once the write succeeded)
+
+    /// A commit of appends was written: `state` is the writer's state after it, and what it read
+    /// or decided of the index, of merges and of segment memberships is cached for the next.
+    func committed(
+        _ state: WriterState, index: [[UInt8]: UInt64?], mergedInto: [UInt64: UInt64?], memberships: [UInt64: Set<String>]
+    ) {
+        self.state = state
+        for (key, subject) in index {
+            caches.index.insert(subject, for: key)
+        }
+        for (anonymous, customer) in mergedInto {
+            caches.mergedInto.insert(customer, for: anonymous)
+        }
+        for (subject, names) in memberships {
+            caches.memberships.insert((state.segmentDay, names), for: subject)
+        }
+    }
+
+    /// An erasure was written at `seq`: its customer's hash and identities are refused from now on,
+    /// and exactly what the write removed is forgotten (the rest of the caches still mirrors RocksDB).
+    func erased(
+        seq: UInt64, eventCount: UInt64, customerHash: [UInt8], identityKeys: Set<[UInt8]>, removedIndexKeys: Set<[UInt8]>,
+        subjects: [UInt64]
+    ) {
+        state.lastSeq = seq
+        state.eventCount = eventCount
+        state.erasedCustomerHashes.insert(customerHash)
+        state.erasedIdentityKeys.formUnion(identityKeys)
+        for key in removedIndexKeys {
+            caches.index.remove(key)
+        }
+        for subject in subjects {
+            caches.mergedInto.remove(subject)
+            caches.memberships.remove(subject)
+        }
+    }
+
+    /// The projections were rebuilt by `fold` (a replay, or a build of a new fold switched to):
+    /// commits fold by it from now on, and nothing cached from the old projections is kept.
+    func rebuilt(by fold: ProjectionFold, eventCount: UInt64? = nil) {
+        state.fold = fold
+        if let eventCount { state.eventCount = eventCount }
+        caches.removeAll()
+    }
+
+    /// The projections are about to be rewritten outside commits: nothing cached from them is kept.
+    func forgetCaches() {
+        caches.removeAll()
+    }
+
+    /// Segment membership is now evaluated as of the end of `day`: the memberships cached for
+    /// another day are forgotten.
+    func movedSegmentDay(to day: Int64) {
+        state.segmentDay = day
+        segmentDay.store(day, ordering: .relaxed)
+        caches.memberships.removeAll()
+    }
+
+    // MARK: What it has cached (on `queue`)
+
+    /// The subject an index key points at (`.some(nil)`: known to be absent), if cached.
+    func cachedOwner(of key: [UInt8]) -> UInt64?? {
+        caches.index.value(for: key)
+    }
+
+    /// The customer an anonymous subject is merged into (`.some(nil)`: it is not), if cached.
+    func cachedMergedInto(_ anonymous: UInt64) -> UInt64?? {
+        caches.mergedInto.value(for: anonymous)
+    }
+
+    /// The segments a customer was in after its last commit, if that was evaluated as of `day`.
+    func cachedMemberships(of subject: UInt64, day: Int64) -> Set<String>? {
+        caches.memberships.value(for: subject).flatMap { $0.day == day ? $0.names : nil }
+    }
+
+    // MARK: Appending
 
     func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore) async -> [AppendOutcome] {
         await withCheckedContinuation { continuation in
