@@ -166,10 +166,7 @@ extension EventStore {
 
     /// On the writer: waits until every erasure the writer committed has been made physical.
     private func waitForPhysicalErasures() {
-        while erasuresInProgress.load(ordering: .acquiring) > 0 {
-            erasures.sync {}
-            usleep(1_000)
-        }
+        physicalErasures.waitForNoneInProgress()
     }
 
     private static func compact(_ time: Instant) -> String {

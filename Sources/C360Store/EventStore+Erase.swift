@@ -49,7 +49,7 @@ extension EventStore {
         let committed = try await exclusively { () throws(C360Error) -> CommittedErasure in
             try self.commitErasure(hash: hash, customerID: customerID, requestID: requestID, at: time)
         }
-        let receipt = try await removePhysically(committed)
+        let receipt = try await physicalErasures.remove(committed)
         if committed.deleted { StoreMetrics.erasures.increment() }
         var entry = AuditLog.Entry(action: "erase", actor: actor, peer: peer)
         entry.requestID = requestID
@@ -69,16 +69,6 @@ extension EventStore {
     }
 
     /// An erasure committed by the writer, before its data is removed from the files.
-    struct CommittedErasure: Sendable {
-        var receipt: C360_V1_EraseReceipt
-        /// The customer's personal data as it would appear in a file: what the search looks for.
-        var needles: [[UInt8]] = []
-        /// The key ranges whose files held the deleted entries.
-        var compactions: [(ColumnFamily, [UInt8], [UInt8])] = []
-        /// Whether anything was deleted: false when the customer was erased before.
-        var deleted = true
-    }
-
     /// The synced write of an erasure, on the writer: tombstone in, the customer's entries out, and
     /// the caches told.
     private func commitErasure(hash: [UInt8], customerID knownID: String?, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
@@ -217,7 +207,7 @@ extension EventStore {
                 }
             }
 
-            erasuresInProgress.add(1, ordering: .releasing)
+            physicalErasures.committed()
             writer.erased(
                 seq: seq, eventCount: eventCount, customerHash: hash, identityKeys: erasedIdentityKeys,
                 removedIndexKeys: erasedIdentityKeys.union([customerKey]), subjects: erasedSubjects)
@@ -234,113 +224,6 @@ extension EventStore {
             throw C360Error(error, doing: "erase the customer")
         }
         return CommittedErasure(receipt: receipt, needles: needles, compactions: compactions)
-    }
-
-    /// Makes a committed erasure physical and proves it, off the writer: flushing retires every
-    /// write-ahead log that held the customer's writes, compaction rewrites every SST file that
-    /// held them, and the search (unless switched off) finds none of the customer's personal data
-    /// in any file under the data directory.
-    ///
-    /// Erasures committed while another is being made physical wait, and are then done together:
-    /// one flush, one compaction per key range, one search of the files for all of them.
-    private func removePhysically(_ committed: CommittedErasure) async throws(C360Error) -> C360_V1_EraseReceipt {
-        guard committed.deleted else { return committed.receipt }
-        let result: Swift.Result<C360_V1_EraseReceipt, C360Error> = await withCheckedContinuation { continuation in
-            let startDraining = pendingErasures.withLock { pending in
-                pending.erasures.append(PendingErasures.Waiting(erasure: committed, continuation: continuation))
-                defer { pending.draining = true }
-                return !pending.draining
-            }
-            if startDraining {
-                erasures.async { self.drainPendingErasures() }
-            }
-        }
-        return try result.get()
-    }
-
-    /// On `erasures`: makes physical whatever is waiting, until nothing is.
-    private func drainPendingErasures() {
-        while true {
-            let waiting = pendingErasures.withLock { pending in
-                defer { pending.erasures = [] }
-                if pending.erasures.isEmpty { pending.draining = false }
-                return pending.erasures
-            }
-            guard !waiting.isEmpty else { return }
-            let started = ContinuousClock.now
-            let receipts = removePhysically(waiting.map(\.erasure))
-            erasuresInProgress.subtract(waiting.count, ordering: .releasing)
-            for (waiter, receipt) in zip(waiting, receipts) {
-                waiter.continuation.resume(returning: receipt)
-            }
-            // Making erasures physical costs a pass over the data directory, whatever their
-            // number. When more are waiting, resting `erasureRestFactor` times as long as the last
-            // pass took keeps a flood of erasures to a share of one core (a quarter by default),
-            // so lookups and appends are served, and lets the next batch grow.
-            let rest = (ContinuousClock.now - started) * configuration.erasureRestFactor
-            if rest > .zero, pendingErasures.withLock({ !$0.erasures.isEmpty }) {
-                Thread.sleep(forTimeInterval: Double(rest.components.seconds) + Double(rest.components.attoseconds) / 1e18)
-            }
-        }
-    }
-
-    private func removePhysically(_ batch: [CommittedErasure]) -> [Swift.Result<C360_V1_EraseReceipt, C360Error>] {
-        // Iterators opened before the erasure's commit would keep the data in the files.
-        buildReads.withLock { _ in }
-        do throws(RocksDBError) {
-            try database.flushAll()
-            for (family, begin, end) in compactionPlan(batch.flatMap(\.compactions)) {
-                database.compactRange(family, from: begin, to: end)
-            }
-        } catch {
-            let failure = C360Error(storage: error, doing: "flush the erased customer's data to disk")
-            return batch.map { erasure in
-                .failure(C360Error(failure.code, "the customer was erased (tombstone seq \(erasure.receipt.tombstone.seq)), but \(failure.message); erase again to retry"))
-            }
-        }
-        guard configuration.verifyErasure else { return batch.map { .success($0.receipt) } }
-        let scans: [PersonalDataScanner.Result]
-        do {
-            scans = try PersonalDataScanner().scan(directory: directory, forEach: batch.map(\.needles))
-        } catch {
-            return batch.map { _ in .failure(C360Error(.io, "the customer was erased, but the data directory could not be searched to prove it: \(error)")) }
-        }
-        return zip(batch, scans).map { erasure, scan in
-            var receipt = erasure.receipt
-            receipt.filesVerified = UInt64(scan.filesSearched)
-            receipt.filesWithPersonalData = UInt64(scan.filesWithMatches.count)
-            return .success(receipt)
-        }
-    }
-
-    /// The compactions that rewrite every file holding one of `ranges`. A manual compaction rewrites
-    /// every file its range overlaps, at least one file (`targetFileBytes`) per range: once a column
-    /// family is no bigger than that many files, one compaction from the lowest key to the highest
-    /// costs no more than one per range, and rewrites each file once. Otherwise each range is
-    /// compacted on its own, rewriting only the files that hold it.
-    private func compactionPlan(_ ranges: [(ColumnFamily, [UInt8], [UInt8])]) -> [(ColumnFamily, [UInt8], [UInt8])] {
-        var byFamily: [ColumnFamily: [([UInt8], [UInt8])]] = [:]
-        var families: [ColumnFamily] = []
-        for (family, begin, end) in ranges {
-            if byFamily[family] == nil { families.append(family) }
-            byFamily[family, default: []].append((begin, end))
-        }
-        var plan: [(ColumnFamily, [UInt8], [UInt8])] = []
-        for family in families {
-            let familyRanges = byFamily[family] ?? []
-            let bytes = database.property("rocksdb.total-sst-files-size", in: family).flatMap { UInt64($0) } ?? .max
-            if familyRanges.count > 1, bytes <= UInt64(familyRanges.count) * configuration.storage.options.targetFileBytes {
-                let begin = familyRanges.map(\.0).min { $0.lexicographicallyPrecedes($1) }!
-                let end = familyRanges.map(\.1).max { $0.lexicographicallyPrecedes($1) }!
-                plan.append((family, begin, end))
-            } else {
-                var seen: Set<[UInt8]> = []
-                for (begin, end) in familyRanges where seen.insert(begin + [0xFF] + end).inserted {
-                    plan.append((family, begin, end))
-                }
-            }
-        }
-        return plan
     }
 
     /// A string as protobuf writes it: its length as a varint, then its bytes. Searching for this

@@ -114,15 +114,15 @@ extension EventStore {
         let target = projections.beginBuild()
         let isErased = { (subject: UInt64) throws(C360Error) -> Bool in try self.isErased(subject: subject) }
         do {
-            let membership = try buildReads.withLock { _ in try membershipFromLog() }
+            let membership = try physicalErasures.reading { try membershipFromLog() }
             let nextSubject = try read(StoreKeys.Meta.nextSubject, in: families.meta).flatMap { StoreKeys.uint64($0) } ?? 1
             let workers = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
             let ranges = Self.replayRanges(nextSubject: nextSubject)
-            // A few ranges per thread at a time, so that an erasure waits for little (`buildReads`).
+            // A few ranges per thread at a time, so that an erasure waits for little (`PhysicalErasures.reading`).
             for start in stride(from: 0, to: ranges.count, by: workers * 4) {
                 try checkBuildGoesOn()
                 let wave = Array(ranges[start..<min(ranges.count, start + workers * 4)])
-                try buildReads.withLock { _ in
+                try physicalErasures.reading {
                     try foldRanges(wave, threads: workers, membership: membership) { folded in
                         try projections.writeBuilt(folded.projections.map { ($0.subject, $0.bytes) }, unlessErased: isErased)
                         build.events += folded.events
@@ -187,7 +187,7 @@ extension EventStore {
             let target = try projectionSubject(of: subject)
             if target != subject { entries.append((subject, nil)) }
             guard folded.insert(target).inserted else { continue }
-            let projection = try buildReads.withLock { _ throws(C360Error) in
+            let projection = try physicalErasures.reading { () throws(C360Error) in
                 try refold(subjects: [target] + storedMembers(of: target), by: configuration.fold)
             }
             entries.append((target, projection.seq == 0 ? nil : ProjectionWireCodec.encode(projection)))

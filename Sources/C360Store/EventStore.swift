@@ -24,11 +24,7 @@ public final class EventStore: Sendable {
     let pseudonyms: PseudonymKey
     let writer: LogWriter
     /// Where erasures are made physical and proved after the writer committed them.
-    let erasures = DispatchQueue(label: "c360.erasures")
-    /// Committed erasures waiting to be made physical, together.
-    let pendingErasures = Mutex(PendingErasures())
-    /// Erasures committed and not yet made physical: a backup waits for none to be left.
-    let erasuresInProgress = Atomic<Int>(0)
+    let physicalErasures: PhysicalErasures
     /// Every commit, as it happens: for live change streams and read-your-writes waits.
     public let changes: ChangeFeed
     /// Every segment membership change, as it happens.
@@ -42,26 +38,11 @@ public final class EventStore: Sendable {
     let recoveryFigures = Mutex<Recovery?>(nil)
     /// A build of the configured fold's projections, due or under way (`buildProjectionVersion`).
     let versionBuild: Mutex<VersionBuildState>
-    /// Held by a build of a new fold while it reads the log: an open iterator keeps what it can
-    /// see in RocksDB's files, deleted or not, so an erasure waits for the reads under way before
-    /// it compacts the customer's data away.
-    let buildReads = Mutex(())
     /// Runs `buildProjectionVersion`.
     let versionBuilds = DispatchQueue(label: "c360.projection-build", qos: .utility)
     /// Every erasure, and every call access control refused (see `AuditLog`).
     public let audit: AuditLog
     private let lock: DataDirectoryLock
-
-    struct PendingErasures: Sendable {
-        struct Waiting: Sendable {
-            let erasure: CommittedErasure
-            let continuation: CheckedContinuation<Swift.Result<C360_V1_EraseReceipt, C360Error>, Never>
-        }
-
-        var erasures: [Waiting] = []
-        /// Whether a drain on `erasures` is scheduled or running.
-        var draining = false
-    }
 
     struct Families: Sendable {
         let events, log, dedup, identities, snapshots, tombstones, meta, resolutions, merges, segments: ColumnFamily
@@ -99,6 +80,11 @@ public final class EventStore: Sendable {
         } catch {
             throw C360Error(storage: error, doing: "open the data directory \(directory)")
         }
+        self.physicalErasures = PhysicalErasures(
+            database: database, directory: directory,
+            settings: .init(
+                verify: configuration.verifyErasure, restFactor: configuration.erasureRestFactor,
+                targetFileBytes: configuration.storage.options.targetFileBytes))
         self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
         let (pseudonyms, state, stored) = try EventStore.loadMeta(database, families, fold: configuration.fold)
         self.pseudonyms = pseudonyms
@@ -202,7 +188,7 @@ public final class EventStore: Sendable {
         cancelVersionBuild()
         versionBuilds.sync {}
         writer.queue.sync {}
-        erasures.sync {}
+        physicalErasures.waitForPassUnderWay()
         // A failure here loses nothing: the next open folds the log after the checkpoint.
         try? projections.writeAll()
         try? database.flushAll()
