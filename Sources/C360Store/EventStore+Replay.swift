@@ -197,7 +197,8 @@ extension EventStore {
                     continue
                 }
                 let resolution = resolutionKey == key ? try decodeResolution(resolutions.value) : nil
-                let event = try decodeEvent(events.value)
+                // Decoded where RocksDB holds it, without copying the value into an array first.
+                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEvent(bytes) }
                 if current?.subject != subject {
                     try finishCurrent()
                     current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
@@ -316,6 +317,11 @@ extension EventStore {
     /// A stored event, read by the hand-written decoder (C360Codec; what SwiftProtobuf reads, as its
     /// tests and fuzzer check).
     func decodeEvent(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
+        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes) } }
+        return try decoded.get()
+    }
+
+    func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
         do {
             return try EventWireDecoder.event(bytes)
         } catch {
