@@ -67,12 +67,9 @@ final class PhysicalErasures: Sendable {
         inProgress.add(1, ordering: .releasing)
     }
 
-    /// Whether erasures committed are still waiting to be made physical.
-    var anyInProgress: Bool { inProgress.load(ordering: .acquiring) > 0 }
-
     /// Waits until no erasure committed so far is waiting to be made physical.
     func waitForNoneInProgress() {
-        while anyInProgress {
+        while inProgress.load(ordering: .acquiring) > 0 {
             queue.sync {}
             usleep(1_000)
         }

@@ -126,19 +126,18 @@ public final class ChildProcess: Sendable {
                 try? input.write(contentsOf: Data(text.utf8))
                 try? input.close()
             }
-            let errors = Mutex<Data?>(nil)
+            // Standard error read on a thread of its own while this one reads standard output.
+            let errors = Mutex(Data())
+            let errorsRead = DispatchSemaphore(value: 0)
             Thread {
                 let data = child.standardError?.readDataToEndOfFile() ?? Data()
                 errors.withLock { $0 = data }
+                errorsRead.signal()
             }.start()
             let output = child.standardOutput?.readDataToEndOfFile() ?? Data()
             let status = child.waitForExit()
-            var collected = errors.withLock { $0 }
-            while collected == nil {
-                usleep(1_000)
-                collected = errors.withLock { $0 }
-            }
-            return (status, String(decoding: output, as: UTF8.self), String(decoding: collected ?? Data(), as: UTF8.self))
+            errorsRead.wait()
+            return (status, String(decoding: output, as: UTF8.self), String(decoding: errors.withLock { $0 }, as: UTF8.self))
         }
     }
 
@@ -170,19 +169,12 @@ public final class ChildProcess: Sendable {
     /// Blocks until the child exits; its exit code, or 128 + the signal that ended it.
     @discardableResult
     public func waitForExit() -> Int32 {
-        while true {
-            if let status = reaped.withLock({ $0 }) { return status }
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, 0)
-            if result == pid {
-                let status = Self.exitStatus(raw)
-                reaped.withLock { $0 = $0 ?? status }
-            } else if result == -1, errno != EINTR {
-                // Reaped meanwhile by `isRunning` on another thread, which records the status
-                // right after: look again shortly.
-                usleep(1_000)
-            }
-        }
+        // Waits for the exit without reaping (WNOWAIT), so that `isRunning`, under the lock, is the
+        // only code that reaps; fails at once (ECHILD) when that has reaped it already.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1, errno == EINTR {}
+        _ = isRunning
+        return reaped.withLock { $0 } ?? -1
     }
 
     /// Waits for the child's exit on a thread of its own, not on one of the few Swift

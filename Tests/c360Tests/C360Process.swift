@@ -28,13 +28,6 @@ enum C360Process {
         try ChildProcess(executable.path, arguments, standardInput: standardInput, standardOutput: standardOutput, standardError: standardError)
     }
 
-    /// Runs blocking work (waiting for a process, reading its pipes) on a thread of its own: on
-    /// the few threads Swift's concurrency runs every test's tasks on (two here), it would hold
-    /// back the other tests running meanwhile, servers' handlers included, for as long as it waits.
-    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await ChildProcess.onThread(work)
-    }
-
     /// Runs `c360 arguments…` to completion, waiting on a thread of its own.
     /// `environment` adds to (or replaces in) this process's variables.
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {

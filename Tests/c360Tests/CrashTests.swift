@@ -70,7 +70,7 @@ import SwiftProtobuf
         }
         try await Task.sleep(for: .milliseconds(extraMilliseconds))
         process.send(SIGKILL)
-        return try await C360Process.blocking {
+        return try await ChildProcess.onThread {
             process.waitForExit()
             return committed.final()
         }
@@ -183,7 +183,7 @@ import SwiftProtobuf
                 }
                 logReader.start()
                 // "c360 serving DIR on 127.0.0.1:PORT"
-                let announced = try await C360Process.blocking {
+                let announced = try await ChildProcess.onThread {
                     var announced = ""
                     while !announced.contains("\n") {
                         let chunk = output.availableData
@@ -209,7 +209,7 @@ import SwiftProtobuf
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &random)))
                 }
                 server.send(SIGKILL)
-                let (acknowledged, clientStatus) = try await C360Process.blocking {
+                let (acknowledged, clientStatus) = try await ChildProcess.onThread {
                     server.waitForExit()
                     let clientStatus = client.waitForExit()
                     return (committed.final(), clientStatus)
