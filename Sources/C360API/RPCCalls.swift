@@ -51,7 +51,7 @@ enum RPCCalls {
                }).get() as? Request {
                 return request
             }
-            return try Request(serializedBytes: Array(bytes.readableBytesView))
+            return try Request(serializedBytes: bytes.readableBytesSpan)
         } catch {
             throw C360Error(.invalidArgument, "the request message could not be decoded: \(error)")
         }
@@ -62,42 +62,65 @@ enum RPCCalls {
         ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
     }
 
-    /// A unary call. `inline`, when given, may answer on the connection's event loop (a lookup
-    /// whose data is there) or hand the answer to a callback (an append, answered by the store's
+    /// What a unary method does, made once when the routes are: each call's `Unary` refers to
+    /// it rather than capturing the service in closures of its own (allocated per call).
+    /// `inline`, when given, may answer on the connection's event loop (a lookup whose data is
+    /// there) or hand the answer to its `Responder` later (an append, answered by the store's
     /// writer) by returning true; otherwise `body` serves the call in a task. The response is a
     /// message, or its bytes when the service encodes it itself (`Encoded`).
+    final class UnaryMethod<Request: Message, Response: Sendable>: Sendable {
+        typealias Inline = @Sendable (Request, Identity, Unary<Request, Response>.Responder) -> Bool
+
+        let inline: Inline?
+        let body: @Sendable (Request) async throws -> Response
+        let send: @Sendable (Response, GRPCServerCall) throws -> Void
+
+        private init(inline: Inline?, body: @escaping @Sendable (Request) async throws -> Response,
+                     send: @escaping @Sendable (Response, GRPCServerCall) throws -> Void) {
+            self.inline = inline
+            self.body = body
+            self.send = send
+        }
+
+        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Response: Message {
+            self.init(inline: inline, body: body) { response, call in call.send(try RPCCalls.encode(response)) }
+        }
+
+        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Response == Encoded {
+            self.init(inline: inline, body: body) { response, call in call.send(response.bytes) }
+        }
+    }
+
+    /// One call of a unary method: takes exactly one request message, then serves it as its
+    /// `UnaryMethod` says.
     final class Unary<Request: Message, Response: Sendable>: GRPCCallHandler {
-        typealias Respond = @Sendable (Result<Response, any Error>) -> Void
-        typealias Inline = (Request, Identity, @escaping Respond) -> Bool
+        /// Answers the call from any thread: on the call's event loop at once, from elsewhere by
+        /// a hop to it. A value, so that an answer given on the event loop allocates nothing.
+        struct Responder: Sendable {
+            fileprivate let unary: NIOLoopBound<Unary>
+            fileprivate let eventLoop: any EventLoop
+
+            func callAsFunction(_ result: Result<Response, any Error>) {
+                if eventLoop.inEventLoop {
+                    unary.value.respond(result)
+                } else {
+                    let unary = self.unary
+                    eventLoop.execute { unary.value.respond(result) }
+                }
+            }
+        }
 
         private let call: GRPCServerCall
         private let identity: Identity
-        private let inline: Inline?
-        private let body: @Sendable (Request) async throws -> Response
-        private let encode: (Response) throws -> ByteBuffer
+        private let method: UnaryMethod<Request, Response>
         private var message: ByteBuffer?
         private var messages = 0
         private var task: Task<Void, Never>?
 
-        private init(
-            call: GRPCServerCall, identity: Identity, inline: Inline?, body: @escaping @Sendable (Request) async throws -> Response,
-            encode: @escaping (Response) throws -> ByteBuffer
-        ) {
+        init(call: GRPCServerCall, identity: Identity, method: UnaryMethod<Request, Response>) {
             self.call = call
             self.identity = identity
-            self.inline = inline
-            self.body = body
-            self.encode = encode
-        }
-
-        convenience init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response)
-        where Response: Message {
-            self.init(call: call, identity: identity, inline: inline, body: body, encode: RPCCalls.encode)
-        }
-
-        convenience init(call: GRPCServerCall, identity: Identity, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response)
-        where Response == Encoded {
-            self.init(call: call, identity: identity, inline: inline, body: body) { ByteBuffer(bytes: $0.bytes) }
+            self.method = method
         }
 
         func receive(_ message: ByteBuffer) {
@@ -109,23 +132,16 @@ enum RPCCalls {
             guard messages == 1, let message else {
                 return call.finish(GRPCStatus(.internalError, "a unary call takes exactly one request message, got \(messages)"))
             }
+            self.message = nil
             let request: Request
             do {
                 request = try decode(message, as: Request.self)
             } catch {
                 return respond(.failure(error))
             }
-            let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
-            let eventLoop = call.eventLoop
-            let respond: Respond = { result in
-                if eventLoop.inEventLoop {
-                    bound.value.respond(result)
-                } else {
-                    eventLoop.execute { bound.value.respond(result) }
-                }
-            }
-            if let inline, inline(request, identity, respond) { return }
-            let body = self.body, identity = self.identity
+            let respond = Responder(unary: NIOLoopBound(self, eventLoop: call.eventLoop), eventLoop: call.eventLoop)
+            if let inline = method.inline, inline(request, identity, respond) { return }
+            let body = method.body, identity = self.identity
             task = Task {
                 do {
                     respond(.success(try await identity.bound { try await body(request) }))
@@ -139,9 +155,9 @@ enum RPCCalls {
             task?.cancel()
         }
 
-        private func respond(_ result: Result<Response, any Error>) {
+        fileprivate func respond(_ result: Result<Response, any Error>) {
             do {
-                call.send(try encode(try result.get()))
+                try method.send(try result.get(), call)
                 call.finish(.ok)
             } catch {
                 let (status, trailers) = RPCCalls.status(of: error)

@@ -76,9 +76,17 @@ public final class HTTP2ServerSession {
     /// than allocating and validating a new one (most of a request's allocations otherwise).
     private var previousHeaders: [Header] = []
     private var outbound: [Int32: OutboundStream] = [:]
+    /// The client's bytes `receive` is feeding to nghttp2 right now: a DATA payload inside them
+    /// is handed on as a slice of them, not copied.
+    private var input: ByteBuffer?
+    private var inputBase: UnsafeRawPointer?
 
-    private struct OutboundStream {
-        var buffered: ByteBuffer
+    /// A class, so that a response's state is changed where the table holds it: changing a
+    /// struct inside a dictionary through an optional chain allocated (a coroutine frame per
+    /// access level, three per call in `perf`).
+    private final class OutboundStream {
+        /// Body bytes nghttp2 has not taken yet.
+        var buffered: ByteBuffer?
         /// Set when the response is complete: sent once `buffered` is (nil inside: no trailers).
         var trailers: HTTP2HeaderBlock??
         /// nghttp2 was told there is nothing to send yet, and must be told when there is.
@@ -133,8 +141,14 @@ public final class HTTP2ServerSession {
     ///   frames still pending (a GOAWAY) should be written before closing.
     public func receive(_ bytes: ByteBuffer) throws(HTTP2SessionError) -> [Event] {
         events.removeAll(keepingCapacity: true)
+        input = bytes
+        defer {
+            input = nil
+            inputBase = nil
+        }
         let result = bytes.withUnsafeReadableBytes { raw -> Int in
             guard let base = raw.baseAddress else { return 0 }
+            inputBase = base
             return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
         }
         if result < 0 { throw HTTP2SessionError("reading the client's frames", code: Int32(result)) }
@@ -151,7 +165,7 @@ public final class HTTP2ServerSession {
     /// Starts a response on `streamID` with `headers`; its body follows through `sendData` and it
     /// ends with `finish`.
     public func startResponse(streamID: Int32, headers: HTTP2HeaderBlock) throws(HTTP2SessionError) {
-        outbound[streamID] = OutboundStream(buffered: allocator.buffer(capacity: 0))
+        outbound[streamID] = OutboundStream()
         var provider = nghttp2_data_provider()
         provider.read_callback = Self.readBody
         let result = headers.withList { list, count in
@@ -163,19 +177,25 @@ public final class HTTP2ServerSession {
         }
     }
 
-    /// Queues body bytes on a started response.
-    public func sendData(streamID: Int32, _ bytes: inout ByteBuffer) {
-        guard var stream = outbound.removeValue(forKey: streamID) else { return }
-        stream.buffered.writeBuffer(&bytes)
-        outbound[streamID] = stream
-        resume(streamID)
+    /// Queues body bytes on a started response (kept as they are when nothing else is queued).
+    public func sendData(streamID: Int32, _ bytes: ByteBuffer) {
+        guard let stream = outbound[streamID] else { return }
+        if var queued = stream.buffered, queued.readableBytes > 0 {
+            stream.buffered = nil
+            var bytes = bytes
+            queued.writeBuffer(&bytes)
+            stream.buffered = queued
+        } else {
+            stream.buffered = bytes
+        }
+        resume(stream, streamID)
     }
 
     /// Ends a started response with `trailers` (nil: none), once its queued body is sent.
     public func finish(streamID: Int32, trailers: HTTP2HeaderBlock?) {
-        guard outbound[streamID] != nil else { return }
-        outbound[streamID]?.trailers = .some(trailers)
-        resume(streamID)
+        guard let stream = outbound[streamID] else { return }
+        stream.trailers = .some(trailers)
+        resume(stream, streamID)
     }
 
     /// A whole response in one HEADERS frame that ends the stream (gRPC's trailers-only response).
@@ -196,7 +216,7 @@ public final class HTTP2ServerSession {
     /// Bytes queued on a stream's response and not yet taken by the session (flow control holds
     /// them back from a slow reader).
     public func bufferedBytes(streamID: Int32) -> Int {
-        outbound[streamID]?.buffered.readableBytes ?? 0
+        outbound[streamID]?.buffered?.readableBytes ?? 0
     }
 
     /// Tells the client that no new streams will be served (a GOAWAY announcing shutdown); streams
@@ -224,9 +244,9 @@ public final class HTTP2ServerSession {
 
     // MARK: Callbacks
 
-    private func resume(_ streamID: Int32) {
-        guard outbound[streamID]?.deferred == true else { return }
-        outbound[streamID]?.deferred = false
+    private func resume(_ stream: OutboundStream, _ streamID: Int32) {
+        guard stream.deferred else { return }
+        stream.deferred = false
         _ = nghttp2_session_resume_data(session, streamID)
     }
 
@@ -300,9 +320,7 @@ public final class HTTP2ServerSession {
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
             guard let data, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
-            var bytes = owner.allocator.buffer(capacity: length)
-            bytes.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
-            owner.events.append(.data(streamID: streamID, bytes))
+            owner.events.append(.data(streamID: streamID, owner.payload(data, length)))
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
@@ -317,22 +335,43 @@ public final class HTTP2ServerSession {
         }
     }
 
+    /// A DATA frame's payload: a slice of the bytes being received when it lies inside them (as
+    /// nghttp2 hands it over), otherwise a copy.
+    private func payload(_ data: UnsafePointer<UInt8>, _ length: Int) -> ByteBuffer {
+        if let input, let inputBase {
+            let offset = UnsafeRawPointer(data) - inputBase
+            if offset >= 0, offset + length <= input.readableBytes,
+               let slice = input.getSlice(at: input.readerIndex + offset, length: length) {
+                return slice
+            }
+        }
+        var bytes = allocator.buffer(capacity: length)
+        bytes.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+        return bytes
+    }
+
     /// Copies a response's queued body into nghttp2's frame buffer; defers when nothing is queued
     /// yet; at the end, sends the trailers.
     private static let readBody: nghttp2_data_source_read_callback = { session, streamID, buffer, length, flags, _, userData in
         guard let owner = HTTP2ServerSession.owner(userData), let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-        guard var stream = owner.outbound.removeValue(forKey: streamID) else {
+        guard let stream = owner.outbound[streamID] else {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             return 0
         }
-        let count = min(length, stream.buffered.readableBytes)
-        if count > 0 {
-            stream.buffered.withUnsafeReadableBytes { raw in
-                buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+        var count = 0
+        if var queued = stream.buffered {
+            stream.buffered = nil
+            count = min(length, queued.readableBytes)
+            if count > 0 {
+                queued.withUnsafeReadableBytes { raw in
+                    buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+                }
+                queued.moveReaderIndex(forwardBy: count)
             }
-            stream.buffered.moveReaderIndex(forwardBy: count)
+            // What was sent is let go at once: the buffer may be a slice of a larger one.
+            if queued.readableBytes > 0 { stream.buffered = queued }
         }
-        if stream.buffered.readableBytes == 0, let trailers = stream.trailers {
+        if stream.buffered == nil, let trailers = stream.trailers {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             if let trailers {
                 flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
@@ -342,10 +381,8 @@ public final class HTTP2ServerSession {
         }
         if count == 0 {
             stream.deferred = true
-            owner.outbound[streamID] = stream
             return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         }
-        owner.outbound[streamID] = stream
         return count
     }
 

@@ -151,12 +151,12 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             guard let state = calls[streamID], !state.call.isFinished else { return }
             let before = state.deframer.bufferedBytes
             do {
-                let messages = try state.deframer.append(bytes)
+                let handler = state.handler, call = state.call
+                try state.deframer.append(bytes) { message in
+                    if !call.isFinished { handler.receive(message) }
+                }
                 if buffered(adding: state.deframer.bufferedBytes - before) > configuration.maximumBufferedRequestBytes {
                     return end(streamID, GRPCStatus(.resourceExhausted, "the connection holds too many unfinished request messages"))
-                }
-                for message in messages where !state.call.isFinished {
-                    state.handler.receive(message)
                 }
             } catch {
                 // What the failed append kept is counted, so that finishing the call releases it exactly.
@@ -284,11 +284,23 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     func send(_ message: ByteBuffer, on call: GRPCServerCall) {
-        guard let session, let context else { return }
-        if !call.responseStarted, !startResponse(call, metadata: []) { return }
+        guard let context else { return }
         var framed = context.channel.allocator.buffer(capacity: message.readableBytes + 5)
         GRPCMessageDeframer.frame(message, into: &framed)
-        session.sendData(streamID: call.streamID, &framed)
+        sendFramed(framed, on: call)
+    }
+
+    func send(_ message: [UInt8], on call: GRPCServerCall) {
+        guard let context else { return }
+        var framed = context.channel.allocator.buffer(capacity: message.count + 5)
+        GRPCMessageDeframer.frame(message, into: &framed)
+        sendFramed(framed, on: call)
+    }
+
+    private func sendFramed(_ framed: ByteBuffer, on call: GRPCServerCall) {
+        guard let session else { return }
+        if !call.responseStarted, !startResponse(call, metadata: []) { return }
+        session.sendData(streamID: call.streamID, framed)
         scheduleFlush()
     }
 

@@ -22,18 +22,17 @@ public struct GRPCMessageDeframer {
     /// Bytes held for an incomplete message.
     public var bufferedBytes: Int { buffered?.readableBytes ?? 0 }
 
-    /// Adds body bytes and returns the messages they complete.
-    public mutating func append(_ bytes: ByteBuffer) throws(Failure) -> [ByteBuffer] {
+    /// Adds body bytes and hands each message they complete to `message`, in order (no array
+    /// per append: most appends complete exactly one).
+    public mutating func append(_ bytes: ByteBuffer, each message: (ByteBuffer) -> Void) throws(Failure) {
         if buffered == nil {
             buffered = bytes
         } else {
             var bytes = bytes
             buffered!.writeBuffer(&bytes)
         }
-        var messages: [ByteBuffer] = []
-        while let next = try nextMessage() { messages.append(next) }
+        while let next = try nextMessage() { message(next) }
         if buffered?.readableBytes == 0 { buffered = nil }
-        return messages
     }
 
     /// Checks that the body ended on a message boundary.
@@ -59,5 +58,12 @@ public struct GRPCMessageDeframer {
         buffer.writeInteger(UInt32(message.readableBytes))
         var message = message
         buffer.writeBuffer(&message)
+    }
+
+    /// `message`'s bytes with their gRPC prefix, appended to `buffer`.
+    public static func frame(_ message: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0))
+        buffer.writeInteger(UInt32(message.count))
+        buffer.writeBytes(message)
     }
 }

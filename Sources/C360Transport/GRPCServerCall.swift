@@ -73,6 +73,12 @@ public final class GRPCServerCall {
         connection?.send(message, on: self)
     }
 
+    /// Sends one response message (its bytes, without the gRPC prefix).
+    public func send(_ message: [UInt8]) {
+        guard !isFinished else { return }
+        connection?.send(message, on: self)
+    }
+
     /// Bytes of this call's response waiting for the client to read them: a producer of a stream
     /// waits while this is high (HTTP/2 flow control holds them back from a slow reader).
     public var bufferedResponseBytes: Int {
