@@ -27,24 +27,6 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         public init() {}
     }
 
-    /// A class, so that a stream's state is changed in place rather than copied out of and back
-    /// into `calls` (the copies' reference counting showed in profiles).
-    private final class CallState {
-        let call: GRPCServerCall
-        let handler: any GRPCCallHandler
-        var deframer: GRPCMessageDeframer
-        /// `grpc-encoding` of the request, when not identity.
-        let encoding: String?
-        var deadlineTask: Scheduled<Void>?
-
-        init(call: GRPCServerCall, handler: any GRPCCallHandler, deframer: GRPCMessageDeframer, encoding: String?) {
-            self.call = call
-            self.handler = handler
-            self.deframer = deframer
-            self.encoding = encoding
-        }
-    }
-
     /// The headers of every response that has a body, and the trailers of every call that ends OK
     /// with nothing more to say: encoded once.
     private static let responseHeaders = HTTP2HeaderBlock([.init(":status", "200"), .init("content-type", "application/grpc")])
@@ -54,7 +36,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private let routes: GRPCRoutes
     private var session: HTTP2ServerSession?
     private var context: ChannelHandlerContext?
-    private var calls: [Int32: CallState] = [:]
+    /// The calls whose streams are open, each holding its handler and request state.
+    private var calls: [Int32: GRPCServerCall] = [:]
     private var reading = false
     private var flushScheduled = false
     private var shuttingDown = false
@@ -148,39 +131,39 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         case .request(let streamID, let headers):
             open(streamID, headers)
         case .data(let streamID, let bytes):
-            guard let state = calls[streamID], !state.call.isFinished else { return }
-            let before = state.deframer.bufferedBytes
+            guard let call = calls[streamID], !call.isFinished, let handler = call.handler else { return }
+            let before = call.deframer.bufferedBytes
             do {
-                let handler = state.handler, call = state.call
-                try state.deframer.append(bytes) { message in
+                try call.deframer.append(bytes) { message in
                     if !call.isFinished { handler.receive(message) }
                 }
-                if buffered(adding: state.deframer.bufferedBytes - before) > configuration.maximumBufferedRequestBytes {
+                if buffered(adding: call.deframer.bufferedBytes - before) > configuration.maximumBufferedRequestBytes {
                     return end(streamID, GRPCStatus(.resourceExhausted, "the connection holds too many unfinished request messages"))
                 }
             } catch {
                 // What the failed append kept is counted, so that finishing the call releases it exactly.
-                _ = buffered(adding: state.deframer.bufferedBytes - before)
+                _ = buffered(adding: call.deframer.bufferedBytes - before)
                 // A compression refused names the encodings accepted, as the specification asks.
                 let accepted = error == .compressed ? [HTTP2ServerSession.Header("grpc-accept-encoding", "identity")] : []
-                end(streamID, status(for: error, encoding: state.encoding), trailers: accepted)
+                end(streamID, status(for: error, encoding: call.requestEncoding), trailers: accepted)
             }
         case .endOfRequest(let streamID):
-            guard let state = calls[streamID], !state.call.isFinished else { return }
+            guard let call = calls[streamID], !call.isFinished, let handler = call.handler else { return }
             do {
-                try state.deframer.end()
-                state.handler.endOfRequest()
+                try call.deframer.end()
+                handler.endOfRequest()
             } catch {
-                end(streamID, status(for: error, encoding: state.encoding))
+                end(streamID, status(for: error, encoding: call.requestEncoding))
             }
         case .closed(let streamID, let errorCode):
-            guard let state = calls.removeValue(forKey: streamID) else { return }
-            state.deadlineTask?.cancel()
-            if !state.call.isFinished {
-                totalBuffered -= state.deframer.bufferedBytes
-                state.call.endWaits()
-                state.handler.cancelled(GRPCStatus(.cancelled, errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
+            guard let call = calls.removeValue(forKey: streamID) else { return }
+            call.deadlineTask?.cancel()
+            if !call.isFinished {
+                totalBuffered -= call.deframer.bufferedBytes
+                call.endWaits()
+                call.handler?.cancelled(GRPCStatus(.cancelled, errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
             }
+            call.detach()
             drainWatchers[streamID] = nil
             if shuttingDown, calls.isEmpty { finishShutdown() }
         }
@@ -227,18 +210,17 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             return respondTrailersOnly(streamID, GRPCStatus(.unimplemented, "unknown method \(path)"))
         }
         let call = GRPCServerCall(streamID: streamID, path: path, requestHeaders: headers, eventLoop: context.eventLoop,
-                                  peer: peer, deadline: deadline, connection: self)
-        let handler = openCall(call)
-        let state = CallState(call: call, handler: handler,
-                              deframer: GRPCMessageDeframer(maximumMessageLength: configuration.maximumRequestMessageBytes),
-                              encoding: encoding)
+                                  peer: peer, deadline: deadline, connection: self,
+                                  deframer: GRPCMessageDeframer(maximumMessageLength: configuration.maximumRequestMessageBytes),
+                                  requestEncoding: encoding)
+        call.handler = openCall(call)
         if let deadline, !call.isFinished {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            state.deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
+            call.deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
                 bound.value.end(streamID, GRPCStatus(.deadlineExceeded, "the call's deadline passed"))
             }
         }
-        calls[streamID] = state
+        calls[streamID] = call
     }
 
     /// The status for a request body that cannot be read.
@@ -258,9 +240,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     /// Ends a call from the connection's side (a limit, its deadline), telling its handler.
     private func end(_ streamID: Int32, _ status: GRPCStatus, trailers: [HTTP2ServerSession.Header] = []) {
-        guard let state = calls[streamID], !state.call.isFinished else { return }
-        state.call.finish(status, trailers: trailers)
-        state.handler.cancelled(status)
+        guard let call = calls[streamID], !call.isFinished else { return }
+        call.finish(status, trailers: trailers)
+        call.handler?.cancelled(status)
     }
 
     // MARK: Answers (from GRPCServerCall)
@@ -310,9 +292,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     func finish(_ call: GRPCServerCall, status: GRPCStatus, trailers: [HTTP2ServerSession.Header]) {
         guard let session else { return }
-        calls[call.streamID]?.deadlineTask?.cancel()
-        if let state = calls[call.streamID] {
-            totalBuffered -= state.deframer.bufferedBytes
+        call.deadlineTask?.cancel()
+        if calls[call.streamID] === call {
+            totalBuffered -= call.deframer.bufferedBytes
         }
         if call.responseStarted, status.code == .ok, status.message.isEmpty, trailers.isEmpty {
             session.finish(streamID: call.streamID, trailers: Self.okTrailers)
@@ -438,11 +420,13 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         calls.removeAll()
         totalBuffered = 0
         drainWatchers.removeAll()
-        for state in open.values {
-            state.deadlineTask?.cancel()
-            guard !state.call.isFinished else { continue }
-            state.call.endWaits()
-            state.handler.cancelled(status)
+        for call in open.values {
+            call.deadlineTask?.cancel()
+            if !call.isFinished {
+                call.endWaits()
+                call.handler?.cancelled(status)
+            }
+            call.detach()
         }
     }
 

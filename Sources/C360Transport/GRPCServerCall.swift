@@ -39,12 +39,24 @@ public final class GRPCServerCall {
     public internal(set) var isFinished = false
 
     let streamID: Int32
-    weak var connection: GRPCConnectionHandler?
+    /// The connection, until the call's stream is gone (`detach`): strong rather than weak, since
+    /// a weak reference cost a side-table load on every answer, and the connection lets go of its
+    /// calls as their streams close.
+    private(set) var connection: GRPCConnectionHandler?
+    /// What serves the call; let go with the connection, ending the cycle between the two.
+    var handler: (any GRPCCallHandler)?
+    /// The request's messages as they arrive, and its `grpc-encoding` when not identity.
+    var deframer: GRPCMessageDeframer
+    let requestEncoding: String?
+    var deadlineTask: Scheduled<Void>?
     var responseStarted = false
     private var readingPaused = false
     private var drained: EventLoopPromise<Void>?
 
-    init(streamID: Int32, path: String, requestHeaders: [Header], eventLoop: any EventLoop, peer: String, deadline: NIODeadline?, connection: GRPCConnectionHandler) {
+    init(
+        streamID: Int32, path: String, requestHeaders: [Header], eventLoop: any EventLoop, peer: String, deadline: NIODeadline?,
+        connection: GRPCConnectionHandler, deframer: GRPCMessageDeframer, requestEncoding: String?
+    ) {
         self.streamID = streamID
         self.path = path
         self.requestHeaders = requestHeaders
@@ -52,6 +64,15 @@ public final class GRPCServerCall {
         self.peer = peer
         self.deadline = deadline
         self.connection = connection
+        self.deframer = deframer
+        self.requestEncoding = requestEncoding
+    }
+
+    /// The call's stream is gone: nothing more reaches the connection, and the handler is let go.
+    func detach() {
+        isFinished = true
+        connection = nil
+        handler = nil
     }
 
     /// The first value of request header `name` (lowercase).
