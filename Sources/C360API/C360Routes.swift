@@ -22,7 +22,7 @@ enum C360Routes {
         routes.methods[profiles + "BatchGetProfiles"] = unary(service.access, .init(inline: { request, identity, respond in
             guard request.minSeq <= service.store.changes.lastSeq else { return false }
             respond(Result { () throws(C360Error) in
-                try service.checkBatchSize(request)
+                try service.checkBatchRequest(request)
                 return RPCCalls.Encoded(bytes: service.profilesEncoded(request, personalData: service.access.seesPersonalData(identity.caller)))
             })
             return true

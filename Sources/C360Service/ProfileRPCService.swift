@@ -53,7 +53,7 @@ public final class ProfileRPCService: Sendable {
     package func profileEncoded(_ request: C360_V1_GetProfileRequest, personalData: Bool) throws(C360Error) -> [UInt8] {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { ServiceMetrics.recordLookup(since: start) }
-        let asOf = request.hasAsOf ? Instant(request.asOf) : nil
+        let asOf = request.hasAsOf ? try Self.instant(request.asOf, field: "as_of") : nil
         switch request.key {
         case .customerID(let id):
             guard !id.isEmpty else { throw C360Error.invalid("customer_id", "is required") }
@@ -63,6 +63,14 @@ public final class ProfileRPCService: Sendable {
         case nil:
             throw C360Error.invalid("key", "give a customer_id or an identity")
         }
+    }
+
+    /// A time a request gives, refused with the field named unless it is a valid timestamp.
+    static func instant(_ timestamp: Google_Protobuf_Timestamp, field: String) throws(C360Error) -> Instant {
+        guard let instant = Instant(validating: timestamp) else {
+            throw C360Error.invalid(field, "is not a valid timestamp (years 1 to 9999, nanos 0 to 999999999)")
+        }
+        return instant
     }
 
     static func decoded<Response: SwiftProtobuf.Message>(_ bytes: [UInt8]) throws(C360Error) -> Response {
@@ -79,21 +87,23 @@ public final class ProfileRPCService: Sendable {
 
     /// `batchGetProfiles`, encoded.
     package func batchGetProfilesEncoded(_ request: C360_V1_BatchGetProfilesRequest) async throws -> [UInt8] {
-        try checkBatchSize(request)
+        try checkBatchRequest(request)
         try await waitFor(minSeq: request.minSeq)
         return profilesEncoded(request, personalData: access.seesPersonalData(Caller.current))
     }
 
-    package func checkBatchSize(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
+    /// Refuses a batch larger than the limit, or one whose `as_of` is not a valid timestamp.
+    package func checkBatchRequest(_ request: C360_V1_BatchGetProfilesRequest) throws(C360Error) {
         guard request.customerIds.count <= limits.maxBatchLookups else {
             throw C360Error(.resourceExhausted, "at most \(limits.maxBatchLookups) ids per request, got \(request.customerIds.count)", field: "customer_ids")
         }
+        if request.hasAsOf { _ = try Self.instant(request.asOf, field: "as_of") }
     }
 
     /// `BatchGetProfiles` once its size is checked and `min_seq` reached, the response's bytes:
     /// each customer's profile as the store encodes it, or why there is none.
     package func profilesEncoded(_ request: C360_V1_BatchGetProfilesRequest, personalData: Bool) -> [UInt8] {
-        // One time for the whole batch.
+        // One time for the whole batch (checked by `checkBatchRequest`).
         let asOf = request.hasAsOf ? Instant(request.asOf) : nil
         let now = Instant.now
         let results = request.customerIds.map { id -> (customerID: String, result: ProfileWireEncoder.BatchResult) in
@@ -124,8 +134,8 @@ public final class ProfileRPCService: Sendable {
         var before = try TimelinePageToken.decode(request.pageToken)
         let kinds = Set(request.kinds)
         if kinds.contains(.unspecified) { throw C360Error.invalid("kinds", "EVENT_KIND_UNSPECIFIED is not a kind") }
-        let after = request.hasOccurredAfter ? Instant(request.occurredAfter) : nil
-        let until = request.hasOccurredBefore ? Instant(request.occurredBefore) : nil
+        let after = request.hasOccurredAfter ? try Self.instant(request.occurredAfter, field: "occurred_after") : nil
+        let until = request.hasOccurredBefore ? try Self.instant(request.occurredBefore, field: "occurred_before") : nil
 
         let personalData = access.seesPersonalData(Caller.current)
         var response = C360_V1_GetTimelineResponse()

@@ -167,6 +167,37 @@ def test_batch_of_100_with_one_malformed_event(stubs, api):
     assert profile.purchases.online_orders == 99
 
 
+def test_times_and_amounts_beyond_64_bits_of_microseconds_are_refused_not_fatal(stubs, api):
+    """A timestamp whose seconds overflow microseconds in 64 bits, and amounts whose sum would
+    overflow, once crashed the server (an arithmetic trap): now each is refused by field, and the
+    server answers on."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    far = make_event(stubs, "far-1", "py_far", "web", seconds=10**13)
+    rich = [make_event(stubs, f"rich-{i}", "py_far", "order", total=2**62) for i in range(3)]
+    response = append(stubs, api, [far] + rich + [make_event(stubs, "near-1", "py_far", "web")])
+    assert [r.WhichOneof("result") for r in response.results] == ["error"] * 4 + ["seq"]
+    assert response.results[0].error.field == "occurred_at"
+    assert all(r.error.field.endswith(".minor_units") for r in response.results[1:4])
+    for request, field in [
+        (stubs.service.GetProfileRequest(customer_id="py_far", as_of=Timestamp(seconds=-(10**13))), "as_of"),
+        (stubs.service.GetProfileRequest(customer_id="py_far", as_of=Timestamp(seconds=0, nanos=-5)), "as_of"),
+    ]:
+        with pytest.raises(grpc.RpcError) as error:
+            api.GetProfile(request, timeout=5)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert dict(error.value.trailing_metadata()).get("c360-field") == field
+    with pytest.raises(grpc.RpcError) as error:
+        api.BatchGetProfiles(stubs.service.BatchGetProfilesRequest(customer_ids=["py_far"], as_of=Timestamp(seconds=10**13)), timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as error:
+        api.GetTimeline(stubs.service.GetTimelineRequest(customer_id="py_far", occurred_after=Timestamp(seconds=10**13)), timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert dict(error.value.trailing_metadata()).get("c360-field") == "occurred_after"
+    profile = api.GetProfile(stubs.service.GetProfileRequest(customer_id="py_far", as_of=Timestamp(seconds=253_402_300_799)), timeout=5).profile
+    assert profile.customer_id == "py_far"
+
+
 def test_deadline_shorter_than_the_call(stubs, api):
     with pytest.raises(grpc.RpcError) as error:
         api.GetProfile(stubs.service.GetProfileRequest(customer_id="py_c1", min_seq=10**12), timeout=0.3)

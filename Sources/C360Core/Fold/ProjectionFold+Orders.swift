@@ -191,7 +191,10 @@ extension ProjectionFold {
     static func add(_ minorUnits: Int64, currency: String, to totals: inout [Projection.MoneyTotal], orders: Int64 = 0) {
         let position = totals.firstIndex { $0.currency >= currency } ?? totals.endIndex
         if position < totals.endIndex, totals[position].currency == currency {
-            totals[position].minorUnits += minorUnits
+            // Held at the largest amount rather than trapping: amounts are bounded one by one
+            // (`EventValidator.maximumMinorUnits`), but a history may hold any number of them.
+            let (sum, overflow) = totals[position].minorUnits.addingReportingOverflow(minorUnits)
+            totals[position].minorUnits = overflow ? (minorUnits < 0 ? .min : .max) : sum
             totals[position].orders += orders
             return
         }

@@ -16,9 +16,30 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.microsecondsSinceEpoch = secondsSinceEpoch * 1_000_000
     }
 
+    /// The timestamp's instant; one beyond what microseconds since 1970 can hold in 64 bits
+    /// (about 292,000 years either way) is held at the nearest end instead: times arrive from
+    /// clients, and a conversion must never trap. Use `init?(validating:)` to refuse such a time.
     public init(_ timestamp: Google_Protobuf_Timestamp) {
-        self.microsecondsSinceEpoch = timestamp.seconds * 1_000_000 + Int64(timestamp.nanos / 1_000)
+        let (micros, overflow) = timestamp.seconds.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else {
+            self.microsecondsSinceEpoch = timestamp.seconds < 0 ? .min : .max
+            return
+        }
+        self.microsecondsSinceEpoch = micros.addingReportingOverflow(Int64(timestamp.nanos / 1_000)).overflow
+            ? (timestamp.nanos < 0 ? .min : .max) : micros + Int64(timestamp.nanos / 1_000)
     }
+
+    /// The timestamp's instant when it is a valid `google.protobuf.Timestamp` (0001-01-01 to
+    /// 9999-12-31, nanoseconds 0 to 999,999,999, as the type's definition says), else nil.
+    public init?(validating timestamp: Google_Protobuf_Timestamp) {
+        guard (Self.earliestTimestampSeconds...Self.latestTimestampSeconds).contains(timestamp.seconds),
+              (0..<1_000_000_000).contains(timestamp.nanos) else { return nil }
+        self.init(timestamp)
+    }
+
+    /// The range of `google.protobuf.Timestamp`: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    public static let earliestTimestampSeconds: Int64 = -62_135_596_800
+    public static let latestTimestampSeconds: Int64 = 253_402_300_799
 
     /// The current time from the system clock.
     public static var now: Instant {

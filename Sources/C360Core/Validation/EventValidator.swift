@@ -16,6 +16,9 @@ public struct EventValidator: Sendable {
     public var earliestTime = Instant(secondsSinceEpoch: 0)
     /// Latest accepted `occurred_at`.
     public var latestTime = Instant(secondsSinceEpoch: 4_102_444_800) // 2100-01-01
+    /// Largest accepted amount, in minor units: 10^15 (ten trillion pounds, dollars or euros), so
+    /// that thousands of the largest orders still sum within 64 bits.
+    public static let maximumMinorUnits: Int64 = 1_000_000_000_000_000
 
     public init() {}
 
@@ -218,6 +221,9 @@ public struct EventValidator: Sendable {
     private func check(_ money: C360_V1_Money, field: String) throws(C360Error) {
         guard money.minorUnits >= 0 else {
             throw .invalid("\(field).minor_units", "must not be negative, got \(money.minorUnits)")
+        }
+        guard money.minorUnits <= Self.maximumMinorUnits else {
+            throw .invalid("\(field).minor_units", "must be at most \(Self.maximumMinorUnits), got \(money.minorUnits)")
         }
         let currency = money.currency.utf8
         guard currency.count == 3, currency.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {

@@ -25,6 +25,14 @@ import Testing
         #expect(orders.lastOrderStatus == .placed)
     }
 
+    @Test("orders whose totals sum beyond 64 bits hold lifetime value at the largest amount instead of trapping")
+    func spendBeyondSixtyFourBits() {
+        // Each amount is bounded when appended (`EventValidator.maximumMinorUnits`); a history
+        // of enough of them is not, so the fold's sum is checked with three halves of the range.
+        let orders = (0..<3).map { F.event("e\($0)", days: Double($0), F.order("o\($0)", total: .max / 2)) }
+        #expect(F.fold(orders).orders.spend.map(\.minorUnits) == [.max])
+    }
+
     @Test("a cancelled order leaves lifetime value unchanged")
     func cancellationRemovesSpend() {
         let before = F.fold([F.event("e1", F.order("o1", total: 2_000))])

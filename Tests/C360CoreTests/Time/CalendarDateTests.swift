@@ -1,4 +1,5 @@
 import C360Core
+import SwiftProtobuf
 import Testing
 
 @Suite struct CalendarDateTests {
@@ -24,6 +25,24 @@ import Testing
         let birth = try #require(CalendarDate("1990-06-15"))
         #expect(birth.wholeYears(until: try #require(CalendarDate("2026-06-14"))) == 35)
         #expect(birth.wholeYears(until: try #require(CalendarDate("2026-06-15"))) == 36)
+    }
+
+    @Test("a timestamp beyond 64 bits of microseconds is held at the nearest end, and refused by init?(validating:)")
+    func timestampsBeyondTheRange() {
+        var far = Google_Protobuf_Timestamp()
+        far.seconds = 10_000_000_000_000
+        #expect(Instant(far).microsecondsSinceEpoch == .max)
+        #expect(Instant(validating: far) == nil)
+        far.seconds = .min
+        #expect(Instant(far).microsecondsSinceEpoch == .min)
+        far.seconds = Int64.max / 1_000_000
+        far.nanos = 999_999_999
+        #expect(Instant(far).microsecondsSinceEpoch == .max)
+        var last = Google_Protobuf_Timestamp()
+        last.seconds = Instant.latestTimestampSeconds
+        #expect(Instant(validating: last) == Instant(secondsSinceEpoch: 253_402_300_799))
+        last.nanos = -1
+        #expect(Instant(validating: last) == nil)
     }
 
     @Test("an instant round-trips through a protobuf timestamp, negative times included")

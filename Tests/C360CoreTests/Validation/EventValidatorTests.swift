@@ -54,6 +54,11 @@ import SwiftProtobuf
             event.payload = .identityLinked(link); event.customerID = ""; event.identities = [.init(type: .cookieID, value: "ck")]
         }),
         ("event before 1970", "occurred_at", { $0.occurredAt.seconds = -10 }),
+        // Seconds whose microseconds overflow 64 bits: refused, not a trap in the conversion.
+        ("event in the year 300,000", "occurred_at", { $0.occurredAt.seconds = 10_000_000_000_000 }),
+        ("event before the year -290,000", "occurred_at", { $0.occurredAt.seconds = .min }),
+        ("total beyond the largest amount", "order_placed.total.minor_units", { $0.payload = F.order("o1", total: 1_000_000_000_000_001) }),
+        ("refund beyond the largest amount", "order_status_changed.refunded.minor_units", { $0.payload = F.status("o1", .returned, refunded: .max) }),
         ("overlong event_id", "event_id", { $0.eventID = String(repeating: "x", count: 129) }),
     ]
 
