@@ -156,7 +156,13 @@ enum ValueConversions {
     /// Seconds (`1764478862`, `1764478862.5`) or milliseconds since 1970.
     static func epoch(_ text: String, milliseconds: Bool) throws(C360Error) -> Timestamp {
         let nanos = try scaled(decimal: text, digits: milliseconds ? 6 : 9, what: "number of \(milliseconds ? "milliseconds" : "seconds") since 1970", places: "a nanosecond")
-        let seconds = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
-        return Timestamp(seconds: seconds, nanos: Int32(nanos - seconds * 1_000_000_000))
+        // Floor division by quotient and remainder: subtracting first overflowed at the most
+        // negative number of nanoseconds.
+        var (seconds, remainder) = nanos.quotientAndRemainder(dividingBy: 1_000_000_000)
+        if remainder < 0 {
+            seconds -= 1
+            remainder += 1_000_000_000
+        }
+        return Timestamp(seconds: seconds, nanos: Int32(remainder))
     }
 }

@@ -60,6 +60,9 @@ import Testing
         #expect(try ValueConversions.epoch("1764478862.25", milliseconds: false).rfc3339 == "2025-11-30T05:01:02.250000000Z")
         #expect(try ValueConversions.epoch("1764478862123", milliseconds: true).rfc3339 == "2025-11-30T05:01:02.123000000Z")
         #expect(try ValueConversions.epoch("-1", milliseconds: true).rfc3339 == "1969-12-31T23:59:59.999000000Z")
+        // The most negative nanoseconds 64 bits hold: floored without overflowing.
+        let earliest = try ValueConversions.epoch("-9223372036.854775808", milliseconds: false)
+        #expect(earliest.seconds == -9_223_372_037 && earliest.nanos == 145_224_192)
     }
 
     @Test("booleans as databases and exports write them")
