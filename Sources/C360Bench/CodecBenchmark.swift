@@ -17,6 +17,8 @@ public enum CodecBenchmark {
         public var meanProfileResponseBytes = 0.0
         public var eventDecodeSwiftProtobufNs = 0.0
         public var eventDecodeHandWrittenNs = 0.0
+        /// Only the fields the fold reads (`EventWireDecoder.eventForFold`), as a replay decodes.
+        public var eventDecodeForFoldNs = 0.0
         public var projectionDecodeSwiftProtobufNs = 0.0
         public var projectionDecodePlainNs = 0.0
         public var projectionEncodeSwiftProtobufNs = 0.0
@@ -30,6 +32,7 @@ public enum CodecBenchmark {
              "mean_profile_response_bytes": meanProfileResponseBytes,
              "event_decode_swiftprotobuf_ns": eventDecodeSwiftProtobufNs,
              "event_decode_hand_written_ns": eventDecodeHandWrittenNs,
+             "event_decode_for_fold_ns": eventDecodeForFoldNs,
              "projection_decode_swiftprotobuf_ns": projectionDecodeSwiftProtobufNs,
              "projection_decode_plain_ns": projectionDecodePlainNs,
              "projection_encode_swiftprotobuf_ns": projectionEncodeSwiftProtobufNs,
@@ -80,6 +83,16 @@ public enum CodecBenchmark {
         for bytes in encodedEvents where try EventWireDecoder.event(bytes) != C360_V1_Event(serializedBytes: bytes) {
             throw Failure.differs("an event of \(bytes.count) bytes")
         }
+        // Folding what the fold's decoder reads gives the projections folding whole events gave.
+        var foldedForFold: [String: Projection] = [:]
+        for (index, bytes) in encodedEvents.enumerated() {
+            let event = try EventWireDecoder.eventForFold(bytes)
+            fold.apply(event, seq: UInt64(index + 1), resolution: nil,
+                       to: &foldedForFold[event.customerID, default: ProjectionFold.emptyProjection(customerID: event.customerID)])
+        }
+        for (customerID, projection) in projections where foldedForFold[customerID].map(ProjectionWireCodec.encode) != ProjectionWireCodec.encode(projection) {
+            throw Failure.differs("the projection of \(customerID) folded from the fields the fold reads")
+        }
         let plainProjections = Array(projections.values)
         for (plain, bytes) in zip(plainProjections, encodedProjections) where ProjectionWireCodec.encode(plain) != bytes {
             throw Failure.differs("the projection of \(plain.customerID)")
@@ -99,6 +112,9 @@ public enum CodecBenchmark {
         }
         figures.eventDecodeHandWrittenNs = try best(rounds, items: encodedEvents.count) {
             for bytes in encodedEvents { sink &+= try EventWireDecoder.event(bytes).eventID.utf8.count }
+        }
+        figures.eventDecodeForFoldNs = try best(rounds, items: encodedEvents.count) {
+            for bytes in encodedEvents { sink &+= try EventWireDecoder.eventForFold(bytes).eventID.utf8.count }
         }
         figures.projectionDecodeSwiftProtobufNs = try best(rounds, items: encodedProjections.count) {
             for bytes in encodedProjections { sink &+= Int(try C360_Store_V1_Projection(serializedBytes: bytes).seq) }

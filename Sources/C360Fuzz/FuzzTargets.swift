@@ -74,8 +74,9 @@ public enum FuzzTargets {
 
     /// The hand-written codecs beside SwiftProtobuf: the first byte picks the message (modulo 3:
     /// a stored event, an `AppendEventsRequest`, a stored projection), the rest is its bytes. Both
-    /// decoders must refuse the same inputs and read the same message from the others; a projection
-    /// read is written back as the bytes SwiftProtobuf writes for it.
+    /// decoders must refuse the same inputs and read the same message from the others; an event's
+    /// fields the fold reads fold as the whole event does; a projection read is written back as the
+    /// bytes SwiftProtobuf writes for it.
     public static func codec(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let message = Array(bytes.dropFirst())
@@ -83,6 +84,20 @@ public enum FuzzTargets {
         case 0:
             let reference = try? C360_V1_Event(serializedBytes: message)
             precondition((try? EventWireDecoder.event(message)) == reference, "the event decoders disagree")
+            // Validation takes any event without trapping; what the fold reads of an event it
+            // accepts folds as the whole event does (the fold's arithmetic relies on validation).
+            if let reference, (try? EventValidator().validate(reference)) != nil {
+                guard let forFold = try? EventWireDecoder.eventForFold(message) else {
+                    preconditionFailure("the fold's decoder refused an event SwiftProtobuf reads")
+                }
+                let fold = ProjectionFold()
+                var whole = ProjectionFold.emptyProjection(customerID: ""), read = whole
+                fold.apply(reference, seq: 1, resolution: nil, to: &whole)
+                fold.apply(forFold, seq: 1, resolution: nil, to: &read)
+                precondition(ProjectionWireCodec.encode(whole) == ProjectionWireCodec.encode(read), "the fold's decoder folds differently")
+            } else {
+                _ = try? EventWireDecoder.eventForFold(message)
+            }
         case 1:
             let reference = try? C360_V1_AppendEventsRequest(serializedBytes: message)
             precondition((try? EventWireDecoder.appendEventsRequest(message)) == reference, "the request decoders disagree")

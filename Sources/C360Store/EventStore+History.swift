@@ -12,8 +12,9 @@ struct HistoryEntry {
 }
 
 extension EventStore {
-    /// The stored events of `subject` in log order, each with its resolution.
-    func history(of subject: UInt64) throws(C360Error) -> [HistoryEntry] {
+    /// The stored events of `subject` in log order, each with its resolution; `forFold`: only
+    /// what the fold reads of each (`decodeEventForFold`).
+    func history(of subject: UInt64, forFold: Bool = false) throws(C360Error) -> [HistoryEntry] {
         do {
             let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
             let resolutions = try self.resolutions(from: range.0, to: range.1)
@@ -22,7 +23,8 @@ extension EventStore {
                 guard let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value), resolution: resolutions[seq]))
+                let event = try forFold ? decodeEventForFold(value) : decodeEvent(value)
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolutions[seq]))
             }
             return entries
         } catch {
@@ -53,7 +55,7 @@ extension EventStore {
     func refold(subjects: [UInt64], extra: [HistoryEntry] = [], by fold: ProjectionFold) throws(C360Error) -> Projection {
         var entries = extra
         for subject in subjects {
-            entries += try history(of: subject)
+            entries += try history(of: subject, forFold: true)
         }
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
@@ -77,7 +79,7 @@ extension EventStore {
         for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
             let key = StoreKeys.event(subject: subject, seq: seq)
             guard let bytes = try database.get(key, in: families.events) else { continue }
-            let event = try decodeEvent(bytes)
+            let event = try decodeEventForFold(bytes)
             let resolution = try known.map { $0[seq] }
                 ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
             if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }

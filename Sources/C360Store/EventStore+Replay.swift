@@ -198,7 +198,7 @@ extension EventStore {
                 }
                 let resolution = resolutionKey == key ? try decodeResolution(resolutions.value) : nil
                 // Decoded where RocksDB holds it, without copying the value into an array first.
-                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEvent(bytes) }
+                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEventForFold(bytes) }
                 if current?.subject != subject {
                     try finishCurrent()
                     current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
@@ -327,6 +327,21 @@ extension EventStore {
         } catch {
             throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
         }
+    }
+
+    /// What the fold reads of a stored event (`EventWireDecoder.eventForFold`): for an event that
+    /// is only folded, never shown or kept.
+    func decodeEventForFold(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
+        do {
+            return try EventWireDecoder.eventForFold(bytes)
+        } catch {
+            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
+        }
+    }
+
+    func decodeEventForFold(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
+        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEventForFold(bytes) } }
+        return try decoded.get()
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -799,6 +799,8 @@ def rows(results):
          None, ceil["codecs"]["event_decode_swiftprotobuf_ns"], False),
         ("decoding a stored event, ns: c360's codec beside libprotobuf-c (C structs)", ceil["codecs"]["event_decode_hand_written_ns"],
          None, ceil["codecs"]["event_decode_protobuf_c_ns"], False),
+        ("decoding what the fold reads of a stored event (as a replay does), ns: c360's codec beside SwiftProtobuf (the whole event)",
+         ceil["codecs"]["event_decode_for_fold_ns"], None, ceil["codecs"]["event_decode_swiftprotobuf_ns"], False),
         ("decoding a stored projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_decode_plain_ns"],
          None, ceil["codecs"]["projection_decode_swiftprotobuf_ns"], False),
         ("decoding a stored projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_decode_plain_ns"],
