@@ -13,7 +13,7 @@ struct HistoryEntry {
 
 extension EventStore {
     /// The stored events of `subject` in log order, each with its resolution; `forFold`: only
-    /// what the fold reads of each (`decodeEventForFold`).
+    /// what the fold reads of each (`decodeEvent(_:forFold:)`).
     func history(of subject: UInt64, forFold: Bool = false) throws(C360Error) -> [HistoryEntry] {
         do {
             let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
@@ -23,8 +23,7 @@ extension EventStore {
                 guard let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                let event = try forFold ? decodeEventForFold(value) : decodeEvent(value)
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolutions[seq]))
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value, forFold: forFold), resolution: resolutions[seq]))
             }
             return entries
         } catch {
@@ -79,7 +78,7 @@ extension EventStore {
         for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
             let key = StoreKeys.event(subject: subject, seq: seq)
             guard let bytes = try database.get(key, in: families.events) else { continue }
-            let event = try decodeEventForFold(bytes)
+            let event = try decodeEvent(bytes, forFold: true)
             let resolution = try known.map { $0[seq] }
                 ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
             if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }

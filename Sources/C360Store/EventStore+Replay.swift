@@ -198,7 +198,7 @@ extension EventStore {
                 }
                 let resolution = resolutionKey == key ? try decodeResolution(resolutions.value) : nil
                 // Decoded where RocksDB holds it, without copying the value into an array first.
-                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEventForFold(bytes) }
+                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEvent(bytes, forFold: true) }
                 if current?.subject != subject {
                     try finishCurrent()
                     current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
@@ -315,32 +315,18 @@ extension EventStore {
     }
 
     /// A stored event, read by the hand-written decoder (C360Codec; what SwiftProtobuf reads, as its
-    /// tests and fuzzer check).
-    func decodeEvent(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
-        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes) } }
-        return try decoded.get()
-    }
-
-    func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
+    /// tests and fuzzer check). `forFold`: only what the fold reads (`EventWireDecoder.eventForFold`),
+    /// for an event that is only folded, never shown or kept.
+    func decodeEvent(_ bytes: UnsafeRawBufferPointer, forFold: Bool = false) throws(C360Error) -> C360_V1_Event {
         do {
-            return try EventWireDecoder.event(bytes)
+            return try forFold ? EventWireDecoder.eventForFold(bytes) : EventWireDecoder.event(bytes)
         } catch {
             throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
         }
     }
 
-    /// What the fold reads of a stored event (`EventWireDecoder.eventForFold`): for an event that
-    /// is only folded, never shown or kept.
-    func decodeEventForFold(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
-        do {
-            return try EventWireDecoder.eventForFold(bytes)
-        } catch {
-            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
-        }
-    }
-
-    func decodeEventForFold(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
-        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEventForFold(bytes) } }
+    func decodeEvent(_ bytes: [UInt8], forFold: Bool = false) throws(C360Error) -> C360_V1_Event {
+        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes, forFold: forFold) } }
         return try decoded.get()
     }
 

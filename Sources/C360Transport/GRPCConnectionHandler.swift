@@ -265,23 +265,12 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func send(_ message: ByteBuffer, on call: GRPCServerCall) {
-        guard let context else { return }
-        var framed = context.channel.allocator.buffer(capacity: message.readableBytes + 5)
-        GRPCMessageDeframer.frame(message, into: &framed)
-        sendFramed(framed, on: call)
-    }
-
-    func send(_ message: [UInt8], on call: GRPCServerCall) {
-        guard let context else { return }
+    /// Sends one response message, framed once into a buffer of its own (the session keeps it as is).
+    func send(_ message: some Collection<UInt8>, on call: GRPCServerCall) {
+        guard let session, let context else { return }
+        if !call.responseStarted, !startResponse(call, metadata: []) { return }
         var framed = context.channel.allocator.buffer(capacity: message.count + 5)
         GRPCMessageDeframer.frame(message, into: &framed)
-        sendFramed(framed, on: call)
-    }
-
-    private func sendFramed(_ framed: ByteBuffer, on call: GRPCServerCall) {
-        guard let session else { return }
-        if !call.responseStarted, !startResponse(call, metadata: []) { return }
         session.sendData(streamID: call.streamID, framed)
         scheduleFlush()
     }

@@ -52,16 +52,8 @@ public struct GRPCMessageDeframer {
         return buffered!.readSlice(length: Int(length))
     }
 
-    /// `message` with its gRPC prefix, appended to `buffer`.
-    public static func frame(_ message: ByteBuffer, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(0))
-        buffer.writeInteger(UInt32(message.readableBytes))
-        var message = message
-        buffer.writeBuffer(&message)
-    }
-
     /// `message`'s bytes with their gRPC prefix, appended to `buffer`.
-    public static func frame(_ message: [UInt8], into buffer: inout ByteBuffer) {
+    public static func frame(_ message: some Collection<UInt8>, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(message.count))
         buffer.writeBytes(message)

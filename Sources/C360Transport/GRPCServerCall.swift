@@ -91,7 +91,7 @@ public final class GRPCServerCall {
     /// Sends one response message (its bytes, without the gRPC prefix).
     public func send(_ message: ByteBuffer) {
         guard !isFinished else { return }
-        connection?.send(message, on: self)
+        connection?.send(message.readableBytesView, on: self)
     }
 
     /// Sends one response message (its bytes, without the gRPC prefix).
