@@ -17,8 +17,10 @@ public enum CodecBenchmark {
         public var meanProfileResponseBytes = 0.0
         public var eventDecodeSwiftProtobufNs = 0.0
         public var eventDecodeHandWrittenNs = 0.0
-        /// Only the fields the fold reads (`EventWireDecoder.eventForFold`), as a replay decodes.
+        /// What the fold reads, as plain values (`EventWireDecoder.foldableEvent`), as a replay decodes.
         public var eventDecodeForFoldNs = 0.0
+        /// Folding one decoded event into its customer's projection.
+        public var eventFoldNs = 0.0
         public var projectionDecodeSwiftProtobufNs = 0.0
         public var projectionDecodePlainNs = 0.0
         public var projectionEncodeSwiftProtobufNs = 0.0
@@ -33,6 +35,7 @@ public enum CodecBenchmark {
              "event_decode_swiftprotobuf_ns": eventDecodeSwiftProtobufNs,
              "event_decode_hand_written_ns": eventDecodeHandWrittenNs,
              "event_decode_for_fold_ns": eventDecodeForFoldNs,
+             "event_fold_ns": eventFoldNs,
              "projection_decode_swiftprotobuf_ns": projectionDecodeSwiftProtobufNs,
              "projection_decode_plain_ns": projectionDecodePlainNs,
              "projection_encode_swiftprotobuf_ns": projectionEncodeSwiftProtobufNs,
@@ -83,10 +86,10 @@ public enum CodecBenchmark {
         for bytes in encodedEvents where try EventWireDecoder.event(bytes) != C360_V1_Event(serializedBytes: bytes) {
             throw Failure.differs("an event of \(bytes.count) bytes")
         }
-        // Folding what the fold's decoder reads gives the projections folding whole events gave.
+        // Folding what the fold reads, read from the bytes, gives the projections folding whole events gave.
+        let foldableEvents = try encodedEvents.map { bytes in try EventWireDecoder.foldableEvent(bytes) }
         var foldedForFold: [String: Projection] = [:]
-        for (index, bytes) in encodedEvents.enumerated() {
-            let event = try EventWireDecoder.eventForFold(bytes)
+        for (index, event) in foldableEvents.enumerated() {
             fold.apply(event, seq: UInt64(index + 1), resolution: nil,
                        to: &foldedForFold[event.customerID, default: ProjectionFold.emptyProjection(customerID: event.customerID)])
         }
@@ -114,7 +117,21 @@ public enum CodecBenchmark {
             for bytes in encodedEvents { sink &+= try EventWireDecoder.event(bytes).eventID.utf8.count }
         }
         figures.eventDecodeForFoldNs = try best(rounds, items: encodedEvents.count) {
-            for bytes in encodedEvents { sink &+= try EventWireDecoder.eventForFold(bytes).eventID.utf8.count }
+            for bytes in encodedEvents { sink &+= try EventWireDecoder.foldableEvent(bytes).eventID.utf8.count }
+        }
+        // Folded in customer order, as a replay folds them (one customer's events after another's).
+        let customerOrder = foldableEvents.indices.sorted { (foldableEvents[$0].customerID, $0) < (foldableEvents[$1].customerID, $1) }
+        figures.eventFoldNs = try best(rounds, items: foldableEvents.count) {
+            var projection = ProjectionFold.emptyProjection(customerID: "")
+            for index in customerOrder {
+                let event = foldableEvents[index]
+                if event.customerID != projection.customerID {
+                    sink &+= Int(projection.eventCount)
+                    projection = ProjectionFold.emptyProjection(customerID: event.customerID)
+                }
+                fold.apply(event, seq: UInt64(index + 1), resolution: nil, to: &projection)
+            }
+            sink &+= Int(projection.eventCount)
         }
         figures.projectionDecodeSwiftProtobufNs = try best(rounds, items: encodedProjections.count) {
             for bytes in encodedProjections { sink &+= Int(try C360_Store_V1_Projection(serializedBytes: bytes).seq) }

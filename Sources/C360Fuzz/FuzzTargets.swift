@@ -84,6 +84,11 @@ public enum FuzzTargets {
         case 0:
             let reference = try? C360_V1_Event(serializedBytes: message)
             precondition((try? EventWireDecoder.event(message)) == reference, "the event decoders disagree")
+            // What the fold reads, read from the bytes, is what it reads of the message.
+            let foldable = try? EventWireDecoder.foldableEvent(message)
+            if let reference {
+                precondition(foldable == FoldableEvent(reference), "the foldable event differs from the message's")
+            }
             // Validation takes any event without trapping; what the fold reads of an event it
             // accepts folds as the whole event does (the fold's arithmetic relies on validation).
             if let reference, (try? EventValidator().validate(reference)) != nil {
@@ -95,6 +100,9 @@ public enum FuzzTargets {
                 fold.apply(reference, seq: 1, resolution: nil, to: &whole)
                 fold.apply(forFold, seq: 1, resolution: nil, to: &read)
                 precondition(ProjectionWireCodec.encode(whole) == ProjectionWireCodec.encode(read), "the fold's decoder folds differently")
+                var fromBytes = ProjectionFold.emptyProjection(customerID: "")
+                fold.apply(foldable!, seq: 1, resolution: nil, to: &fromBytes)
+                precondition(ProjectionWireCodec.encode(whole) == ProjectionWireCodec.encode(fromBytes), "the foldable event folds differently")
             } else {
                 _ = try? EventWireDecoder.eventForFold(message)
             }

@@ -20,7 +20,7 @@ extension EventStore {
         var mergedInto: [UInt64: UInt64?] = [:]
         var members: [UInt64: [UInt64]] = [:]
         /// Events staged in this commit, by subject, for a refold that needs them before they are written.
-        var staged: [UInt64: [HistoryEntry]] = [:]
+        var staged: [UInt64: [HistoryEntry<FoldableEvent>]] = [:]
         /// The projections as they were before this commit (`nil`: a new subject), for segment changes.
         var before: [UInt64: Projection?] = [:]
     }
@@ -233,12 +233,13 @@ extension EventStore {
         if let resolution, let bytes: [UInt8] = try? resolution.serializedBytes() {
             batch.put(StoreKeys.event(subject: subject, seq: seq), bytes, in: families.resolutions)
         }
-        context.state.fold.apply(event, seq: seq, resolution: resolution, to: &projection)
+        let foldable = FoldableEvent(event)
+        context.state.fold.apply(foldable, seq: seq, resolution: resolution, to: &projection)
         batch.put(StoreKeys.event(subject: subject, seq: seq), encoded, in: families.events)
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
         batch.put(eventIDKey, StoreKeys.bigEndian(seq), in: families.dedup)
         context.projections[target] = projection
-        context.staged[subject, default: []].append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolution))
+        context.staged[subject, default: []].append(HistoryEntry(seq: seq, subject: subject, event: foldable, resolution: resolution))
         context.eventIDs[event.eventID] = seq
         context.state.lastSeq = seq
         context.state.eventCount += 1

@@ -3,27 +3,38 @@ public import C360Model
 import RocksDB
 import SwiftProtobuf
 
-/// One stored event with what identity resolution decided for it.
-struct HistoryEntry {
+/// One stored event (the whole event, or what the fold reads of it: `FoldableEvent`) with what
+/// identity resolution decided for it.
+struct HistoryEntry<Event> {
     let seq: UInt64
     let subject: UInt64
-    let event: C360_V1_Event
+    let event: Event
     let resolution: C360_Store_V1_Resolution?
 }
 
 extension EventStore {
-    /// The stored events of `subject` in log order, each with its resolution; `forFold`: only
-    /// what the fold reads of each (`decodeEvent(_:forFold:)`).
-    func history(of subject: UInt64, forFold: Bool = false) throws(C360Error) -> [HistoryEntry] {
+    /// The stored events of `subject` in log order, each with its resolution.
+    func history(of subject: UInt64) throws(C360Error) -> [HistoryEntry<C360_V1_Event>] {
+        try history(of: subject) { bytes throws(C360Error) in try decodeEvent(bytes) }
+    }
+
+    /// What the fold reads of the stored events of `subject`, in log order, each with its resolution.
+    func foldableHistory(of subject: UInt64) throws(C360Error) -> [HistoryEntry<FoldableEvent>] {
+        try history(of: subject) { bytes throws(C360Error) in try decodeFoldableEvent(bytes) }
+    }
+
+    private func history<Event>(
+        of subject: UInt64, decode: ([UInt8]) throws(C360Error) -> Event
+    ) throws(C360Error) -> [HistoryEntry<Event>] {
         do {
             let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
             let resolutions = try self.resolutions(from: range.0, to: range.1)
-            var entries: [HistoryEntry] = []
+            var entries: [HistoryEntry<Event>] = []
             try database.forEachEntry(in: families.events, from: range.0, to: range.1) { key, value in
                 guard let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value, forFold: forFold), resolution: resolutions[seq]))
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decode(value), resolution: resolutions[seq]))
             }
             return entries
         } catch {
@@ -51,10 +62,10 @@ extension EventStore {
     /// The projection of a customer and the anonymous histories merged into it, folded afresh
     /// from their events in log order. `extra` are events already read or not yet written (staged
     /// in the same commit). The customer id comes from the customer's own events, as in any fold.
-    func refold(subjects: [UInt64], extra: [HistoryEntry] = [], by fold: ProjectionFold) throws(C360Error) -> Projection {
+    func refold(subjects: [UInt64], extra: [HistoryEntry<FoldableEvent>] = [], by fold: ProjectionFold) throws(C360Error) -> Projection {
         var entries = extra
         for subject in subjects {
-            entries += try history(of: subject, forFold: true)
+            entries += try foldableHistory(of: subject)
         }
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
@@ -78,7 +89,7 @@ extension EventStore {
         for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
             let key = StoreKeys.event(subject: subject, seq: seq)
             guard let bytes = try database.get(key, in: families.events) else { continue }
-            let event = try decodeEvent(bytes, forFold: true)
+            let event = try decodeFoldableEvent(bytes)
             let resolution = try known.map { $0[seq] }
                 ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
             if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }

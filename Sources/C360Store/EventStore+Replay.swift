@@ -167,7 +167,7 @@ extension EventStore {
             resolutions.seekToFirst()
             var current: (subject: UInt64, projection: Projection)?
             // The events of a customer with merged histories, folded with theirs at the end.
-            var withMembers: [HistoryEntry] = []
+            var withMembers: [HistoryEntry<FoldableEvent>] = []
             func finishCurrent() throws {
                 guard let finished = current else { return }
                 var projection = finished.projection
@@ -198,7 +198,7 @@ extension EventStore {
                 }
                 let resolution = resolutionKey == key ? try decodeResolution(resolutions.value) : nil
                 // Decoded where RocksDB holds it, without copying the value into an array first.
-                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeEvent(bytes, forFold: true) }
+                let event = try events.withValueBytes { bytes throws(C360Error) in try decodeFoldableEvent(bytes) }
                 if current?.subject != subject {
                     try finishCurrent()
                     current = (subject, ProjectionFold.emptyProjection(customerID: event.customerID))
@@ -327,6 +327,21 @@ extension EventStore {
 
     func decodeEvent(_ bytes: [UInt8], forFold: Bool = false) throws(C360Error) -> C360_V1_Event {
         let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes, forFold: forFold) } }
+        return try decoded.get()
+    }
+
+    /// What the fold reads of a stored event (`EventWireDecoder.foldableEvent`), for an event
+    /// that is only folded, never shown or kept.
+    func decodeFoldableEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> FoldableEvent {
+        do {
+            return try EventWireDecoder.foldableEvent(bytes)
+        } catch {
+            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
+        }
+    }
+
+    func decodeFoldableEvent(_ bytes: [UInt8]) throws(C360Error) -> FoldableEvent {
+        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeFoldableEvent(bytes) } }
         return try decoded.get()
     }
 

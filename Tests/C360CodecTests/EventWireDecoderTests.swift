@@ -40,6 +40,23 @@ import Testing
         #expect(try EventWireDecoder.appendEventsRequest(bytes) == (try C360_V1_AppendEventsRequest(serializedBytes: bytes)))
     }
 
+    /// What the fold reads of an event, read from its bytes (`foldableEvent`), equals what it
+    /// reads of the message SwiftProtobuf decodes from them (`FoldableEvent(_:)`), for random
+    /// concatenations of events of every payload kind with unknown fields of every wire type
+    /// between them: merges, replaced oneof cases and steps over unknown fields included.
+    @Test(arguments: 0..<500)
+    func foldableEventsReadAsFromTheGeneratedMessage(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 140_000)
+        var bytes: [UInt8] = []
+        for _ in 0..<random.int(1...3) {
+            if random.chance(30) { bytes += random.unknownField() }
+            bytes += try random.event().serializedBytes() as [UInt8]
+        }
+        if random.chance(30) { bytes += random.unknownField() }
+        let reference = try C360_V1_Event(serializedBytes: bytes)
+        #expect(try EventWireDecoder.foldableEvent(bytes) == FoldableEvent(reference), "bytes \(bytes)")
+    }
+
     /// What the fold's decoder reads (`eventForFold`) folds into the projection the whole event
     /// folds into, over random histories of every payload kind with unknown fields among them: a
     /// field it steps over is one the fold does not read.
@@ -47,15 +64,17 @@ import Testing
     func theFieldsTheFoldReadsFoldAsTheWholeEvent(seed: Int) throws {
         var random = Random(seed: UInt64(seed) &+ 160_000)
         let fold = ProjectionFold()
-        var whole = ProjectionFold.emptyProjection(customerID: ""), read = whole
+        var whole = ProjectionFold.emptyProjection(customerID: ""), read = whole, foldable = whole
         for seq in 1...UInt64(random.int(1...30)) {
             let event = Self.foldable(try random.event(), random: &random)
             var bytes: [UInt8] = try event.serializedBytes()
             if random.chance(30) { bytes += random.unknownField() }
             fold.apply(try C360_V1_Event(serializedBytes: bytes), seq: seq, resolution: nil, to: &whole)
             fold.apply(try EventWireDecoder.eventForFold(bytes), seq: seq, resolution: nil, to: &read)
+            fold.apply(try EventWireDecoder.foldableEvent(bytes), seq: seq, resolution: nil, to: &foldable)
         }
         #expect(ProjectionWireCodec.encode(read) == ProjectionWireCodec.encode(whole))
+        #expect(ProjectionWireCodec.encode(foldable) == ProjectionWireCodec.encode(whole))
     }
 
     /// `event` with the values a validated event has where the fold computes with them (a time
@@ -106,6 +125,8 @@ import Testing
         // whole decoder refuses; never the other way round, and never a crash.
         let forFold = try? EventWireDecoder.eventForFold(bytes)
         if reference != nil { #expect(forFold != nil, "bytes \(bytes)") }
+        let foldable = try? EventWireDecoder.foldableEvent(bytes)
+        if let reference { #expect(foldable == FoldableEvent(reference), "bytes \(bytes)") }
     }
 
     @Test func edgeCases() throws {

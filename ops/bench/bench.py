@@ -801,6 +801,7 @@ def rows(results):
          None, ceil["codecs"]["event_decode_protobuf_c_ns"], False),
         ("decoding what the fold reads of a stored event (as a replay does), ns: c360's codec beside SwiftProtobuf (the whole event)",
          ceil["codecs"]["event_decode_for_fold_ns"], None, ceil["codecs"]["event_decode_swiftprotobuf_ns"], False),
+        ("folding a decoded event into its customer's projection, ns", ceil["codecs"]["event_fold_ns"], None, None, False),
         ("decoding a stored projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_decode_plain_ns"],
          None, ceil["codecs"]["projection_decode_swiftprotobuf_ns"], False),
         ("decoding a stored projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_decode_plain_ns"],
@@ -851,7 +852,7 @@ def markdown(results, command):
 
 
 # Rows that have no PostgreSQL figure by nature: the codecs are compared with other codecs.
-CEILING_ONLY_ROWS = ("replay, snapshot", "freshness", "console", "server peak", "bare transport", "load generator", "decoding", "encoding")
+CEILING_ONLY_ROWS = ("replay, snapshot", "freshness", "console", "server peak", "bare transport", "load generator", "decoding", "encoding", "folding")
 
 
 def missing_figures(results):

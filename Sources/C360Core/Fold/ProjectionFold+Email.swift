@@ -1,9 +1,9 @@
 import C360Model
 
 extension ProjectionFold {
-    func applyEmail(_ email: C360_V1_EmailEvent, at occurredAt: Instant, to state: inout Projection.Email) {
+    func applyEmail(_ type: C360_V1_EmailEventType, at occurredAt: Instant, to state: inout Projection.Email) {
         let micros = occurredAt.microsecondsSinceEpoch
-        switch email.type {
+        switch type {
         case .sent:
             state.sent += 1
             state.lastSentAtUs = max(state.lastSentAtUs, micros)

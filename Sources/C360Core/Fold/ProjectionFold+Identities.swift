@@ -3,11 +3,11 @@ import C360Model
 extension ProjectionFold {
     /// The identity list changes only as identity resolution decided at append time, never from
     /// what an event merely carries: an identity owned by another customer must not appear here.
-    func applyResolution(_ resolution: C360_Store_V1_Resolution, of event: C360_V1_Event, seq: UInt64, at occurredAt: Instant, to projection: inout Projection) {
+    func applyResolution(_ resolution: C360_Store_V1_Resolution, ofEvent eventID: String, seq: UInt64, at occurredAt: Instant, to projection: inout Projection) {
         func lineage(_ identity: C360_V1_Identity, merged: Bool) -> Projection.LinkedIdentity {
             var linked = Projection.LinkedIdentity()
             linked.identity = identity
-            linked.linkedByEventID = event.eventID
+            linked.linkedByEventID = eventID
             linked.linkedSeq = seq
             linked.linkedAtUs = occurredAt.microsecondsSinceEpoch
             linked.mergedFromAnonymous = merged
@@ -32,7 +32,7 @@ extension ProjectionFold {
         for refusal in resolution.refused {
             var conflict = Projection.IdentityConflict()
             conflict.identity = refusal.identity
-            conflict.eventID = event.eventID
+            conflict.eventID = eventID
             conflict.seq = seq
             conflict.atUs = occurredAt.microsecondsSinceEpoch
             conflict.reason = refusal.reason

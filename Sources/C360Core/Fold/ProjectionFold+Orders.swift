@@ -6,7 +6,7 @@ extension ProjectionFold {
     /// placements (by occurred_at, then log position) decides its time, channel and total, and the
     /// day it counts on in the windows; its items, products and categories are counted once, from
     /// its placement first in the log.
-    func applyOrder(_ order: C360_V1_OrderPlaced, at placedAt: Instant, seq: UInt64, to projection: inout Projection) {
+    func applyOrder(_ order: FoldableEvent.Order, at placedAt: Instant, seq: UInt64, to projection: inout Projection) {
         let micros = placedAt.microsecondsSinceEpoch
         var entry = Self.ledgerEntry(order.orderID, in: projection.orders)
         let isNew = entry.placementSeq == 0
@@ -29,11 +29,11 @@ extension ProjectionFold {
 
     /// Records a status change and its refund in the order ledger, for an order placed or not yet
     /// seen, and recomputes the order figures from the ledger.
-    func applyStatusChange(_ change: C360_V1_OrderStatusChanged, at changedAt: Instant, seq: UInt64, to orders: inout Projection.Orders) {
+    func applyStatusChange(_ change: FoldableEvent.StatusChange, at changedAt: Instant, seq: UInt64, to orders: inout Projection.Orders) {
         var entry = Self.ledgerEntry(change.orderID, in: orders)
         Self.setStatus(change.status, at: changedAt.microsecondsSinceEpoch, seq: seq, of: &entry)
-        if change.hasRefunded, change.refunded.minorUnits > 0 {
-            Self.add(change.refunded.minorUnits, currency: change.refunded.currency, to: &entry.refunds)
+        if let refunded = change.refunded, refunded.minorUnits > 0 {
+            Self.add(refunded.minorUnits, currency: refunded.currency, to: &entry.refunds)
         }
         Self.store(entry, in: &orders)
         Self.recomputeFigures(of: &orders)
@@ -129,7 +129,7 @@ extension ProjectionFold {
         return total
     }
 
-    private static func tallyItems(of order: C360_V1_OrderPlaced, at micros: Int64, seq: UInt64, into orders: inout Projection.Orders) {
+    private static func tallyItems(of order: FoldableEvent.Order, at micros: Int64, seq: UInt64, into orders: inout Projection.Orders) {
         var unitsByProduct: [String: Int64] = [:]
         var unitsByCategory: [String: Int64] = [:]
         for item in order.items {
@@ -147,7 +147,7 @@ extension ProjectionFold {
         }
     }
 
-    static func tally(_ item: C360_V1_LineItem, units: Int64, at micros: Int64, seq: UInt64, into products: inout [Projection.ProductTally]) {
+    static func tally(_ item: FoldableEvent.Item, units: Int64, at micros: Int64, seq: UInt64, into products: inout [Projection.ProductTally]) {
         let position = products.firstIndex { $0.productID >= item.productID } ?? products.endIndex
         if position < products.endIndex, products[position].productID == item.productID {
             products[position].quantity += units

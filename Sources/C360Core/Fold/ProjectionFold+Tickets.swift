@@ -4,7 +4,7 @@ extension ProjectionFold {
     /// Every ticket is kept by id with its latest event (by occurred_at, then log position): a
     /// ticket is open unless that event resolved it, whatever order its events arrive in, and a
     /// ticket reported many times is one ticket. Escalations and reopenings count as events.
-    func applyTicket(_ ticket: C360_V1_TicketEvent, at occurredAt: Instant, seq: UInt64, to state: inout Projection.Support) {
+    func applyTicket(_ ticket: FoldableEvent.Ticket, at occurredAt: Instant, seq: UInt64, to state: inout Projection.Support) {
         let micros = occurredAt.microsecondsSinceEpoch
         state.lastTicketAtUs = max(state.lastTicketAtUs, micros)
         switch ticket.type {

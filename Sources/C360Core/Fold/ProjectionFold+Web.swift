@@ -4,7 +4,7 @@ extension ProjectionFold {
     /// A session is counted when an event arrives with a session id other than the previous
     /// event's: web events of one session arrive together, so this counts sessions without
     /// keeping every session id.
-    func applyWeb(_ web: C360_V1_WebEvent, at occurredAt: Instant, to projection: inout Projection) {
+    func applyWeb(_ web: FoldableEvent.Web, at occurredAt: Instant, to projection: inout Projection) {
         let micros = occurredAt.microsecondsSinceEpoch
         let newSession = !web.sessionID.isEmpty && web.sessionID != projection.web.lastSessionID
         updateDay(of: occurredAt, in: &projection.days) { day in

@@ -64,15 +64,20 @@ public struct ProjectionFold: Sendable {
     /// Folds `event`, appended at log position `seq`, into `projection`. `resolution` is what
     /// identity resolution decided for the event when it was appended (`nil`: nothing changed).
     public func apply(_ event: C360_V1_Event, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout Projection) {
+        apply(FoldableEvent(event), seq: seq, resolution: resolution, to: &projection)
+    }
+
+    /// Folds what the fold reads of an event (`FoldableEvent`), as `apply(_:seq:resolution:to:)` does.
+    public func apply(_ event: FoldableEvent, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout Projection) {
         projection.version = ProjectionFold.version
         projection.seq = seq
         projection.eventCount += 1
         if projection.customerID.isEmpty, !event.customerID.isEmpty {
             projection.customerID = event.customerID
         }
-        let occurredAt = Instant(event.occurredAt)
+        let occurredAt = event.occurredAt
         if let resolution {
-            applyResolution(resolution, of: event, seq: seq, at: occurredAt, to: &projection)
+            applyResolution(resolution, ofEvent: event.eventID, seq: seq, at: occurredAt, to: &projection)
         }
         switch event.payload {
         case .customerUpserted(let customer):
@@ -83,11 +88,11 @@ public struct ProjectionFold: Sendable {
             applyStatusChange(change, at: occurredAt, seq: seq, to: &projection.orders)
         case .webEvent(let web):
             applyWeb(web, at: occurredAt, to: &projection)
-        case .emailEvent(let email):
-            applyEmail(email, at: occurredAt, to: &projection.email)
+        case .emailEvent(let type):
+            applyEmail(type, at: occurredAt, to: &projection.email)
         case .ticketEvent(let ticket):
             applyTicket(ticket, at: occurredAt, seq: seq, to: &projection.support)
-        case .identityLinked, .identityUnlinked, nil:
+        case .identityChange, nil:
             // What a link changes is in the resolution.
             break
         }

@@ -20,10 +20,15 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// (about 292,000 years either way) is held at the nearest end instead: times arrive from
     /// clients, and a conversion must never trap. Use `init?(validating:)` to refuse such a time.
     public init(_ timestamp: Google_Protobuf_Timestamp) {
+        self.init(seconds: timestamp.seconds, nanos: timestamp.nanos)
+    }
+
+    /// A timestamp's fields as they came, held at the nearest end as `init(_:)` says.
+    public init(seconds: Int64, nanos: Int32) {
         // Either step overflows only away from zero, on the side of the seconds' sign.
-        let (micros, multiplied) = timestamp.seconds.multipliedReportingOverflow(by: 1_000_000)
-        let (sum, added) = micros.addingReportingOverflow(Int64(timestamp.nanos / 1_000))
-        self.microsecondsSinceEpoch = multiplied || added ? (timestamp.seconds < 0 ? .min : .max) : sum
+        let (micros, multiplied) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (sum, added) = micros.addingReportingOverflow(Int64(nanos / 1_000))
+        self.microsecondsSinceEpoch = multiplied || added ? (seconds < 0 ? .min : .max) : sum
     }
 
     /// The timestamp's instant when it is a valid `google.protobuf.Timestamp` (0001-01-01 to
