@@ -19,23 +19,6 @@ public enum EventWireDecoder {
         return event
     }
 
-    /// The fields of a stored event that `ProjectionFold` reads, and nothing else: the rest
-    /// (its identities and source, a web event's product and search, an email's campaign and
-    /// items, a ticket's category and channel, an order's store and unit prices) and unknown
-    /// fields are stepped over without being decoded, which is most of what decoding costs for
-    /// the events a replay folds. For folding only: the message is not the stored event. The
-    /// property tests check that folding it gives the projection folding the whole event gives.
-    public static func eventForFold(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> C360_V1_Event {
-        var reader = ProtobufWireReader(bytes)
-        var event = C360_V1_Event()
-        try decode(&reader, into: &event, forFold: true)
-        return event
-    }
-
-    public static func eventForFold(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_Event {
-        try bytes.decoded(by: eventForFold)
-    }
-
     public static func appendEventsRequest(_ bytes: [UInt8]) throws(ProtobufWireError) -> C360_V1_AppendEventsRequest {
         try bytes.decoded(by: appendEventsRequest)
     }
@@ -57,10 +40,10 @@ public enum EventWireDecoder {
 
     /// Reads a message's fields until its end: `field` sets the ones it knows (returning true);
     /// the others, and known ones with a wire type their declaration does not allow, are kept as
-    /// unknown fields, as SwiftProtobuf keeps them (stepped over when `keepingUnknown` is false).
+    /// unknown fields, as SwiftProtobuf keeps them.
     @inline(__always)
     private static func fields<M: Message>(
-        _ reader: inout ProtobufWireReader, into message: inout M, keepingUnknown: Bool = true,
+        _ reader: inout ProtobufWireReader, into message: inout M,
         _ field: (Int, ProtobufWireReader.WireType, inout ProtobufWireReader, inout M) throws(ProtobufWireError) -> Bool
     ) throws(ProtobufWireError) {
         var unknown: [UInt8] = []
@@ -69,7 +52,7 @@ public enum EventWireDecoder {
             guard let (number, wireType) = try reader.nextField() else { break }
             if try !field(number, wireType, &reader, &message) {
                 let skipped = try reader.skip(wireType, number: number, fieldStart: fieldStart)
-                if keepingUnknown { unknown.append(contentsOf: skipped) }
+                unknown.append(contentsOf: skipped)
             }
         }
         keep(unknown, in: &message)
@@ -103,13 +86,12 @@ public enum EventWireDecoder {
 
     // MARK: Messages
 
-    /// `forFold`: only what the fold reads (`eventForFold`).
-    static func decode(_ reader: inout ProtobufWireReader, into event: inout C360_V1_Event, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &event, keepingUnknown: !forFold) { number, wireType, reader, event throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into event: inout C360_V1_Event) throws(ProtobufWireError) {
+        try fields(&reader, into: &event) { number, wireType, reader, event throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): event.eventID = try reader.string()
             case (2, .lengthDelimited): event.customerID = try reader.string()
-            case (3, .lengthDelimited) where !forFold:
+            case (3, .lengthDelimited):
                 var identity = C360_V1_Identity()
                 try nested(&reader, &identity, decode)
                 event.identities.append(identity)
@@ -117,7 +99,7 @@ public enum EventWireDecoder {
                 var timestamp = event.hasOccurredAt ? event.occurredAt : Google_Protobuf_Timestamp()
                 try nested(&reader, &timestamp, decode)
                 event.occurredAt = timestamp
-            case (5, .lengthDelimited) where !forFold: event.source = try reader.string()
+            case (5, .lengthDelimited): event.source = try reader.string()
             case (10, .lengthDelimited):
                 var value = C360_V1_CustomerUpserted()
                 if case .customerUpserted(let existing)? = event.payload { value = existing }
@@ -126,7 +108,7 @@ public enum EventWireDecoder {
             case (11, .lengthDelimited):
                 var value = C360_V1_OrderPlaced()
                 if case .orderPlaced(let existing)? = event.payload { value = existing }
-                try nested(&reader, &value) { reader, value throws(ProtobufWireError) in try decode(&reader, into: &value, forFold: forFold) }
+                try nested(&reader, &value, decode)
                 event.payload = .orderPlaced(value)
             case (12, .lengthDelimited):
                 var value = C360_V1_OrderStatusChanged()
@@ -136,17 +118,17 @@ public enum EventWireDecoder {
             case (13, .lengthDelimited):
                 var value = C360_V1_WebEvent()
                 if case .webEvent(let existing)? = event.payload { value = existing }
-                try nested(&reader, &value) { reader, value throws(ProtobufWireError) in try decode(&reader, into: &value, forFold: forFold) }
+                try nested(&reader, &value, decode)
                 event.payload = .webEvent(value)
             case (14, .lengthDelimited):
                 var value = C360_V1_EmailEvent()
                 if case .emailEvent(let existing)? = event.payload { value = existing }
-                try nested(&reader, &value) { reader, value throws(ProtobufWireError) in try decode(&reader, into: &value, forFold: forFold) }
+                try nested(&reader, &value, decode)
                 event.payload = .emailEvent(value)
             case (15, .lengthDelimited):
                 var value = C360_V1_TicketEvent()
                 if case .ticketEvent(let existing)? = event.payload { value = existing }
-                try nested(&reader, &value) { reader, value throws(ProtobufWireError) in try decode(&reader, into: &value, forFold: forFold) }
+                try nested(&reader, &value, decode)
                 event.payload = .ticketEvent(value)
             case (16, .lengthDelimited):
                 var value = C360_V1_IdentityLinked()
@@ -271,15 +253,15 @@ public enum EventWireDecoder {
         }
     }
 
-    static func decode(_ reader: inout ProtobufWireReader, into order: inout C360_V1_OrderPlaced, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &order, keepingUnknown: !forFold) { number, wireType, reader, order throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into order: inout C360_V1_OrderPlaced) throws(ProtobufWireError) {
+        try fields(&reader, into: &order) { number, wireType, reader, order throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): order.orderID = try reader.string()
             case (2, .varint): order.channel = try enumValue(&reader, as: C360_V1_OrderChannel.self)
-            case (3, .lengthDelimited) where !forFold: order.storeID = try reader.string()
+            case (3, .lengthDelimited): order.storeID = try reader.string()
             case (4, .lengthDelimited):
                 var item = C360_V1_LineItem()
-                try nested(&reader, &item) { reader, item throws(ProtobufWireError) in try decode(&reader, into: &item, forFold: forFold) }
+                try nested(&reader, &item, decode)
                 order.items.append(item)
             case (5, .lengthDelimited):
                 var total = order.hasTotal ? order.total : C360_V1_Money()
@@ -292,14 +274,14 @@ public enum EventWireDecoder {
         }
     }
 
-    static func decode(_ reader: inout ProtobufWireReader, into item: inout C360_V1_LineItem, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &item, keepingUnknown: !forFold) { number, wireType, reader, item throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into item: inout C360_V1_LineItem) throws(ProtobufWireError) {
+        try fields(&reader, into: &item) { number, wireType, reader, item throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): item.productID = try reader.string()
             case (2, .lengthDelimited): item.name = try reader.string()
             case (3, .lengthDelimited): item.category = try reader.string()
             case (4, .varint): item.quantity = Int32(truncatingIfNeeded: try reader.varint())
-            case (5, .lengthDelimited) where !forFold:
+            case (5, .lengthDelimited):
                 var price = item.hasUnitPrice ? item.unitPrice : C360_V1_Money()
                 try nested(&reader, &price, decode)
                 item.unitPrice = price
@@ -324,41 +306,41 @@ public enum EventWireDecoder {
         }
     }
 
-    static func decode(_ reader: inout ProtobufWireReader, into web: inout C360_V1_WebEvent, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &web, keepingUnknown: !forFold) { number, wireType, reader, web throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into web: inout C360_V1_WebEvent) throws(ProtobufWireError) {
+        try fields(&reader, into: &web) { number, wireType, reader, web throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): web.sessionID = try reader.string()
             case (2, .varint): web.type = try enumValue(&reader, as: C360_V1_WebEventType.self)
             case (3, .lengthDelimited): web.page = try reader.string()
-            case (4, .lengthDelimited) where !forFold: web.productID = try reader.string()
+            case (4, .lengthDelimited): web.productID = try reader.string()
             case (5, .lengthDelimited): web.errorMessage = try reader.string()
             case (6, .lengthDelimited): web.device = try reader.string()
-            case (7, .lengthDelimited) where !forFold: web.searchQuery = try reader.string()
+            case (7, .lengthDelimited): web.searchQuery = try reader.string()
             default: return false
             }
             return true
         }
     }
 
-    static func decode(_ reader: inout ProtobufWireReader, into email: inout C360_V1_EmailEvent, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &email, keepingUnknown: !forFold) { number, wireType, reader, email throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into email: inout C360_V1_EmailEvent) throws(ProtobufWireError) {
+        try fields(&reader, into: &email) { number, wireType, reader, email throws(ProtobufWireError) in
             switch (number, wireType) {
-            case (1, .lengthDelimited) where !forFold: email.campaignID = try reader.string()
+            case (1, .lengthDelimited): email.campaignID = try reader.string()
             case (2, .varint): email.type = try enumValue(&reader, as: C360_V1_EmailEventType.self)
-            case (3, .lengthDelimited) where !forFold: email.items.append(try reader.string())
+            case (3, .lengthDelimited): email.items.append(try reader.string())
             default: return false
             }
             return true
         }
     }
 
-    static func decode(_ reader: inout ProtobufWireReader, into ticket: inout C360_V1_TicketEvent, forFold: Bool = false) throws(ProtobufWireError) {
-        try fields(&reader, into: &ticket, keepingUnknown: !forFold) { number, wireType, reader, ticket throws(ProtobufWireError) in
+    static func decode(_ reader: inout ProtobufWireReader, into ticket: inout C360_V1_TicketEvent) throws(ProtobufWireError) {
+        try fields(&reader, into: &ticket) { number, wireType, reader, ticket throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): ticket.ticketID = try reader.string()
             case (2, .varint): ticket.type = try enumValue(&reader, as: C360_V1_TicketEventType.self)
-            case (3, .lengthDelimited) where !forFold: ticket.category = try reader.string()
-            case (4, .varint) where !forFold: ticket.channel = try enumValue(&reader, as: C360_V1_TicketChannel.self)
+            case (3, .lengthDelimited): ticket.category = try reader.string()
+            case (4, .varint): ticket.channel = try enumValue(&reader, as: C360_V1_TicketChannel.self)
             case (5, .varint): ticket.satisfactionScore = Int32(truncatingIfNeeded: try reader.varint())
             default: return false
             }

@@ -315,18 +315,17 @@ extension EventStore {
     }
 
     /// A stored event, read by the hand-written decoder (C360Codec; what SwiftProtobuf reads, as its
-    /// tests and fuzzer check). `forFold`: only what the fold reads (`EventWireDecoder.eventForFold`),
-    /// for an event that is only folded, never shown or kept.
-    func decodeEvent(_ bytes: UnsafeRawBufferPointer, forFold: Bool = false) throws(C360Error) -> C360_V1_Event {
+    /// tests and fuzzer check).
+    func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
         do {
-            return try forFold ? EventWireDecoder.eventForFold(bytes) : EventWireDecoder.event(bytes)
+            return try EventWireDecoder.event(bytes)
         } catch {
             throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
         }
     }
 
-    func decodeEvent(_ bytes: [UInt8], forFold: Bool = false) throws(C360Error) -> C360_V1_Event {
-        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes, forFold: forFold) } }
+    func decodeEvent(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
+        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes) } }
         return try decoded.get()
     }
 

@@ -57,24 +57,22 @@ import Testing
         #expect(try EventWireDecoder.foldableEvent(bytes) == FoldableEvent(reference), "bytes \(bytes)")
     }
 
-    /// What the fold's decoder reads (`eventForFold`) folds into the projection the whole event
-    /// folds into, over random histories of every payload kind with unknown fields among them: a
-    /// field it steps over is one the fold does not read.
+    /// What the fold reads of events, read from their bytes (`foldableEvent`), folds into the
+    /// projection the whole events fold into, over random histories of every payload kind with
+    /// unknown fields among them: a field it steps over is one the fold does not read.
     @Test(arguments: 0..<300)
     func theFieldsTheFoldReadsFoldAsTheWholeEvent(seed: Int) throws {
         var random = Random(seed: UInt64(seed) &+ 160_000)
         let fold = ProjectionFold()
-        var whole = ProjectionFold.emptyProjection(customerID: ""), read = whole, foldable = whole
+        var whole = ProjectionFold.emptyProjection(customerID: ""), read = whole
         for seq in 1...UInt64(random.int(1...30)) {
             let event = Self.foldable(try random.event(), random: &random)
             var bytes: [UInt8] = try event.serializedBytes()
             if random.chance(30) { bytes += random.unknownField() }
             fold.apply(try C360_V1_Event(serializedBytes: bytes), seq: seq, resolution: nil, to: &whole)
-            fold.apply(try EventWireDecoder.eventForFold(bytes), seq: seq, resolution: nil, to: &read)
-            fold.apply(try EventWireDecoder.foldableEvent(bytes), seq: seq, resolution: nil, to: &foldable)
+            fold.apply(try EventWireDecoder.foldableEvent(bytes), seq: seq, resolution: nil, to: &read)
         }
         #expect(ProjectionWireCodec.encode(read) == ProjectionWireCodec.encode(whole))
-        #expect(ProjectionWireCodec.encode(foldable) == ProjectionWireCodec.encode(whole))
     }
 
     /// `event` with the values a validated event has where the fold computes with them (a time
@@ -123,8 +121,6 @@ import Testing
         #expect(fast == reference, "bytes \(bytes)")
         // The fold's decoder steps over fields without reading them, so it may take bytes the
         // whole decoder refuses; never the other way round, and never a crash.
-        let forFold = try? EventWireDecoder.eventForFold(bytes)
-        if reference != nil { #expect(forFold != nil, "bytes \(bytes)") }
         let foldable = try? EventWireDecoder.foldableEvent(bytes)
         if let reference { #expect(foldable == FoldableEvent(reference), "bytes \(bytes)") }
     }
