@@ -8,7 +8,7 @@ extension ProjectionFold {
     /// its placement first in the log.
     func applyOrder(_ order: FoldableEvent.Order, at placedAt: Instant, seq: UInt64, to projection: inout Projection) {
         let micros = placedAt.microsecondsSinceEpoch
-        var entry = Self.ledgerEntry(order.orderID, in: projection.orders)
+        var entry = Self.ledgerEntry(order.orderID, in: &projection.orders)
         let isNew = entry.placementSeq == 0
         if isNew || (micros, seq) < (entry.placedAtUs, entry.placementSeq) {
             if !isNew {
@@ -30,7 +30,7 @@ extension ProjectionFold {
     /// Records a status change and its refund in the order ledger, for an order placed or not yet
     /// seen, and recomputes the order figures from the ledger.
     func applyStatusChange(_ change: FoldableEvent.StatusChange, at changedAt: Instant, seq: UInt64, to orders: inout Projection.Orders) {
-        var entry = Self.ledgerEntry(change.orderID, in: orders)
+        var entry = Self.ledgerEntry(change.orderID, in: &orders)
         Self.setStatus(change.status, at: changedAt.microsecondsSinceEpoch, seq: seq, of: &entry)
         if let refunded = change.refunded, refunded.minorUnits > 0 {
             Self.add(refunded.minorUnits, currency: refunded.currency, to: &entry.refunds)
@@ -51,7 +51,9 @@ extension ProjectionFold {
         sortedPosition(of: orderID, in: ledger, by: \.orderID)
     }
 
-    private static func ledgerEntry(_ orderID: String, in orders: Projection.Orders) -> Projection.OrderSummary {
+    /// `orders` is only read: taken `inout` so that reading it through the projection's accessor
+    /// does not copy the order state (a retain of each of its arrays, and a release) on every order event.
+    private static func ledgerEntry(_ orderID: String, in orders: inout Projection.Orders) -> Projection.OrderSummary {
         let position = ledgerPosition(of: orderID, in: orders.ledger)
         if position.found { return orders.ledger[position.index] }
         var entry = Projection.OrderSummary()
@@ -130,14 +132,32 @@ extension ProjectionFold {
     }
 
     private static func tallyItems(of order: FoldableEvent.Order, at micros: Int64, seq: UInt64, into orders: inout Projection.Orders) {
+        let items = order.items
+        for item in items { orders.items += Int64(item.quantity) }
+        // Each product and each category is tallied once, at its first line, with the units of all
+        // its lines. An order has a few lines: they are scanned rather than hashed into dictionaries,
+        // which took half of tallying an order; a long order is hashed.
+        guard items.count > 16 else {
+            for (index, item) in items.enumerated() {
+                let earlier = items[..<index]
+                if !earlier.contains(where: { $0.productID == item.productID }) {
+                    let units = items[index...].reduce(Int64(0)) { $1.productID == item.productID ? $0 + Int64($1.quantity) : $0 }
+                    tally(item, units: units, at: micros, seq: seq, into: &orders.products)
+                }
+                if !item.category.isEmpty, !earlier.contains(where: { $0.category == item.category }) {
+                    let units = items[index...].reduce(Int64(0)) { $1.category == item.category ? $0 + Int64($1.quantity) : $0 }
+                    tally(category: item.category, units: units, into: &orders.categories)
+                }
+            }
+            return
+        }
         var unitsByProduct: [String: Int64] = [:]
         var unitsByCategory: [String: Int64] = [:]
-        for item in order.items {
-            orders.items += Int64(item.quantity)
+        for item in items {
             unitsByProduct[item.productID, default: 0] += Int64(item.quantity)
             if !item.category.isEmpty { unitsByCategory[item.category, default: 0] += Int64(item.quantity) }
         }
-        for item in order.items {
+        for item in items {
             if let units = unitsByProduct.removeValue(forKey: item.productID) {
                 tally(item, units: units, at: micros, seq: seq, into: &orders.products)
             }

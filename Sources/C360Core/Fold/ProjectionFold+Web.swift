@@ -5,16 +5,19 @@ extension ProjectionFold {
     /// event's: web events of one session arrive together, so this counts sessions without
     /// keeping every session id.
     func applyWeb(_ web: FoldableEvent.Web, at occurredAt: Instant, to projection: inout Projection) {
-        let micros = occurredAt.microsecondsSinceEpoch
-        let newSession = !web.sessionID.isEmpty && web.sessionID != projection.web.lastSessionID
+        // Read and changed in place (`_web`, `&projection.web`): a copy of the web state out of the
+        // projection and back was a retain and release of each of its parts on every web event.
+        let newSession = !web.sessionID.isEmpty && web.sessionID != (projection._web?.lastSessionID ?? "")
         updateDay(of: occurredAt, in: &projection.days) { day in
             day.webEvents += 1
             if newSession { day.sessions += 1 }
             if web.type == .pageView { day.pageViews += 1 }
             if web.type == .productView { day.productViews += 1 }
         }
-        var state = projection.web
-        defer { projection.web = state }
+        record(web, newSession: newSession, atMicros: occurredAt.microsecondsSinceEpoch, in: &projection.web)
+    }
+
+    private func record(_ web: FoldableEvent.Web, newSession: Bool, atMicros micros: Int64, in state: inout Projection.Web) {
         state.events += 1
         state.lastVisitAtUs = max(state.lastVisitAtUs, micros)
         if newSession {
