@@ -15,26 +15,15 @@ struct HistoryEntry<Event> {
 extension EventStore {
     /// The stored events of `subject` in log order, each with its resolution.
     func history(of subject: UInt64) throws(C360Error) -> [HistoryEntry<C360_V1_Event>] {
-        try history(of: subject) { bytes throws(C360Error) in try decodeEvent(bytes) }
-    }
-
-    /// What the fold reads of the stored events of `subject`, in log order, each with its resolution.
-    func foldableHistory(of subject: UInt64) throws(C360Error) -> [HistoryEntry<FoldableEvent>] {
-        try history(of: subject) { bytes throws(C360Error) in try decodeFoldableEvent(bytes) }
-    }
-
-    private func history<Event>(
-        of subject: UInt64, decode: ([UInt8]) throws(C360Error) -> Event
-    ) throws(C360Error) -> [HistoryEntry<Event>] {
         do {
             let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
             let resolutions = try self.resolutions(from: range.0, to: range.1)
-            var entries: [HistoryEntry<Event>] = []
+            var entries: [HistoryEntry<C360_V1_Event>] = []
             try database.forEachEntry(in: families.events, from: range.0, to: range.1) { key, value in
                 guard let seq = StoreKeys.uint64(key, at: 8) else {
                     throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
                 }
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decode(value), resolution: resolutions[seq]))
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value), resolution: resolutions[seq]))
             }
             return entries
         } catch {
@@ -62,10 +51,14 @@ extension EventStore {
     /// The projection of a customer and the anonymous histories merged into it, folded afresh
     /// from their events in log order. `extra` are events already read or not yet written (staged
     /// in the same commit). The customer id comes from the customer's own events, as in any fold.
-    func refold(subjects: [UInt64], extra: [HistoryEntry<FoldableEvent>] = [], by fold: ProjectionFold) throws(C360Error) -> Projection {
+    /// `histories`: where the subjects' events are read (`nil`: a reader for this refold alone).
+    func refold(
+        subjects: [UInt64], extra: [HistoryEntry<FoldableEvent>] = [], by fold: ProjectionFold, histories: FoldableHistories? = nil
+    ) throws(C360Error) -> Projection {
         var entries = extra
+        let histories = histories ?? FoldableHistories(self)
         for subject in subjects {
-            entries += try foldableHistory(of: subject)
+            try histories.append(subject, to: &entries)
         }
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
@@ -133,5 +126,49 @@ extension EventStore {
         try database.forEachEntry(in: families.events) { key, value in
             try body(StoreKeys.uint64(key, at: 8) ?? 0, try decodeEvent(value))
         }
+    }
+}
+
+/// What the fold reads of subjects' stored histories, read through one events iterator and one
+/// resolutions iterator kept open: a replay reads the histories of every customer's merged
+/// anonymous subjects, and a seek on an open iterator costs less than opening two for each.
+final class FoldableHistories {
+    private let store: EventStore
+    private let events: Iterator
+    private let resolutions: Iterator
+
+    init(_ store: EventStore) {
+        self.store = store
+        events = store.database.makeIterator(store.families.events)
+        resolutions = store.database.makeIterator(store.families.resolutions)
+    }
+
+    /// Appends the stored events of `subject`, in log order, each with its resolution.
+    func append(_ subject: UInt64, to entries: inout [HistoryEntry<FoldableEvent>]) throws(C360Error) {
+        do {
+            let start = StoreKeys.event(subject: subject, seq: 0)
+            var resolved: [UInt64: C360_Store_V1_Resolution] = [:]
+            resolutions.seek(start)
+            while resolutions.isValid, let seq = Self.seq(of: subject, at: resolutions.key) {
+                resolved[seq] = try store.decodeResolution(resolutions.value)
+                resolutions.next()
+            }
+            try resolutions.checkStatus()
+            events.seek(start)
+            while events.isValid, let seq = Self.seq(of: subject, at: events.key) {
+                let event = try events.withValueBytes { bytes throws(C360Error) in try store.decodeFoldableEvent(bytes) }
+                entries.append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolved[seq]))
+                events.next()
+            }
+            try events.checkStatus()
+        } catch {
+            throw C360Error(error, doing: "read a customer's history")
+        }
+    }
+
+    /// The seq of an event key (subject ‖ seq) of `subject`; `nil` past its events.
+    private static func seq(of subject: UInt64, at key: [UInt8]) -> UInt64? {
+        guard StoreKeys.uint64(key, at: 0) == subject else { return nil }
+        return StoreKeys.uint64(key, at: 8)
     }
 }

@@ -168,12 +168,14 @@ extension EventStore {
             var current: (subject: UInt64, projection: Projection)?
             // The events of a customer with merged histories, folded with theirs at the end.
             var withMembers: [HistoryEntry<FoldableEvent>] = []
+            var memberHistories: FoldableHistories?
             func finishCurrent() throws {
                 guard let finished = current else { return }
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
-                    projection = try refold(subjects: members, extra: withMembers, by: configuration.fold)
+                    memberHistories = memberHistories ?? FoldableHistories(self)
+                    projection = try refold(subjects: members, extra: withMembers, by: configuration.fold, histories: memberHistories)
                     withMembers.removeAll(keepingCapacity: true)
                 }
                 folded.projections.append((finished.subject, ProjectionWireCodec.encode(projection)))
