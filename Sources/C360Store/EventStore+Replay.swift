@@ -52,9 +52,14 @@ extension EventStore {
             guard let customer = StoreKeys.uint64(key, at: 0), let eventSeq = StoreKeys.uint64(key, at: 8) else {
                 throw C360Error(.corruption, "a resolution key of \(key.count) bytes is not subject ‖ seq")
             }
-            let resolution = try decodeResolution(value)
-            if !resolution.merged.isEmpty || !resolution.unmerged.isEmpty {
-                moves.append((eventSeq, customer, resolution.merged.map(\.subject), resolution.unmerged.map(\.subject)))
+            let moved: ResolutionWireReader.MovedHistories
+            do {
+                moved = try ResolutionWireReader.movedHistories(value)
+            } catch {
+                throw C360Error(.corruption, "a stored identity resolution could not be decoded: \(error)")
+            }
+            if !moved.merged.isEmpty || !moved.unmerged.isEmpty {
+                moves.append((eventSeq, customer, moved.merged, moved.unmerged))
             }
         }
         var membership = Membership()
