@@ -4,6 +4,7 @@ import C360Model
 import Foundation
 import RocksDB
 import CoreMetrics
+import Synchronization
 
 extension EventStore {
     /// Rebuilds every projection from the log, from the start or from the newest snapshot plus the
@@ -101,7 +102,15 @@ extension EventStore {
         var report = ReplayReport()
         do {
             let membership = try membershipFromLog()
-            try storeMembership(membership)
+            // The merges index is rewritten while the ranges are folded, which read the log's
+            // account of it (`membership`), never the index: done first, it kept a core idle.
+            let stored = Mutex<Result<Void, any Error>?>(nil)
+            let storing = DispatchGroup()
+            DispatchQueue.global(qos: .userInitiated).async(group: storing) {
+                let result = Result { try self.storeMembership(membership) }
+                stored.withLock { $0 = result }
+            }
+            defer { storing.wait() }
             let rebuilder = ProjectionRebuilder(database: database, projections: projections.family)
             let ranges = Self.replayRanges(nextSubject: writer.state.nextSubject)
             try foldRanges(ranges, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, membership: membership) { folded in
@@ -115,6 +124,8 @@ extension EventStore {
             (report.liveDigest, report.rebuiltDigest) = try rebuilder.finish()
             report.projectionsChanged = rebuilder.changed
             report.projectionsRemoved = rebuilder.removed
+            storing.wait()
+            try stored.withLock { $0 }?.get()
             try recordRebuild(eventCount: report.eventsFolded)
         } catch {
             throw C360Error(error, doing: "replay")
