@@ -186,7 +186,8 @@ extension EventStore {
             var withMembers: [HistoryEntry<FoldableEvent>] = []
             var memberHistories: FoldableHistories?
             func finishCurrent() throws {
-                guard let finished = current else { return }
+                // Moved out, not copied: a copy retained and released every part of the projection.
+                guard let finished = current.take() else { return }
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
@@ -195,7 +196,6 @@ extension EventStore {
                     withMembers.removeAll(keepingCapacity: true)
                 }
                 folded.projections.append((finished.subject, ProjectionWireCodec.encode(projection)))
-                current = nil
             }
             // The key of the resolution the iterator is on, read once per resolution.
             var resolutionKey: [UInt8]? = resolutions.isValid ? resolutions.key : nil
