@@ -20,7 +20,7 @@ extension EventWireDecoder {
     }
 
     /// Reads a message's fields until its end: `field` reads the ones it knows (returning true),
-    /// the others are stepped over.
+    /// the others are stepped over (`fields`, for the generated messages, keeps them as unknown fields).
     @inline(__always)
     private static func knownFields<Value>(
         _ reader: inout ProtobufWireReader, into value: inout Value,
@@ -35,23 +35,6 @@ extension EventWireDecoder {
         }
     }
 
-    /// Decodes the length-delimited message at the reader into `value` (merging into what it holds).
-    @inline(__always)
-    private static func within<Value>(
-        _ reader: inout ProtobufWireReader, _ value: inout Value,
-        _ decode: (inout ProtobufWireReader, inout Value) throws(ProtobufWireError) -> Void
-    ) throws(ProtobufWireError) {
-        var inner = try reader.nested()
-        try decode(&inner, &value)
-    }
-
-    /// An open enum's value as SwiftProtobuf reads it: the varint cut to 32 bits, sign included.
-    @inline(__always)
-    private static func openEnum<E: RawRepresentable>(_ reader: inout ProtobufWireReader, default empty: E) throws(ProtobufWireError) -> E
-    where E.RawValue == Int {
-        E(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? empty
-    }
-
     private static func decode(_ reader: inout ProtobufWireReader, into event: inout FoldableEvent) throws(ProtobufWireError) {
         try knownFields(&reader, into: &event) { number, wireType, reader, event throws(ProtobufWireError) in
             guard wireType == .lengthDelimited else { return false }
@@ -59,7 +42,7 @@ extension EventWireDecoder {
             case 1: event.eventID = try reader.string()
             case 2: event.customerID = try reader.string()
             case 4:
-                try within(&reader, &event) { reader, event throws(ProtobufWireError) in
+                try nested(&reader, &event) { reader, event throws(ProtobufWireError) in
                     try knownFields(&reader, into: &event) { number, wireType, reader, event throws(ProtobufWireError) in
                         switch (number, wireType) {
                         case (1, .varint): event.occurredAtSeconds = Int64(bitPattern: try reader.varint())
@@ -72,32 +55,31 @@ extension EventWireDecoder {
             case 10:
                 var customer = C360_V1_CustomerUpserted()
                 if case .customerUpserted(let existing)? = event.payload { customer = existing }
-                var inner = try reader.nested()
-                try decode(&inner, into: &customer)
+                try nested(&reader, &customer, decode)
                 event.payload = .customerUpserted(customer)
             case 11:
                 var order = FoldableEvent.Order()
                 if case .orderPlaced(let existing)? = event.payload { order = existing }
                 event.payload = nil  // the order's arrays stay uniquely referenced while it is read
-                try within(&reader, &order, decode)
+                try nested(&reader, &order, decode)
                 event.payload = .orderPlaced(order)
             case 12:
                 var change = FoldableEvent.StatusChange()
                 if case .orderStatusChanged(let existing)? = event.payload { change = existing }
-                try within(&reader, &change, decode)
+                try nested(&reader, &change, decode)
                 event.payload = .orderStatusChanged(change)
             case 13:
                 var web = FoldableEvent.Web()
                 if case .webEvent(let existing)? = event.payload { web = existing }
-                try within(&reader, &web, decode)
+                try nested(&reader, &web, decode)
                 event.payload = .webEvent(web)
             case 14:
                 var type = C360_V1_EmailEventType.unspecified
                 if case .emailEvent(let existing)? = event.payload { type = existing }
-                try within(&reader, &type) { reader, type throws(ProtobufWireError) in
+                try nested(&reader, &type) { reader, type throws(ProtobufWireError) in
                     try knownFields(&reader, into: &type) { number, wireType, reader, type throws(ProtobufWireError) in
                         guard number == 2, wireType == .varint else { return false }
-                        type = try openEnum(&reader, default: .unspecified)
+                        type = try enumValue(&reader, as: C360_V1_EmailEventType.self)
                         return true
                     }
                 }
@@ -105,7 +87,7 @@ extension EventWireDecoder {
             case 15:
                 var ticket = FoldableEvent.Ticket()
                 if case .ticketEvent(let existing)? = event.payload { ticket = existing }
-                try within(&reader, &ticket, decode)
+                try nested(&reader, &ticket, decode)
                 event.payload = .ticketEvent(ticket)
             case 16, 17:
                 // An identity linked or unlinked: the fold reads nothing of it.
@@ -121,13 +103,13 @@ extension EventWireDecoder {
         try knownFields(&reader, into: &order) { number, wireType, reader, order throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): order.orderID = try reader.string()
-            case (2, .varint): order.channel = try openEnum(&reader, default: .unspecified)
+            case (2, .varint): order.channel = try enumValue(&reader, as: C360_V1_OrderChannel.self)
             case (4, .lengthDelimited):
                 var item = FoldableEvent.Item()
-                try within(&reader, &item, decode)
+                try nested(&reader, &item, decode)
                 order.items.append(item)
-            case (5, .lengthDelimited): try within(&reader, &order.total, decodeAmount)
-            case (6, .varint): order.status = try openEnum(&reader, default: .unspecified)
+            case (5, .lengthDelimited): try nested(&reader, &order.total, decodeAmount)
+            case (6, .varint): order.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
             default: return false
             }
             return true
@@ -151,10 +133,10 @@ extension EventWireDecoder {
         try knownFields(&reader, into: &change) { number, wireType, reader, change throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): change.orderID = try reader.string()
-            case (2, .varint): change.status = try openEnum(&reader, default: .unspecified)
+            case (2, .varint): change.status = try enumValue(&reader, as: C360_V1_OrderStatus.self)
             case (3, .lengthDelimited):
                 var refunded = change.refunded ?? C360_V1_Money()
-                try within(&reader, &refunded, decodeAmount)
+                try nested(&reader, &refunded, decodeAmount)
                 change.refunded = refunded
             default: return false
             }
@@ -178,7 +160,7 @@ extension EventWireDecoder {
         try knownFields(&reader, into: &web) { number, wireType, reader, web throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): web.sessionID = try reader.string()
-            case (2, .varint): web.type = try openEnum(&reader, default: .unspecified)
+            case (2, .varint): web.type = try enumValue(&reader, as: C360_V1_WebEventType.self)
             case (3, .lengthDelimited): web.page = try reader.string()
             case (5, .lengthDelimited): web.errorMessage = try reader.string()
             case (6, .lengthDelimited): web.device = try reader.string()
@@ -192,7 +174,7 @@ extension EventWireDecoder {
         try knownFields(&reader, into: &ticket) { number, wireType, reader, ticket throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): ticket.ticketID = try reader.string()
-            case (2, .varint): ticket.type = try openEnum(&reader, default: .unspecified)
+            case (2, .varint): ticket.type = try enumValue(&reader, as: C360_V1_TicketEventType.self)
             case (5, .varint): ticket.satisfactionScore = Int32(truncatingIfNeeded: try reader.varint())
             default: return false
             }

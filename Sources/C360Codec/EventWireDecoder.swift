@@ -60,7 +60,7 @@ public enum EventWireDecoder {
 
     /// Decodes the length-delimited message at the reader into `value` (merging into what it holds).
     @inline(__always)
-    private static func nested<V>(
+    static func nested<V>(
         _ reader: inout ProtobufWireReader, _ value: inout V,
         _ decode: (inout ProtobufWireReader, inout V) throws(ProtobufWireError) -> Void
     ) throws(ProtobufWireError) {
@@ -79,7 +79,7 @@ public enum EventWireDecoder {
     /// An enum's value as SwiftProtobuf reads it: the varint cut to 32 bits, sign included. Open
     /// (proto3) enums take any value, unknown ones as `.UNRECOGNIZED`.
     @inline(__always)
-    private static func enumValue<E: SwiftProtobuf.Enum>(_ reader: inout ProtobufWireReader, as type: E.Type) throws(ProtobufWireError) -> E
+    static func enumValue<E: SwiftProtobuf.Enum>(_ reader: inout ProtobufWireReader, as type: E.Type) throws(ProtobufWireError) -> E
     where E.RawValue == Int {
         E(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? E()
     }

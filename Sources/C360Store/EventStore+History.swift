@@ -15,29 +15,9 @@ struct HistoryEntry<Event> {
 extension EventStore {
     /// The stored events of `subject` in log order, each with its resolution.
     func history(of subject: UInt64) throws(C360Error) -> [HistoryEntry<C360_V1_Event>] {
-        do {
-            let range = (StoreKeys.event(subject: subject, seq: 0), StoreKeys.eventsEnd(subject: subject))
-            let resolutions = try self.resolutions(from: range.0, to: range.1)
-            var entries: [HistoryEntry<C360_V1_Event>] = []
-            try database.forEachEntry(in: families.events, from: range.0, to: range.1) { key, value in
-                guard let seq = StoreKeys.uint64(key, at: 8) else {
-                    throw C360Error(.corruption, "an event key of \(key.count) bytes is not subject ‖ seq")
-                }
-                entries.append(HistoryEntry(seq: seq, subject: subject, event: try decodeEvent(value), resolution: resolutions[seq]))
-            }
-            return entries
-        } catch {
-            throw C360Error(error, doing: "read a customer's history")
-        }
-    }
-
-    /// The resolutions stored between two event keys, by seq.
-    func resolutions(from lower: [UInt8], to upper: [UInt8]) throws -> [UInt64: C360_Store_V1_Resolution] {
-        var found: [UInt64: C360_Store_V1_Resolution] = [:]
-        try database.forEachEntry(in: families.resolutions, from: lower, to: upper) { key, value in
-            if let seq = StoreKeys.uint64(key, at: 8) { found[seq] = try decodeResolution(value) }
-        }
-        return found
+        var entries: [HistoryEntry<C360_V1_Event>] = []
+        try StoredHistories(self) { bytes throws(C360Error) in try self.decodeEvent(bytes) }.append(subject, to: &entries)
+        return entries
     }
 
     func decodeResolution(_ bytes: [UInt8]) throws(C360Error) -> C360_Store_V1_Resolution {
@@ -53,10 +33,10 @@ extension EventStore {
     /// in the same commit). The customer id comes from the customer's own events, as in any fold.
     /// `histories`: where the subjects' events are read (`nil`: a reader for this refold alone).
     func refold(
-        subjects: [UInt64], extra: [HistoryEntry<FoldableEvent>] = [], by fold: ProjectionFold, histories: FoldableHistories? = nil
+        subjects: [UInt64], extra: [HistoryEntry<FoldableEvent>] = [], by fold: ProjectionFold, histories: StoredHistories<FoldableEvent>? = nil
     ) throws(C360Error) -> Projection {
         var entries = extra
-        let histories = histories ?? FoldableHistories(self)
+        let histories = histories ?? .foldable(self)
         for subject in subjects {
             try histories.append(subject, to: &entries)
         }
@@ -129,22 +109,30 @@ extension EventStore {
     }
 }
 
-/// What the fold reads of subjects' stored histories, read through one events iterator and one
-/// resolutions iterator kept open: a replay reads the histories of every customer's merged
-/// anonymous subjects, and a seek on an open iterator costs less than opening two for each.
-final class FoldableHistories {
+/// Subjects' stored histories, each event decoded by `decode` with its resolution, read through one
+/// events iterator and one resolutions iterator kept open: a replay reads the histories of every
+/// customer's merged anonymous subjects, and a seek on an open iterator costs less than opening
+/// two for each.
+final class StoredHistories<Event> {
     private let store: EventStore
+    private let decode: (UnsafeRawBufferPointer) throws(C360Error) -> Event
     private let events: Iterator
     private let resolutions: Iterator
 
-    init(_ store: EventStore) {
+    init(_ store: EventStore, decode: @escaping (UnsafeRawBufferPointer) throws(C360Error) -> Event) {
         self.store = store
+        self.decode = decode
         events = store.database.makeIterator(store.families.events)
         resolutions = store.database.makeIterator(store.families.resolutions)
     }
 
+    /// What the fold reads of each event.
+    static func foldable(_ store: EventStore) -> StoredHistories<FoldableEvent> {
+        StoredHistories<FoldableEvent>(store) { bytes throws(C360Error) in try store.decodeFoldableEvent(bytes) }
+    }
+
     /// Appends the stored events of `subject`, in log order, each with its resolution.
-    func append(_ subject: UInt64, to entries: inout [HistoryEntry<FoldableEvent>]) throws(C360Error) {
+    func append(_ subject: UInt64, to entries: inout [HistoryEntry<Event>]) throws(C360Error) {
         do {
             let start = StoreKeys.event(subject: subject, seq: 0)
             var resolved: [UInt64: C360_Store_V1_Resolution] = [:]
@@ -156,7 +144,7 @@ final class FoldableHistories {
             try resolutions.checkStatus()
             events.seek(start)
             while events.isValid, let seq = Self.seq(of: subject, at: events.key) {
-                let event = try events.withValueBytes { bytes throws(C360Error) in try store.decodeFoldableEvent(bytes) }
+                let event = try events.withValueBytes { bytes throws(C360Error) in try decode(bytes) }
                 entries.append(HistoryEntry(seq: seq, subject: subject, event: event, resolution: resolved[seq]))
                 events.next()
             }

@@ -184,14 +184,14 @@ extension EventStore {
             var current: (subject: UInt64, projection: Projection)?
             // The events of a customer with merged histories, folded with theirs at the end.
             var withMembers: [HistoryEntry<FoldableEvent>] = []
-            var memberHistories: FoldableHistories?
+            var memberHistories: StoredHistories<FoldableEvent>?
             func finishCurrent() throws {
                 // Moved out, not copied: a copy retained and released every part of the projection.
                 guard let finished = current.take() else { return }
                 var projection = finished.projection
                 if let members = membership.members[finished.subject] {
                     // Its events interleave with those of the histories merged into it: fold them all in log order.
-                    memberHistories = memberHistories ?? FoldableHistories(self)
+                    memberHistories = memberHistories ?? .foldable(self)
                     projection = try refold(subjects: members, extra: withMembers, by: configuration.fold, histories: memberHistories)
                     withMembers.removeAll(keepingCapacity: true)
                 }
@@ -335,31 +335,30 @@ extension EventStore {
     /// A stored event, read by the hand-written decoder (C360Codec; what SwiftProtobuf reads, as its
     /// tests and fuzzer check).
     func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> C360_V1_Event {
-        do {
-            return try EventWireDecoder.event(bytes)
-        } catch {
-            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
-        }
+        try decodeStored { () throws(ProtobufWireError) in try EventWireDecoder.event(bytes) }
     }
 
     func decodeEvent(_ bytes: [UInt8]) throws(C360Error) -> C360_V1_Event {
-        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeEvent(bytes) } }
-        return try decoded.get()
+        try decodeStored { () throws(ProtobufWireError) in try EventWireDecoder.event(bytes) }
     }
 
     /// What the fold reads of a stored event (`EventWireDecoder.foldableEvent`), for an event
     /// that is only folded, never shown or kept.
     func decodeFoldableEvent(_ bytes: UnsafeRawBufferPointer) throws(C360Error) -> FoldableEvent {
-        do {
-            return try EventWireDecoder.foldableEvent(bytes)
-        } catch {
-            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
-        }
+        try decodeStored { () throws(ProtobufWireError) in try EventWireDecoder.foldableEvent(bytes) }
     }
 
     func decodeFoldableEvent(_ bytes: [UInt8]) throws(C360Error) -> FoldableEvent {
-        let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(C360Error) in try decodeFoldableEvent(bytes) } }
-        return try decoded.get()
+        try decodeStored { () throws(ProtobufWireError) in try EventWireDecoder.foldableEvent(bytes) }
+    }
+
+    /// Bytes in the events column family that do not decode are damage.
+    private func decodeStored<Event>(_ decode: () throws(ProtobufWireError) -> Event) throws(C360Error) -> Event {
+        do {
+            return try decode()
+        } catch {
+            throw C360Error(.corruption, "a stored event could not be decoded: \(error)")
+        }
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
