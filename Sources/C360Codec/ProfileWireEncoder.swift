@@ -1,42 +1,28 @@
+public import C360Core
 public import C360Model
 import SwiftProtobuf
 
-/// `GetProfileResponse` and `BatchGetProfilesResponse` encoded field by field, without
-/// SwiftProtobuf's generic visitor (which measured every nested message before writing it, 34% of
-/// a lookup's server CPU in `perf`). Proto3's rules: a singular field at its default value is left
-/// out, an `optional` one is written when set, fields in field-number order, unknown fields last:
-/// the bytes are SwiftProtobuf's, which the property tests check.
+/// A profile's `GetProfileResponse`, and the `BatchGetProfilesResponse` of profiles encoded
+/// one by one, written field by field from the plain `Profile` the evaluator gives: no
+/// SwiftProtobuf message is built or visited (the generic visitor measured every nested message
+/// before writing it, 34% of a lookup's server CPU in `perf`, and building the message took as
+/// long again). Proto3's rules: a singular field at its default value is left out, an `optional`
+/// or message field is written when set, fields in field-number order. The bytes are those
+/// SwiftProtobuf writes for `C360_V1_Profile(profile)`, which the property tests check.
 public enum ProfileWireEncoder {
-    public static func encode(_ response: C360_V1_GetProfileResponse) -> [UInt8] {
+    /// The `Profile` message's bytes.
+    public static func encode(_ profile: Profile) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: 1_024)
-        if response.hasProfile {
-            writer.messageField(1) { write(response.profile, to: &$0) }
-        }
-        writer.unknown(response.unknownFields)
+        write(profile, to: &writer)
         return writer.finish()
     }
 
-    public static func encode(_ response: C360_V1_BatchGetProfilesResponse) -> [UInt8] {
-        var writer = ProtobufWireWriter(capacity: 1_024 * max(1, response.results.count))
-        for result in response.results {
-            writer.messageField(1) { writer in
-                writer.proto3String(1, result.customerID)
-                switch result.result {
-                case .profile(let profile)?:
-                    writer.messageField(2) { write(profile, to: &$0) }
-                case .error(let error)?:
-                    writer.messageField(3) { writer in
-                        writer.proto3Int64(1, Int64(error.code.rawValue))
-                        writer.proto3String(2, error.message)
-                        writer.unknown(error.unknownFields)
-                    }
-                case nil:
-                    break
-                }
-                writer.unknown(result.unknownFields)
-            }
-        }
-        writer.unknown(response.unknownFields)
+    /// A `GetProfileResponse` holding `profile`.
+    public static func getProfileResponse(_ profile: Profile) -> [UInt8] {
+        var writer = ProtobufWireWriter(capacity: 1_024)
+        let message = writer.beginMessage(1)
+        write(profile, to: &writer)
+        writer.endMessage(message)
         return writer.finish()
     }
 
@@ -71,153 +57,142 @@ public enum ProfileWireEncoder {
         return writer.finish()
     }
 
-    public static func encode(_ profile: C360_V1_Profile) -> [UInt8] {
-        var writer = ProtobufWireWriter(capacity: 1_024)
-        write(profile, to: &writer)
-        return writer.finish()
-    }
-
     // MARK: Messages
 
-    static func write(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
+    static func write(_ profile: Profile, to writer: inout ProtobufWireWriter) {
         writeBeforeAsOf(profile, to: &writer)
-        if profile.hasAsOf { writer.messageField(9) { write(profile.asOf, to: &$0) } }
+        write(9, profile.asOf, to: &writer)
         writeAfterAsOf(profile, to: &writer)
     }
 
     /// Fields 1 to 8.
-    static func writeBeforeAsOf(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
+    static func writeBeforeAsOf(_ profile: Profile, to writer: inout ProtobufWireWriter) {
         writer.proto3String(1, profile.customerID)
-        if profile.hasDetails { writer.messageField(2) { write(profile.details, to: &$0) } }
-        if profile.hasPurchases { writer.messageField(4) { write(profile.purchases, to: &$0) } }
-        if profile.hasActivity { writer.messageField(5) { write(profile.activity, to: &$0) } }
-        if profile.hasSupport { writer.messageField(6) { write(profile.support, to: &$0) } }
+        write(profile.details, to: &writer)
+        write(profile.purchases, to: &writer)
+        write(profile.activity, to: &writer)
+        write(profile.support, to: &writer)
         writer.proto3UInt64(7, profile.seq)
         writer.proto3UInt64(8, UInt64(profile.projectionVersion))
     }
 
-    /// Fields 10 to 15 and the unknown fields.
-    static func writeAfterAsOf(_ profile: C360_V1_Profile, to writer: inout ProtobufWireWriter) {
+    /// Fields 10 to 15.
+    static func writeAfterAsOf(_ profile: Profile, to writer: inout ProtobufWireWriter) {
         writer.proto3UInt64(10, profile.eventCount)
         for identity in profile.identities {
-            writer.messageField(11) { writer in
-                if identity.hasIdentity { writer.messageField(1) { write(identity.identity, to: &$0) } }
-                writer.proto3String(2, identity.linkedByEventID)
-                writer.proto3UInt64(3, identity.linkedSeq)
-                if identity.hasLinkedAt { writer.messageField(4) { write(identity.linkedAt, to: &$0) } }
-                writer.proto3Bool(5, identity.mergedFromAnonymous)
-                writer.unknown(identity.unknownFields)
-            }
+            let message = writer.beginMessage(11)
+            write(1, identity.identity, to: &writer)
+            writer.proto3String(2, identity.linkedByEventID)
+            writer.proto3UInt64(3, identity.linkedSeq)
+            write(4, identity.linkedAt, to: &writer)
+            writer.proto3Bool(5, identity.mergedFromAnonymous)
+            writer.endMessage(message)
         }
         for conflict in profile.identityConflicts {
-            writer.messageField(12) { writer in
-                if conflict.hasIdentity { writer.messageField(1) { write(conflict.identity, to: &$0) } }
-                writer.proto3String(2, conflict.eventID)
-                writer.proto3UInt64(3, conflict.seq)
-                if conflict.hasAt { writer.messageField(4) { write(conflict.at, to: &$0) } }
-                writer.proto3Int64(5, Int64(conflict.reason.rawValue))
-                writer.unknown(conflict.unknownFields)
-            }
+            let message = writer.beginMessage(12)
+            write(1, conflict.identity, to: &writer)
+            writer.proto3String(2, conflict.eventID)
+            writer.proto3UInt64(3, conflict.seq)
+            write(4, conflict.at, to: &writer)
+            writer.proto3Int64(5, Int64(conflict.reason.rawValue))
+            writer.endMessage(message)
         }
-        if profile.hasRecent {
-            let recent = profile.recent
-            writer.messageField(13) { writer in
-                writer.proto3Int64(1, Int64(recent.windowDays))
-                writer.proto3Int64(2, recent.webEvents)
-                writer.proto3Int64(3, recent.pageViews)
-                writer.proto3Int64(4, recent.productViews)
-                writer.proto3Int64(5, recent.sessions)
-                writer.proto3Int64(6, recent.orders)
-                writer.unknown(recent.unknownFields)
-            }
-        }
-        if profile.hasDerived { writer.messageField(14) { write(profile.derived, to: &$0) } }
+        let recent = writer.beginMessage(13)
+        writer.proto3Int64(1, Int64(profile.recent.windowDays))
+        writer.proto3Int64(2, profile.recent.webEvents)
+        writer.proto3Int64(3, profile.recent.pageViews)
+        writer.proto3Int64(4, profile.recent.productViews)
+        writer.proto3Int64(5, profile.recent.sessions)
+        writer.proto3Int64(6, profile.recent.orders)
+        writer.endMessage(recent)
+        write(profile.derived, to: &writer)
         writer.proto3Bool(15, profile.personalDataRedacted)
-        writer.unknown(profile.unknownFields)
     }
 
-    static func write(_ details: C360_V1_CustomerDetails, to writer: inout ProtobufWireWriter) {
+    /// Field 2.
+    static func write(_ details: Profile.Details, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(2)
         writer.proto3String(1, details.firstName)
         writer.proto3String(2, details.lastName)
         writer.proto3String(3, details.email)
         writer.proto3String(4, details.phone)
         writer.proto3String(5, details.dateOfBirth)
-        if details.hasAge { writer.int64Field(6, Int64(details.age)) }
+        if let age = details.age { writer.int64Field(6, Int64(age)) }
         writer.proto3Int64(7, Int64(details.gender.rawValue))
-        if details.hasAddress {
-            let address = details.address
-            writer.messageField(8) { writer in
-                writer.proto3String(1, address.line1)
-                writer.proto3String(2, address.line2)
-                writer.proto3String(3, address.city)
-                writer.proto3String(4, address.region)
-                writer.proto3String(5, address.postalCode)
-                writer.proto3String(6, address.country)
-                writer.unknown(address.unknownFields)
-            }
+        if let address = details.address {
+            let nested = writer.beginMessage(8)
+            writer.proto3String(1, address.line1)
+            writer.proto3String(2, address.line2)
+            writer.proto3String(3, address.city)
+            writer.proto3String(4, address.region)
+            writer.proto3String(5, address.postalCode)
+            writer.proto3String(6, address.country)
+            writer.unknown(address.unknownFields)
+            writer.endMessage(nested)
         }
         writer.proto3Int64(9, Int64(details.loyaltyTier.rawValue))
         writer.proto3Int64(10, details.loyaltyPoints)
         writer.proto3String(11, details.signupDate)
         writer.proto3String(12, details.acquisitionChannel)
-        if details.hasConsent {
-            let consent = details.consent
-            writer.messageField(13) { writer in
-                writer.proto3Bool(1, consent.emailMarketing)
-                writer.proto3Bool(2, consent.smsMarketing)
-                writer.proto3Bool(3, consent.personalisation)
-                writer.unknown(consent.unknownFields)
-            }
+        if let consent = details.consent {
+            let nested = writer.beginMessage(13)
+            writer.proto3Bool(1, consent.emailMarketing)
+            writer.proto3Bool(2, consent.smsMarketing)
+            writer.proto3Bool(3, consent.personalisation)
+            writer.unknown(consent.unknownFields)
+            writer.endMessage(nested)
         }
-        writer.unknown(details.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ purchases: C360_V1_Purchases, to writer: inout ProtobufWireWriter) {
+    /// Field 4.
+    static func write(_ purchases: Profile.Purchases, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(4)
         writer.proto3Int64(1, purchases.onlineOrders)
         writer.proto3Int64(2, purchases.instoreOrders)
         writer.proto3Int64(3, purchases.mobileOrders)
         writer.proto3Int64(4, purchases.marketplaceOrders)
         writer.proto3Int64(5, purchases.totalOrders)
         writer.proto3Int64(6, purchases.itemsBought)
-        for money in purchases.lifetimeValue { writer.messageField(7) { write(money, to: &$0) } }
-        if purchases.hasFirstOrderAt { writer.messageField(8) { write(purchases.firstOrderAt, to: &$0) } }
-        if purchases.hasLastOrderAt { writer.messageField(9) { write(purchases.lastOrderAt, to: &$0) } }
+        for money in purchases.lifetimeValue { write(7, money, to: &writer) }
+        if let at = purchases.firstOrderAt { write(8, at, to: &writer) }
+        if let at = purchases.lastOrderAt { write(9, at, to: &writer) }
         writer.proto3String(10, purchases.lastOrderID)
         writer.proto3Int64(11, Int64(purchases.lastOrderStatus.rawValue))
         for product in purchases.topProducts {
-            writer.messageField(12) { writer in
-                writer.proto3String(1, product.productID)
-                writer.proto3String(2, product.name)
-                writer.proto3String(3, product.category)
-                writer.proto3Int64(4, product.quantity)
-                writer.proto3Int64(5, product.orders)
-                writer.unknown(product.unknownFields)
-            }
+            let nested = writer.beginMessage(12)
+            writer.proto3String(1, product.productID)
+            writer.proto3String(2, product.name)
+            writer.proto3String(3, product.category)
+            writer.proto3Int64(4, product.quantity)
+            writer.proto3Int64(5, product.orders)
+            writer.endMessage(nested)
         }
         writer.proto3Int64(13, purchases.cancelledOrders)
         writer.proto3Int64(14, purchases.returnedOrders)
-        for money in purchases.refunded { writer.messageField(15) { write(money, to: &$0) } }
+        for money in purchases.refunded { write(15, money, to: &writer) }
         writer.proto3Double(16, purchases.itemsPerOrder)
-        if purchases.hasAverageOrderValue { writer.messageField(17) { write(purchases.averageOrderValue, to: &$0) } }
+        if let average = purchases.averageOrderValue { write(17, average, to: &writer) }
         writer.proto3Int64(18, Int64(purchases.preferredChannel.rawValue))
         for category in purchases.topCategories {
-            writer.messageField(19) { writer in
-                writer.proto3String(1, category.category)
-                writer.proto3Int64(2, category.quantity)
-                writer.proto3Int64(3, category.orders)
-                writer.unknown(category.unknownFields)
-            }
+            let nested = writer.beginMessage(19)
+            writer.proto3String(1, category.category)
+            writer.proto3Int64(2, category.quantity)
+            writer.proto3Int64(3, category.orders)
+            writer.endMessage(nested)
         }
-        writer.unknown(purchases.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ activity: C360_V1_Activity, to writer: inout ProtobufWireWriter) {
-        if activity.hasLastLoginAt { writer.messageField(1) { write(activity.lastLoginAt, to: &$0) } }
-        if activity.hasLastVisitAt { writer.messageField(2) { write(activity.lastVisitAt, to: &$0) } }
-        if activity.hasLastActiveAt { writer.messageField(3) { write(activity.lastActiveAt, to: &$0) } }
-        if activity.hasLastEmailSentAt { writer.messageField(4) { write(activity.lastEmailSentAt, to: &$0) } }
-        if activity.hasLastEmailOpenedAt { writer.messageField(5) { write(activity.lastEmailOpenedAt, to: &$0) } }
-        if activity.hasLastEmailClickedAt { writer.messageField(6) { write(activity.lastEmailClickedAt, to: &$0) } }
+    /// Field 5.
+    static func write(_ activity: Profile.Activity, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(5)
+        if let at = activity.lastLoginAt { write(1, at, to: &writer) }
+        if let at = activity.lastVisitAt { write(2, at, to: &writer) }
+        if let at = activity.lastActiveAt { write(3, at, to: &writer) }
+        if let at = activity.lastEmailSentAt { write(4, at, to: &writer) }
+        if let at = activity.lastEmailOpenedAt { write(5, at, to: &writer) }
+        if let at = activity.lastEmailClickedAt { write(6, at, to: &writer) }
         writer.proto3Int64(7, activity.webEvents)
         writer.proto3Int64(8, activity.pageViews)
         writer.proto3Int64(9, activity.productViews)
@@ -228,73 +203,77 @@ public enum ProfileWireEncoder {
         writer.proto3Int64(14, activity.emailsClicked)
         writer.proto3Bool(15, activity.unsubscribed)
         for error in activity.recentErrors {
-            writer.messageField(16) { writer in
-                writer.proto3String(1, error.page)
-                writer.proto3String(2, error.message)
-                writer.proto3Int64(3, error.count)
-                if error.hasLastAt { writer.messageField(4) { write(error.lastAt, to: &$0) } }
-                writer.unknown(error.unknownFields)
-            }
+            let nested = writer.beginMessage(16)
+            writer.proto3String(1, error.page)
+            writer.proto3String(2, error.message)
+            writer.proto3Int64(3, error.count)
+            write(4, error.lastAt, to: &writer)
+            writer.endMessage(nested)
         }
         writer.proto3Double(17, activity.emailOpenRate)
         writer.proto3Double(18, activity.emailClickRate)
-        writer.unknown(activity.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ support: C360_V1_Support, to writer: inout ProtobufWireWriter) {
+    /// Field 6.
+    static func write(_ support: Profile.Support, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(6)
         writer.proto3Int64(1, support.openTickets)
         writer.proto3Int64(2, support.totalTickets)
-        if support.hasLastTicketAt { writer.messageField(3) { write(support.lastTicketAt, to: &$0) } }
-        for id in support.openTicketIds { writer.stringField(4, id) }
-        if support.hasAverageSatisfaction { writer.doubleField(5, support.averageSatisfaction) }
+        if let at = support.lastTicketAt { write(3, at, to: &writer) }
+        for id in support.openTicketIDs { writer.stringField(4, id) }
+        if let average = support.averageSatisfaction { writer.doubleField(5, average) }
         writer.proto3Int64(6, support.reopenedTickets)
         writer.proto3Int64(7, support.escalations)
-        writer.unknown(support.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ derived: C360_V1_Derived, to writer: inout ProtobufWireWriter) {
+    /// Field 14.
+    static func write(_ derived: Profile.Derived, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(14)
         writer.proto3Int64(1, Int64(derived.lifecycleStage.rawValue))
-        if derived.hasDaysSinceLastOrder { writer.int64Field(2, derived.daysSinceLastOrder) }
-        if derived.hasRfm {
-            let rfm = derived.rfm
-            writer.messageField(3) { writer in
-                writer.proto3Int64(1, Int64(rfm.recency))
-                writer.proto3Int64(2, Int64(rfm.frequency))
-                writer.proto3Int64(3, Int64(rfm.monetary))
-                writer.unknown(rfm.unknownFields)
-            }
+        if let days = derived.daysSinceLastOrder { writer.int64Field(2, days) }
+        if let rfm = derived.rfm {
+            let nested = writer.beginMessage(3)
+            writer.proto3Int64(1, Int64(rfm.recency))
+            writer.proto3Int64(2, Int64(rfm.frequency))
+            writer.proto3Int64(3, Int64(rfm.monetary))
+            writer.endMessage(nested)
         }
         writer.proto3Int64(4, Int64(derived.healthScore))
         writer.proto3Bool(5, derived.churnRisk)
-        writer.proto3Bool(6, derived.hasOpenSupportIssue_p)
-        if derived.hasOpportunities {
-            let flags = derived.opportunities
-            writer.messageField(7) { writer in
-                writer.proto3Bool(1, flags.channelExpansion)
-                writer.proto3Bool(2, flags.tierUpgrade)
-                writer.proto3Bool(3, flags.appAdoption)
-                writer.unknown(flags.unknownFields)
-            }
-        }
-        writer.unknown(derived.unknownFields)
+        writer.proto3Bool(6, derived.hasOpenSupportIssue)
+        let flags = writer.beginMessage(7)
+        writer.proto3Bool(1, derived.opportunities.channelExpansion)
+        writer.proto3Bool(2, derived.opportunities.tierUpgrade)
+        writer.proto3Bool(3, derived.opportunities.appAdoption)
+        writer.endMessage(flags)
+        writer.endMessage(message)
     }
 
-    static func write(_ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
+    static func write(_ field: Int, _ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(field)
         writer.proto3Int64(1, Int64(identity.type.rawValue))
         writer.proto3String(2, identity.value)
         writer.unknown(identity.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ money: C360_V1_Money, to writer: inout ProtobufWireWriter) {
+    static func write(_ field: Int, _ money: Profile.Money, to writer: inout ProtobufWireWriter) {
+        let message = writer.beginMessage(field)
         writer.proto3Int64(1, money.minorUnits)
         writer.proto3String(2, money.currency)
-        writer.unknown(money.unknownFields)
+        writer.endMessage(message)
     }
 
-    static func write(_ timestamp: Google_Protobuf_Timestamp, to writer: inout ProtobufWireWriter) {
-        writer.proto3Int64(1, timestamp.seconds)
-        writer.proto3Int64(2, Int64(timestamp.nanos))
-        writer.unknown(timestamp.unknownFields)
+    /// A `google.protobuf.Timestamp`.
+    @inline(__always)
+    static func write(_ field: Int, _ instant: Instant, to writer: inout ProtobufWireWriter) {
+        let (seconds, nanos) = instant.secondsAndNanos
+        let message = writer.beginMessage(field)
+        writer.proto3Int64(1, seconds)
+        writer.proto3Int64(2, Int64(nanos))
+        writer.endMessage(message)
     }
 }
 

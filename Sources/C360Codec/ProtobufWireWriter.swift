@@ -91,23 +91,20 @@ public struct ProtobufWireWriter: ~Copyable {
 
     @inline(__always)
     public mutating func uint64Field(_ field: Int, _ value: UInt64) {
-        tag(field, .varint)
-        varint(value)
+        reserve(20)
+        varintInReserved(UInt64(field) << 3 | UInt64(WireType.varint.rawValue))
+        varintInReserved(value)
     }
 
     /// int64, and int32 and enums (sign-extended to 64 bits, as the specification says).
     @inline(__always)
     public mutating func int64Field(_ field: Int, _ value: Int64) {
-        tag(field, .varint)
-        varint(UInt64(bitPattern: value))
+        uint64Field(field, UInt64(bitPattern: value))
     }
 
     @inline(__always)
     public mutating func boolField(_ field: Int, _ value: Bool) {
-        tag(field, .varint)
-        reserve(1)
-        base[count] = value ? 1 : 0
-        count += 1
+        uint64Field(field, value ? 1 : 0)
     }
 
     public mutating func doubleField(_ field: Int, _ value: Double) {
@@ -116,12 +113,25 @@ public struct ProtobufWireWriter: ~Copyable {
     }
 
     public mutating func stringField(_ field: Int, _ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
-            reserve(20 + utf8.count)
-            varintInReserved(UInt64(field) << 3 | UInt64(WireType.lengthDelimited.rawValue))
-            varintInReserved(UInt64(utf8.count))
-            append(UnsafeRawBufferPointer(utf8))
+        // Native strings (all that c360 decodes or builds) lend their UTF-8 in place; only a
+        // bridged one is copied.
+        let lent: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            stringField(field, utf8: utf8)
+        }
+        if lent == nil {
+            var copy = value
+            copy.withUTF8 { stringField(field, utf8: $0) }
+        }
+    }
+
+    @inline(__always)
+    private mutating func stringField(_ field: Int, utf8: UnsafeBufferPointer<UInt8>) {
+        reserve(20 + utf8.count)
+        varintInReserved(UInt64(field) << 3 | UInt64(WireType.lengthDelimited.rawValue))
+        varintInReserved(UInt64(utf8.count))
+        if let from = utf8.baseAddress, utf8.count > 0 {
+            (base + count).update(from: from, count: utf8.count)
+            count += utf8.count
         }
     }
 

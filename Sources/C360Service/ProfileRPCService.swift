@@ -315,7 +315,7 @@ public final class ProfileRPCService: Sendable {
         if change.erased {
             message.erased = true
         } else {
-            var profile: C360_V1_Profile
+            var profile: Profile
             do throws(C360Error) {
                 profile = try store.profile(customerID: customerID)
             } catch {
@@ -324,7 +324,7 @@ public final class ProfileRPCService: Sendable {
                 throw error
             }
             if !personalData { PersonalDataRedaction.redact(&profile) }
-            message.profile = profile
+            message.profile = C360_V1_Profile(profile)
         }
         try await write(message)
     }

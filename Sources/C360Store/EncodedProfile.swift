@@ -8,10 +8,10 @@ public struct EncodedProfile: Sendable {
     public let asOf: Instant
 
     /// The bytes of a `GetProfileResponse` holding the profile.
-    public var getProfileResponse: [UInt8] { evaluated.encoded.getProfileResponse(asOf: asOf.timestamp) }
+    public var getProfileResponse: [UInt8] { evaluated.encoded.getProfileResponse(asOf: asOf) }
 
     /// The bytes of the `Profile` message.
-    public var profile: [UInt8] { evaluated.encoded.profile(asOf: asOf.timestamp) }
+    public var profile: [UInt8] { evaluated.encoded.profile(asOf: asOf) }
 }
 
 /// A profile evaluated from a projection, kept for the lookups that follow: it answers for any

@@ -7,7 +7,7 @@ import RocksDB
 extension EventStore {
     /// The customer's profile evaluated as of `asOf`.
     /// - Throws: `C360Error` `.erased` for an erased customer, `.notFound` for an unknown one.
-    public func profile(customerID: String, asOf: Instant = .now) throws(C360Error) -> C360_V1_Profile {
+    public func profile(customerID: String, asOf: Instant = .now) throws(C360Error) -> Profile {
         guard !customerID.isEmpty else { throw .invalid("customer_id", "is required") }
         let subject = try subject(customerID: customerID)
         return try profile(subject: subject, asOf: asOf)
@@ -15,7 +15,7 @@ extension EventStore {
 
     /// The profile of whoever `identity` points at: a customer, or an anonymous visitor.
     /// - Throws: `C360Error` `.notFound` when no one has that identity.
-    public func profile(identity: C360_V1_Identity, asOf: Instant = .now) throws(C360Error) -> C360_V1_Profile {
+    public func profile(identity: C360_V1_Identity, asOf: Instant = .now) throws(C360Error) -> Profile {
         guard identity.type != .unspecified, !identity.value.isEmpty else {
             throw .invalid("identity", "needs a type and a value")
         }
@@ -153,7 +153,7 @@ extension EventStore {
         throw C360Error(.notFound, "no customer \(customerID)", field: "customer_id")
     }
 
-    private func profile(subject: UInt64, asOf: Instant) throws(C360Error) -> C360_V1_Profile {
+    private func profile(subject: UInt64, asOf: Instant) throws(C360Error) -> Profile {
         ProfileEvaluator(settings: configuration.profile).profile(of: try storedProjection(subject), asOf: asOf)
     }
 

@@ -40,7 +40,7 @@ struct GetCommand: AsyncParsableCommand {
         } else {
             let store = try dataDirectory.openStore()
             defer { store.close() }
-            profile = try key.map { try store.profile(identity: $0, asOf: time) } ?? store.profile(customerID: id, asOf: time)
+            profile = C360_V1_Profile(try key.map { try store.profile(identity: $0, asOf: time) } ?? store.profile(customerID: id, asOf: time))
         }
         print(try JSONOutput.pretty(profile))
     }

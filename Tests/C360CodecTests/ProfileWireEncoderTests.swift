@@ -1,4 +1,5 @@
 import C360Codec
+import C360Core
 import C360Model
 import SwiftProtobuf
 import Testing
@@ -18,21 +19,33 @@ import Testing
         #expect(try C360_V1_GetProfileResponse(serializedBytes: fast) == response)
     }
 
+    /// A plain profile, as the evaluator gives it, encoded into the bytes SwiftProtobuf writes for
+    /// its message (`C360_V1_Profile(_:)`), which decode back to that message.
+    @Test(arguments: 0..<400)
+    func plainProfileIsSwiftProtobufsBytes(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 40_000)
+        let profile = try random.plainProfile()
+        let message = C360_V1_Profile(profile)
+        #expect(ProfileWireEncoder.encode(profile) == (try message.serializedBytes() as [UInt8]))
+        var response = C360_V1_GetProfileResponse()
+        response.profile = message
+        let fast = ProfileWireEncoder.getProfileResponse(profile)
+        #expect(fast == (try response.serializedBytes() as [UInt8]))
+        #expect(try C360_V1_GetProfileResponse(serializedBytes: fast) == response)
+    }
+
     /// A profile encoded once without its `as_of` and answered at another time: the bytes of the
     /// whole profile with that time, whatever else the profile holds.
     @Test(arguments: 0..<300)
     func profileWithoutAsOfTakesAnyAsOf(seed: Int) throws {
         var random = Random(seed: UInt64(seed) &+ 20_000)
-        var profile = try random.profile()
+        var profile = try random.plainProfile()
         let parts = ProfileWithoutAsOf(profile)
-        var asOf = Google_Protobuf_Timestamp()
-        asOf.seconds = Int64(random.int(0...4_000_000_000))
-        asOf.nanos = Int32(random.int(0...999_999_999))
-        profile.asOf = asOf
+        profile.asOf = random.instant()
         var response = C360_V1_GetProfileResponse()
-        response.profile = profile
-        #expect(parts.getProfileResponse(asOf: asOf) == (try response.serializedBytes() as [UInt8]))
-        #expect(parts.profile(asOf: asOf) == (try profile.serializedBytes() as [UInt8]))
+        response.profile = C360_V1_Profile(profile)
+        #expect(parts.getProfileResponse(asOf: profile.asOf) == (try response.serializedBytes() as [UInt8]))
+        #expect(parts.profile(asOf: profile.asOf) == (try response.profile.serializedBytes() as [UInt8]))
     }
 
     @Test(arguments: 0..<100)
@@ -296,6 +309,134 @@ struct Random {
             }
             profile.derived = derived
         }
+        profile.personalDataRedacted = chance(30)
+        return profile
+    }
+
+    /// Any instant, down to the microsecond, the extremes among them.
+    mutating func instant() -> Instant {
+        switch int(0...5) {
+        case 0: return Instant(microsecondsSinceEpoch: [Int64.min, Int64.max, -1, 0, 1, -1_000_000][int(0...5)])
+        case 1: return Instant(microsecondsSinceEpoch: int64())
+        default: return Instant(microsecondsSinceEpoch: Int64(int(-2_000_000_000...4_000_000_000)) * 1_000_000 + Int64(int(0...999_999)))
+        }
+    }
+
+    mutating func optionalInstant() -> Instant? { chance(50) ? instant() : nil }
+
+    mutating func plainMoney() -> Profile.Money {
+        Profile.Money(minorUnits: int64(), currency: chance(80) ? "GBP" : string())
+    }
+
+    /// A plain profile with every field set or left at its default, optional parts present or not.
+    mutating func plainProfile() throws -> Profile {
+        var profile = Profile()
+        profile.customerID = string()
+        var details = Profile.Details()
+        details.firstName = string(); details.lastName = string(); details.email = string(); details.phone = string()
+        details.dateOfBirth = string()
+        if chance(50) { details.age = int32() }
+        details.gender = C360_V1_Gender(rawValue: enumValue()) ?? .unspecified
+        if chance(60) {
+            var address = try withUnknownField(C360_V1_Address.self)
+            address.line1 = string(); address.line2 = string(); address.city = string()
+            address.region = string(); address.postalCode = string(); address.country = string()
+            details.address = address
+        }
+        details.loyaltyTier = C360_V1_LoyaltyTier(rawValue: enumValue()) ?? .unspecified
+        details.loyaltyPoints = int64()
+        details.signupDate = string()
+        details.acquisitionChannel = string()
+        if chance(60) {
+            var consent = try withUnknownField(C360_V1_ConsentFlags.self)
+            consent.emailMarketing = chance(50); consent.smsMarketing = chance(50); consent.personalisation = chance(50)
+            details.consent = consent
+        }
+        profile.details = details
+
+        var purchases = Profile.Purchases()
+        purchases.onlineOrders = int64(); purchases.instoreOrders = int64(); purchases.mobileOrders = int64()
+        purchases.marketplaceOrders = int64(); purchases.totalOrders = int64(); purchases.itemsBought = int64()
+        purchases.lifetimeValue = (0..<int(0...3)).map { _ in plainMoney() }
+        purchases.firstOrderAt = optionalInstant()
+        purchases.lastOrderAt = optionalInstant()
+        purchases.lastOrderID = string()
+        purchases.lastOrderStatus = C360_V1_OrderStatus(rawValue: enumValue()) ?? .unspecified
+        for _ in 0..<int(0...5) {
+            var product = Profile.ProductCount()
+            product.productID = string(); product.name = string(); product.category = string()
+            product.quantity = int64(); product.orders = int64()
+            purchases.topProducts.append(product)
+        }
+        purchases.cancelledOrders = int64(); purchases.returnedOrders = int64()
+        purchases.refunded = (0..<int(0...2)).map { _ in plainMoney() }
+        purchases.itemsPerOrder = double()
+        if chance(50) { purchases.averageOrderValue = plainMoney() }
+        purchases.preferredChannel = C360_V1_OrderChannel(rawValue: enumValue()) ?? .unspecified
+        for _ in 0..<int(0...5) {
+            var category = Profile.CategoryCount()
+            category.category = string(); category.quantity = int64(); category.orders = int64()
+            purchases.topCategories.append(category)
+        }
+        profile.purchases = purchases
+
+        var activity = Profile.Activity()
+        activity.lastLoginAt = optionalInstant(); activity.lastVisitAt = optionalInstant()
+        activity.lastActiveAt = optionalInstant(); activity.lastEmailSentAt = optionalInstant()
+        activity.lastEmailOpenedAt = optionalInstant(); activity.lastEmailClickedAt = optionalInstant()
+        activity.webEvents = int64(); activity.pageViews = int64(); activity.productViews = int64()
+        activity.sessions = int64(); activity.loginFailures = int64(); activity.emailsSent = int64()
+        activity.emailsOpened = int64(); activity.emailsClicked = int64(); activity.unsubscribed = chance(50)
+        for _ in 0..<int(0...3) {
+            var error = Profile.RecentError()
+            error.page = string(); error.message = string(); error.count = int64(); error.lastAt = instant()
+            activity.recentErrors.append(error)
+        }
+        activity.emailOpenRate = double(); activity.emailClickRate = double()
+        profile.activity = activity
+
+        var support = Profile.Support()
+        support.openTickets = int64(); support.totalTickets = int64()
+        support.lastTicketAt = optionalInstant()
+        support.openTicketIDs = (0..<int(0...4)).map { _ in string() }
+        if chance(50) { support.averageSatisfaction = double() }
+        support.reopenedTickets = int64(); support.escalations = int64()
+        profile.support = support
+
+        profile.seq = uint64()
+        profile.projectionVersion = UInt32(truncatingIfNeeded: uint64())
+        profile.asOf = instant()
+        profile.eventCount = uint64()
+        for _ in 0..<int(0...4) {
+            var linked = Profile.LinkedIdentity()
+            linked.identity = try identity()
+            linked.linkedByEventID = string(); linked.linkedSeq = uint64(); linked.linkedAt = instant()
+            linked.mergedFromAnonymous = chance(50)
+            profile.identities.append(linked)
+        }
+        for _ in 0..<int(0...2) {
+            var conflict = Profile.IdentityConflict()
+            conflict.identity = try identity()
+            conflict.eventID = string(); conflict.seq = uint64(); conflict.at = instant()
+            conflict.reason = C360_V1_IdentityConflictReason(rawValue: enumValue()) ?? .unspecified
+            profile.identityConflicts.append(conflict)
+        }
+        profile.recent.windowDays = int32(); profile.recent.webEvents = int64(); profile.recent.pageViews = int64()
+        profile.recent.productViews = int64(); profile.recent.sessions = int64(); profile.recent.orders = int64()
+
+        var derived = Profile.Derived()
+        derived.lifecycleStage = C360_V1_LifecycleStage(rawValue: enumValue()) ?? .unspecified
+        if chance(50) { derived.daysSinceLastOrder = int64() }
+        if chance(60) {
+            var rfm = Profile.RfmScores()
+            rfm.recency = int32(); rfm.frequency = int32(); rfm.monetary = int32()
+            derived.rfm = rfm
+        }
+        derived.healthScore = int32(); derived.churnRisk = chance(50); derived.hasOpenSupportIssue = chance(50)
+        derived.opportunities.channelExpansion = chance(50)
+        derived.opportunities.tierUpgrade = chance(50)
+        derived.opportunities.appAdoption = chance(50)
+        profile.derived = derived
         profile.personalDataRedacted = chance(30)
         return profile
     }

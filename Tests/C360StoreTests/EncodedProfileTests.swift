@@ -16,7 +16,7 @@ import Testing
     static func expected(_ store: EventStore, _ customer: String, at instant: Instant, redacted: Bool) throws -> C360_V1_Profile {
         var profile = try store.profile(customerID: customer, asOf: instant)
         if redacted { PersonalDataRedaction.redact(&profile) }
-        return profile
+        return C360_V1_Profile(profile)
     }
 
     static func answered(_ store: EventStore, _ customer: String, now: Instant, redacted: Bool) throws -> C360_V1_Profile {

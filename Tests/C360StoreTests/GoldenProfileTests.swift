@@ -32,7 +32,7 @@ import Testing
                 for (customerID, fields) in profiles.sorted(by: { $0.key < $1.key }) {
                     var options = JSONEncodingOptions()
                     options.alwaysPrintInt64sAsNumbers = true
-                    let json = try store.profile(customerID: customerID, asOf: asOf).jsonUTF8Data(options: options)
+                    let json = try C360_V1_Profile(store.profile(customerID: customerID, asOf: asOf)).jsonUTF8Data(options: options)
                     let actual = try JSONSerialization.jsonObject(with: json)
                     for mismatch in Self.mismatches(expected: fields, actual: actual, path: customerID) {
                         Issue.record("\(pass): \(mismatch)")

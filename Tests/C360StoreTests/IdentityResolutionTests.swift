@@ -76,7 +76,7 @@ import Testing
             let lineage = try #require(customer.identities.first { $0.identity == cookie })
             #expect(lineage.linkedByEventID == "login")
             #expect(lineage.mergedFromAnonymous)
-            #expect(Instant(lineage.linkedAt) == Instant(secondsSinceEpoch: Self.start + 5 * 86_400))
+            #expect(lineage.linkedAt == Instant(secondsSinceEpoch: Self.start + 5 * 86_400))
             #expect(try store.profile(identity: cookie, asOf: Self.asOf).customerID == "cust_1")
             #expect(try store.timeline(customerID: "cust_1").map(\.event.eventID) == ["login", "signup", "anon_3", "anon_2", "anon_1"])
 

@@ -36,9 +36,9 @@ import Testing
     }
 
     /// Every customer's and every cookie's projection as the store serves it now.
-    static func served(_ store: EventStore, customers: [String], cookies: [String]) throws -> [String: C360_V1_Profile] {
+    static func served(_ store: EventStore, customers: [String], cookies: [String]) throws -> [String: Profile] {
         let asOf = Resolution.asOf
-        var served: [String: C360_V1_Profile] = [:]
+        var served: [String: Profile] = [:]
         for customer in customers {
             if let profile = try? store.profile(customerID: customer, asOf: asOf) { served[customer] = profile }
         }
@@ -98,7 +98,7 @@ import Testing
             let customers = (0..<3).map { "cust_\($0)" }
             let cookies = (0..<4).map { "ck_\($0)" }
             var random = SeededRandom(seed: seed &+ 1_000)
-            var before: [String: C360_V1_Profile] = [:]
+            var before: [String: Profile] = [:]
             var lastSeq: UInt64 = 0
             do {
                 let store = try EventStore(directory: directory, configuration: Self.holdingProjections)

@@ -9,15 +9,13 @@ public import C360Model
 /// device and loyalty ids). Derived figures stay, age among them (whole years), as do the
 /// customer id, which callers already hold to ask.
 public enum PersonalDataRedaction {
-    public static func redact(_ profile: inout C360_V1_Profile) {
-        var details = profile.details
-        details.firstName = ""
-        details.lastName = ""
-        details.email = ""
-        details.phone = ""
-        details.dateOfBirth = ""
-        details.clearAddress()
-        if profile.hasDetails { profile.details = details }
+    public static func redact(_ profile: inout Profile) {
+        profile.details.firstName = ""
+        profile.details.lastName = ""
+        profile.details.email = ""
+        profile.details.phone = ""
+        profile.details.dateOfBirth = ""
+        profile.details.address = nil
         for index in profile.identities.indices {
             profile.identities[index].identity.value = ""
         }

@@ -7,16 +7,16 @@ struct DerivedFigures {
 
     static let microsecondsPerDay: Int64 = 86_400_000_000
 
-    func derive(profile: C360_V1_Profile, projection: Projection, asOf: Instant) -> C360_V1_Derived {
-        var derived = C360_V1_Derived()
+    func derive(profile: Profile, projection: Projection, asOf: Instant) -> Profile.Derived {
+        var derived = Profile.Derived()
         let purchases = profile.purchases
         let ordered = purchases.totalOrders > 0
         var daysSinceLastOrder: Int64?
-        if ordered, purchases.hasLastOrderAt {
-            let elapsed = asOf.microsecondsSinceEpoch - Instant(purchases.lastOrderAt).microsecondsSinceEpoch
+        if ordered, let lastOrderAt = purchases.lastOrderAt {
+            let elapsed = asOf.microsecondsSinceEpoch - lastOrderAt.microsecondsSinceEpoch
             daysSinceLastOrder = max(0, elapsed / Self.microsecondsPerDay)
         }
-        if let daysSinceLastOrder { derived.daysSinceLastOrder = daysSinceLastOrder }
+        derived.daysSinceLastOrder = daysSinceLastOrder
         derived.lifecycleStage = stage(daysSinceLastOrder: daysSinceLastOrder)
 
         let main = ProfileEvaluator.mainCurrency(projection.orders.spend)
@@ -24,19 +24,19 @@ struct DerivedFigures {
         let lifetime: (minor: Int64, perMajor: Int64) = main.map { ($0.minorUnits, Currency.minorUnitsPerMajor($0.currency)) } ?? (0, 100)
         func reaches(_ majorUnits: Int) -> Bool { lifetime.minor >= Int64(majorUnits) * lifetime.perMajor }
         if let daysSinceLastOrder {
-            var rfm = C360_V1_RfmScores()
+            var rfm = Profile.RfmScores()
             rfm.recency = Int32(5 - settings.recencyDays.filter { daysSinceLastOrder > Int64($0) }.count)
             rfm.frequency = Int32(1 + settings.frequencyOrders.filter { purchases.totalOrders >= Int64($0) }.count)
             rfm.monetary = Int32(1 + settings.monetaryMajorUnits.filter(reaches).count)
             derived.rfm = rfm
         }
-        derived.healthScore = healthScore(profile: profile, rfm: derived.rfm)
-        derived.hasOpenSupportIssue_p = profile.support.openTickets > 0
+        derived.healthScore = healthScore(profile: profile, rfm: derived.rfm ?? Profile.RfmScores())
+        derived.hasOpenSupportIssue = profile.support.openTickets > 0
         let stageName = Self.name(of: derived.lifecycleStage)
         derived.churnRisk = settings.churnRiskStages.contains(stageName)
             || (ordered && derived.healthScore < settings.churnRiskHealthBelow)
 
-        var opportunities = C360_V1_OpportunityFlags()
+        var opportunities = Profile.OpportunityFlags()
         let channelsUsed = [purchases.onlineOrders, purchases.instoreOrders, purchases.mobileOrders, purchases.marketplaceOrders].filter { $0 > 0 }.count
         opportunities.channelExpansion = channelsUsed == 1 && purchases.totalOrders >= Int64(settings.channelExpansionMinimumOrders)
         // An upgrade needs a tier to upgrade from: a customer outside the loyalty programme is not flagged.
@@ -61,11 +61,11 @@ struct DerivedFigures {
     /// without orders), engagement (half the email open rate, half whether the customer browsed in
     /// the window) and support (1 with no open ticket, 0.5 with one; times (mean satisfaction - 1) / 4
     /// when rated), rounded.
-    func healthScore(profile: C360_V1_Profile, rfm: C360_V1_RfmScores) -> Int32 {
+    func healthScore(profile: Profile, rfm: Profile.RfmScores) -> Int32 {
         func part(_ score: Int32) -> Double { score > 0 ? Double(score - 1) / 4 : 0 }
         let engagement = (profile.activity.emailOpenRate + (profile.recent.webEvents > 0 ? 1 : 0)) / 2
         var support = profile.support.openTickets > 0 ? 0.5 : 1
-        if profile.support.hasAverageSatisfaction { support *= (profile.support.averageSatisfaction - 1) / 4 }
+        if let satisfaction = profile.support.averageSatisfaction { support *= (satisfaction - 1) / 4 }
         let weights = settings.healthWeights
         let total = weights.recency + weights.frequency + weights.monetary + weights.engagement + weights.support
         let score = (weights.recency * part(rfm.recency) + weights.frequency * part(rfm.frequency)

@@ -1,5 +1,4 @@
 public import C360Model
-import SwiftProtobuf
 
 /// Evaluates a stored projection as of a time into the profile a lookup returns.
 ///
@@ -12,8 +11,8 @@ public struct ProfileEvaluator: Sendable {
         self.settings = settings
     }
 
-    public func profile(of projection: Projection, asOf: Instant) -> C360_V1_Profile {
-        var profile = C360_V1_Profile()
+    public func profile(of projection: Projection, asOf: Instant) -> Profile {
+        var profile = Profile()
         profile.customerID = projection.customerID
         profile.details = details(of: projection.details, asOf: asOf)
         profile.identities = projection.identities.map(Self.linkedIdentity)
@@ -25,7 +24,7 @@ public struct ProfileEvaluator: Sendable {
         profile.derived = DerivedFigures(settings: settings).derive(profile: profile, projection: projection, asOf: asOf)
         profile.seq = projection.seq
         profile.projectionVersion = projection.version
-        profile.asOf = asOf.timestamp
+        profile.asOf = asOf
         profile.eventCount = projection.eventCount
         return profile
     }
@@ -35,19 +34,19 @@ public struct ProfileEvaluator: Sendable {
     /// midnight UTC, when the window's days and the age move on, or the next whole day since the
     /// last order, when the days since it (and the stage, recency and health that follow from
     /// them) do. A lookup may answer with `profile` until then.
-    public static func unchangedUntil(_ profile: C360_V1_Profile, evaluatedAt asOf: Instant) -> Instant {
+    public static func unchangedUntil(_ profile: Profile, evaluatedAt asOf: Instant) -> Instant {
         let day = DerivedFigures.microsecondsPerDay
         var until = (asOf.dayNumber + 1) * day
-        if profile.purchases.totalOrders > 0, profile.purchases.hasLastOrderAt {
-            let lastOrder = Instant(profile.purchases.lastOrderAt).microsecondsSinceEpoch
+        if profile.purchases.totalOrders > 0, let lastOrderAt = profile.purchases.lastOrderAt {
+            let lastOrder = lastOrderAt.microsecondsSinceEpoch
             let elapsedDays = max(0, (asOf.microsecondsSinceEpoch - lastOrder) / day)
             until = min(until, lastOrder + (elapsedDays + 1) * day)
         }
         return Instant(microsecondsSinceEpoch: until)
     }
 
-    private func recent(of days: [Projection.DayBucket], asOf: Instant) -> C360_V1_RecentActivity {
-        var recent = C360_V1_RecentActivity()
+    private func recent(of days: [Projection.DayBucket], asOf: Instant) -> Profile.Recent {
+        var recent = Profile.Recent()
         recent.windowDays = Int32(settings.windowDays)
         let last = asOf.dayNumber
         let first = last - Int64(settings.windowDays) + 1
@@ -61,28 +60,28 @@ public struct ProfileEvaluator: Sendable {
         return recent
     }
 
-    static func linkedIdentity(_ stored: Projection.LinkedIdentity) -> C360_V1_LinkedIdentity {
-        var linked = C360_V1_LinkedIdentity()
+    static func linkedIdentity(_ stored: Projection.LinkedIdentity) -> Profile.LinkedIdentity {
+        var linked = Profile.LinkedIdentity()
         linked.identity = stored.identity
         linked.linkedByEventID = stored.linkedByEventID
         linked.linkedSeq = stored.linkedSeq
-        linked.linkedAt = timestamp(stored.linkedAtUs)
+        linked.linkedAt = Instant(microsecondsSinceEpoch: stored.linkedAtUs)
         linked.mergedFromAnonymous = stored.mergedFromAnonymous
         return linked
     }
 
-    static func conflict(_ stored: Projection.IdentityConflict) -> C360_V1_IdentityConflict {
-        var conflict = C360_V1_IdentityConflict()
+    static func conflict(_ stored: Projection.IdentityConflict) -> Profile.IdentityConflict {
+        var conflict = Profile.IdentityConflict()
         conflict.identity = stored.identity
         conflict.eventID = stored.eventID
         conflict.seq = stored.seq
-        conflict.at = timestamp(stored.atUs)
+        conflict.at = Instant(microsecondsSinceEpoch: stored.atUs)
         conflict.reason = C360_V1_IdentityConflictReason(rawValue: stored.reason.rawValue) ?? .unspecified
         return conflict
     }
 
-    private func details(of upserted: C360_V1_CustomerUpserted, asOf: Instant) -> C360_V1_CustomerDetails {
-        var details = C360_V1_CustomerDetails()
+    private func details(of upserted: C360_V1_CustomerUpserted, asOf: Instant) -> Profile.Details {
+        var details = Profile.Details()
         details.firstName = upserted.firstName
         details.lastName = upserted.lastName
         details.email = upserted.email
@@ -101,8 +100,8 @@ public struct ProfileEvaluator: Sendable {
         return details
     }
 
-    private func purchases(of orders: Projection.Orders) -> C360_V1_Purchases {
-        var purchases = C360_V1_Purchases()
+    private func purchases(of orders: Projection.Orders) -> Profile.Purchases {
+        var purchases = Profile.Purchases()
         purchases.onlineOrders = orders.online
         purchases.instoreOrders = orders.instore
         purchases.mobileOrders = orders.mobile
@@ -111,8 +110,8 @@ public struct ProfileEvaluator: Sendable {
         purchases.itemsBought = orders.items
         purchases.lifetimeValue = orders.spend.map(Self.money)
         purchases.refunded = orders.refunded.map(Self.money)
-        if orders.firstOrderAtUs != 0 { purchases.firstOrderAt = Self.timestamp(orders.firstOrderAtUs) }
-        if orders.lastOrderAtUs != 0 { purchases.lastOrderAt = Self.timestamp(orders.lastOrderAtUs) }
+        if orders.firstOrderAtUs != 0 { purchases.firstOrderAt = Instant(microsecondsSinceEpoch: orders.firstOrderAtUs) }
+        if orders.lastOrderAtUs != 0 { purchases.lastOrderAt = Instant(microsecondsSinceEpoch: orders.lastOrderAtUs) }
         purchases.lastOrderID = orders.lastOrderID
         purchases.lastOrderStatus = orders.lastOrderStatus
         purchases.cancelledOrders = orders.cancelled
@@ -121,17 +120,15 @@ public struct ProfileEvaluator: Sendable {
             purchases.itemsPerOrder = Double(orders.items) / Double(purchases.totalOrders)
         }
         if let main = Self.mainCurrency(orders.spend), main.orders > 0 {
-            var average = C360_V1_Money()
-            average.currency = main.currency
-            average.minorUnits = Self.dividedRoundingHalfUp(main.minorUnits, by: main.orders)
-            purchases.averageOrderValue = average
+            purchases.averageOrderValue = Profile.Money(
+                minorUnits: Self.dividedRoundingHalfUp(main.minorUnits, by: main.orders), currency: main.currency)
         }
         purchases.preferredChannel = Self.preferredChannel(orders)
         purchases.topCategories = Self.top(settings.topCategories, of: orders.categories) {
             ($0.quantity, $0.orders, $1.category) > ($1.quantity, $1.orders, $0.category)
         }
             .map { tally in
-                var category = C360_V1_CategoryCount()
+                var category = Profile.CategoryCount()
                 category.category = tally.category
                 category.quantity = tally.quantity
                 category.orders = tally.orders
@@ -141,7 +138,7 @@ public struct ProfileEvaluator: Sendable {
             ($0.quantity, $0.orders, $1.productID) > ($1.quantity, $1.orders, $0.productID)
         }
             .map { tally in
-                var product = C360_V1_ProductCount()
+                var product = Profile.ProductCount()
                 product.productID = tally.productID
                 product.name = tally.name
                 product.category = tally.category
@@ -167,20 +164,20 @@ public struct ProfileEvaluator: Sendable {
         return top
     }
 
-    private func activity(of projection: Projection) -> C360_V1_Activity {
+    private func activity(of projection: Projection) -> Profile.Activity {
         let web = projection.web
         let email = projection.email
-        var activity = C360_V1_Activity()
-        if web.lastLoginAtUs != 0 { activity.lastLoginAt = Self.timestamp(web.lastLoginAtUs) }
-        if web.lastVisitAtUs != 0 { activity.lastVisitAt = Self.timestamp(web.lastVisitAtUs) }
+        var activity = Profile.Activity()
+        activity.lastLoginAt = Self.instant(web.lastLoginAtUs)
+        activity.lastVisitAt = Self.instant(web.lastVisitAtUs)
         // Active means the customer did something: bought, browsed, read or clicked a mail, or
         // contacted support. A mail merely sent to them is not their activity.
-        let lastActive = [projection.orders.lastOrderAtUs, web.lastVisitAtUs, email.lastOpenedAtUs,
-                          email.lastClickedAtUs, projection.support.lastTicketAtUs].max() ?? 0
-        if lastActive != 0 { activity.lastActiveAt = Self.timestamp(lastActive) }
-        if email.lastSentAtUs != 0 { activity.lastEmailSentAt = Self.timestamp(email.lastSentAtUs) }
-        if email.lastOpenedAtUs != 0 { activity.lastEmailOpenedAt = Self.timestamp(email.lastOpenedAtUs) }
-        if email.lastClickedAtUs != 0 { activity.lastEmailClickedAt = Self.timestamp(email.lastClickedAtUs) }
+        let lastActive = max(projection.orders.lastOrderAtUs, web.lastVisitAtUs, email.lastOpenedAtUs,
+                             email.lastClickedAtUs, projection.support.lastTicketAtUs)
+        activity.lastActiveAt = Self.instant(lastActive)
+        activity.lastEmailSentAt = Self.instant(email.lastSentAtUs)
+        activity.lastEmailOpenedAt = Self.instant(email.lastOpenedAtUs)
+        activity.lastEmailClickedAt = Self.instant(email.lastClickedAtUs)
         activity.webEvents = web.events
         activity.pageViews = web.pageViews
         activity.productViews = web.productViews
@@ -195,29 +192,34 @@ public struct ProfileEvaluator: Sendable {
             activity.emailClickRate = min(1, Double(email.clicked) / Double(email.sent))
         }
         activity.recentErrors = web.recentErrors.map { tally in
-            var error = C360_V1_RecentError()
+            var error = Profile.RecentError()
             error.page = tally.page
             error.message = tally.message
             error.count = tally.count
-            error.lastAt = Self.timestamp(tally.lastAtUs)
+            error.lastAt = Instant(microsecondsSinceEpoch: tally.lastAtUs)
             return error
         }
         return activity
     }
 
-    private func support(of state: Projection.Support) -> C360_V1_Support {
-        var support = C360_V1_Support()
+    private func support(of state: Projection.Support) -> Profile.Support {
+        var support = Profile.Support()
         let open = state.tickets.filter(\.open).map(\.ticketID)
         support.openTickets = Int64(open.count)
         support.totalTickets = state.total
-        if state.lastTicketAtUs != 0 { support.lastTicketAt = Self.timestamp(state.lastTicketAtUs) }
-        support.openTicketIds = open
+        support.lastTicketAt = Self.instant(state.lastTicketAtUs)
+        support.openTicketIDs = open
         if state.satisfactionCount > 0 {
             support.averageSatisfaction = Double(state.satisfactionSum) / Double(state.satisfactionCount)
         }
         support.reopenedTickets = state.reopened
         support.escalations = state.escalations
         return support
+    }
+
+    /// A time the projection holds, nil for 0 (never).
+    static func instant(_ micros: Int64) -> Instant? {
+        micros == 0 ? nil : Instant(microsecondsSinceEpoch: micros)
     }
 
     /// The currency with the highest lifetime value (ties: the first by code), the one money
@@ -251,14 +253,7 @@ public struct ProfileEvaluator: Sendable {
         return quotient
     }
 
-    static func money(_ total: Projection.MoneyTotal) -> C360_V1_Money {
-        var money = C360_V1_Money()
-        money.currency = total.currency
-        money.minorUnits = total.minorUnits
-        return money
-    }
-
-    static func timestamp(_ micros: Int64) -> Google_Protobuf_Timestamp {
-        Instant(microsecondsSinceEpoch: micros).timestamp
+    static func money(_ total: Projection.MoneyTotal) -> Profile.Money {
+        Profile.Money(minorUnits: total.minorUnits, currency: total.currency)
     }
 }

@@ -36,8 +36,10 @@ public enum ProfileField: String, CaseIterable, Sendable {
     /// The field's value in `profile`: a number, a lower-case name, or a flag. `nil` when the
     /// profile has no value (no orders for `days_since_last_order`, no date of birth for `age`):
     /// a condition on a missing value never holds.
-    public func value(in profile: C360_V1_Profile) -> SegmentValue? {
+    public func value(in profile: Profile) -> SegmentValue? {
         let purchases = profile.purchases, recent = profile.recent, activity = profile.activity, derived = profile.derived
+        // Scores of 0 for a customer who never ordered, as the message reads without them.
+        let rfm = derived.rfm ?? Profile.RfmScores()
         switch self {
         case .totalOrders: return .number(Double(purchases.totalOrders))
         case .onlineOrders: return .number(Double(purchases.onlineOrders))
@@ -51,10 +53,9 @@ public enum ProfileField: String, CaseIterable, Sendable {
             let main = ProfileEvaluator.mainCurrency(purchases.lifetimeValue, currency: \.currency, minorUnits: \.minorUnits)
             return .number(main.map { Double($0.minorUnits) / Double(Currency.minorUnitsPerMajor($0.currency)) } ?? 0)
         case .averageOrderValue:
-            guard purchases.hasAverageOrderValue else { return nil }
-            let money = purchases.averageOrderValue
+            guard let money = purchases.averageOrderValue else { return nil }
             return .number(Double(money.minorUnits) / Double(Currency.minorUnitsPerMajor(money.currency)))
-        case .daysSinceLastOrder: return derived.hasDaysSinceLastOrder ? .number(Double(derived.daysSinceLastOrder)) : nil
+        case .daysSinceLastOrder: return derived.daysSinceLastOrder.map { .number(Double($0)) }
         case .recentWebEvents: return .number(Double(recent.webEvents))
         case .recentPageViews: return .number(Double(recent.pageViews))
         case .recentProductViews: return .number(Double(recent.productViews))
@@ -68,19 +69,19 @@ public enum ProfileField: String, CaseIterable, Sendable {
         case .emailClickRate: return .number(activity.emailClickRate)
         case .openTickets: return .number(Double(profile.support.openTickets))
         case .totalTickets: return .number(Double(profile.support.totalTickets))
-        case .averageSatisfaction: return profile.support.hasAverageSatisfaction ? .number(profile.support.averageSatisfaction) : nil
+        case .averageSatisfaction: return profile.support.averageSatisfaction.map { .number($0) }
         case .healthScore: return .number(Double(derived.healthScore))
-        case .rfmRecency: return .number(Double(derived.rfm.recency))
-        case .rfmFrequency: return .number(Double(derived.rfm.frequency))
-        case .rfmMonetary: return .number(Double(derived.rfm.monetary))
+        case .rfmRecency: return .number(Double(rfm.recency))
+        case .rfmFrequency: return .number(Double(rfm.frequency))
+        case .rfmMonetary: return .number(Double(rfm.monetary))
         case .loyaltyPoints: return .number(Double(profile.details.loyaltyPoints))
-        case .age: return profile.details.hasAge ? .number(Double(profile.details.age)) : nil
+        case .age: return profile.details.age.map { .number(Double($0)) }
         case .lifecycleStage: return .name(DerivedFigures.name(of: derived.lifecycleStage))
         case .loyaltyTier: return .name(Self.name(of: profile.details.loyaltyTier))
         case .preferredChannel: return .name(Self.name(of: purchases.preferredChannel))
         case .acquisitionChannel: return .name(profile.details.acquisitionChannel.lowercased())
         case .churnRisk: return .flag(derived.churnRisk)
-        case .hasOpenSupportIssue: return .flag(derived.hasOpenSupportIssue_p)
+        case .hasOpenSupportIssue: return .flag(derived.hasOpenSupportIssue)
         case .unsubscribed: return .flag(activity.unsubscribed)
         case .channelExpansion: return .flag(derived.opportunities.channelExpansion)
         case .tierUpgrade: return .flag(derived.opportunities.tierUpgrade)

@@ -84,7 +84,7 @@ public struct Segment: Sendable, Equatable {
     }
 
     /// Whether `profile` is a member.
-    public func contains(_ profile: C360_V1_Profile) -> Bool {
+    public func contains(_ profile: Profile) -> Bool {
         conditions.allSatisfy { condition in
             guard let value = condition.field.value(in: profile) else { return false }
             switch (condition.comparison, value) {

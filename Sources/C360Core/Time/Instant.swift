@@ -50,11 +50,19 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var timestamp: Google_Protobuf_Timestamp {
-        let seconds = microsecondsSinceEpoch >= 0
-            ? microsecondsSinceEpoch / 1_000_000
-            : (microsecondsSinceEpoch - 999_999) / 1_000_000
-        let micros = microsecondsSinceEpoch - seconds * 1_000_000
-        return Google_Protobuf_Timestamp(seconds: seconds, nanos: Int32(micros * 1_000))
+        let (seconds, nanos) = secondsAndNanos
+        return Google_Protobuf_Timestamp(seconds: seconds, nanos: nanos)
+    }
+
+    /// The fields of `timestamp`: whole seconds rounded down, and the nanoseconds after them
+    /// (never negative, as the timestamp's definition says).
+    public var secondsAndNanos: (seconds: Int64, nanos: Int32) {
+        var (seconds, micros) = microsecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        if micros < 0 {
+            seconds -= 1
+            micros += 1_000_000
+        }
+        return (seconds, Int32(micros * 1_000))
     }
 
     /// Days since 1970-01-01, counting the day that contains this instant.

@@ -93,7 +93,7 @@ import Testing
 
     static let asOf = Instant(F.time(days: 40))
 
-    static func profile(_ events: [C360_V1_Event]) -> C360_V1_Profile {
+    static func profile(_ events: [C360_V1_Event]) -> Profile {
         ProfileEvaluator().profile(of: F.fold(events), asOf: asOf)
     }
 

@@ -34,7 +34,7 @@ import Testing
         #expect(profile.recent.productViews == productViews)
         #expect(profile.recent.sessions == sessions)
         #expect(profile.recent.orders == orders)
-        #expect(profile.derived.rfm.recency == recency)
+        #expect(profile.derived.rfm?.recency == recency)
         // The lifetime figures never change with time.
         #expect(profile.activity.webEvents == 3)
         #expect(profile.purchases.totalOrders == 1)

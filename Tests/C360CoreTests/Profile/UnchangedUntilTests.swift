@@ -7,9 +7,9 @@ import Testing
 @Suite struct UnchangedUntilTests {
     typealias F = EventFactory
 
-    static func withoutAsOf(_ profile: C360_V1_Profile) -> C360_V1_Profile {
+    static func withoutAsOf(_ profile: Profile) -> Profile {
         var profile = profile
-        profile.clearAsOf()
+        profile.asOf = Instant(microsecondsSinceEpoch: 0)
         return profile
     }
 
