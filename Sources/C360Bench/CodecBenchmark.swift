@@ -58,8 +58,8 @@ public enum CodecBenchmark {
         }
     }
 
-    /// - Parameter dumpDirectory: when given, the encoded events and projections measured are
-    ///   written there too (`events.bin`, `projections.bin`: each record a 4-byte little-endian
+    /// - Parameter dumpDirectory: when given, the encoded events, projections and profile responses
+    ///   measured are written there too (`events.bin`, `projections.bin`, `profiles.bin`: each record a 4-byte little-endian
     ///   length and its bytes), for another codec to be measured on exactly the same data
     ///   (`ops/bench/protobuf-c`).
     public static func run(generator: SyntheticDataGenerator, rounds: Int = 3, dumpDirectory: String? = nil) throws -> Figures {
@@ -86,6 +86,7 @@ public enum CodecBenchmark {
         if let dumpDirectory {
             try dump(encodedEvents, to: dumpDirectory + "/events.bin")
             try dump(encodedProjections, to: dumpDirectory + "/projections.bin")
+            try dump(profiles.map(ProfileWireEncoder.getProfileResponse), to: dumpDirectory + "/profiles.bin")
         }
 
         // Both codecs agree on every item before anything is timed.

@@ -1,6 +1,7 @@
 /* libprotobuf-c on c360's data, for the codec decision of issue 18: decoding the stored events and
- * projections that `c360 bench codec --dump DIR` measured, and encoding the projections again,
- * best of ROUNDS passes, in nanoseconds per item. Prints one JSON line.
+ * projections that `c360 bench codec --dump DIR` measured, and encoding the projections and the
+ * profiles' GetProfileResponses again, best of ROUNDS passes, in nanoseconds per item. Prints one
+ * JSON line.
  *
  * Decoding here ends in protobuf-c's C structs; c360 would still have to turn them into Swift
  * values, which this does not count: it is the C library's own floor. */
@@ -13,6 +14,7 @@
 
 #include "c360/v1/event.pb-c.h"
 #include "c360/store/v1/projection.pb-c.h"
+#include "c360/v1/profile_service.pb-c.h"
 
 typedef struct {
     size_t count;
@@ -62,11 +64,18 @@ int main(int argc, char **argv) {
     Records events = load(path);
     snprintf(path, sizeof path, "%s/projections.bin", argv[1]);
     Records projections = load(path);
+    snprintf(path, sizeof path, "%s/profiles.bin", argv[1]);
+    Records profiles = load(path);
     int rounds = argc > 2 ? atoi(argv[2]) : 3;
-    uint64_t best_event = UINT64_MAX, best_projection = UINT64_MAX, best_encode = UINT64_MAX;
+    uint64_t best_event = UINT64_MAX, best_projection = UINT64_MAX, best_encode = UINT64_MAX, best_profile = UINT64_MAX;
     uint64_t sink = 0;
     size_t differing = 0;
     C360__Store__V1__Projection **decoded = malloc(projections.count * sizeof *decoded);
+    C360__V1__GetProfileResponse **responses = malloc(profiles.count * sizeof *responses);
+    for (size_t i = 0; i < profiles.count; i++) {
+        responses[i] = c360__v1__get_profile_response__unpack(NULL, profiles.lengths[i], profiles.data[i]);
+        if (!responses[i]) { fprintf(stderr, "profile response %zu did not decode\n", i); return 1; }
+    }
     uint8_t *buffer = malloc(1 << 20);
     for (int round = 0; round < rounds; round++) {
         uint64_t start = now_ns();
@@ -107,12 +116,21 @@ int main(int argc, char **argv) {
             if (length != projections.lengths[i] || memcmp(buffer, projections.data[i], length) != 0) differing++;
         }
         for (size_t i = 0; i < projections.count; i++) c360__store__v1__projection__free_unpacked(decoded[i], NULL);
+
+        start = now_ns();
+        for (size_t i = 0; i < profiles.count; i++) {
+            sink += c360__v1__get_profile_response__pack(responses[i], buffer);
+        }
+        elapsed = now_ns() - start;
+        if (elapsed < best_profile) best_profile = elapsed;
     }
     printf("{\"events\": %zu, \"projections\": %zu, \"event_decode_protobuf_c_ns\": %.1f, "
            "\"projection_decode_protobuf_c_ns\": %.1f, \"projection_encode_protobuf_c_ns\": %.1f, "
+           "\"profile_encode_protobuf_c_ns\": %.1f, "
            "\"projections_encoded_differently_by_protobuf_c\": %zu, \"sink\": %llu}\n",
            events.count, projections.count, (double)best_event / (double)events.count,
            (double)best_projection / (double)projections.count, (double)best_encode / (double)projections.count,
+           (double)best_profile / (double)(profiles.count ? profiles.count : 1),
            differing, (unsigned long long)(sink & 1));
     return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # libprotobuf-c (the C library c360 was first specified with) on c360's own data, beside c360's
 # codec: generates C from proto/ with protoc-c, builds bench.c against Debian's libprotobuf-c, and
-# times it on the events and projections that `c360 bench codec --dump DIR` wrote into DIR.
+# times it on the events, projections and profile responses that `c360 bench codec --dump DIR`
+# wrote into DIR.
 # Usage: ops/bench/protobuf-c/run.sh DIR [ROUNDS]. Prints one JSON line.
 #
 # Debian bookworm's protoc-c (1.4.1) refuses proto3 `optional` fields ("code generator --c_out
@@ -17,9 +18,11 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r proto "$work/proto"
-sed -i -E 's/^([[:space:]]*)optional /\1/' "$work/proto/c360/v1/event.proto" "$work/proto/c360/store/v1/projection.proto"
-(cd "$work/proto" && protoc-c --c_out="$work" c360/v1/event.proto c360/store/v1/projection.proto)
+sed -i -E 's/^([[:space:]]*)optional /\1/' "$work/proto/c360/v1/event.proto" "$work/proto/c360/store/v1/projection.proto" \
+  "$work/proto/c360/v1/profile.proto" "$work/proto/c360/v1/profile_service.proto"
+(cd "$work/proto" && protoc-c --c_out="$work" c360/v1/event.proto c360/store/v1/projection.proto c360/v1/profile.proto c360/v1/profile_service.proto)
 (cd /usr/include && protoc-c --c_out="$work" google/protobuf/timestamp.proto)
 gcc -O2 -std=c11 -I"$work" -o "$work/bench" ops/bench/protobuf-c/bench.c \
-  "$work/c360/v1/event.pb-c.c" "$work/c360/store/v1/projection.pb-c.c" "$work/google/protobuf/timestamp.pb-c.c" -lprotobuf-c
+  "$work/c360/v1/event.pb-c.c" "$work/c360/store/v1/projection.pb-c.c" "$work/c360/v1/profile.pb-c.c" \
+  "$work/c360/v1/profile_service.pb-c.c" "$work/google/protobuf/timestamp.pb-c.c" -lprotobuf-c
 "$work/bench" "$1" "${2:-3}"
