@@ -25,9 +25,9 @@ struct DerivedFigures {
         func reaches(_ majorUnits: Int) -> Bool { lifetime.minor >= Int64(majorUnits) * lifetime.perMajor }
         if let daysSinceLastOrder {
             var rfm = Profile.RfmScores()
-            rfm.recency = Int32(5 - settings.recencyDays.filter { daysSinceLastOrder > Int64($0) }.count)
-            rfm.frequency = Int32(1 + settings.frequencyOrders.filter { purchases.totalOrders >= Int64($0) }.count)
-            rfm.monetary = Int32(1 + settings.monetaryMajorUnits.filter(reaches).count)
+            rfm.recency = Int32(5 - settings.recencyDays.count { daysSinceLastOrder > Int64($0) })
+            rfm.frequency = Int32(1 + settings.frequencyOrders.count { purchases.totalOrders >= Int64($0) })
+            rfm.monetary = Int32(1 + settings.monetaryMajorUnits.count(where: reaches))
             derived.rfm = rfm
         }
         derived.healthScore = healthScore(profile: profile, rfm: derived.rfm ?? Profile.RfmScores())
@@ -37,7 +37,8 @@ struct DerivedFigures {
             || (ordered && derived.healthScore < settings.churnRiskHealthBelow)
 
         var opportunities = Profile.OpportunityFlags()
-        let channelsUsed = [purchases.onlineOrders, purchases.instoreOrders, purchases.mobileOrders, purchases.marketplaceOrders].filter { $0 > 0 }.count
+        let channelsUsed = (purchases.onlineOrders > 0 ? 1 : 0) + (purchases.instoreOrders > 0 ? 1 : 0)
+            + (purchases.mobileOrders > 0 ? 1 : 0) + (purchases.marketplaceOrders > 0 ? 1 : 0)
         opportunities.channelExpansion = channelsUsed == 1 && purchases.totalOrders >= Int64(settings.channelExpansionMinimumOrders)
         // An upgrade needs a tier to upgrade from: a customer outside the loyalty programme is not flagged.
         let held = profile.details.loyaltyTier

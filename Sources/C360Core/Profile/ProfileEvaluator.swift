@@ -204,11 +204,10 @@ public struct ProfileEvaluator: Sendable {
 
     private func support(of state: Projection.Support) -> Profile.Support {
         var support = Profile.Support()
-        let open = state.tickets.filter(\.open).map(\.ticketID)
-        support.openTickets = Int64(open.count)
+        for ticket in state.tickets where ticket.open { support.openTicketIDs.append(ticket.ticketID) }
+        support.openTickets = Int64(support.openTicketIDs.count)
         support.totalTickets = state.total
         support.lastTicketAt = Self.instant(state.lastTicketAtUs)
-        support.openTicketIDs = open
         if state.satisfactionCount > 0 {
             support.averageSatisfaction = Double(state.satisfactionSum) / Double(state.satisfactionCount)
         }
@@ -235,16 +234,17 @@ public struct ProfileEvaluator: Sendable {
     /// The channel with the most orders; among equals, the one ordered through most recently,
     /// then the first in the order online, in-store, mobile, marketplace.
     static func preferredChannel(_ orders: Projection.Orders) -> C360_V1_OrderChannel {
-        let channels: [(C360_V1_OrderChannel, Int64, Int64)] = [
-            (.online, orders.online, orders.onlineLastAtUs), (.instore, orders.instore, orders.instoreLastAtUs),
-            (.mobile, orders.mobile, orders.mobileLastAtUs), (.marketplace, orders.marketplace, orders.marketplaceLastAtUs),
-        ]
-        var best: (C360_V1_OrderChannel, Int64, Int64)?
-        for channel in channels where channel.1 > 0 {
-            if let current = best, (channel.1, channel.2) <= (current.1, current.2) { continue }
-            best = channel
+        var best: (channel: C360_V1_OrderChannel, orders: Int64, lastAtUs: Int64) = (.unspecified, 0, 0)
+        func consider(_ channel: C360_V1_OrderChannel, _ count: Int64, _ lastAtUs: Int64) {
+            guard count > 0 else { return }
+            if best.orders > 0, (count, lastAtUs) <= (best.orders, best.lastAtUs) { return }
+            best = (channel, count, lastAtUs)
         }
-        return best?.0 ?? .unspecified
+        consider(.online, orders.online, orders.onlineLastAtUs)
+        consider(.instore, orders.instore, orders.instoreLastAtUs)
+        consider(.mobile, orders.mobile, orders.mobileLastAtUs)
+        consider(.marketplace, orders.marketplace, orders.marketplaceLastAtUs)
+        return best.channel
     }
 
     static func dividedRoundingHalfUp(_ value: Int64, by divisor: Int64) -> Int64 {
