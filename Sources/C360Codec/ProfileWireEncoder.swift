@@ -269,11 +269,32 @@ public enum ProfileWireEncoder {
     /// A `google.protobuf.Timestamp`.
     @inline(__always)
     static func write(_ field: Int, _ instant: Instant, to writer: inout ProtobufWireWriter) {
+        writer.appendInPlace(maxBytes: timestampFieldCapacity) { timestampField(field, instant, at: $0) }
+    }
+
+    /// Most bytes `timestampField` writes: a key of up to 2 bytes, a length byte, then seconds
+    /// (key and up to 10 bytes) and nanoseconds (key and up to 5).
+    static let timestampFieldCapacity = 20
+
+    /// Writes a `google.protobuf.Timestamp` field (proto3: seconds and nanoseconds left out at 0) at
+    /// `start`, which must have room for `timestampFieldCapacity` bytes; returns its length.
+    @inline(__always)
+    static func timestampField(_ field: Int, _ instant: Instant, at start: UnsafeMutablePointer<UInt8>) -> Int {
         let (seconds, nanos) = instant.secondsAndNanos
-        let message = writer.beginMessage(field)
-        writer.proto3Int64(1, seconds)
-        writer.proto3Int64(2, Int64(nanos))
-        writer.endMessage(message)
+        var length = 0
+        if seconds != 0 { length += 1 + Varint.length(UInt64(bitPattern: seconds)) }
+        if nanos != 0 { length += 1 + Varint.length(UInt64(nanos)) }
+        var at = Varint.write(UInt64(field) << 3 | 2, at: start)
+        at += Varint.write(UInt64(length), at: start + at)
+        if seconds != 0 {
+            start[at] = 1 << 3
+            at += 1 + Varint.write(UInt64(bitPattern: seconds), at: start + at + 1)
+        }
+        if nanos != 0 {
+            start[at] = 2 << 3
+            at += 1 + Varint.write(UInt64(nanos), at: start + at + 1)
+        }
+        return at
     }
 }
 

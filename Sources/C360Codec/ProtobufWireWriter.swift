@@ -58,14 +58,15 @@ public struct ProtobufWireWriter: ~Copyable {
     /// Appends a varint; room for it must have been made.
     @inline(__always)
     private mutating func varintInReserved(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            base[count] = UInt8(truncatingIfNeeded: value) | 0x80
-            count += 1
-            value >>= 7
-        }
-        base[count] = UInt8(value)
-        count += 1
+        count += Varint.write(value, at: base + count)
+    }
+
+    /// Appends at most `maxBytes` that `body` writes straight into the buffer, returning how many
+    /// it wrote: for a part whose bytes are also written where no writer is (`ProfileWithoutAsOf`).
+    @inline(__always)
+    mutating func appendInPlace(maxBytes: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(maxBytes)
+        count += body(base + count)
     }
 
     @inline(__always)
@@ -204,5 +205,35 @@ public struct ProtobufWireWriter: ~Copyable {
             base[lengthAt + index] = UInt8(truncatingIfNeeded: value) | (index < width - 1 ? 0x80 : 0)
             value >>= 7
         }
+    }
+}
+
+/// The protobuf varint: seven bits a byte, least significant first, the high bit set on every byte
+/// but the last.
+enum Varint {
+    /// Bytes `value` takes, 1 to 10.
+    @inline(__always)
+    static func length(_ value: UInt64) -> Int {
+        var value = value >> 7
+        var length = 1
+        while value != 0 {
+            value >>= 7
+            length += 1
+        }
+        return length
+    }
+
+    /// Writes `value` at `start`, which must have room for `length(value)` bytes; returns that length.
+    @inline(__always)
+    static func write(_ value: UInt64, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        var value = value
+        var written = 0
+        while value >= 0x80 {
+            start[written] = UInt8(truncatingIfNeeded: value) | 0x80
+            written += 1
+            value >>= 7
+        }
+        start[written] = UInt8(value)
+        return written + 1
     }
 }
