@@ -56,8 +56,13 @@ let package = Package(
             dependencies: ["CLibPQ"],
             swiftSettings: swiftSettings
         ),
-        // glibc's mallopt, for the server's malloc arena cap. Only the c360 executable imports it.
-        .systemLibrary(name: "CMalloc"),
+        // jemalloc from Debian's libjemalloc-dev, the process's malloc (see the executable's
+        // Allocator.swift). Only the c360 executable imports it.
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
         // HTTP/2 framing from Debian's libnghttp2-dev (1.52). Only the C360HTTP2 target imports it.
         .systemLibrary(
             name: "CNGHTTP2",
@@ -258,7 +263,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "CMalloc", "C360API", "C360Console", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
+                "CJemalloc", "C360API", "C360Console", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

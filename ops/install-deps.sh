@@ -2,7 +2,7 @@
 # Installs the Debian packages c360 builds and runs with, if they are missing.
 # Usage: ops/install-deps.sh [extra-package ...]
 set -euo pipefail
-packages=(librocksdb-dev libnghttp2-dev libpq-dev pkg-config "$@")
+packages=(librocksdb-dev libnghttp2-dev libpq-dev libjemalloc-dev pkg-config "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
