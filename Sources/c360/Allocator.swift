@@ -17,7 +17,8 @@ import CJemalloc
 enum Allocator {
     /// jemalloc's version as it reports it, or `nil` if this thread's allocations do not go through
     /// it (a link order that put glibc's malloc first would leave jemalloc loaded but unused).
-    static var jemallocVersion: String? {
+    /// A function, not a property: it allocates to find out.
+    static func jemallocVersionIfInUse() -> String? {
         var version: UnsafePointer<CChar>?
         var length = MemoryLayout<UnsafePointer<CChar>?>.size
         guard mallctl("version", &version, &length, nil, 0) == 0, let version else { return nil }

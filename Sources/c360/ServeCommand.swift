@@ -100,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }, metadataProvider: RequestID.metadataProvider)
         let logger = Logger(label: "c360")
-        logger.info("memory allocator", metadata: ["jemalloc": "\(Allocator.jemallocVersion ?? "not in use")"])
+        logger.info("memory allocator", metadata: ["jemalloc": "\(Allocator.jemallocVersionIfInUse() ?? "not in use")"])
         // Before anything records a metric: one made earlier stays bound to the no-op backend.
         let metricsRegistry = server.metricsListen == "off" ? nil : MetricsEndpoint.bootstrapMetrics()
         let (host, port) = try ListenAddress.parse(server.listen)
