@@ -121,7 +121,7 @@ extension EventStore {
                 let key = pseudonyms.identityIndexKey(identity)
                 return seen.insert(key).inserted ? (identity, key) : nil
             }
-            warmProjection(ofCustomer: event.customerID)
+            warmProjection(ofCustomer: event.customerID, customerHash: customerHash)
             return .success(PreparedEvent(
                 event: event, encoded: encoded, customerHash: customerHash,
                 identityKeys: event.identities.map(pseudonyms.identityIndexKey), linked: linked))
@@ -136,8 +136,8 @@ extension EventStore {
     /// appends), and the writer is the one thread every commit waits for. Best effort: nothing
     /// happens for a customer not yet known, and the cache keeps a read only if no commit changed
     /// the projection meanwhile.
-    private func warmProjection(ofCustomer customerID: String) {
-        guard !customerID.isEmpty, let subject = try? subject(customerID: customerID) else { return }
+    private func warmProjection(ofCustomer customerID: String, customerHash: [UInt8]?) {
+        guard !customerID.isEmpty, let subject = try? subject(customerID: customerID, customerHash: customerHash) else { return }
         _ = try? projections.projection(of: subject)
     }
 

@@ -141,9 +141,15 @@ extension EventStore {
     }
 
     func subject(customerID: String) throws(C360Error) -> UInt64 {
+        try subject(customerID: customerID, customerHash: nil)
+    }
+
+    /// `customerHash`, when the caller has it already, spares hashing the id again on a cache miss.
+    func subject(customerID: String, customerHash: [UInt8]?) throws(C360Error) -> UInt64 {
         if let subject = customerSubjects.value(for: customerID) { return subject }
         let ticket = customerSubjects.ticket(for: customerID)
-        if let subject = try read(pseudonyms.customerIndexKey(customerID), in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
+        let indexKey = PseudonymKey.indexKey(customerHash: customerHash ?? pseudonyms.customerHash(customerID))
+        if let subject = try read(indexKey, in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
             customerSubjects.add(subject, for: customerID, readWith: ticket)
             return subject
         }

@@ -1,0 +1,22 @@
+@testable import C360Store
+import Testing
+
+/// The keyed hashes in index keys and tombstones must never change for a given key and id: a
+/// store written before a change would no longer find its customers, nor a privacy officer the
+/// tombstone of an erased one. The expected values are Python's `hmac.new(key, message, sha256)`.
+@Suite struct PseudonymKeyTests {
+    let key = PseudonymKey(bytes: Array(0..<32))
+
+    @Test("a customer id's hash is HMAC-SHA256 of \"customer\\0\" and the id, ASCII or not")
+    func customerHash() {
+        #expect(key.customerHash("cust_000042").hexString
+            == "07a497e091bb611f3ef8cd1d8de94b0d6a96181922b6d23214e79ba83882cdd8")
+        #expect(key.customerHash("kund_åäö_42").hexString
+            == "09f9431b349444246bc208fcb158cae36181cc3a4d6f5bf5f7116957f30459e1")
+    }
+
+    @Test("a customer's index key is the first 16 bytes of its hash")
+    func customerIndexKey() {
+        #expect(key.customerIndexKey("cust_000042").hexString == "07a497e091bb611f3ef8cd1d8de94b0d")
+    }
+}
