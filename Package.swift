@@ -219,7 +219,7 @@ let package = Package(
         .target(
             name: "C360Mapping",
             dependencies: [
-                "C360Core", "C360Model", .product(name: "Yams", package: "Yams"),
+                "C360Codec", "C360Core", "C360Model", .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
@@ -299,7 +299,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360MappingTests",
-            dependencies: ["C360Mapping", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Codec", "C360Mapping", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -163,6 +163,7 @@ public struct ProtobufWireWriter: ~Copyable {
 
     /// Where a nested message begun by `beginMessage` starts.
     public struct MessageStart {
+        fileprivate let tagAt: Int
         fileprivate let lengthAt: Int
     }
 
@@ -171,11 +172,22 @@ public struct ProtobufWireWriter: ~Copyable {
     /// its body reads: a third of encoding a projection (perf).
     @inline(__always)
     public mutating func beginMessage(_ field: Int) -> MessageStart {
+        let tagAt = count
         tag(field, .lengthDelimited)
         reserve(1)
         let lengthAt = count
         count += 1
-        return MessageStart(lengthAt: lengthAt)
+        return MessageStart(tagAt: tagAt, lengthAt: lengthAt)
+    }
+
+    /// Whether nothing was written since `message` began.
+    public func isEmpty(_ message: MessageStart) -> Bool {
+        count == message.lengthAt + 1
+    }
+
+    /// Takes back the message begun at `message`, its key included, and everything written since.
+    public mutating func discard(_ message: MessageStart) {
+        count = message.tagAt
     }
 
     /// Ends the nested message begun at `message`: puts its length in front of its fields.

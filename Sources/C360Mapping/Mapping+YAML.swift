@@ -130,19 +130,19 @@ extension Mapping {
         /// The template of a message's fields, checked against its schema.
         func template(_ node: Node, schema: MessageSchema, at path: String) throws(C360Error) -> Template {
             guard let fields = node.mapping else { throw problem(node, "\(path.isEmpty ? "an event" : path) must be a mapping of \(schema.name) fields") }
-            var templates: [(String, Template)] = []
+            var templates: [(name: String, number: Int, template: Template)] = []
             var payloads: [String] = []
             for (key, value) in fields {
                 let name = key.string ?? ""
-                guard let kind = schema.kind(of: name) else {
+                guard let field = schema.field(name) else {
                     throw problem(key, "\(path.isEmpty ? "" : path + ".")\(name) is not a field of \(schema.name); its fields are \(schema.fields.map(\.name).joined(separator: ", "))")
                 }
                 if schema.oneOf.contains(name) { payloads.append(name) }
-                templates.append((name, try template(value, kind: kind, at: path.isEmpty ? name : path + "." + name)))
+                templates.append((name, field.number, try template(value, kind: field.kind, at: path.isEmpty ? name : path + "." + name)))
             }
             guard payloads.count <= 1 else { throw problem(node, "an event has one kind, this one has \(payloads.joined(separator: " and "))") }
             if schema.name == "Event" {
-                for required in ["event_id", "occurred_at", "source"] where !templates.contains(where: { $0.0 == required }) {
+                for required in ["event_id", "occurred_at", "source"] where !templates.contains(where: { $0.name == required }) {
                     throw problem(node, "an event needs \(required)")
                 }
                 guard payloads.count == 1 else {
@@ -261,6 +261,7 @@ extension Mapping {
                     case .enumeration(let names) where !names.contains(constant):
                         throw C360Error(.invalidArgument, "\"\(constant)\" is not one of \(names.joined(separator: ", "))")
                     case .integer: _ = try ValueConversions.integer(constant)
+                    case .integer32: _ = try ValueConversions.integer32(constant)
                     case .bool: _ = try ValueConversions.bool(constant)
                     case .timestamp: if case .constant = expression { _ = try ValueConversions.timestamp(constant, zone: defaultZone) }
                     default: break

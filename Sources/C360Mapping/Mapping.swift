@@ -1,3 +1,4 @@
+import C360Codec
 public import C360Core
 public import C360Model
 import Foundation
@@ -45,7 +46,7 @@ public struct Mapping: Sendable {
 
     /// What a rule makes of a record: a message's fields, a list, or a value of a field's kind.
     indirect enum Template: Sendable {
-        case message([(name: String, template: Template)])
+        case message([(name: String, number: Int, template: Template)])
         case list([Template])
         /// One element per element of the array at `path`, which `name` names within `item`.
         case each(path: FieldPath, name: String, item: Template)
@@ -95,10 +96,16 @@ public struct Mapping: Sendable {
             for (index, template) in templates.enumerated() {
                 let place = templates.count > 1 ? "rule \"\(rule.name)\", event \(index + 1)" : "rule \"\(rule.name)\""
                 do throws(C360Error) {
-                    let json = try render(template, in: scope, at: "")
+                    // The event's wire format, decoded by the generated code: a tenth of the CPU
+                    // of writing its JSON and decoding that (perf of a database's snapshot).
+                    var wire = ProtobufWireWriter(capacity: 512)
+                    if case .message(let fields) = template {
+                        _ = try write(fields: fields, in: scope, at: "", into: &wire)
+                    }
+                    let bytes = wire.finish()
                     let event: C360_V1_Event
                     do {
-                        event = try C360_V1_Event(jsonString: json ?? "{}")
+                        event = try C360_V1_Event(serializedBytes: bytes)
                     } catch {
                         throw C360Error(.invalidArgument, "the event it makes is not valid: \(error)")
                     }
@@ -176,26 +183,40 @@ public struct Mapping: Sendable {
         }
     }
 
-    /// The JSON of `template` for the record in `scope`, `nil` when it is absent (an optional
-    /// value whose source is missing, or a message all of whose fields are).
-    private func render(_ template: Template, in scope: Scope, at path: String) throws(C360Error) -> String? {
+    /// Writes the fields of a message; whether any was written.
+    private func write(
+        fields: [(name: String, number: Int, template: Template)], in scope: Scope, at path: String, into wire: inout ProtobufWireWriter
+    ) throws(C360Error) -> Bool {
+        var wrote = false
+        for field in fields {
+            let fieldPath = path.isEmpty ? field.name : path + "." + field.name
+            if try write(field.template, number: field.number, in: scope, at: fieldPath, into: &wire) { wrote = true }
+        }
+        return wrote
+    }
+
+    /// Writes `template` as field `number` for the record in `scope`; `false` when it is absent
+    /// (an optional value whose source is missing, or a message all of whose fields are), and
+    /// nothing was written. A list is present even when empty.
+    private func write(
+        _ template: Template, number: Int, in scope: Scope, at path: String, into wire: inout ProtobufWireWriter
+    ) throws(C360Error) -> Bool {
         switch template {
         case .message(let fields):
-            var members: [String] = []
-            for (field, template) in fields {
-                if let json = try render(template, in: scope, at: path.isEmpty ? field : path + "." + field) {
-                    members.append(JSONText.string(field) + ":" + json)
-                }
+            let start = wire.beginMessage(number)
+            guard try write(fields: fields, in: scope, at: path, into: &wire) else {
+                wire.discard(start)
+                return false
             }
-            return members.isEmpty ? nil : "{" + members.joined(separator: ",") + "}"
+            wire.endMessage(start)
+            return true
         case .list(let elements):
-            var rendered: [String] = []
             for (index, element) in elements.enumerated() {
-                if let json = try render(element, in: scope, at: "\(path)[\(index)]") { rendered.append(json) }
+                _ = try write(element, number: number, in: scope, at: "\(path)[\(index)]", into: &wire)
             }
-            return "[" + rendered.joined(separator: ",") + "]"
+            return true
         case .each(let arrayPath, let name, let item):
-            guard var source = scope.value(at: arrayPath), source != .null else { return "[]" }
+            guard var source = scope.value(at: arrayPath), source != .null else { return true }
             // A database's json and jsonb columns arrive as their text.
             if case .string(let text) = source {
                 do throws(C360Error) {
@@ -207,57 +228,77 @@ public struct Mapping: Sendable {
             guard case .array(let elements) = source else {
                 throw C360Error(.invalidArgument, "\(arrayPath) is not a list", field: path)
             }
-            var rendered: [String] = []
             for (index, element) in elements.enumerated() {
                 var inner = scope
                 inner.bindings[name] = element
-                if let json = try render(item, in: inner, at: "\(path)[\(index)]") { rendered.append(json) }
+                _ = try write(item, number: number, in: inner, at: "\(path)[\(index)]", into: &wire)
             }
-            return "[" + rendered.joined(separator: ",") + "]"
+            return true
         case .value(let expression, let kind, let optional):
             do throws(C360Error) {
-                guard let json = try Self.json(of: expression, kind: kind, in: scope) else {
-                    if optional { return nil }
+                guard try Self.write(expression, kind: kind, number: number, in: scope, into: &wire) else {
+                    if optional { return false }
                     throw C360Error(.invalidArgument, "its source \(Self.sources(of: expression)) is missing or null (write `optional: true` to leave the field out then, or give a `default`)")
                 }
-                return json
+                return true
             } catch {
                 throw C360Error(.invalidArgument, error.message, field: path)
             }
         }
     }
 
-    /// A value's JSON for a field of `kind`, `nil` when its source is absent.
-    private static func json(of expression: Expression, kind: MessageSchema.Kind, in scope: Scope) throws(C360Error) -> String? {
+    /// Writes a value of `kind` as field `number`; `false` when its source is absent.
+    private static func write(
+        _ expression: Expression, kind: MessageSchema.Kind, number: Int, in scope: Scope, into wire: inout ProtobufWireWriter
+    ) throws(C360Error) -> Bool {
         if case .money(let amount, let currency, let inMinorUnits) = expression {
-            guard let amountText = try text(of: amount, in: scope), let currencyText = try text(of: currency, in: scope) else { return nil }
+            guard let amountText = try text(of: amount, in: scope), let currencyText = try text(of: currency, in: scope) else { return false }
             let code = try ValueConversions.currency(currencyText)
             let minor = inMinorUnits ? try ValueConversions.integer(amountText) : try ValueConversions.minorUnits(decimal: amountText, currency: code)
-            return "{\"minor_units\":\"\(minor)\",\"currency\":\(JSONText.string(code))}"
+            // c360.v1.Money: minor_units = 1, currency = 2.
+            let start = wire.beginMessage(number)
+            wire.int64Field(1, minor)
+            wire.stringField(2, code)
+            wire.endMessage(start)
+            return true
         }
         if case .timestamp(let source, let format) = expression {
-            guard let value = try text(of: source, in: scope) else { return nil }
+            guard let value = try text(of: source, in: scope) else { return false }
             let timestamp = switch format {
             case .rfc3339(let zone): try ValueConversions.timestamp(value, zone: zone)
             case .epochSeconds: try ValueConversions.epoch(value, milliseconds: false)
             case .epochMilliseconds: try ValueConversions.epoch(value, milliseconds: true)
             }
-            return JSONText.string(timestamp.rfc3339)
+            try write(timestamp, number: number, into: &wire)
+            return true
         }
-        guard let value = try text(of: expression, in: scope) else { return nil }
+        guard let value = try text(of: expression, in: scope) else { return false }
         switch kind {
-        case .string: return JSONText.string(value)
-        case .integer: return String(try ValueConversions.integer(value))
-        case .bool: return try ValueConversions.bool(value) ? "true" : "false"
-        case .timestamp: return JSONText.string(try ValueConversions.timestamp(value, zone: nil).rfc3339)
+        case .string: wire.stringField(number, value)
+        case .integer: wire.int64Field(number, try ValueConversions.integer(value))
+        case .integer32: wire.int64Field(number, Int64(try ValueConversions.integer32(value)))
+        case .bool: wire.boolField(number, try ValueConversions.bool(value))
+        case .timestamp: try write(try ValueConversions.timestamp(value, zone: nil), number: number, into: &wire)
         case .enumeration(let names):
-            guard names.contains(value) else {
+            guard let index = names.firstIndex(of: value) else {
                 throw C360Error(.invalidArgument, "\"\(value)\" is not one of \(names.joined(separator: ", ")) (map the source's values with `map:` and `values:`)")
             }
-            return JSONText.string(value)
+            wire.int64Field(number, Int64(index + 1))
         case .money: throw C360Error(.invalidArgument, "money needs `amount:` (or `minor_units:`) and `currency:`")
         case .message, .repeated: throw C360Error(.invalidArgument, "this field needs its own fields, not a single value")
         }
+        return true
+    }
+
+    /// google.protobuf.Timestamp: seconds = 1, nanos = 2, within the years 1 to 9999 it allows.
+    private static func write(_ timestamp: ValueConversions.Timestamp, number: Int, into wire: inout ProtobufWireWriter) throws(C360Error) {
+        guard (-62_135_596_800...253_402_300_799).contains(timestamp.seconds), (0..<1_000_000_000).contains(timestamp.nanos) else {
+            throw C360Error(.invalidArgument, "the time is outside the years 1 to 9999")
+        }
+        let start = wire.beginMessage(number)
+        wire.int64Field(1, timestamp.seconds)
+        wire.int64Field(2, Int64(timestamp.nanos))
+        wire.endMessage(start)
     }
 
     /// The text an expression makes, `nil` when its source is absent or null.
@@ -308,24 +349,5 @@ extension FieldPath {
     init(steps: [Step]) {
         self.steps = steps
         self.description = steps.map { if case .key(let key) = $0 { key } else if case .index(let index) = $0 { "[\(index)]" } else { "" } }.joined(separator: ".")
-    }
-}
-
-/// JSON text of a string.
-enum JSONText {
-    static func string(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

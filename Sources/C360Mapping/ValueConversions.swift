@@ -34,6 +34,15 @@ enum ValueConversions {
         try scaled(decimal: text, digits: 0, what: "whole number", places: "a whole number")
     }
 
+    /// A whole number that fits in 32 bits, as an `int32` field holds.
+    static func integer32(_ text: String) throws(C360Error) -> Int32 {
+        let value = try integer(text)
+        guard let fitting = Int32(exactly: value) else {
+            throw C360Error(.invalidArgument, "\(value) is out of range: this field holds -2147483648 to 2147483647")
+        }
+        return fitting
+    }
+
     /// `text` × 10^digits, which must be whole.
     static func scaled(decimal text: String, digits: Int, what: String, places: String) throws(C360Error) -> Int64 {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -1,3 +1,4 @@
+import C360Codec
 import C360Core
 import C360Model
 import Foundation
@@ -165,52 +166,60 @@ import Testing
         #expect(error?.message.hasPrefix("line 10: rule \"second\"") == true, "\(error?.message ?? "accepted")")
     }
 
-    @Test("every field and enum name the mapping schema knows is one the generated event decodes")
+    @Test("every field's number and kind, and every enum value's number, the mapping schema knows are the generated event's")
     func schemaMatchesTheProto() throws {
-        func check(_ schema: MessageSchema, path: [String]) throws {
-            for (name, kind) in schema.fields {
-                try check(kind, path: path + [name])
-            }
-        }
-        func check(_ kind: MessageSchema.Kind, path: [String]) throws {
-            func event(_ leaf: String) throws -> C360_V1_Event {
-                var json = leaf
-                for key in path.reversed() { json = "{\"\(key)\":\(json)}" }
-                return try C360_V1_Event(jsonString: json)
-            }
+        // Each leaf written alone by its number and kind, as the mapping writes it, must come out
+        // of the generated code's JSON under the field's names with the value written.
+        typealias Leaf = (write: (inout ProtobufWireWriter, Int) -> Void, json: String)
+        func leaves(_ kind: MessageSchema.Kind) -> [Leaf] {
             switch kind {
-            case .string: _ = try event("\"x\"")
-            case .integer: _ = try event("1")
-            case .bool: _ = try event("true")
-            case .timestamp: _ = try event("\"2026-11-30T00:00:00Z\"")
-            case .money: _ = try event(#"{"minor_units": "1", "currency": "GBP"}"#)
-            case .enumeration(let names): for name in names { _ = try event("\"\(name)\"") }
-            case .message(let schema): try check(schema, path: path)
-            case .repeated(let element):
-                // A one-element list: the element checked inside it.
-                if case .message(let schema) = element {
-                    for (name, kind) in schema.fields {
-                        var inner: [String] = []
-                        func leaf(_ kind: MessageSchema.Kind) -> String {
-                            switch kind {
-                            case .string: "\"x\""
-                            case .integer: "1"
-                            case .money: #"{"minor_units": "1", "currency": "GBP"}"#
-                            case .enumeration(let names): "\"\(names[0])\""
-                            default: "null"
-                            }
-                        }
-                        inner.append("{\"\(name)\":\(leaf(kind))}")
-                        var json = "[" + inner.joined() + "]"
-                        for key in path.reversed() { json = "{\"\(key)\":\(json)}" }
-                        _ = try C360_V1_Event(jsonString: json)
+            case .string: [({ $0.stringField($1, "x") }, #""x""#)]
+            case .integer: [({ $0.int64Field($1, -7) }, #""-7""#)]
+            case .integer32: [({ $0.int64Field($1, -7) }, "-7")]
+            case .bool: [({ $0.boolField($1, true) }, "true")]
+            case .timestamp:
+                [({ wire, number in
+                    let start = wire.beginMessage(number)
+                    wire.int64Field(1, 1_764_478_862)
+                    wire.int64Field(2, 250_000_000)
+                    wire.endMessage(start)
+                }, #""2025-11-30T05:01:02.250Z""#)]
+            case .money:
+                [({ wire, number in
+                    let start = wire.beginMessage(number)
+                    wire.int64Field(1, 250)
+                    wire.stringField(2, "GBP")
+                    wire.endMessage(start)
+                }, #"{"minor_units":"250","currency":"GBP"}"#)]
+            case .enumeration(let names):
+                names.enumerated().map { index, name in ({ $0.int64Field($1, Int64(index + 1)) }, "\"\(name)\"") }
+            case .message(let schema):
+                schema.fields.flatMap { field in
+                    leaves(field.kind).map { leaf in
+                        ({ wire, number in
+                            let start = wire.beginMessage(number)
+                            leaf.write(&wire, field.number)
+                            wire.endMessage(start)
+                        }, "{\"\(field.name)\":\(leaf.json)}")
                     }
-                } else {
-                    _ = try event("[\"x\"]")
                 }
+            case .repeated(let element):
+                leaves(element).map { leaf in (leaf.write, "[\(leaf.json)]") }
             }
         }
-        try check(MessageSchema.event, path: [])
+        var checked = 0
+        for field in MessageSchema.event.fields {
+            for leaf in leaves(field.kind) {
+                var wire = ProtobufWireWriter()
+                leaf.write(&wire, field.number)
+                let event = try C360_V1_Event(serializedBytes: wire.finish())
+                var options = JSONEncodingOptions()
+                options.preserveProtoFieldNames = true
+                #expect(try event.jsonString(options: options) == "{\"\(field.name)\":\(leaf.json)}")
+                checked += 1
+            }
+        }
+        #expect(checked > 100)
     }
 }
 
