@@ -32,6 +32,34 @@ import Testing
         }
     }
 
+    @Test("the one-pass reading of plain decimals agrees with the general one wherever it answers, and answers for plain decimals")
+    func plainDecimalsAgree() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0000123456789...--+e ")
+        var answered = 0
+        for round in 0..<50_000 {
+            let text = round % 2 == 0
+                ? String((0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+                : "\(["", "-", "+"].randomElement(using: &generator)!)\(UInt64.random(in: 0...UInt64.max >> UInt64.random(in: 0...63, using: &generator), using: &generator))"
+                    + (Bool.random(using: &generator) ? ".\(UInt32.random(in: 0...999_999, using: &generator))" : "")
+            let digits = [0, 2, 3, 4, 6, 9].randomElement(using: &generator)!
+            guard let plain = ValueConversions.scaledPlain(text, digits: digits) else { continue }
+            answered += 1
+            do {
+                let general = try ValueConversions.scaledGenerally(decimal: text, digits: digits, what: "number", places: "places")
+                #expect(general == plain, "\(text) at \(digits)")
+            } catch {
+                Issue.record("\(text) at \(digits): \(plain) in one pass, refused by the general path: \(error.message)")
+            }
+        }
+        #expect(answered > 10_000)
+        #expect(ValueConversions.scaledPlain("42.99", digits: 2) == 4_299)
+        #expect(ValueConversions.scaledPlain("-0.5", digits: 3) == -500)
+        #expect(ValueConversions.scaledPlain("1.5e2", digits: 2) == nil)
+        #expect(ValueConversions.scaledPlain(" 1", digits: 2) == nil)
+        #expect(ValueConversions.scaledPlain("0.001", digits: 2) == nil)
+    }
+
     @Test("timestamps: RFC 3339 with any offset, PostgreSQL's timestamptz text, local time in a zone, epoch seconds and milliseconds", arguments: [
         ("2026-11-30T05:01:02Z", nil as String?, "2026-11-30T05:01:02Z"),
         ("2026-11-30T05:01:02.5+01:00", nil, "2026-11-30T04:01:02.500000000Z"),

@@ -51,7 +51,9 @@ def wait_for(condition, timeout, what):
         value = condition()
         if value:
             return value
-        time.sleep(0.02)
+        # Each scrape costs the server about 2 ms of CPU (RocksDB's figures): polled every 20 ms
+        # it took 4% of the server's CPU from what is measured (perf).
+        time.sleep(0.1)
     raise SystemExit(f"timed out waiting for {what}")
 
 
