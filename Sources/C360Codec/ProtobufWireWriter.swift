@@ -180,11 +180,6 @@ public struct ProtobufWireWriter: ~Copyable {
         return MessageStart(tagAt: tagAt, lengthAt: lengthAt)
     }
 
-    /// Whether nothing was written since `message` began.
-    public func isEmpty(_ message: MessageStart) -> Bool {
-        count == message.lengthAt + 1
-    }
-
     /// Takes back the message begun at `message`, its key included, and everything written since.
     public mutating func discard(_ message: MessageStart) {
         count = message.tagAt

@@ -15,10 +15,13 @@ enum ValueConversions {
     }
 
     static func currency(_ text: String) throws(C360Error) -> String {
+        func isCode(_ code: String) -> Bool {
+            code.utf8.count == 3 && code.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        }
         // Nearly every source sends the code as it is stored: that needs no new string.
-        if text.utf8.count == 3, text.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) { return text }
+        if isCode(text) { return text }
         let code = text.trimmingCharacters(in: .whitespaces).uppercased()
-        guard code.utf8.count == 3, code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+        guard isCode(code) else {
             throw C360Error(.invalidArgument, "\"\(text)\" is not a currency code (three letters, as GBP)")
         }
         return code

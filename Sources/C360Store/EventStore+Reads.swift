@@ -140,12 +140,8 @@ extension EventStore {
         return statistics
     }
 
-    func subject(customerID: String) throws(C360Error) -> UInt64 {
-        try subject(customerID: customerID, customerHash: nil)
-    }
-
     /// `customerHash`, when the caller has it already, spares hashing the id again on a cache miss.
-    func subject(customerID: String, customerHash: [UInt8]?) throws(C360Error) -> UInt64 {
+    func subject(customerID: String, customerHash: [UInt8]? = nil) throws(C360Error) -> UInt64 {
         if let subject = customerSubjects.value(for: customerID) { return subject }
         let ticket = customerSubjects.ticket(for: customerID)
         let indexKey = PseudonymKey.indexKey(customerHash: customerHash ?? pseudonyms.customerHash(customerID))

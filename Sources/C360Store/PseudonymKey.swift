@@ -33,11 +33,6 @@ struct PseudonymKey: @unchecked Sendable {
         hash("customer\0\(customerID)")
     }
 
-    /// The index key of a customer id.
-    func customerIndexKey(_ customerID: String) -> [UInt8] {
-        Self.indexKey(customerHash: customerHash(customerID))
-    }
-
     /// The index key of a customer id whose `customerHash` is known: its first 16 bytes.
     static func indexKey(customerHash: [UInt8]) -> [UInt8] {
         Array(customerHash.prefix(16))

@@ -67,6 +67,17 @@ def pgbench(cluster, script, clients, seconds, rate=None):
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def psycopg_module():
+    """PostgreSQL's Python client for the freshness probe, installed from PyPI when missing (it
+    loads the libpq that ops/install-deps.sh installs)."""
+    try:
+        import psycopg
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "psycopg"], check=True)
+        import psycopg
+    return psycopg
+
+
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))]
@@ -79,6 +90,7 @@ def main():
     parser.add_argument("--results", default=str(ROOT / "ops" / "bench" / "results"))
     arguments = parser.parse_args()
     mode = "short" if arguments.short else "default"
+    psycopg = psycopg_module()
     sizes = SIZES[mode]
     cluster = postgres_cluster.Cluster().start()
     work = pathlib.Path(tempfile.mkdtemp(prefix="c360-sources-bench-"))
@@ -132,7 +144,6 @@ def main():
                 f"(PostgreSQL committed {figures['streaming']['postgres_changes_per_second'] or 0:,.0f}/s)")
 
             # Freshness at 5,000 changes/s: 500 transactions of 10 rows per second, and a probe.
-            import psycopg
             steady = pgbench(cluster, insert, clients=4, seconds=sizes["seconds"] + 2, rate=500)
             time.sleep(1)
             probe = psycopg.connect(cluster.connection_string("shop"), autocommit=True)
