@@ -83,6 +83,20 @@ public enum StorageCeiling {
         case logOnly = "log-only"
     }
 
+    /// The memtables a layout can be measured with (`DatabaseOptions.Memtable`, hashed on 8 bytes).
+    public enum LayoutMemtable: String, Sendable, CaseIterable {
+        case skipList = "skip-list", hashSkipList = "hash-skip-list", hashLinkList = "hash-link-list", vector
+
+        var rocksDB: DatabaseOptions.Memtable {
+            switch self {
+            case .skipList: .skipList
+            case .hashSkipList: .hashSkipList(prefixBytes: 8)
+            case .hashLinkList: .hashLinkList(prefixBytes: 8)
+            case .vector: .vector
+            }
+        }
+    }
+
     /// What one layout reached.
     public struct LayoutFigures: Sendable {
         public var layout = Layout.current
@@ -103,14 +117,19 @@ public enum StorageCeiling {
     /// `sortedBatches` adds each batch's keys in key order, column family by column family.
     /// `writers` threads share the events, each committing its own batches: RocksDB groups
     /// concurrent commits into one WAL write and inserts their memtable entries in parallel.
+    /// `memtable` is the memtable of the column families keyed at random (all but the one keyed
+    /// by seq alone), hashed on their keys' first 8 bytes (a subject, or a dedup key's hash).
     public static func layout(
         _ layout: Layout = .current, path: String, events: Int, customers: Int, eventBytes: Int, projectionBytes: Int,
-        sortedBatches: Bool = false, checkpointEvents: Int = 100_000, writers: Int = 1, writeBufferBytes: Int = DatabaseOptions().writeBufferBytes
+        sortedBatches: Bool = false, checkpointEvents: Int = 100_000, writers: Int = 1, writeBufferBytes: Int = DatabaseOptions().writeBufferBytes,
+        memtable: LayoutMemtable = .skipList
     ) throws -> LayoutFigures {
         let names = ["events", "log", "dedup", "projections"]
         var options = DatabaseOptions()
         options.totalWriteBufferBytes = 128 << 20
         options.writeBufferBytes = writeBufferBytes
+        let keyedBySeq = layout == .current || layout == .logFirstBySubject ? "log" : "events"
+        for name in names where name != keyedBySeq { options.memtables[name] = memtable.rocksDB }
         let database = try Database(path: path, columnFamilies: names, options: options)
         defer { database.close() }
         let families = try names.map { try database.columnFamily($0) }

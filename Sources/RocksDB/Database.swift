@@ -21,6 +21,8 @@ import Glibc
 public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private let options: OpaquePointer
+    /// Copies of `options` for the column families with a memtable of their own.
+    private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     private let blockCache: OpaquePointer
     private let columnFamilyHandles: [OpaquePointer]
@@ -82,7 +84,29 @@ public final class Database: @unchecked Sendable {
         var handles = [OpaquePointer?](repeating: nil, count: names.count)
         let cNames = names.map { strdupOrEmpty($0) }
         defer { cNames.forEach { free($0) } }
-        let cfOptions = [OpaquePointer?](repeating: options, count: names.count)
+        // Hash and vector memtables refuse concurrent inserts; RocksDB checks the database-wide
+        // setting when any column family uses one.
+        if databaseOptions.memtables.values.contains(where: { $0 != .skipList }) {
+            rocksdb_options_set_allow_concurrent_memtable_write(options, 0)
+        }
+        var familyOptions: [OpaquePointer] = []
+        let cfOptions: [OpaquePointer?] = names.map { name in
+            guard let memtable = databaseOptions.memtables[name], memtable != .skipList else { return options }
+            let own = rocksdb_options_create_copy(options)!
+            switch memtable {
+            case .skipList: break
+            case .hashSkipList(let prefixBytes):
+                rocksdb_options_set_prefix_extractor(own, rocksdb_slicetransform_create_fixed_prefix(prefixBytes))
+                rocksdb_options_set_hash_skip_list_rep(own, 1_000_000, 4, 4)
+            case .hashLinkList(let prefixBytes):
+                rocksdb_options_set_prefix_extractor(own, rocksdb_slicetransform_create_fixed_prefix(prefixBytes))
+                rocksdb_options_set_hash_link_list_rep(own, 1_000_000)
+            case .vector:
+                rocksdb_options_set_memtable_vector_rep(own)
+            }
+            familyOptions.append(own)
+            return own
+        }
         let opened: OpaquePointer?
         do {
             opened = try withErrorPointer { errorPointer in
@@ -98,12 +122,14 @@ public final class Database: @unchecked Sendable {
                 }
             }
         } catch {
+            familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(tableOptions)
             rocksdb_cache_destroy(blockCache)
             throw error
         }
         guard let opened else {
+            familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(tableOptions)
             rocksdb_cache_destroy(blockCache)
@@ -111,6 +137,7 @@ public final class Database: @unchecked Sendable {
         }
         self.handle = opened
         self.options = options
+        self.familyOptions = familyOptions
         self.tableOptions = tableOptions
         self.blockCache = blockCache
         self.columnFamilyHandles = handles.map { $0! }
@@ -131,6 +158,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_writeoptions_destroy(asyncWriteOptions)
         rocksdb_readoptions_destroy(defaultReadOptions)
         rocksdb_options_destroy(options)
+        familyOptions.forEach { rocksdb_options_destroy($0) }
         rocksdb_block_based_options_destroy(tableOptions)
         rocksdb_cache_destroy(blockCache)
     }

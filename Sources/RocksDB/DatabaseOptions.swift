@@ -39,6 +39,25 @@ public struct DatabaseOptions: Sendable {
     public var collectStatistics = false
     /// How many of RocksDB's own LOG files to keep. Default 3.
     public var keepInfoLogFiles = 3
+    /// The memtable of each named column family; the others use `.skipList`.
+    public var memtables: [String: Memtable] = [:]
+
+    /// How a column family's unflushed writes are held in memory.
+    public enum Memtable: Sendable, Equatable {
+        /// One skip list in key order: RocksDB's default, and the only one that takes concurrent
+        /// inserts.
+        case skipList
+        /// A hash table over the keys' first `prefixBytes` bytes, a skip list in each bucket:
+        /// inserting a random key costs a hash and a short list walk instead of a walk down one
+        /// skip list of every key. Iterating in key order sorts the memtable first.
+        case hashSkipList(prefixBytes: Int)
+        /// A hash table over the keys' first `prefixBytes` bytes, a sorted linked list in each
+        /// bucket: for keys whose prefixes are nearly all distinct.
+        case hashLinkList(prefixBytes: Int)
+        /// An unsorted array, sorted when flushed: the cheapest insert, but every read of the
+        /// memtable sorts it; for column families only written while loading.
+        case vector
+    }
 
     public init() {}
 }

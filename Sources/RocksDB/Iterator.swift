@@ -38,6 +38,8 @@ public final class Iterator {
         if let bound = self.upperBound {
             rocksdb_readoptions_set_iterate_upper_bound(readOptions, bound.baseAddress, bound.count)
         }
+        // A column family with a hash memtable would otherwise iterate one prefix only.
+        rocksdb_readoptions_set_total_order_seek(readOptions, 1)
         self.readOptions = readOptions
         self.handle = database.isClosed ? nil : rocksdb_create_iterator_cf(database.handle, readOptions, database.cfHandle(family))
     }

@@ -90,10 +90,15 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Events between the write-behind checkpoints of the log-first layouts.") var checkpointEvents = 100_000
     @Option(help: "Threads committing the layouts' batches concurrently.") var writers = 1
     @Option(help: "Memtable size per column family of the layouts, in MiB (c360's default 32).") var writeBufferMb = 32
+    @Option(help: "Memtable of the layouts' column families keyed at random (skip-list, hash-skip-list, hash-link-list, vector).")
+    var layoutMemtable = "skip-list"
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dir) else { throw ValidationError("\(dir) exists; give a new directory") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard let memtable = StorageCeiling.LayoutMemtable(rawValue: layoutMemtable) else {
+            throw ValidationError("unknown memtable \(layoutMemtable); known: \(StorageCeiling.LayoutMemtable.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         var json = try StorageCeiling.run(path: dir, events: events, valueBytes: valueBytes, singleWrites: singleWrites).json
         if layoutEvents > 0 {
             for name in layouts.split(separator: ",") {
@@ -103,7 +108,7 @@ struct BenchStorage: AsyncParsableCommand {
                 let figures = try StorageCeiling.layout(
                     layout, path: dir + "/layout-\(layout.rawValue)", events: layoutEvents, customers: layoutCustomers,
                     eventBytes: valueBytes, projectionBytes: projectionBytes, sortedBatches: sortedBatches,
-                    checkpointEvents: checkpointEvents, writers: writers, writeBufferBytes: writeBufferMb << 20)
+                    checkpointEvents: checkpointEvents, writers: writers, writeBufferBytes: writeBufferMb << 20, memtable: memtable)
                 json.merge(figures.json) { $1 }
             }
         }

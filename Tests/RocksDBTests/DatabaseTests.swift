@@ -77,6 +77,37 @@ import Testing
         }
     }
 
+    @Test("every memtable answers point reads and iterates across prefixes in key order, before and after a flush and a reopen",
+          arguments: [DatabaseOptions.Memtable.skipList, .hashSkipList(prefixBytes: 2), .hashLinkList(prefixBytes: 2), .vector])
+    func memtables(memtable: DatabaseOptions.Memtable) throws {
+        try withTemporaryDirectory { path in
+            var options = DatabaseOptions()
+            options.memtables = ["hashed": memtable]
+            let keys: [[UInt8]] = [[9, 1, 5], [1, 2, 7], [9, 1, 1], [1, 2, 3], [4, 4, 4], [1, 3, 0]]
+            func check(_ db: Database) throws {
+                let family = try db.columnFamily("hashed")
+                for key in keys { #expect(try db.get(key, in: family) == [key[2]]) }
+                #expect(try db.get([9, 1, 2], in: family) == nil)
+                var seen: [[UInt8]] = []
+                try db.forEachEntry(in: family) { key, _ in seen.append(key) }
+                #expect(seen == keys.sorted { $0.lexicographicallyPrecedes($1) })
+                seen = []
+                try db.forEachEntry(in: family, from: [1, 2, 5], to: [9, 1, 5]) { key, _ in seen.append(key) }
+                #expect(seen == [[1, 2, 7], [1, 3, 0], [4, 4, 4], [9, 1, 1]])
+            }
+            do {
+                let db = try Database(path: path, columnFamilies: ["plain", "hashed"], options: options)
+                let batch = WriteBatch(for: db)
+                for key in keys { batch.put(key, [key[2]], in: try db.columnFamily("hashed")) }
+                try db.write(batch, sync: true)
+                try check(db)
+                try db.flushAll()
+                try check(db)
+            }
+            try check(try Database(path: path, columnFamilies: ["plain", "hashed"], options: options))
+        }
+    }
+
     @Test("a snapshot does not see later writes, and a range delete removes only its range")
     func snapshotAndDeleteRange() throws {
         try withTemporaryDirectory { path in
