@@ -25,24 +25,30 @@ public struct GRPCStatus: Sendable, Equatable, CustomStringConvertible {
     /// `grpc-message` as the specification wants it: cut to a bounded length, then percent-encoded
     /// (bytes outside printable ASCII, and `%`, as `%XX`).
     public var encodedMessage: String {
-        var utf8: [UInt8] = []
-        for scalar in message.unicodeScalars {
-            // Whole characters only: a cut never leaves half of one.
-            guard utf8.count + UTF8.width(scalar) <= Self.maximumMessageLength else { break }
-            UTF8.encode(scalar) { utf8.append($0) }
+        let utf8 = message.utf8
+        // Most messages are short printable ASCII: sent as they are, with no copy.
+        if utf8.count <= Self.maximumMessageLength, utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "%") }) {
+            return message
         }
-        var encoded = ""
-        encoded.reserveCapacity(utf8.count)
-        for byte in utf8 {
+        var end = utf8.endIndex
+        if utf8.count > Self.maximumMessageLength {
+            // Whole characters only: a cut never leaves half of one (it moves back off a UTF-8
+            // continuation byte, 0b10xxxxxx).
+            end = utf8.index(utf8.startIndex, offsetBy: Self.maximumMessageLength)
+            while end > utf8.startIndex, utf8[end] & 0xC0 == 0x80 { utf8.formIndex(before: &end) }
+        }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(utf8.distance(from: utf8.startIndex, to: end))
+        for byte in utf8[..<end] {
             if byte >= 0x20, byte <= 0x7E, byte != UInt8(ascii: "%") {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+                encoded.append(byte)
             } else {
-                let hex = Array("0123456789ABCDEF".utf8)
-                encoded.unicodeScalars.append(Unicode.Scalar(UInt8(ascii: "%")))
-                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
-                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0x0F)]))
+                encoded.append(UInt8(ascii: "%"))
+                encoded.append(hex[Int(byte >> 4)])
+                encoded.append(hex[Int(byte & 0x0F)])
             }
         }
-        return encoded
+        return String(decoding: encoded, as: UTF8.self)
     }
 }

@@ -28,5 +28,17 @@ import Testing
         let encoded = GRPCStatus(.invalidArgument, message).encodedMessage
         #expect(encoded.count == (GRPCStatus.maximumMessageLength / 2) * 6)
         #expect(encoded.hasSuffix("%C3%A9"))
+        // One byte off: the cut falls inside a character and moves back before it.
+        let shifted = GRPCStatus(.invalidArgument, "a" + message).encodedMessage
+        #expect(shifted == "a" + String(repeating: "%C3%A9", count: (GRPCStatus.maximumMessageLength - 1) / 2))
+        let ascii = GRPCStatus(.invalidArgument, String(repeating: "x", count: 5_000)).encodedMessage
+        #expect(ascii == String(repeating: "x", count: GRPCStatus.maximumMessageLength))
+    }
+
+    @Test("printable ASCII is sent as it is; control characters are encoded")
+    func plain() {
+        #expect(GRPCStatus(.notFound, "no customer cust_1").encodedMessage == "no customer cust_1")
+        #expect(GRPCStatus(.notFound, "line\nbreak\u{7F}").encodedMessage == "line%0Abreak%7F")
+        #expect(GRPCStatus(.notFound, "").encodedMessage == "")
     }
 }
