@@ -85,7 +85,7 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Customers the layout's events are spread over.") var layoutCustomers = 100_000
     @Option(help: "Bytes per projection in the layout (stored profiles average about 1,000).") var projectionBytes = 1_000
     @Flag(help: "Add each layout batch's keys in key order.") var sortedBatches = false
-    @Option(help: "The write layouts to measure (current, log-first-by-subject, log-first-by-seq), comma-separated.")
+    @Option(help: "The write layouts to measure (current, log-first-by-subject, log-first-by-seq, log-only), comma-separated.")
     var layouts = "current"
     @Option(help: "Events between the write-behind checkpoints of the log-first layouts.") var checkpointEvents = 100_000
     @Option(help: "Threads committing the layouts' batches concurrently.") var writers = 1

@@ -86,8 +86,16 @@ def test_stream_subscribers_count_open_watches(stubs, metered):
     with grpc.insecure_channel(metered.address) as channel:
         api = stubs.service_grpc.ProfileServiceStub(channel)
         watch = api.WatchProfiles(stubs.service.WatchProfilesRequest(customer_ids=["cust_watch"]))
-        received = []
-        reader = threading.Thread(target=lambda: [received.append(change) for change in watch], daemon=True)
+        received, ended = [], []
+
+        def read():
+            try:
+                for change in watch:
+                    received.append(change)
+            except grpc.RpcError as error:
+                ended.append(error.code())
+
+        reader = threading.Thread(target=read, daemon=True)
         reader.start()
         deadline = time.time() + 10
         while scrape(metered).get(("c360_stream_subscribers", 'stream="profiles"'), 0) != 1 and time.time() < deadline:
@@ -98,6 +106,9 @@ def test_stream_subscribers_count_open_watches(stubs, metered):
         while scrape(metered).get(("c360_stream_subscribers", 'stream="profiles"'), 1) != 0 and time.time() < deadline:
             time.sleep(0.05)
         assert scrape(metered)[("c360_stream_subscribers", 'stream="profiles"')] == 0
+        reader.join(timeout=10)
+        # The watch ended because this side cancelled it, not with an error from the server.
+        assert ended == [grpc.StatusCode.CANCELLED]
 
 
 def test_only_get_metrics(metered):
