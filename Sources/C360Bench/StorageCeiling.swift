@@ -1,3 +1,4 @@
+import C360Generator
 import Foundation
 public import RocksDB
 
@@ -162,7 +163,9 @@ public enum StorageCeiling {
         _ layout: Layout, database: Database, families: [ColumnFamily], writer: UInt64, events: Int, customers: Int,
         eventBytes: Int, projectionBytes: Int, sortedBatches: Bool, checkpointEvents: Int
     ) throws -> (keys: Int, bytes: Int) {
-        var random = SystemRandomNumberGenerator()
+        // SplitMix64 rather than the system's generator: that one is a `getrandom` call per
+        // number, two per event, which the ceiling would count as RocksDB's time.
+        var random = SeededRandom(seed: writer &+ 1)
         let eventValue = (0..<eventBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
         let projectionValue = (0..<projectionBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
         func bytes(_ number: UInt64) -> [UInt8] { withUnsafeBytes(of: number.bigEndian, Array.init) }
