@@ -213,8 +213,13 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
         // A connection calls one method again and again, and the session hands over the same
         // String for an unchanged :path: compared before the table is hashed.
-        let route = lastRoute?.path == path ? lastRoute! : (path: path, open: routes.methods[path] ?? routes.unknownMethod)
-        lastRoute = route
+        let route: (path: String, open: GRPCRoutes.Open?)
+        if let last = lastRoute, last.path == path {
+            route = last
+        } else {
+            route = (path: path, open: routes.methods[path] ?? routes.unknownMethod)
+            lastRoute = route
+        }
         guard let openCall = route.open else {
             return respondTrailersOnly(streamID, GRPCStatus(.unimplemented, "unknown method \(path)"))
         }
