@@ -307,6 +307,15 @@ extension EventStore {
     /// anonymous visitor known by the event's identities).
     private func findSubject(of prepared: PreparedEvent, customerKey: [UInt8]?, context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let customerKey {
+            // A customer id's index entry is written once, when the writer creates the customer
+            // (staged in `context` until then), and deleted only by its erasure, which forgets it
+            // in `customerSubjects` after committing: a subject found there is current. Preparing
+            // the event read it there already, so the writer need not read the same key again
+            // (that second read was 3.5% of the server's CPU under small appends, `perf`).
+            if context.index[customerKey] == nil, let known = customerSubjects.value(for: prepared.event.customerID) {
+                context.index[customerKey] = known
+                return known
+            }
             return try owner(of: customerKey, context: &context)
         }
         for key in prepared.identityKeys {
