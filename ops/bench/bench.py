@@ -166,6 +166,18 @@ def combine_runs(runs):
     return figures
 
 
+def combine_load_runs(runs):
+    """Runs of c360's load generator: rate over the runs' total time, failures summed, and the
+    latency percentiles of the run whose rate is the median (its JSON has no per-request times)."""
+    seconds = sum(r["seconds"] for r in runs)
+    succeeded = sum(r["succeeded"] for r in runs)
+    middle = sorted(runs, key=lambda r: r["requests_per_second"])[len(runs) // 2]
+    figures = {k: v for k, v in middle.items() if k.endswith("_ms")}
+    figures.update(requests=sum(r["requests"] for r in runs), succeeded=succeeded, failed=sum(r["failed"] for r in runs),
+                   seconds=seconds, requests_per_second=succeeded / seconds if seconds else 0, runs=len(runs))
+    return figures
+
+
 def grpc_request_body(customer_id, path):
     """A gRPC-framed GetProfileRequest{customer_id} (field 1, string), for h2load's -d."""
     value = customer_id.encode()
@@ -583,14 +595,22 @@ def bench_postgres(ndjson, sizes, work):
 # Ceilings
 
 
+# The HTTP/2 ceilings are compared with each other (c360's transport beside nghttpd, c360's load
+# generator beside h2load), and this machine's speed drifts by up to 2x within minutes: each
+# comparison is measured in rounds that alternate the servers and the load generators, each round
+# a third of the requests, and each figure is over all its rounds.
+TRANSPORT_ROUNDS = 3
+
+
 def bench_ceilings(binary, sizes, work):
-    figures = {"transport": {}}
+    figures = {"transport": {}, "swift_transport": {}, "c360_transport": {}}
     root = os.path.join(work, "nghttpd")
     os.makedirs(root)
     with open(os.path.join(root, "profile"), "wb") as body:
         body.write(b"x" * 200)
     port = free_port()
-    server = subprocess.Popen(["nghttpd", "--no-tls", "-d", root, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nghttpd = subprocess.Popen(["nghttpd", "--no-tls", "-d", root, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bare = {}
     try:
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -599,17 +619,44 @@ def bench_ceilings(binary, sizes, work):
                 break
             except OSError:
                 time.sleep(0.05)
+        bare = {stack: BareTransportCeiling(binary, 200, stack) for stack in ("nghttp2", "nio-http2")}
+        request_body = os.path.join(work, "h2-server-request.bin")
+        grpc_request_body("cust_1", request_body)
+        grpc = dict(body=request_body, headers=["content-type: application/grpc", "te: trailers"])
+        # (figures key, label, h2load's URL and request, c360's load generator's arguments, process to time)
+        targets = [("transport", "nghttpd, a fixed 200-byte body", f"http://127.0.0.1:{port}/profile", {},
+                    [f"127.0.0.1:{port}", "--rpc", "fixed", "--path", "/profile"], None)]
+        for stack, key in (("nghttp2", "c360_transport"), ("nio-http2", "swift_transport")):
+            server = bare[stack]
+            targets.append((key, f"{STACK_NAMES[stack]} with a fixed 200-byte gRPC response",
+                            f"http://{server.address}/c360.v1.ProfileService/GetProfile", grpc,
+                            [server.address, "--rpc", "get-profile", "--customers", str(sizes["customers"])], server.process))
+        per_round = max(1, sizes["requests"] // TRANSPORT_ROUNDS)
         for name, shape in CEILING_SHAPES:
-            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}, h2load")
-            figures["transport"][name] = combine_runs([h2load(f"http://127.0.0.1:{port}/profile", shape, sizes["requests"])])
-            log(f"ceiling: nghttpd, a fixed 200-byte body, {name}, c360's load generator")
-            figures["transport"][name + "_c360_load"] = load(binary, f"127.0.0.1:{port}", shape, "--rpc", "fixed",
-                                                             "--path", "/profile", "-n", str(sizes["requests"]))
+            h2load_runs = {key: [] for key, *_ in targets}
+            load_runs = {key: [] for key, *_ in targets}
+            cpu_seconds = {key: 0.0 for key, *_ in targets}
+            for round_number in range(1, TRANSPORT_ROUNDS + 1):
+                for key, label, url, request, load_arguments, process in targets:
+                    log(f"ceiling: {label}, {name}, round {round_number} of {TRANSPORT_ROUNDS}: h2load, then c360's load generator")
+                    cpu_before = process_cpu_seconds([process.pid]) if process else 0.0
+                    h2load_runs[key].append(h2load(url, shape, per_round, request.get("body"), request.get("headers", ())))
+                    if process:
+                        cpu_seconds[key] += process_cpu_seconds([process.pid]) - cpu_before
+                    target, *arguments = load_arguments
+                    load_runs[key].append(load(binary, target, shape, *arguments, "-n", str(per_round)))
+            for key, *_, process in targets:
+                figures[key][name] = combine_runs(h2load_runs[key])
+                if process:
+                    figures[key][name]["server_cpu_us_per_request"] = cpu_seconds[key] / max(1, figures[key][name]["requests"]) * 1e6
+                figures[key][name + "_c360_load"] = combine_load_runs(load_runs[key])
     finally:
-        server.terminate()
-        server.wait()
-    figures["swift_transport"] = bench_bare_transport(binary, sizes, work, "nio-http2")
-    figures["c360_transport"] = bench_bare_transport(binary, sizes, work, "nghttp2")
+        for server in bare.values():
+            server.stop()
+        nghttpd.terminate()
+        nghttpd.wait()
+    for stack, key in (("nio-http2", "swift_transport"), ("nghttp2", "c360_transport")):
+        figures[key]["small_appends"] = bare_transport_appends(binary, sizes, stack)
     log("ceiling: raw RocksDB synced WriteBatches, then c360's write layout in raw RocksDB")
     figures["storage"] = run_json([binary, "bench", "rocksdb", "--dir", os.path.join(work, "rocksdb-ceiling"),
                                    "--events", str(sizes["storage_events"]),
@@ -660,37 +707,16 @@ class BareTransportCeiling:
 STACK_NAMES = {"nio-http2": "swift-nio-http2", "nghttp2": "c360's transport (libnghttp2)"}
 
 
-def bench_bare_transport(binary, sizes, work, stack):
-    """Lookup-shaped load, by h2load and by c360's load generator, and the small appends' load,
-    against a server that does nothing."""
-    figures = {}
-    name_of_stack = STACK_NAMES[stack]
-    server = BareTransportCeiling(binary, 200, stack)
-    try:
-        url = f"http://{server.address}/c360.v1.ProfileService/GetProfile"
-        body = os.path.join(work, "h2-server-request.bin")
-        grpc_request_body("cust_1", body)
-        for name, shape in CEILING_SHAPES:
-            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}, h2load")
-            cpu_before = process_cpu_seconds([server.process.pid])
-            figures[name] = combine_runs([h2load(url, shape, sizes["requests"], body,
-                                                 ["content-type: application/grpc", "te: trailers"])])
-            figures[name]["server_cpu_us_per_request"] = (process_cpu_seconds([server.process.pid]) - cpu_before) / max(1, figures[name]["requests"]) * 1e6
-            log(f"ceiling: {name_of_stack} with a fixed 200-byte gRPC response, {name}, c360's load generator")
-            figures[name + "_c360_load"] = load(binary, server.address, shape, "--rpc", "get-profile",
-                                                "--customers", str(sizes["customers"]), "-n", str(sizes["requests"]))
-    finally:
-        server.stop()
-    # An empty message is a valid AppendEventsResponse: the small appends' load runs unchanged,
-    # and what it reaches is what the load generator and the transport allow on 2 cores.
+def bare_transport_appends(binary, sizes, stack):
+    """The small appends' load against a bare server answering an empty message (a valid
+    AppendEventsResponse): what the load generator and the transport allow on 2 cores."""
     server = BareTransportCeiling(binary, 0, stack)
     try:
-        log(f"ceiling: the small appends' load against {name_of_stack} answering an empty message, {sizes['seconds']} s")
-        figures["small_appends"] = append_figures(load(binary, server.address, APPEND_SHAPE, "--rpc", "append-events",
-                                                       "--customers", str(sizes["customers"]), "--seconds", str(sizes["seconds"])))
+        log(f"ceiling: the small appends' load against {STACK_NAMES[stack]} answering an empty message, {sizes['seconds']} s")
+        return append_figures(load(binary, server.address, APPEND_SHAPE, "--rpc", "append-events",
+                                   "--customers", str(sizes["customers"]), "--seconds", str(sizes["seconds"])))
     finally:
         server.stop()
-    return figures
 
 
 # ---------------------------------------------------------------------------------------------
