@@ -144,12 +144,12 @@ extension EventStore {
     func subject(customerID: String, customerHash: [UInt8]? = nil) throws(C360Error) -> UInt64 {
         if let subject = customerSubjects.value(for: customerID) { return subject }
         let ticket = customerSubjects.ticket(for: customerID)
-        let indexKey = PseudonymKey.indexKey(customerHash: customerHash ?? pseudonyms.customerHash(customerID))
-        if let subject = try read(indexKey, in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
+        let customerHash = customerHash ?? pseudonyms.customerHash(customerID)
+        if let subject = try read(PseudonymKey.indexKey(customerHash: customerHash), in: families.identities).flatMap({ StoreKeys.uint64($0) }) {
             customerSubjects.add(subject, for: customerID, readWith: ticket)
             return subject
         }
-        if try tombstone(customerID: customerID) != nil {
+        if try tombstone(hash: customerHash) != nil {
             throw C360Error(.erased, "customer \(customerID) was erased", field: "customer_id")
         }
         throw C360Error(.notFound, "no customer \(customerID)", field: "customer_id")
