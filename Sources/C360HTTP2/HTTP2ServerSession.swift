@@ -75,7 +75,7 @@ public final class HTTP2ServerSession {
     /// and a name or value equal to the one at the same place last time reuses its String rather
     /// than allocating and validating a new one (most of a request's allocations otherwise).
     private var previousHeaders: [Header] = []
-    private var outbound: [Int32: OutboundStream] = [:]
+    private var outbound = StreamTable<OutboundStream>()
     /// The client's bytes `receive` is feeding to nghttp2 right now: a DATA payload inside them
     /// is handed on as a slice of them, not copied.
     private var input: ByteBuffer?

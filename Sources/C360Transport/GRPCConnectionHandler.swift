@@ -37,7 +37,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private var session: HTTP2ServerSession?
     private var context: ChannelHandlerContext?
     /// The calls whose streams are open, each holding its handler and request state.
-    private var calls: [Int32: GRPCServerCall] = [:]
+    private var calls = StreamTable<GRPCServerCall>()
     private var reading = false
     private var flushScheduled = false
     private var shuttingDown = false
@@ -45,7 +45,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Calls that asked to stop reading the socket.
     private var readingPausedBy = 0
     /// Calls whose writers wait for the client to read.
-    private var drainWatchers: [Int32: GRPCServerCall] = [:]
+    private var drainWatchers = StreamTable<GRPCServerCall>()
     /// Bytes of unfinished request messages the connection's calls hold.
     private var totalBuffered = 0
     /// The path of the last call opened, and what serves it.
@@ -423,7 +423,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         calls.removeAll()
         totalBuffered = 0
         drainWatchers.removeAll()
-        for call in open.values {
+        for (_, call) in open {
             call.deadlineTask?.cancel()
             if !call.isFinished {
                 call.endWaits()
