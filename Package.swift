@@ -191,10 +191,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            // The connection handler's tables of calls and streams are a class's state, changed on
-            // its one event loop; checking each access for exclusivity at run time was 3.5% of the
-            // bare transport's CPU at `h2load -c 16 -m 32` (perf). Debug builds keep the checks.
-            swiftSettings: swiftSettings + [uncheckedExclusivityInRelease]
+            swiftSettings: swiftSettings
         ),
         // The customer console: web pages for support agents and a JSON read API, on an HTTP port
         // of their own (Hummingbird), over the same service code, access control and audit log as
@@ -215,10 +212,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            // The connection handler's tables of calls and streams are a class's state, changed on
-            // its one event loop; checking each access for exclusivity at run time was 3.5% of the
-            // bare transport's CPU at `h2load -c 16 -m 32` (perf). Debug builds keep the checks.
-            swiftSettings: swiftSettings + [uncheckedExclusivityInRelease]
+            swiftSettings: swiftSettings
         ),
         // The configuration file (YAML): every setting, validated, with errors naming the key.
         .target(
