@@ -303,7 +303,7 @@ let package = Package(
         ),
         .testTarget(
             name: "C360ConsoleTests",
-            dependencies: ["C360Console", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Generator", "C360Console", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -319,7 +319,7 @@ let package = Package(
         .testTarget(
             name: "C360TransportTests",
             dependencies: [
-                "C360Transport", "C360HTTP2", "C360TestSupport",
+                "C360Transport", "C360HTTP2", "C360TestSupport", "C360Generator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -332,12 +332,12 @@ let package = Package(
         ),
         .testTarget(
             name: "C360CodecTests",
-            dependencies: ["C360Codec", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Generator", "C360Codec", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "C360CoreTests",
-            dependencies: ["C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["C360Generator", "C360Core", "C360Model", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 @testable import C360Console
 import C360Core
+import C360Generator
 import C360Model
 import SwiftProtobuf
 import Testing
@@ -29,7 +30,7 @@ import Testing
 
     /// A random history: orders in two currencies, their status changes with and without refunds.
     static func history(seed: UInt64) -> [C360_V1_Event] {
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         var events: [C360_V1_Event] = []
         let statuses: [C360_V1_OrderStatus] = [.shipped, .delivered, .cancelled, .returned, .placed]
         for order in 0..<Int.random(in: 1...8, using: &random) {
@@ -62,7 +63,7 @@ import Testing
 
     @Test(arguments: 0..<200)
     func contributionsAddUpToTheFoldsLifetimeValue(seed: Int) {
-        var random = SplitMix(seed: UInt64(seed) &* 7_919)
+        var random = SeededRandom(seed: UInt64(seed) &* 7_919)
         let events = Self.history(seed: UInt64(seed)).shuffled(using: &random)
         var projection = ProjectionFold.emptyProjection(customerID: "cust_1")
         var logged: [C360_V1_LoggedEvent] = []
@@ -123,17 +124,5 @@ import Testing
         #expect(Display.words(C360_V1_LifecycleStage.atRisk) == "at risk")
         #expect(Display.words(C360_V1_IdentityType.cookieID) == "cookie ID")
         #expect(Display.words(C360_V1_LifecycleStage.unspecified) == "—")
-    }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

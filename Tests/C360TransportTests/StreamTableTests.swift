@@ -1,19 +1,8 @@
+import C360Generator
 import C360HTTP2
 import Testing
 
 @Suite struct StreamTableTests {
-    /// A fixed sequence of numbers, so that a failing case can be run again.
-    private struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private func expectSame(_ table: StreamTable<Int>, _ model: [Int32: Int], ids: ClosedRange<Int32>) {
         #expect(table.count == model.count)
         #expect(table.isEmpty == model.isEmpty)
@@ -30,7 +19,7 @@ import Testing
         (1 as UInt64, 1...40 as ClosedRange<Int32>), (2, 1...40), (3, 1...300), (4, 1...3_000),
     ])
     func agreesWithDictionary(seed: UInt64, ids: ClosedRange<Int32>) {
-        var random = SplitMix(state: seed)
+        var random = SeededRandom(seed: seed)
         var table = StreamTable<Int>()
         var model: [Int32: Int] = [:]
         for step in 0..<20_000 {

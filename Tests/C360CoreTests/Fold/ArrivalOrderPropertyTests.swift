@@ -1,4 +1,5 @@
 import C360Core
+import C360Generator
 import C360Model
 import Testing
 
@@ -21,7 +22,7 @@ import Testing
     /// instant; with `ties`, events of one source may (their source's order then decides, and that
     /// order is kept).
     static func history(seed: UInt64, ties: Bool) -> History {
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         var minutesUsed = Set<Int64>()
         var counter = 0
         func minute(source: Int64) -> Int64 {
@@ -82,7 +83,7 @@ import Testing
     }
 
     /// A random merge of the sources, each source's events staying in its order.
-    static func interleaving(of history: History, using random: inout SeededGenerator) -> [C360_V1_Event] {
+    static func interleaving(of history: History, using random: inout SeededRandom) -> [C360_V1_Event] {
         var queues = history.sources.map { ArraySlice($0) }
         var merged: [C360_V1_Event] = []
         while let source = queues.indices.filter({ !queues[$0].isEmpty }).randomElement(using: &random) {
@@ -101,7 +102,7 @@ import Testing
     func sourceOrderInterleavings(seed: Int) {
         let history = Self.history(seed: UInt64(seed), ties: true)
         let expected = Self.profile(history.all)
-        var random = SeededGenerator(seed: UInt64(seed) &* 7_919)
+        var random = SeededRandom(seed: UInt64(seed) &* 7_919)
         for _ in 0..<20 {
             let arrival = Self.interleaving(of: history, using: &random)
             let profile = Self.profile(arrival)
@@ -115,7 +116,7 @@ import Testing
     func arbitraryPermutations(seed: Int) {
         let history = Self.history(seed: UInt64(seed) + 1_000_000, ties: false)
         let expected = Self.profile(history.all)
-        var random = SeededGenerator(seed: UInt64(seed) &* 104_729)
+        var random = SeededRandom(seed: UInt64(seed) &* 104_729)
         for _ in 0..<20 {
             let arrival = history.all.shuffled(using: &random)
             let profile = Self.profile(arrival)

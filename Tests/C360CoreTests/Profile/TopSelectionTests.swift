@@ -1,4 +1,5 @@
 @testable import C360Core
+import C360Generator
 import Testing
 
 /// `ProfileEvaluator.top` picks the first few without sorting everything: it must give exactly
@@ -16,7 +17,7 @@ import Testing
 
     @Test("equals sort-then-prefix on random lists with many ties", arguments: 0..<200)
     func matchesSort(seed: Int) {
-        var random = SeededGenerator(seed: UInt64(seed))
+        var random = SeededRandom(seed: UInt64(seed))
         let count = Int(random.next() % 40)
         // Few distinct values, so that ties (equal on every key) are common.
         let tallies = (0..<count).map { _ in

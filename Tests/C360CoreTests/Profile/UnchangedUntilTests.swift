@@ -1,4 +1,5 @@
 import C360Core
+import C360Generator
 import C360Model
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
 
     static func twoDigits(_ number: Int) -> String { number < 10 ? "0\(number)" : "\(number)" }
 
-    static func randomProjection(_ random: inout SeededGenerator) -> Projection {
+    static func randomProjection(_ random: inout SeededRandom) -> Projection {
         var events: [C360_V1_Event] = []
         var customer = C360_V1_CustomerUpserted()
         // Birthdays on every day of the year, some on 29 February.
@@ -35,7 +36,7 @@ import Testing
 
     @Test("the profile evaluated at any instant before the bound equals the one evaluated at the start, but for as_of", arguments: 0..<300)
     func holdsUntilTheBound(seed: Int) {
-        var random = SeededGenerator(seed: UInt64(seed))
+        var random = SeededRandom(seed: UInt64(seed))
         let projection = Self.randomProjection(&random)
         let evaluator = ProfileEvaluator()
         let asOf = Instant(F.time(days: Double.random(in: -30...120, using: &random)))
