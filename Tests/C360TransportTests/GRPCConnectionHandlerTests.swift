@@ -23,6 +23,19 @@ import Testing
         func cancelled(_ status: GRPCStatus) { cancellation = status }
     }
 
+    /// Answers with one message of `Self.bytes` bytes.
+    final class Large: GRPCCallHandler {
+        static let bytes = 256 << 10
+        let call: GRPCServerCall
+        init(call: GRPCServerCall) { self.call = call }
+        func receive(_ message: ByteBuffer) {}
+        func endOfRequest() {
+            call.send(ByteBuffer(repeating: 0x61, count: Self.bytes))
+            call.finish(.ok)
+        }
+        func cancelled(_ status: GRPCStatus) {}
+    }
+
     struct Connection {
         let channel: EmbeddedChannel
         let handler: GRPCConnectionHandler
@@ -36,6 +49,7 @@ import Testing
             routes.methods["/test.Echo/Reverse"] = { Reverser(call: $0) }
             let silent = silent
             routes.methods["/test.Echo/Silent"] = { _ in silent }
+            routes.methods["/test.Echo/Large"] = { Large(call: $0) }
             handler = GRPCConnectionHandler(routes: routes, configuration: configuration)
             channel = EmbeddedChannel(handler: handler)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -191,6 +205,41 @@ import Testing
         code.writeInteger(UInt32(8))
         try connection.send(HTTP2TestClient.frame(.rstStream, flags: 0, stream: 1, payload: code))
         #expect(connection.silent.cancellation?.code == .cancelled)
+    }
+
+    @Test("responses on one connection share it in turns: a large one does not hold back a small one behind it")
+    func responsesInterleave() throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        // A window that lets the large answer go in one piece, so that only scheduling decides.
+        var settings = ByteBuffer()
+        settings.writeInteger(UInt16(0x4))
+        settings.writeInteger(UInt32(1 << 20))
+        var increment = ByteBuffer()
+        increment.writeInteger(UInt32(1 << 20))
+        var opening = HTTP2TestClient.frame(.settings, flags: 0, stream: 0, payload: settings)
+        var window = HTTP2TestClient.frame(.windowUpdate, flags: 0, stream: 0, payload: increment)
+        opening.writeBuffer(&window)
+        try connection.send(opening)
+        _ = try connection.written()
+
+        // Both calls complete in one read: the large answer is queued first.
+        var requests = try connection.client.request(stream: 1, path: "/test.Echo/Large", endStream: true)
+        var small = try connection.client.request(stream: 3, path: "/test.Echo/Reverse")
+        var message = HTTP2TestClient.data(stream: 3, messages: [[1, 2, 3]])
+        requests.writeBuffer(&small)
+        requests.writeBuffer(&message)
+        try connection.send(requests)
+
+        let frames = try connection.written()
+        let largeData = frames.filter { $0.streamID == 1 && $0.type == HTTP2TestClient.FrameType.data.rawValue }
+        #expect(largeData.reduce(0) { $0 + $1.payload.readableBytes } == Large.bytes + 5)
+        let smallEnd = try #require(frames.firstIndex { $0.streamID == 3 && $0.endStream })
+        let largeEnd = try #require(frames.firstIndex { $0.streamID == 1 && $0.endStream })
+        #expect(smallEnd < largeEnd)
+        // At most one frame of the large answer went ahead of the small one's message.
+        let largeBeforeSmall = frames[..<smallEnd].filter { $0.streamID == 1 && $0.type == HTTP2TestClient.FrameType.data.rawValue }
+        #expect(largeBeforeSmall.count <= 1)
     }
 
     @Test("graceful shutdown: calls in flight finish, then GOAWAY; new streams are refused")
