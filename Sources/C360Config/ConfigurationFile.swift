@@ -127,6 +127,7 @@ public struct ConfigurationFile {
         "storage.projection_write_behind_mb", "storage.projection_write_behind_seconds", "storage.cached_projections",
         "storage.cached_profiles",
         "server.listen", "server.metrics_listen", "server.console_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",
+        "server.event_loops",
         "limits.max_request_bytes", "limits.max_events_per_append", "limits.max_events_per_stream", "limits.max_batch_lookups",
         "limits.max_timeline_page", "limits.max_watched_customers", "limits.max_segment_page", "limits.max_concurrent_streams",
         "limits.max_min_seq_wait_seconds",
@@ -168,6 +169,7 @@ public struct ConfigurationFile {
             case "log_format": server.logFormat = try value.choice(LogFormat.self)
             case "log_level": server.logLevel = try value.choice(Logger.Level.self)
             case "allow_unauthenticated": server.allowUnauthenticated = try value.bool()
+            case "event_loops": server.eventLoops = try value.int(atLeast: 1, atMost: ServerSettings.maximumEventLoops)
             default: throw value.unknown()
             }
         }

@@ -20,6 +20,12 @@ public struct ServerSettings: Sendable {
     public var allowUnauthenticated = false
     /// Limits on what one call may ask.
     public var limits = APILimits()
+    /// Threads serving connections (gRPC, the console, metrics); nil: one per core. Fewer than the
+    /// cores leaves room for other processes on the machine: on 2 cores shared with a load
+    /// generator, one thread halved the p99 of 16 one-at-a-time callers (the README's benchmark).
+    public var eventLoops: Int?
+    /// More threads than this is a mistake, not a tuning.
+    public static let maximumEventLoops = 256
 
     public init() {}
 }

@@ -39,7 +39,7 @@ struct ConfigCommand: ParsableCommand {
             }
             let server = settings.server
             print("  data directory: \(settings.dataDirectory ?? DataDirectoryOptions.defaultData)")
-            print("  listen: \(server.listen); metrics: \(server.metricsListen); console: \(server.consoleListen); logs: \(server.logFormat) from \(server.logLevel)")
+            print("  listen: \(server.listen); metrics: \(server.metricsListen); console: \(server.consoleListen); logs: \(server.logFormat) from \(server.logLevel); event loops: \(server.eventLoops.map(String.init) ?? "one per core")")
             print("  rocksdb: block cache \(store.storage.blockCacheBytes >> 20) MiB, compression \(store.storage.compression.rawValue), WAL sync \(store.walSync.rawValue)")
             if store.storage.compression != .none {
                 print("  warning: with compression an erasure's search of the files cannot see compressed bytes, so its receipt proves less (the data is still removed)")

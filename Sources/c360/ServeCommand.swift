@@ -8,6 +8,7 @@ import C360Service
 import C360Store
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -34,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most events per AppendEvents request or stream message (default \(APILimits().maxEventsPerAppend)).") var maxEventsPerAppend: Int?
     @Option(help: "Most ids per BatchGetProfiles request (default \(APILimits().maxBatchLookups)).") var maxBatchLookups: Int?
     @Option(help: "Concurrent HTTP/2 streams per connection (default \(APILimits().maxConcurrentStreams)).") var maxConcurrentStreams: Int?
+    @Option(help: "Threads serving connections: gRPC, the console and metrics (default one per core).") var eventLoops: Int?
     @Option(help: ArgumentHelp("The server's TLS certificate chain (PEM); with --tls-private-key, serves TLS.", valueName: "file"))
     var tlsCertificateChain: String?
     @Option(help: ArgumentHelp("The TLS private key (PEM).", valueName: "file")) var tlsPrivateKey: String?
@@ -64,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--max-batch-lookups", maxBatchLookups), ("--max-concurrent-streams", maxConcurrentStreams)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
+        if let eventLoops, !(1...ServerSettings.maximumEventLoops).contains(eventLoops) {
+            throw ValidationError("--event-loops must be between 1 and \(ServerSettings.maximumEventLoops)")
+        }
     }
 
     /// The configuration (file and environment) with the options given on the command line over it.
@@ -80,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxEventsPerAppend { server.limits.maxEventsPerAppend = maxEventsPerAppend }
         if let maxBatchLookups { server.limits.maxBatchLookups = maxBatchLookups }
         if let maxConcurrentStreams { server.limits.maxConcurrentStreams = maxConcurrentStreams }
+        if let eventLoops { server.eventLoops = eventLoops }
         settings.server = server
         if let tlsCertificateChain, let tlsPrivateKey {
             settings.security.tls = .init(certificateChain: tlsCertificateChain, privateKey: tlsPrivateKey, clientCertificateAuthorities: tlsClientCA)
@@ -91,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var settings = try self.settings()
         let server = settings.server
+        // Before anything starts the process's event loops: the count is fixed at their start.
+        if let eventLoops = server.eventLoops { NIOSingletons.groupLoopCountSuggestion = eventLoops }
         LoggingSystem.bootstrap({ label, metadataProvider in
             var handler: any LogHandler = switch server.logFormat {
             case .json: JSONLogHandler(label: label, metadataProvider: metadataProvider)

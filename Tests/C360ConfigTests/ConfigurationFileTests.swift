@@ -65,6 +65,8 @@ import Logging
         ("server:\n  log_format: xml", "server.log_format"),
         ("server:\n  log_level: loud", "server.log_level"),
         ("server:\n  allow_unauthenticated: perhaps", "server.allow_unauthenticated"),
+        ("server:\n  event_loops: 0", "server.event_loops"),
+        ("server:\n  event_loops: 257", "server.event_loops"),
         ("limits:\n  max_request_bytes: 0", "limits.max_request_bytes"),
         ("limits:\n  max_rows: 5", "limits.max_rows"),
         ("rocksdb:\n  compression: gzip", "rocksdb.compression"),
@@ -86,7 +88,7 @@ import Logging
     func serverSettings() throws {
         let file = try ConfigurationFile(yaml: """
             data_directory: /srv/c360
-            server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true}
+            server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true, event_loops: 3}
             limits: {max_request_bytes: 1024, max_concurrent_streams: 8}
             rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8}
             storage: {projection_write_behind_mb: 8, projection_write_behind_seconds: 0.5, cached_projections: 1000, cached_profiles: 2000}
@@ -97,6 +99,8 @@ import Logging
         #expect(file.server.logFormat == .json)
         #expect(file.server.logLevel == .debug)
         #expect(file.server.allowUnauthenticated)
+        #expect(file.server.eventLoops == 3)
+        #expect(try ConfigurationFile(yaml: "").server.eventLoops == nil)
         #expect(file.server.limits.maxRequestBytes == 1024)
         #expect(file.server.limits.maxConcurrentStreams == 8)
         #expect(file.server.limits.maxBatchLookups == APILimits().maxBatchLookups)

@@ -86,3 +86,35 @@ def test_a_bad_environment_value_stops_serve_naming_the_variable():
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode != 0
     assert "limits.max_concurrent_streams (set by $C360_LIMITS_MAX_CONCURRENT_STREAMS) must be at least 1" in result.stderr, result.stderr
+
+
+def event_loop_threads(work, name, *options):
+    """The event-loop threads of `c360 serve --config work/c360.yaml` once it listens."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("C360_", "NIO_")) or key == "C360_BIN"}
+    process = subprocess.Popen([str(c360_binary()), "serve", "--config", f"{work}/c360.yaml", "--data", f"{work}/{name}",
+                                "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--console-listen", "off", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0, env=env)
+    try:
+        serving = c360_server.read_line(process.stdout, 60)
+        assert "on 127.0.0.1:" in serving, serving
+        names = []
+        for task in os.listdir(f"/proc/{process.pid}/task"):
+            with open(f"/proc/{process.pid}/task/{task}/comm") as comm:
+                names.append(comm.read().strip())
+        return sorted(name for name in names if name.startswith("NIO-SGLTN-"))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()
+
+
+def test_event_loops_from_the_file_and_the_option():
+    work = tempfile.mkdtemp(prefix="c360-loops-")
+    with open(f"{work}/c360.yaml", "w") as config:
+        config.write("server:\n  event_loops: 1\n")
+    assert len(event_loop_threads(work, "file")) == 1
+    assert len(event_loop_threads(work, "option", "--event-loops", "3")) == 3
+    result = subprocess.run([str(c360_binary()), "serve", "--config", f"{work}/c360.yaml", "--data", f"{work}/bad", "--event-loops", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "--event-loops must be between 1 and 256" in result.stderr, result.stderr
