@@ -70,14 +70,18 @@ public final class HTTP2ServerSession {
     private let maxHeaderListSize: Int
     private var events: [Event] = []
     /// The request header block being received. HTTP/2 never interleaves header blocks on a
-    /// connection, so one is enough, and it is appended to in place.
+    /// connection, so one is enough.
     private var incomingStream: Int32 = 0
-    private var incomingHeaders: [Header] = []
     private var incomingSize = 0
-    /// The last request's header list: a client sends the same headers request after request,
-    /// and a name or value equal to the one at the same place last time reuses its String rather
-    /// than allocating and validating a new one (most of a request's allocations otherwise).
+    /// The last request's header list. A client sends the same headers request after request:
+    /// while the block being received equals it, field by field, only the count of equal fields
+    /// is kept, and a block equal to it throughout is that same list, with no array or String
+    /// made for it. The first field that differs starts `incomingHeaders`, where a name or value
+    /// equal to the one at the same place last time still reuses its String.
     private var previousHeaders: [Header] = []
+    private var incomingMatched = 0
+    private var incomingDiffers = false
+    private var incomingHeaders: [Header] = []
     private var outbound = StreamTable<OutboundStream>()
     /// The client's bytes `receive` is feeding to nghttp2 right now: a DATA payload inside them
     /// is handed on as a slice of them, not copied.
@@ -263,13 +267,21 @@ public final class HTTP2ServerSession {
         _ = nghttp2_session_resume_data(session, streamID)
     }
 
-    /// `string` when its UTF-8 is `bytes`, otherwise a new String of `bytes`.
+    /// Whether `string`'s UTF-8 is `bytes`.
     @inline(__always)
-    private static func reuse(_ string: String, ifEqualTo bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let equal = string.utf8.withContiguousStorageIfAvailable { stored in
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { stored in
             stored.count == bytes.count && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
-        }
-        return equal == true ? string : String(decoding: bytes, as: UTF8.self)
+        } == true
+    }
+
+    /// No header block is being received any more (`keepingStream`: a new one starts on it).
+    private func forgetIncoming(keepingStream: Bool) {
+        if !keepingStream { incomingStream = 0 }
+        incomingSize = 0
+        incomingMatched = 0
+        incomingDiffers = false
+        incomingHeaders = []
     }
 
     private static func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerSession? {
@@ -281,9 +293,7 @@ public final class HTTP2ServerSession {
             guard let frame, let owner = HTTP2ServerSession.owner(userData) else { return 0 }
             if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
                 owner.incomingStream = frame.pointee.hd.stream_id
-                owner.incomingHeaders = []
-                owner.incomingHeaders.reserveCapacity(8)
-                owner.incomingSize = 0
+                owner.forgetIncoming(keepingStream: true)
             }
             return 0
         }
@@ -293,19 +303,33 @@ public final class HTTP2ServerSession {
             guard frame.pointee.hd.stream_id == owner.incomingStream, owner.incomingStream != 0 else { return 0 }
             owner.incomingSize += nameLength + valueLength + 32
             if owner.incomingSize > owner.maxHeaderListSize {
-                owner.incomingStream = 0
-                owner.incomingHeaders = []
+                owner.forgetIncoming(keepingStream: false)
                 // The stream is reset; the others on the connection go on.
                 return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
             }
             let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
             let valueBytes = UnsafeBufferPointer(start: value, count: valueLength)
-            let position = owner.incomingHeaders.count
+            let position: Int
+            if owner.incomingDiffers {
+                position = owner.incomingHeaders.count
+            } else {
+                position = owner.incomingMatched
+                if position < owner.previousHeaders.count {
+                    let previous = owner.previousHeaders[position]
+                    if HTTP2ServerSession.equal(previous.name, nameBytes), HTTP2ServerSession.equal(previous.value, valueBytes) {
+                        owner.incomingMatched += 1
+                        return 0
+                    }
+                }
+                owner.incomingDiffers = true
+                owner.incomingHeaders = Array(owner.previousHeaders.prefix(position))
+                owner.incomingHeaders.reserveCapacity(max(8, position + 4))
+            }
             if position < owner.previousHeaders.count {
                 let previous = owner.previousHeaders[position]
                 owner.incomingHeaders.append(Header(
-                    HTTP2ServerSession.reuse(previous.name, ifEqualTo: nameBytes),
-                    HTTP2ServerSession.reuse(previous.value, ifEqualTo: valueBytes)))
+                    HTTP2ServerSession.equal(previous.name, nameBytes) ? previous.name : String(decoding: nameBytes, as: UTF8.self),
+                    HTTP2ServerSession.equal(previous.value, valueBytes) ? previous.value : String(decoding: valueBytes, as: UTF8.self)))
             } else {
                 owner.incomingHeaders.append(Header(String(decoding: nameBytes, as: UTF8.self), String(decoding: valueBytes, as: UTF8.self)))
             }
@@ -318,10 +342,12 @@ public final class HTTP2ServerSession {
             switch UInt32(frame.pointee.hd.type) {
             case NGHTTP2_HEADERS.rawValue:
                 if streamID == owner.incomingStream, streamID != 0 {
-                    owner.events.append(.request(streamID: streamID, headers: owner.incomingHeaders))
-                    owner.previousHeaders = owner.incomingHeaders
-                    owner.incomingStream = 0
-                    owner.incomingHeaders = []
+                    let headers = owner.incomingDiffers ? owner.incomingHeaders
+                        : owner.incomingMatched == owner.previousHeaders.count ? owner.previousHeaders
+                        : Array(owner.previousHeaders.prefix(owner.incomingMatched))
+                    owner.events.append(.request(streamID: streamID, headers: headers))
+                    owner.previousHeaders = headers
+                    owner.forgetIncoming(keepingStream: false)
                 }
                 if endStream { owner.events.append(.endOfRequest(streamID: streamID)) }
             case NGHTTP2_DATA.rawValue:
@@ -339,8 +365,7 @@ public final class HTTP2ServerSession {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let owner = HTTP2ServerSession.owner(userData) else { return 0 }
             if owner.incomingStream == streamID {
-                owner.incomingStream = 0
-                owner.incomingHeaders = []
+                owner.forgetIncoming(keepingStream: false)
             }
             owner.outbound[streamID] = nil
             owner.events.append(.closed(streamID: streamID, errorCode: errorCode))

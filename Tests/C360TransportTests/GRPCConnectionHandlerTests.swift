@@ -1,3 +1,5 @@
+import C360Generator
+import C360HTTP2
 import C360Transport
 import NIOCore
 import NIOEmbedded
@@ -36,11 +38,25 @@ import Testing
         func cancelled(_ status: GRPCStatus) {}
     }
 
+    /// Keeps each call's request headers and ends it.
+    final class HeaderRecorder: GRPCCallHandler {
+        var seen: [[GRPCServerCall.Header]] = []
+        func open(_ call: GRPCServerCall) -> any GRPCCallHandler {
+            seen.append(call.requestHeaders)
+            call.finish(.ok)
+            return self
+        }
+        func receive(_ message: ByteBuffer) {}
+        func endOfRequest() {}
+        func cancelled(_ status: GRPCStatus) {}
+    }
+
     struct Connection {
         let channel: EmbeddedChannel
         let handler: GRPCConnectionHandler
         var client = HTTP2TestClient()
         let silent = Silent()
+        let recorder = HeaderRecorder()
 
         init(maximumMessageBytes: Int = 1_024) throws {
             var configuration = GRPCConnectionHandler.Configuration()
@@ -50,6 +66,8 @@ import Testing
             let silent = silent
             routes.methods["/test.Echo/Silent"] = { _ in silent }
             routes.methods["/test.Echo/Large"] = { Large(call: $0) }
+            let recorder = recorder
+            routes.methods["/test.Echo/Headers"] = { recorder.open($0) }
             handler = GRPCConnectionHandler(routes: routes, configuration: configuration)
             channel = EmbeddedChannel(handler: handler)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -205,6 +223,32 @@ import Testing
         code.writeInteger(UInt32(8))
         try connection.send(HTTP2TestClient.frame(.rstStream, flags: 0, stream: 1, payload: code))
         #expect(connection.silent.cancellation?.code == .cancelled)
+    }
+
+    @Test("request headers arrive as sent, whether a request repeats the last one's, drops some, adds some or changes one", arguments: [1, 2, 3])
+    func requestHeaders(seed: UInt64) throws {
+        var connection = try Connection()
+        _ = try connection.written()
+        var random = SeededRandom(seed: seed)
+        let choices: [[(String, String)]] = [
+            [], [("x-a", "1")], [("x-a", "2")], [("x-b", "1")], [("x-a", "1"), ("x-b", "2")], [("x-a", "1"), ("x-b", "3")],
+            [("x-a", "1"), ("x-b", "2"), ("authorization", "Bearer \(String(repeating: "t", count: 40))")], [("x-b", "2"), ("x-a", "1")],
+        ]
+        var expected: [[GRPCServerCall.Header]] = []
+        for index in 0..<300 {
+            let extra = random.pick(choices)
+            let stream = UInt32(2 * index + 1)
+            try connection.send(try connection.client.request(stream: stream, path: "/test.Echo/Headers", extra: extra, endStream: true))
+            expected.append([.init(":method", "POST"), .init(":scheme", "http"), .init(":path", "/test.Echo/Headers"), .init(":authority", "localhost"),
+                             .init("content-type", "application/grpc"), .init("te", "trailers")] + extra.map { .init($0.0, $0.1) })
+            _ = try connection.written()
+        }
+        let seen = connection.recorder.seen
+        #expect(seen.count == expected.count)
+        if let index = seen.indices.first(where: { $0 < expected.count && seen[$0] != expected[$0] }) {
+            let describe = { (headers: [GRPCServerCall.Header]) in headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ") }
+            Issue.record("request \(index) arrived as [\(describe(seen[index]))], sent as [\(describe(expected[index]))]")
+        }
     }
 
     @Test("responses on one connection share it in turns: a large one does not hold back a small one behind it")
