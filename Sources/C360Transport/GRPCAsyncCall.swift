@@ -20,7 +20,8 @@ public final class GRPCAsyncCall: GRPCCallHandler {
     private var task: Task<Void, Never>?
     private var paused = false
 
-    public init(call: GRPCServerCall, body: @escaping Body) {
+    /// `executor`, when given, runs the body's task instead of the shared cooperative pool.
+    public init(call: GRPCServerCall, executor: (any TaskExecutor)? = nil, body: @escaping Body) {
         self.call = call
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         self.continuation = continuation
@@ -33,7 +34,7 @@ public final class GRPCAsyncCall: GRPCCallHandler {
             eventLoop.execute { bound.value.resumeReadingIfPaused() }
         }
         let writer = GRPCResponseWriter(call: bound, eventLoop: eventLoop)
-        task = Task {
+        task = Task(executorPreference: executor) {
             let (status, trailers) = await body(messages, writer)
             eventLoop.execute { bound.value.finish(status, trailers: trailers) }
         }

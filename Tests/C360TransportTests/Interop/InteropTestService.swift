@@ -16,13 +16,13 @@ enum InteropTestService {
         let service = "/grpc.testing.TestService/"
         routes.methods[service + "EmptyCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await unary(headers, messages, writer, Grpc_Testing_Empty.self) { _ -> UnaryOutcome<Grpc_Testing_Empty> in .reply(Grpc_Testing_Empty()) }
             }
         }
         routes.methods[service + "UnaryCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await unary(headers, messages, writer, Grpc_Testing_SimpleRequest.self) { request -> UnaryOutcome<Grpc_Testing_SimpleResponse> in
                     if request.hasResponseStatus, request.responseStatus.code != 0 {
                         return .status(status(of: request.responseStatus))
@@ -38,7 +38,7 @@ enum InteropTestService {
         }
         routes.methods[service + "StreamingOutputCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await serve(headers, writer) {
                     guard let request = try await single(messages, Grpc_Testing_StreamingOutputCallRequest.self) else {
                         return GRPCStatus(.invalidArgument, "StreamingOutputCall takes exactly one request message")
@@ -49,7 +49,7 @@ enum InteropTestService {
         }
         routes.methods[service + "StreamingInputCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await serve(headers, writer) {
                     var total = 0
                     for try await bytes in messages {
@@ -65,7 +65,7 @@ enum InteropTestService {
         }
         routes.methods[service + "FullDuplexCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await serve(headers, writer) {
                     for try await bytes in messages {
                         let request = try Grpc_Testing_StreamingOutputCallRequest(serializedBytes: Array(buffer: bytes))
@@ -78,7 +78,7 @@ enum InteropTestService {
         }
         routes.methods[service + "HalfDuplexCall"] = { call in
             let headers = call.requestHeaders
-            return GRPCAsyncCall(call: call) { messages, writer in
+            return GRPCAsyncCall(call: call, executor: EventLoopTaskExecutor(call.eventLoop)) { messages, writer in
                 await serve(headers, writer) {
                     var requests: [Grpc_Testing_StreamingOutputCallRequest] = []
                     for try await bytes in messages {
