@@ -73,20 +73,7 @@ public final class HTTP2ServerSession {
     /// connection, so one is enough.
     private var incomingStream: Int32 = 0
     private var incomingSize = 0
-    /// The last request's header list. A client sends the same headers request after request:
-    /// while the block being received equals it, field by field, only the count of equal fields
-    /// is kept, and a block equal to it throughout is that same list, with no array or String
-    /// made for it. The first field that differs starts `incomingHeaders`, where a name or value
-    /// equal to the one at the same place last time still reuses its String.
-    private var previousHeaders: [Header] = []
-    /// `previousHeaders`' names and values back to back, and where each ends (two per field):
-    /// what an arriving field is compared with, so that the comparison touches no String (each
-    /// String read from the list was a retain and a release, 2% of a call in `perf`).
-    private var previousBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var previousEnds = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
-    private var incomingMatched = 0
-    private var incomingDiffers = false
-    private var incomingHeaders: [Header] = []
+    private var incomingHeaders = RequestHeaderList()
     private var outbound = StreamTable<OutboundStream>()
     /// The client's bytes `receive` is feeding to nghttp2 right now: a DATA payload inside them
     /// is handed on as a slice of them, not copied.
@@ -149,8 +136,6 @@ public final class HTTP2ServerSession {
 
     deinit {
         nghttp2_session_del(session)
-        previousBytes.deallocate()
-        previousEnds.deallocate()
     }
 
     // MARK: Reading
@@ -274,58 +259,11 @@ public final class HTTP2ServerSession {
         _ = nghttp2_session_resume_data(session, streamID)
     }
 
-    /// Whether `string`'s UTF-8 is `bytes`.
-    @inline(__always)
-    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        string.utf8.withContiguousStorageIfAvailable { stored in
-            stored.count == bytes.count && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
-        } == true
-    }
-
-    /// Whether field `index` of the previous list has this name and value.
-    @inline(__always)
-    private func previousField(_ index: Int, is name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard 2 * index + 1 < previousEnds.count else { return false }
-        let start = index == 0 ? 0 : previousEnds[2 * index - 1]
-        let nameEnd = previousEnds[2 * index], valueEnd = previousEnds[2 * index + 1]
-        guard nameEnd - start == name.count, valueEnd - nameEnd == value.count else { return false }
-        return (name.isEmpty || memcmp(previousBytes.baseAddress! + start, name.baseAddress!, name.count) == 0)
-            && (value.isEmpty || memcmp(previousBytes.baseAddress! + nameEnd, value.baseAddress!, value.count) == 0)
-    }
-
-    /// Makes `headers` the list the next request's fields are compared with.
-    private func rememberPrevious(_ headers: [Header]) {
-        previousHeaders = headers
-        let total = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
-        if previousBytes.count < total {
-            previousBytes.deallocate()
-            previousBytes = .allocate(byteCount: max(total, 2 * previousBytes.count), alignment: 1)
-        }
-        if previousEnds.count != 2 * headers.count {
-            previousEnds.deallocate()
-            previousEnds = .allocate(capacity: 2 * headers.count)
-        }
-        var offset = 0
-        func append(_ text: String) -> Int {
-            for byte in text.utf8 {
-                previousBytes[offset] = byte
-                offset += 1
-            }
-            return offset
-        }
-        for (index, header) in headers.enumerated() {
-            previousEnds[2 * index] = append(header.name)
-            previousEnds[2 * index + 1] = append(header.value)
-        }
-    }
-
     /// No header block is being received any more (`keepingStream`: a new one starts on it).
     private func forgetIncoming(keepingStream: Bool) {
         if !keepingStream { incomingStream = 0 }
         incomingSize = 0
-        incomingMatched = 0
-        incomingDiffers = false
-        incomingHeaders = []
+        incomingHeaders.reset()
     }
 
     /// Runs a callback's `body` on the session nghttp2 called back for, without retaining it: the
@@ -359,29 +297,8 @@ public final class HTTP2ServerSession {
                     // The stream is reset; the others on the connection go on.
                     return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
                 }
-                let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
-                let valueBytes = UnsafeBufferPointer(start: value, count: valueLength)
-                let position: Int
-                if owner.incomingDiffers {
-                    position = owner.incomingHeaders.count
-                } else {
-                    position = owner.incomingMatched
-                    if owner.previousField(position, is: nameBytes, valueBytes) {
-                        owner.incomingMatched += 1
-                        return 0
-                    }
-                    owner.incomingDiffers = true
-                    owner.incomingHeaders = Array(owner.previousHeaders.prefix(position))
-                    owner.incomingHeaders.reserveCapacity(max(8, position + 4))
-                }
-                if position < owner.previousHeaders.count {
-                    let previous = owner.previousHeaders[position]
-                    owner.incomingHeaders.append(Header(
-                        HTTP2ServerSession.equal(previous.name, nameBytes) ? previous.name : String(decoding: nameBytes, as: UTF8.self),
-                        HTTP2ServerSession.equal(previous.value, valueBytes) ? previous.value : String(decoding: valueBytes, as: UTF8.self)))
-                } else {
-                    owner.incomingHeaders.append(Header(String(decoding: nameBytes, as: UTF8.self), String(decoding: valueBytes, as: UTF8.self)))
-                }
+                owner.incomingHeaders.append(name: UnsafeBufferPointer(start: name, count: nameLength),
+                                             value: UnsafeBufferPointer(start: value, count: valueLength))
                 return 0
             }
         }
@@ -393,13 +310,7 @@ public final class HTTP2ServerSession {
                 switch UInt32(frame.pointee.hd.type) {
                 case NGHTTP2_HEADERS.rawValue:
                     if streamID == owner.incomingStream, streamID != 0 {
-                        let headers = owner.incomingDiffers ? owner.incomingHeaders
-                            : owner.incomingMatched == owner.previousHeaders.count ? owner.previousHeaders
-                            : Array(owner.previousHeaders.prefix(owner.incomingMatched))
-                        owner.events.append(.request(streamID: streamID, headers: headers))
-                        if owner.incomingDiffers || owner.incomingMatched != owner.previousHeaders.count {
-                            owner.rememberPrevious(headers)
-                        }
+                        owner.events.append(.request(streamID: streamID, headers: owner.incomingHeaders.finish()))
                         owner.forgetIncoming(keepingStream: false)
                     }
                     if endStream { owner.events.append(.endOfRequest(streamID: streamID)) }
