@@ -2,6 +2,7 @@ import ArgumentParser
 import C360Config
 import C360Core
 import Foundation
+import NIOCore
 import C360Service
 import C360Store
 
@@ -39,7 +40,7 @@ struct ConfigCommand: ParsableCommand {
             }
             let server = settings.server
             print("  data directory: \(settings.dataDirectory ?? DataDirectoryOptions.defaultData)")
-            print("  listen: \(server.listen); metrics: \(server.metricsListen); console: \(server.consoleListen); logs: \(server.logFormat) from \(server.logLevel); event loops: \(server.eventLoops.map(String.init) ?? "one per core")")
+            print("  listen: \(server.listen); metrics: \(server.metricsListen); console: \(server.consoleListen); logs: \(server.logFormat) from \(server.logLevel); event loops: \(server.eventLoopCount(cores: System.coreCount))\(server.eventLoops == nil ? " (one fewer than the cores)" : "")")
             print("  rocksdb: block cache \(store.storage.blockCacheBytes >> 20) MiB, compression \(store.storage.compression.rawValue), WAL sync \(store.walSync.rawValue)")
             if store.storage.compression != .none {
                 print("  warning: with compression an erasure's search of the files cannot see compressed bytes, so its receipt proves less (the data is still removed)")

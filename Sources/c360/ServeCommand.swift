@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most events per AppendEvents request or stream message (default \(APILimits().maxEventsPerAppend)).") var maxEventsPerAppend: Int?
     @Option(help: "Most ids per BatchGetProfiles request (default \(APILimits().maxBatchLookups)).") var maxBatchLookups: Int?
     @Option(help: "Concurrent HTTP/2 streams per connection (default \(APILimits().maxConcurrentStreams)).") var maxConcurrentStreams: Int?
-    @Option(help: "Threads serving connections: gRPC, the console and metrics (default one per core).") var eventLoops: Int?
+    @Option(help: "Threads serving connections: gRPC, the console and metrics (default one fewer than the cores, at least one).") var eventLoops: Int?
     @Option(help: ArgumentHelp("The server's TLS certificate chain (PEM); with --tls-private-key, serves TLS.", valueName: "file"))
     var tlsCertificateChain: String?
     @Option(help: ArgumentHelp("The TLS private key (PEM).", valueName: "file")) var tlsPrivateKey: String?
@@ -98,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         var settings = try self.settings()
         let server = settings.server
         // Before anything starts the process's event loops: the count is fixed at their start.
-        if let eventLoops = server.eventLoops { NIOSingletons.groupLoopCountSuggestion = eventLoops }
+        NIOSingletons.groupLoopCountSuggestion = server.eventLoopCount(cores: System.coreCount)
         LoggingSystem.bootstrap({ label, metadataProvider in
             var handler: any LogHandler = switch server.logFormat {
             case .json: JSONLogHandler(label: label, metadataProvider: metadataProvider)

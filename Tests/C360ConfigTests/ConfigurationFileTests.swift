@@ -101,6 +101,8 @@ import Logging
         #expect(file.server.allowUnauthenticated)
         #expect(file.server.eventLoops == 3)
         #expect(try ConfigurationFile(yaml: "").server.eventLoops == nil)
+        #expect(file.server.eventLoopCount(cores: 8) == 3)
+        #expect([1, 2, 3, 8].map(ServerSettings().eventLoopCount(cores:)) == [1, 1, 2, 7])
         #expect(file.server.limits.maxRequestBytes == 1024)
         #expect(file.server.limits.maxConcurrentStreams == 8)
         #expect(file.server.limits.maxBatchLookups == APILimits().maxBatchLookups)

@@ -114,6 +114,14 @@ def test_event_loops_from_the_file_and_the_option():
         config.write("server:\n  event_loops: 1\n")
     assert len(event_loop_threads(work, "file")) == 1
     assert len(event_loop_threads(work, "option", "--event-loops", "3")) == 3
+    open(f"{work}/c360.yaml", "w").close()
+    # Unset: one fewer than the cores c360 may use (cgroup limits count, so `config check` says), at least one.
+    check = subprocess.run([str(c360_binary()), "config", "check", f"{work}/c360.yaml"], capture_output=True, text=True, timeout=60)
+    reported = re.search(r"event loops: (\d+) \(one fewer than the cores\)", check.stdout)
+    assert reported, check.stdout
+    expected = int(reported.group(1))
+    assert expected == 1 or expected < len(os.sched_getaffinity(0)), expected
+    assert len(event_loop_threads(work, "default")) == expected
     result = subprocess.run([str(c360_binary()), "serve", "--config", f"{work}/c360.yaml", "--data", f"{work}/bad", "--event-loops", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
