@@ -55,7 +55,8 @@ struct RequestHeaderList: ~Copyable {
                                 Self.equal(last.value, value) ? last.value : String(decoding: value, as: UTF8.self)))
     }
 
-    /// The list received, which the next one is compared with; a new list starts.
+    /// The list received, which the next one is compared with. The next list starts at `reset`
+    /// (the session resets when a block ends and when the next begins).
     mutating func finish() -> [Header] {
         let list: [Header]
         if !differing.isEmpty {
@@ -66,7 +67,6 @@ struct RequestHeaderList: ~Copyable {
             list = Array(previous.prefix(matched))
         }
         if !differing.isEmpty || matched != previous.count { remember(list) }
-        reset()
         return list
     }
 
