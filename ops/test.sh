@@ -9,12 +9,21 @@
 # Usage: ops/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step says when it starts and how long the run has taken so far, so that a slow or stuck
+# step shows in CI's log (CI allows 90 minutes; the whole run takes about 40 here).
+step() { echo "[ops/test.sh $(date -u +%H:%M:%S), ${SECONDS} s in] $*" >&2; }
+step "installing what the tests need"
 ops/install-deps.sh protobuf-compiler openssl systemd prometheus postgresql-15
 python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest h2
+step "checking the generated code against proto/"
 ops/generate-protos.sh --check
+step "building (debug, with the tests)"
 swift build --build-tests
+step "the Swift tests"
 swift test --skip-build
+step "the interoperability tests (Tests/interop)"
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/interop
+step "the console in Chromium (Tests/console)"
 # The customer console in a real browser: Debian's Chromium, driven by Playwright (its own browser
 # download is not used: the tests point it at Debian's).
 ops/install-deps.sh chromium fonts-dejavu-core
@@ -22,9 +31,13 @@ python3 -m pip install --quiet --disable-pip-version-check playwright requests s
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/console
 # c360 serve following a real PostgreSQL 15: profiles against SQL, kill -9 in the snapshot and while
 # streaming, PostgreSQL restarted, a deleted customer row erased, the source metrics and status.
+step "PostgreSQL sources (Tests/sources)"
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/sources
+step "the benchmark, short mode"
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),
 # a soak, erasure over random histories, access control; on the debug build.
+step "the reliability suite, short mode"
 ops/reliability/run.sh --short --c360 "$(swift build --show-bin-path)/c360"
+step "all passed"
