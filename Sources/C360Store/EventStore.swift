@@ -185,6 +185,18 @@ public final class EventStore: Sendable {
     /// fail with `.unavailable`. A server calls it once it has stopped serving, so that the process
     /// never exits with RocksDB still open.
     public func close() {
+        close(waitingForCompactionsUpTo: 0)
+    }
+
+    /// `close()`, letting RocksDB finish the compactions its last flushes made due for up to
+    /// `seconds` before closing it: closing cancels a compaction under way and throws its work
+    /// away, and the next open starts it again from the beginning (after a bulk load, the whole
+    /// events column family: 4 s of a core for 2,000,000 events here, in the first seconds of the
+    /// next server). For a process that wrote much and is stopping anyway, as a server's stop, the
+    /// way PostgreSQL's shutdown checkpoint writes what its buffers hold. Returns whether RocksDB
+    /// settled and how long the wait took.
+    @discardableResult
+    public func close(waitingForCompactionsUpTo seconds: Double) -> (settled: Bool, seconds: Double) {
         cancelVersionBuild()
         versionBuilds.sync {}
         writer.queue.sync {}
@@ -192,10 +204,14 @@ public final class EventStore: Sendable {
         // A failure here loses nothing: the next open folds the log after the checkpoint.
         try? projections.writeAll()
         try? database.flushAll()
+        let started = ContinuousClock.now
+        let settled = seconds > 0 ? database.waitForBackgroundWork(upTo: seconds) : !database.hasBackgroundWork
+        let waited = started.duration(to: .now)
         changes.finishAll()
         segmentChanges.finishAll()
         database.close()
         lock.release()
+        return (settled, Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18)
     }
 
     /// The last log position assigned, including tombstones.

@@ -282,6 +282,27 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Whether a flush or a compaction is running, or one is due, in any column family.
+    public var hasBackgroundWork: Bool {
+        guard !isClosed else { return false }
+        func number(_ name: String, _ family: ColumnFamily? = nil) -> UInt64 { property(name, in: family).flatMap { UInt64($0) } ?? 0 }
+        if number("rocksdb.num-running-compactions") > 0 || number("rocksdb.num-running-flushes") > 0 { return true }
+        return columnFamiliesByName.values.contains { family in
+            number("rocksdb.compaction-pending", family) > 0 || number("rocksdb.mem-table-flush-pending", family) > 0
+        }
+    }
+
+    /// Waits until no flush or compaction is running or due, polling every 20 ms, for at most
+    /// `seconds`. Returns whether RocksDB settled in that time.
+    public func waitForBackgroundWork(upTo seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, seconds) * 1000))
+        while hasBackgroundWork {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// A RocksDB property such as `"rocksdb.estimate-num-keys"`, or `nil` if unknown.
     public func property(_ name: String, in family: ColumnFamily? = nil) -> String? {
         guard !isClosed else { return nil }

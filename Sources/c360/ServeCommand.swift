@@ -137,7 +137,19 @@ struct ServeCommand: AsyncParsableCommand {
         // Projections of another fold are rebuilt while the old ones serve (`ProjectionBuilder`).
         settings.store.projectionRebuild = .whileServing
         let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
-        defer { store.close() }
+        defer {
+            // The projections and memtables are on disk before this wait begins, so a stop cut
+            // short in it (systemd's TimeoutStopSec=30 in ops/systemd, a container's kill) only
+            // cancels the compaction, as an immediate close would.
+            let (settled, seconds) = store.close(waitingForCompactionsUpTo: Self.compactionWaitOnStop)
+            if !settled {
+                logger.notice("closed the data directory with a RocksDB compaction under way: the next start continues it", metadata: [
+                    "waited_seconds": "\(String(format: "%.1f", seconds))"])
+            } else if seconds >= 0.1 {
+                logger.info("closed the data directory after RocksDB's compactions finished", metadata: [
+                    "waited_seconds": "\(String(format: "%.1f", seconds))"])
+            }
+        }
         if let recovery = store.recovery {
             logger.notice("recovered after an unclean stop: folded the log after the projections' checkpoint", metadata: [
                 "from_seq": "\(recovery.fromSeq)", "through_seq": "\(recovery.throughSeq)", "events": "\(recovery.events)",
@@ -186,6 +198,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("stopped; closing the data directory")
     }
+
+    /// How long a stop lets RocksDB finish compactions before closing it (`EventStore.close(waitingForCompactionsUpTo:)`):
+    /// with the 10 s calls may take to finish, within the 30 s systemd gives a stop.
+    static let compactionWaitOnStop = 15.0
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")

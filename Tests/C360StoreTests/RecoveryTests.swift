@@ -158,6 +158,30 @@ import Testing
         }
     }
 
+    @Test("a close told to wait lets the compaction its flushes made due finish, so the next open has none to start again")
+    func closeWaitingForCompactions() async throws {
+        try await withTemporaryDirectory { directory in
+            // Each close flushes the memtables: the fourth leaves four files in level 0 of the
+            // events column family, which makes a compaction due.
+            for round in 0..<4 {
+                let store = try await Self.reopen(directory, StoreConfiguration())
+                let events = (0..<200).map { Events.web("evt_\(round)_\($0)", customer: "cust_\($0 % 40)") }
+                #expect(await store.append(events).allSatisfy { if case .appended = $0 { true } else { false } })
+                if round < 3 {
+                    store.close()
+                } else {
+                    let (settled, _) = store.close(waitingForCompactionsUpTo: 30)
+                    #expect(settled)
+                }
+            }
+            let reopened = try await Self.reopen(directory, StoreConfiguration())
+            defer { reopened.close() }
+            #expect(reopened.database.property("rocksdb.num-files-at-level0", in: reopened.families.events) == "0")
+            #expect(!reopened.database.hasBackgroundWork)
+            #expect(try reopened.timeline(customerID: "cust_3").count == 20)
+        }
+    }
+
     @Test("the byte bound writes behind as soon as it is reached: with a bound of one byte, every commit is written before it is acknowledged")
     func byteBound() async throws {
         try await withTemporaryDirectory { directory in

@@ -108,6 +108,26 @@ import Testing
         }
     }
 
+    @Test("waiting for background work lets the compaction four flushed files made due finish")
+    func waitForBackgroundWork() throws {
+        try withTemporaryDirectory { path in
+            let db = try Database(path: path, columnFamilies: ["a"])
+            defer { db.close() }
+            let family = try db.columnFamily("a")
+            // Four files in level 0 make a compaction due (RocksDB's level0_file_num_compaction_trigger).
+            for file: UInt8 in 0..<4 {
+                let batch = WriteBatch(for: db)
+                for key: UInt8 in 0..<200 { batch.put([key, file], Array(repeating: key, count: 100), in: family) }
+                try db.write(batch, sync: false)
+                try db.flush(family)
+            }
+            #expect(db.waitForBackgroundWork(upTo: 30))
+            #expect(!db.hasBackgroundWork)
+            #expect(db.property("rocksdb.num-files-at-level0", in: family) == "0")
+            #expect(try db.get([7, 3], in: family) == Array(repeating: 7, count: 100))
+        }
+    }
+
     @Test("a snapshot does not see later writes, and a range delete removes only its range")
     func snapshotAndDeleteRange() throws {
         try withTemporaryDirectory { path in
