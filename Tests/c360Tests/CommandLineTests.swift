@@ -1,3 +1,4 @@
+import C360Store
 import C360TestSupport
 import Foundation
 import Testing
@@ -112,6 +113,24 @@ import Testing
             #expect(rules.first { $0["rule"] as? String == "bad_email" }?["count"] as? Int == 1)
             #expect(rules.first { $0["rule"] as? String == "duplicate_event_id" }?["count"] as? Int == 1)
             #expect(try await C360Process.run(["validate", directory + "/missing.ndjson"]).status == 2)
+        }
+    }
+
+    @Test("ingest lets RocksDB finish the compactions its load made due: the next open finds none")
+    func ingestSettlesCompactions() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            // Each ingest's close flushes the memtables: the fourth leaves four files in level 0 of
+            // the events column family, which makes a compaction due.
+            for load in 0..<4 {
+                let file = directory + "/load\(load).ndjson"
+                #expect(try await C360Process.run(["generate", "--customers", "50", "--events", "500", "--seed", "\(load + 1)", "--out", file]).status == 0)
+                let ingest = try await C360Process.run(["ingest", file, "--data", data])
+                #expect(ingest.status == 0, "\(ingest.stderr)")
+            }
+            let store = try EventStore(directory: data)
+            defer { store.close() }
+            #expect(store.storageFigures().pendingCompactionBytes == 0)
         }
     }
 
