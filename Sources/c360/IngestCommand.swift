@@ -56,7 +56,7 @@ struct IngestCommand: AsyncParsableCommand {
                 // level 0 grows).
                 let (settled, seconds) = store.close(waitingForCompactionsUpTo: Self.compactionWait)
                 if !settled {
-                    StandardError.write("closed with a RocksDB compaction under way after \(Int(seconds)) s: the next open continues it")
+                    StandardError.write("closed with a RocksDB compaction under way after \(Int(seconds)) s: the next open begins it again")
                 } else if seconds >= 0.5 {
                     StandardError.write("RocksDB's compactions after the load took \(String(format: "%.1f", seconds)) s")
                 }

@@ -143,7 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
             // cancels the compaction, as an immediate close would.
             let (settled, seconds) = store.close(waitingForCompactionsUpTo: Self.compactionWaitOnStop)
             if !settled {
-                logger.notice("closed the data directory with a RocksDB compaction under way: the next start continues it", metadata: [
+                logger.notice("closed the data directory with a RocksDB compaction under way: the next start begins it again", metadata: [
                     "waited_seconds": "\(String(format: "%.1f", seconds))"])
             } else if seconds >= 0.1 {
                 logger.info("closed the data directory after RocksDB's compactions finished", metadata: [
