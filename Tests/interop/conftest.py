@@ -30,7 +30,7 @@ def start_server(data_directory, *extra):
 
 
 def stop_server(server):
-    """Stops the server with SIGTERM; kills it (and fails) if it does not stop within 20 seconds."""
+    """Stops the server with SIGTERM; kills it (and fails) if it does not stop in time (`c360_server.stop`)."""
     c360_server.stop(server)
 
 

@@ -82,8 +82,9 @@ def read_line(pipe, timeout):
     return line.decode(errors="replace")
 
 
-def stop(server, timeout=20):
-    """Stops the server with SIGTERM; kills it (and raises) if it does not stop in time."""
+def stop(server, timeout=40):
+    """Stops the server with SIGTERM; kills it (and raises) if it does not stop in time. A stop may
+    take up to 10 s for calls to finish and 15 s more for RocksDB's compactions (README, Guarantees)."""
     server.process.terminate()
     try:
         server.process.wait(timeout=timeout)
