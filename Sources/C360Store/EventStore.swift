@@ -205,13 +205,13 @@ public final class EventStore: Sendable {
         try? projections.writeAll()
         try? database.flushAll()
         let started = ContinuousClock.now
-        let settled = seconds > 0 ? database.waitForBackgroundWork(upTo: seconds) : !database.hasBackgroundWork
-        let waited = started.duration(to: .now)
+        let settled = database.waitForBackgroundWork(upTo: seconds)
+        let waited = Self.seconds(since: started)
         changes.finishAll()
         segmentChanges.finishAll()
         database.close()
         lock.release()
-        return (settled, Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18)
+        return (settled, waited)
     }
 
     /// The last log position assigned, including tombstones.
