@@ -37,9 +37,6 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
-    /// How long a load lets RocksDB finish the compactions it made due before closing it.
-    static let compactionWait = 60.0
-
     func run() async throws {
         let mapping = try self.mapping.map(MappingCommand.load)
         let summary: NDJSONLoader.Summary
@@ -49,18 +46,7 @@ struct IngestCommand: AsyncParsableCommand {
             }
         } else {
             let store = try dataDirectory.openStore(creatingIfMissing: true)
-            defer {
-                // A bulk load leaves compactions due: done here, they are not thrown away by the
-                // close and begun again by whatever opens the directory next (a server's first
-                // seconds; or, for loads shorter than the compaction, every load after, while
-                // level 0 grows).
-                let (settled, seconds) = store.close(waitingForCompactionsUpTo: Self.compactionWait)
-                if !settled {
-                    StandardError.write("closed with a RocksDB compaction under way after \(Int(seconds)) s: the next open begins it again")
-                } else if seconds >= 0.5 {
-                    StandardError.write("RocksDB's compactions after the load took \(String(format: "%.1f", seconds)) s")
-                }
-            }
+            defer { store.closeLettingCompactionsFinish(after: "load") }
             // Membership is evaluated as of today before today's appends change it.
             if !store.configuration.segments.isEmpty { _ = try await store.refreshSegments() }
             summary = try await load(into: store, mapping: mapping)

@@ -19,7 +19,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try dataDirectory.openStore()
-        defer { store.close() }
+        defer { store.closeLettingCompactionsFinish(after: "replay") }
         // Events to fold: all of them, or those after the snapshot (log positions include
         // tombstones, so this is an estimate, never below what remains). Not `statistics()`: it
         // decodes every projection to count customers, a quarter of `c360 replay`'s time.

@@ -12,7 +12,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try dataDirectory.openStore()
-        defer { store.close() }
+        defer { store.closeLettingCompactionsFinish(after: "snapshot") }
         let info = try await store.takeSnapshot()
         print("snapshot at seq \(info.seq): \(info.projections) projections")
     }
