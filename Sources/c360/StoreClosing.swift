@@ -6,7 +6,7 @@ extension EventStore {
     static let compactionWaitAfterBulkWrites = 60.0
 
     /// Closes the store after a command that wrote in bulk (a load, a snapshot, a replay), letting
-    /// RocksDB finish the compactions that made due first: cancelled by the close, a compaction
+    /// RocksDB finish the compactions the command made due first: cancelled by the close, a compaction
     /// is begun again by whatever opens the directory next (a server's first seconds; or, for
     /// commands shorter than the compaction, every command after, while level 0 grows). Says on
     /// standard error when that took long or did not finish.
