@@ -90,14 +90,23 @@ extension EventStore {
             }, false)
         }
         writer.committed(context.state, index: context.index, mergedInto: context.mergedInto, memberships: memberships)
-        var changed = context.projections.mapValues(ProjectionStore.Change.stored)
-        for subject in context.removedProjections where context.projections[subject] == nil {
-            changed[subject] = .removed
-        }
-        projections.committed(changed, through: context.state.lastSeq)
         let published = context.projections.values
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
             .sorted { $0.seq < $1.seq }
+        // Moved out of the context rather than copied: a copy retains every array and string of a
+        // projection, and the context's would be released right after (`perf`: about 1% of small
+        // appends' server CPU).
+        var changed: [UInt64: ProjectionStore.Change] = [:]
+        changed.reserveCapacity(context.projections.count + context.removedProjections.count)
+        for subject in Array(context.projections.keys) {
+            if let projection = context.projections.removeValue(forKey: subject) {
+                changed[subject] = .stored(projection)
+            }
+        }
+        for subject in context.removedProjections where changed[subject] == nil {
+            changed[subject] = .removed
+        }
+        projections.committed(changed, through: context.state.lastSeq)
         changes.publish(published, lastSeq: context.state.lastSeq)
         self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
         return (outcomes, true)
@@ -138,7 +147,7 @@ extension EventStore {
     /// the projection meanwhile.
     private func warmProjection(ofCustomer customerID: String, customerHash: [UInt8]?) {
         guard !customerID.isEmpty, let subject = try? subject(customerID: customerID, customerHash: customerHash) else { return }
-        _ = try? projections.projection(of: subject)
+        try? projections.warm(subject)
     }
 
     /// Why `bytes` more may not be written now: the data directory's filesystem would be left with
@@ -191,7 +200,9 @@ extension EventStore {
         } else {
             projection = try currentProjection(of: target, context: context)
         }
-        let before: Projection?? = context.before[target] == nil ? .some(existingSubject == nil ? nil : projection) : nil
+        // Only segment membership compares a projection with what it was before the commit.
+        let before: Projection?? = configuration.segments.isEmpty || context.before[target] != nil ? nil
+            : .some(existingSubject == nil ? nil : projection)
         let seq = context.state.lastSeq + 1
         let (decision, unmergedProjections) = try resolve(prepared, subject: subject, target: target, projection: projection, context: &context)
         if let members = decision.members {
