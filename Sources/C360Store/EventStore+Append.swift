@@ -198,7 +198,11 @@ extension EventStore {
         if existingSubject == nil {
             projection = ProjectionFold.emptyProjection(customerID: event.customerID)
         } else {
-            projection = try currentProjection(of: target, context: context)
+            if let staged = context.projections[target] {
+                projection = staged
+            } else {
+                projection = try projections.projectionToFold(of: target) ?? ProjectionFold.emptyProjection(customerID: "")
+            }
         }
         // Only segment membership compares a projection with what it was before the commit.
         let before: Projection?? = configuration.segments.isEmpty || context.before[target] != nil ? nil

@@ -53,8 +53,11 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         hand = (hand + 1) % slots.count
     }
 
-    mutating func remove(_ key: Key) {
-        guard let position = positions.removeValue(forKey: key) else { return }
+    /// Removes the entry of `key` and returns its value, `nil` when there was none.
+    @discardableResult
+    mutating func remove(_ key: Key) -> Value? {
+        guard let position = positions.removeValue(forKey: key) else { return nil }
+        let value = slots[position].value
         let last = slots.count - 1
         if position != last {
             slots[position] = slots[last]
@@ -62,6 +65,7 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         }
         slots.removeLast()
         if hand >= slots.count { hand = 0 }
+        return value
     }
 
     mutating func removeAll() {

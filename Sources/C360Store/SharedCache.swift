@@ -48,9 +48,15 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func remove(_ key: Key) {
+        take(key)
+    }
+
+    /// The writer's removal of `key`, returning the value the cache held.
+    @discardableResult
+    func take(_ key: Key) -> Value? {
         shards[shardIndex(key)].lock.withLock {
             $0.epoch &+= 1
-            $0.entries.remove(key)
+            return $0.entries.remove(key)
         }
     }
 
