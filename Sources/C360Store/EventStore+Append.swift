@@ -198,11 +198,7 @@ extension EventStore {
         if existingSubject == nil {
             projection = ProjectionFold.emptyProjection(customerID: event.customerID)
         } else {
-            if let staged = context.projections[target] {
-                projection = staged
-            } else {
-                projection = try projections.projectionToFold(of: target) ?? ProjectionFold.emptyProjection(customerID: "")
-            }
+            projection = try currentProjection(of: target, context: context, toFold: true)
         }
         // Only segment membership compares a projection with what it was before the commit.
         let before: Projection?? = configuration.segments.isEmpty || context.before[target] != nil ? nil
@@ -343,9 +339,11 @@ extension EventStore {
         anonymous ? context.state.nextSubject | StoreKeys.anonymousBit : context.state.nextSubject
     }
 
-    private func currentProjection(of subject: UInt64, context: CommitContext) throws(C360Error) -> Projection {
+    /// `toFold`: for the commit to replace, so a cached projection is taken out of the cache.
+    private func currentProjection(of subject: UInt64, context: CommitContext, toFold: Bool = false) throws(C360Error) -> Projection {
         if let cached = context.projections[subject] { return cached }
-        return try projections.projection(of: subject) ?? ProjectionFold.emptyProjection(customerID: "")
+        let stored = try toFold ? projections.projectionToFold(of: subject) : projections.projection(of: subject)
+        return stored ?? ProjectionFold.emptyProjection(customerID: "")
     }
 
     /// The subject an index key points at, as of this commit. Caches what it reads.

@@ -144,10 +144,7 @@ final class ProjectionStore: Sendable {
     /// instead of copying each one it changes while the cache keeps the old one until it evicts
     /// it. Run on the writer only.
     func projectionToFold(of subject: UInt64) throws(C360Error) -> Projection? {
-        let waiting = pending.withLock { $0.dirty[subject] ?? $0.writing[subject] }
-        if let waiting { return waiting.shared?.projection }
-        if let cached = cache.take(subject) { return cached.projection }
-        return try shared(of: subject)?.projection
+        try shared(of: subject, takingFromCache: true)?.projection
     }
 
     /// Reads the projection of `subject` into the cache unless it is there already, without
@@ -158,12 +155,14 @@ final class ProjectionStore: Sendable {
     }
 
     /// The projection of `subject` as last committed, shared with the dirty set or the cache.
-    private func shared(of subject: UInt64) throws(C360Error) -> SharedProjection? {
+    /// `takingFromCache` removes a cached one (and leaves one read from RocksDB uncached).
+    private func shared(of subject: UInt64, takingFromCache: Bool = false) throws(C360Error) -> SharedProjection? {
         while true {
             let ticket = cache.ticket(for: subject)
             let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
             if let waiting { return waiting.shared }
-            if let cached = cache.value(for: subject) { return cached }
+            // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
+            if let cached = takingFromCache ? cache.take(subject) : cache.value(for: subject) { return cached }
             let bytes: [UInt8]?
             do {
                 bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
