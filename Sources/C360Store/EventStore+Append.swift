@@ -13,7 +13,7 @@ extension EventStore {
     private struct CommitContext {
         var state: WriterState
         var eventIDs: [String: UInt64] = [:]
-        var index: [[UInt8]: UInt64?] = [:]
+        var index: [IndexKey: UInt64?] = [:]
         var projections: [UInt64: Projection] = [:]
         /// Projections of anonymous histories merged away in this commit.
         var removedProjections: Set<UInt64> = []
@@ -177,7 +177,7 @@ extension EventStore {
             return .duplicate(seq: seq)
         }
         let customerHash = prepared.customerHash
-        if let customerHash, context.state.erasedCustomerHashes.contains(customerHash) {
+        if let customerHash, !context.state.erasedCustomerHashes.isEmpty, context.state.erasedCustomerHashes.contains(customerHash) {
             throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
         if customerHash == nil, !context.state.erasedIdentityKeys.isEmpty,
@@ -215,16 +215,16 @@ extension EventStore {
             context.state.nextSubject += 1
             if let customerKey {
                 batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
-                context.index[customerKey] = subject
+                context.index[IndexKey(customerKey)] = subject
             }
         }
         for key in decision.linkKeys {
             batch.put(key, StoreKeys.subject(subject), in: families.identities)
-            context.index[key] = subject
+            context.index[IndexKey(key)] = subject
         }
         for key in decision.unlinkKeys {
             batch.delete(key, in: families.identities)
-            context.index[key] = .some(nil)
+            context.index[IndexKey(key)] = .some(nil)
         }
         for history in decision.resolution.merged {
             batch.put(StoreKeys.mergedInto(anonymous: history.subject), StoreKeys.subject(target), in: families.merges)
@@ -323,8 +323,9 @@ extension EventStore {
             // in `customerSubjects` after committing: a subject found there is current. Preparing
             // the event read it there already, so the writer need not read the same key again
             // (that second read was 3.5% of the server's CPU under small appends, `perf`).
-            if context.index[customerKey] == nil, let known = customerSubjects.value(for: prepared.event.customerID) {
-                context.index[customerKey] = known
+            let indexKey = IndexKey(customerKey)
+            if context.index[indexKey] == nil, let known = customerSubjects.value(for: prepared.event.customerID) {
+                context.index[indexKey] = known
                 return known
             }
             return try owner(of: customerKey, context: &context)
@@ -348,13 +349,14 @@ extension EventStore {
 
     /// The subject an index key points at, as of this commit. Caches what it reads.
     private func owner(of key: [UInt8], context: inout CommitContext) throws(C360Error) -> UInt64? {
-        if let cached = context.index[key] { return cached }
-        if let cached = writer.cachedOwner(of: key) {
-            context.index[key] = cached
+        let indexKey = IndexKey(key)
+        if let cached = context.index[indexKey] { return cached }
+        if let cached = writer.cachedOwner(of: indexKey) {
+            context.index[indexKey] = cached
             return cached
         }
         let subject = try read(key, in: families.identities).flatMap { StoreKeys.uint64($0) }
-        context.index[key] = .some(subject)
+        context.index[indexKey] = .some(subject)
         return subject
     }
 

@@ -24,7 +24,7 @@ struct WriterState: Sendable {
 /// a write succeeds.
 struct WriterCaches {
     /// Index key (hashed customer id or identity) to subject, `nil` for a key known to be absent.
-    var index: RecentlyUsedCache<[UInt8], UInt64?>
+    var index: RecentlyUsedCache<IndexKey, UInt64?>
     /// Anonymous subject to the customer subject it is merged into, `nil` when it is not.
     var mergedInto: RecentlyUsedCache<UInt64, UInt64?>
     /// Customer subject to the segments it was in after its last commit, and the day evaluated.
@@ -83,7 +83,7 @@ final class LogWriter: @unchecked Sendable {
     /// A commit of appends was written: `state` is the writer's state after it, and what it read
     /// or decided of the index, of merges and of segment memberships is cached for the next.
     func committed(
-        _ state: WriterState, index: [[UInt8]: UInt64?], mergedInto: [UInt64: UInt64?], memberships: [UInt64: Set<String>]
+        _ state: WriterState, index: [IndexKey: UInt64?], mergedInto: [UInt64: UInt64?], memberships: [UInt64: Set<String>]
     ) {
         self.state = state
         for (key, subject) in index {
@@ -108,7 +108,7 @@ final class LogWriter: @unchecked Sendable {
         state.erasedCustomerHashes.insert(customerHash)
         state.erasedIdentityKeys.formUnion(identityKeys)
         for key in removedIndexKeys {
-            caches.index.remove(key)
+            caches.index.remove(IndexKey(key))
         }
         for subject in subjects {
             caches.mergedInto.remove(subject)
@@ -140,7 +140,7 @@ final class LogWriter: @unchecked Sendable {
     // MARK: What it has cached (on `queue`)
 
     /// The subject an index key points at (`.some(nil)`: known to be absent), if cached.
-    func cachedOwner(of key: [UInt8]) -> UInt64?? {
+    func cachedOwner(of key: IndexKey) -> UInt64?? {
         caches.index.value(for: key)
     }
 
