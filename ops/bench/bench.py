@@ -155,6 +155,43 @@ def process_cpu_seconds(pids):
     return total / ticks
 
 
+def thread_cpu_seconds(pid):
+    """User and system CPU of each of `pid`'s threads now alive, summed by thread name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    by_name = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return by_name
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        by_name[name] = by_name.get(name, 0) + (int(fields[11]) + int(fields[12])) / ticks
+    return by_name
+
+
+class ServerCPU:
+    """A server's CPU over a measured window: in all, and by thread name (the threads alive at its
+    end), so that a figure can say which of the server's threads its time went to."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.total = process_cpu_seconds([pid])
+        self.threads = thread_cpu_seconds(pid)
+
+    def figures(self, operations, unit):
+        threads = {name: round(seconds - self.threads.get(name, 0), 2)
+                   for name, seconds in sorted(thread_cpu_seconds(self.pid).items())
+                   if seconds - self.threads.get(name, 0) >= 0.05}
+        return {f"server_cpu_us_per_{unit}": (process_cpu_seconds([self.pid]) - self.total) / max(1, operations) * 1e6,
+                "server_cpu_seconds_by_thread": threads}
+
+
 def combine_runs(runs):
     """Rate over the runs' total time, percentiles over every request of every run."""
     seconds = sum(r["seconds"] for r in runs)
@@ -237,8 +274,10 @@ def bench_c360(binary, sizes, work, seed):
     base = [binary, "bench"]
 
     log(f"c360 bulk ingest: {sizes['events']:,} events, {sizes['customers']:,} customers, batches of 1,000")
+    cpu = ServerCPU(server.process.pid)
     figures["bulk_ingest"] = run_json(base + ["ingest", "--server", server.address, "--customers", str(sizes["customers"]),
                                               "--events", str(sizes["events"]), "--seed", str(seed)])
+    figures["bulk_ingest"].update(cpu.figures(figures["bulk_ingest"]["appended"], "event"))
     server.stop()
 
     # The snapshot is taken here: the small appends and freshness samples below are its tail.
@@ -247,8 +286,10 @@ def bench_c360(binary, sizes, work, seed):
     server.start()
 
     log(f"c360 small appends: 64 calls in flight ({' '.join(APPEND_SHAPE)}), unique event ids, for {sizes['seconds']} s")
+    cpu = ServerCPU(server.process.pid)
     figures["small_appends"] = append_figures(load(binary, server.address, APPEND_SHAPE, "--rpc", "append-events",
                                                    "--customers", str(sizes["customers"]), "--seconds", str(sizes["seconds"])))
+    figures["small_appends"].update(cpu.figures(figures["small_appends"]["calls"], "append"))
     log(f"c360 freshness: {sizes['freshness']} appends watched on WatchProfiles")
     figures["freshness"] = run_json(base + ["freshness", "--server", server.address, "--samples", str(sizes["freshness"])])
 
@@ -295,10 +336,10 @@ def measure_lookups(binary, server, sizes, shapes):
     per lookup."""
     figures = {}
     for name, shape, requests in shapes:
-        cpu_before = process_cpu_seconds([server.process.pid])
+        cpu = ServerCPU(server.process.pid)
         result = load(binary, server.address, shape, "--rpc", "get-profile", "--customers", str(sizes["customers"]),
                       "-n", str(requests))
-        result["server_cpu_us_per_request"] = (process_cpu_seconds([server.process.pid]) - cpu_before) / max(1, result["requests"]) * 1e6
+        result.update(cpu.figures(result["requests"], "request"))
         figures[name] = result
         log(f"c360 GetProfile {name}, random customers: {result['requests_per_second']:,.0f} requests/s, "
             f"{result['server_cpu_us_per_request']:.1f} µs of server CPU each")
@@ -508,8 +549,16 @@ class Postgres:
         return run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *self.connection(database), "-c", sql])
 
     def pids(self):
-        """The cluster's processes (this benchmark's cluster is the only one it starts)."""
+        """The cluster's postmaster (this benchmark's cluster is the only one it starts): its figures
+        include the backends that exited, not those still running."""
         return [int(p) for p in subprocess.run(["pgrep", "-f", self.data], capture_output=True, text=True).stdout.split()]
+
+    def cluster_pids(self):
+        """The postmaster and every process it runs now (backends, WAL writer, checkpointer, …)."""
+        postmasters = self.pids()
+        children = [int(p) for pm in postmasters
+                    for p in subprocess.run(["pgrep", "-P", str(pm)], capture_output=True, text=True).stdout.split()]
+        return postmasters + children
 
     def pgbench(self, script, clients, seconds, variables):
         """A pgbench run of a custom script; rate and nearest-rank latency percentiles."""
@@ -563,6 +612,7 @@ def bench_postgres(ndjson, sizes, work):
             f.close()
         log(f"PostgreSQL bulk ingest: {events:,} events in {batches:,} transactions over {connections} connections")
         start = time.monotonic()
+        cpu_before = process_cpu_seconds(pg.cluster_pids())
         loaders = [subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *pg.connection(), "-f", f.name],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for f in files]
         for loader in loaders:
@@ -570,9 +620,10 @@ def bench_postgres(ndjson, sizes, work):
             if loader.returncode != 0:
                 raise SystemExit(f"PostgreSQL bulk load failed: {error}")
         seconds = time.monotonic() - start
+        cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
         stored = int(pg.psql("SELECT count(*) FROM events"))
         figures["bulk_ingest"] = dict(events=events, stored=stored, seconds=seconds, events_per_second=stored / seconds,
-                                      batch=1000, connections=connections)
+                                      batch=1000, connections=connections, server_cpu_us_per_event=cpu / max(1, stored) * 1e6)
         for f in files:
             os.remove(f.name)
         pg.psql("VACUUM ANALYZE")
@@ -585,9 +636,12 @@ def bench_postgres(ndjson, sizes, work):
                   "  RETURNING seq, subject, kind, detail, occurred_at, amount_minor)\n"
                   f"INSERT INTO projections AS p ({PG_COLUMNS})\n"
                   f"SELECT e.subject, {PG_FOLD} FROM e GROUP BY e.subject\n{PG_MERGE};\n")
+        cpu_before = process_cpu_seconds(pg.cluster_pids())
         small = pg.pgbench(append, 64, sizes["seconds"], {"customers": sizes["customers"]})
+        cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
         figures["small_appends"] = dict(events_per_second=small["per_second"], appended=small["transactions"],
                                         failed=small["failed"], callers=64,
+                                        server_cpu_us_per_append=cpu / max(1, small["transactions"]) * 1e6,
                                         **{"ack_" + k: v for k, v in small.items() if k.endswith("_ms")})
 
         figures["lookups"] = {}
@@ -595,10 +649,11 @@ def bench_postgres(ndjson, sizes, work):
         for name, clients in (("c1", 1), ("c16", 16)):
             log(f"PostgreSQL point selects: {clients} client(s) for {sizes['seconds']} s")
             # The backends exit with pgbench's connections: their CPU is then in the postmaster's
-            # waited-for children's figures, which process_cpu_seconds counts.
-            cpu_before = process_cpu_seconds(pg.pids())
+            # waited-for children's figures, which process_cpu_seconds counts; the processes still
+            # running (the WAL writer, the checkpointer, …) are counted by their own.
+            cpu_before = process_cpu_seconds(pg.cluster_pids())
             result = pg.pgbench(lookup, clients, sizes["seconds"], {"customers": sizes["customers"]})
-            cpu = process_cpu_seconds(pg.pids()) - cpu_before
+            cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
             figures["lookups"][name] = dict(requests_per_second=result["per_second"], requests=result["transactions"],
                                             failed=result["failed"], server_cpu_us_per_request=cpu / max(1, result["transactions"]) * 1e6,
                                             **{k: v for k, v in result.items() if k.endswith("_ms")})
@@ -785,6 +840,8 @@ def rows(results):
     return [
         ("bulk ingest, events/s (batches of 1,000, synced)", c["bulk_ingest"]["events_per_second"],
          p["bulk_ingest"]["events_per_second"], ceil["storage"]["bulk_events_per_second"], True),
+        ("bulk ingest, server CPU µs per event", c["bulk_ingest"]["server_cpu_us_per_event"],
+         p["bulk_ingest"]["server_cpu_us_per_event"], None, False),
         ("bulk ingest, events/s, beside c360's write layout in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
          None, ceil["storage"]["layout_events_per_second"], True),
         ("bulk ingest, events/s, beside the log-first layout by subject in raw RocksDB (ceiling)", c["bulk_ingest"]["events_per_second"],
@@ -795,6 +852,8 @@ def rows(results):
          None, ceil["storage"]["layout_log_only_events_per_second"], True),
         ("small appends, events/s (64 callers, 1 event per call)", c["small_appends"]["events_per_second"],
          p["small_appends"]["events_per_second"], ceil["storage"]["batch64_events_per_second"], True),
+        ("small appends, server CPU µs per append", c["small_appends"]["server_cpu_us_per_append"],
+         p["small_appends"]["server_cpu_us_per_append"], None, False),
         ("small appends, calls/s, beside the same load generator against bare swift-nio-http2 (ceiling)",
          c["small_appends"]["calls"] / c["small_appends"]["seconds"], None,
          ceil["swift_transport"]["small_appends"]["calls_per_second"], True),
