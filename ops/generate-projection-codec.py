@@ -117,9 +117,9 @@ def model(messages):
             else:
                 n = f["swift"]
                 cap = n[:1].upper() + n[1:]
-                out.append(f"{indent}    var _{n}: {t}?\n")
+                out.append(f"{indent}    @usableFromInline var _{n}: {t}?\n")
                 out.append(f"{indent}    /// Absent until set or changed; reads as its default while absent (protobuf's presence).\n")
-                out.append(f"{indent}    public var {n}: {t} {{\n")
+                out.append(f"{indent}    @inlinable public var {n}: {t} {{\n")
                 out.append(f"{indent}        get {{ _{n} ?? {t}() }}\n")
                 out.append(f"{indent}        set {{ _{n} = newValue }}\n")
                 out.append(f"{indent}        _modify {{\n")
@@ -127,7 +127,9 @@ def model(messages):
                 out.append(f"{indent}            yield &_{n}!\n")
                 out.append(f"{indent}        }}\n")
                 out.append(f"{indent}    }}\n")
-                out.append(f"{indent}    public var has{cap}: Bool {{ _{n} != nil }}\n")
+                out.append(f"{indent}    @inlinable public var has{cap}: Bool {{ _{n} != nil }}\n")
+                out.append(f"{indent}    /// The value when present, read in place (the codec writes it without copying it).\n")
+                out.append(f"{indent}    @inlinable public var {n}IfPresent: {t}? {{ _read {{ yield _{n} }} }}\n")
                 out.append(f"{indent}    public mutating func clear{cap}() {{ _{n} = nil }}\n")
         out.append(f"\n{indent}    public init() {{}}\n\n")
         # From the generated message.
@@ -192,16 +194,20 @@ public enum ProjectionWireCodec {
             if f["repeated"]:
                 # Begun and ended around the write rather than `messageField`'s closure, which
                 # captured (copied) the element or the whole message: see `beginMessage`.
-                out.append(f"        for index in value.{n}.indices {{\n")
-                out.append(f"            let message = writer.beginMessage({num})\n")
-                out.append(f"            write(value.{n}[index], to: &writer)\n")
-                out.append(f"            writer.endMessage(message)\n")
+                # Through the buffer, whose subscript reads an element in place: the array's own
+                # subscript copies each element it returns (a retain and release of each string).
+                out.append(f"        value.{n}.withUnsafeBufferPointer {{ elements in\n")
+                out.append(f"            for index in elements.indices {{\n")
+                out.append(f"                let message = writer.beginMessage({num})\n")
+                out.append(f"                write(elements[index], to: &writer)\n")
+                out.append(f"                writer.endMessage(message)\n")
+                out.append(f"            }}\n")
                 out.append(f"        }}\n")
             elif default(f) is None:
                 cap = n[:1].upper() + n[1:]
-                out.append(f"        if value.has{cap} {{\n")
+                out.append(f"        if let present = value.{n}IfPresent {{\n")
                 out.append(f"            let message = writer.beginMessage({num})\n")
-                out.append(f"            write(value.{n}, to: &writer)\n")
+                out.append(f"            write(present, to: &writer)\n")
                 out.append(f"            writer.endMessage(message)\n")
                 out.append(f"        }}\n")
             elif k == "enum":

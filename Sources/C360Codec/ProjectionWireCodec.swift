@@ -13,45 +13,51 @@ public enum ProjectionWireCodec {
         if value.seq != 0 { writer.uint64Field(2, UInt64(value.seq)) }
         if !value.customerID.isEmpty { writer.stringField(3, value.customerID) }
         if value.eventCount != 0 { writer.uint64Field(4, UInt64(value.eventCount)) }
-        if value.hasDetails {
+        if let present = value.detailsIfPresent {
             let message = writer.beginMessage(5)
-            write(value.details, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
-        if value.hasOrders {
+        if let present = value.ordersIfPresent {
             let message = writer.beginMessage(7)
-            write(value.orders, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
-        if value.hasWeb {
+        if let present = value.webIfPresent {
             let message = writer.beginMessage(8)
-            write(value.web, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
-        if value.hasEmail {
+        if let present = value.emailIfPresent {
             let message = writer.beginMessage(9)
-            write(value.email, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
-        if value.hasSupport {
+        if let present = value.supportIfPresent {
             let message = writer.beginMessage(10)
-            write(value.support, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
-        for index in value.identities.indices {
-            let message = writer.beginMessage(11)
-            write(value.identities[index], to: &writer)
-            writer.endMessage(message)
+        value.identities.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(11)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
-        for index in value.identityConflicts.indices {
-            let message = writer.beginMessage(12)
-            write(value.identityConflicts[index], to: &writer)
-            writer.endMessage(message)
+        value.identityConflicts.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(12)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
-        for index in value.days.indices {
-            let message = writer.beginMessage(13)
-            write(value.days[index], to: &writer)
-            writer.endMessage(message)
+        value.days.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(13)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
     }
 
@@ -103,9 +109,9 @@ public enum ProjectionWireCodec {
     }
 
     static func write(_ value: Projection.LinkedIdentity, to writer: inout ProtobufWireWriter) {
-        if value.hasIdentity {
+        if let present = value.identityIfPresent {
             let message = writer.beginMessage(1)
-            write(value.identity, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
         if !value.linkedByEventID.isEmpty { writer.stringField(2, value.linkedByEventID) }
@@ -135,9 +141,9 @@ public enum ProjectionWireCodec {
     }
 
     static func write(_ value: Projection.IdentityConflict, to writer: inout ProtobufWireWriter) {
-        if value.hasIdentity {
+        if let present = value.identityIfPresent {
             let message = writer.beginMessage(1)
-            write(value.identity, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
         if !value.eventID.isEmpty { writer.stringField(2, value.eventID) }
@@ -221,19 +227,21 @@ public enum ProjectionWireCodec {
         if !value.orderID.isEmpty { writer.stringField(1, value.orderID) }
         if value.placedAtUs != 0 { writer.int64Field(2, Int64(value.placedAtUs)) }
         if value.channel.rawValue != 0 { writer.int64Field(3, Int64(value.channel.rawValue)) }
-        if value.hasTotal {
+        if let present = value.totalIfPresent {
             let message = writer.beginMessage(4)
-            write(value.total, to: &writer)
+            write(present, to: &writer)
             writer.endMessage(message)
         }
         if value.status.rawValue != 0 { writer.int64Field(5, Int64(value.status.rawValue)) }
         if value.placementSeq != 0 { writer.uint64Field(6, UInt64(value.placementSeq)) }
         if value.statusAtUs != 0 { writer.int64Field(7, Int64(value.statusAtUs)) }
         if value.statusSeq != 0 { writer.uint64Field(8, UInt64(value.statusSeq)) }
-        for index in value.refunds.indices {
-            let message = writer.beginMessage(9)
-            write(value.refunds[index], to: &writer)
-            writer.endMessage(message)
+        value.refunds.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(9)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
     }
 
@@ -307,15 +315,19 @@ public enum ProjectionWireCodec {
         if value.mobile != 0 { writer.int64Field(3, Int64(value.mobile)) }
         if value.marketplace != 0 { writer.int64Field(4, Int64(value.marketplace)) }
         if value.items != 0 { writer.int64Field(5, Int64(value.items)) }
-        for index in value.spend.indices {
-            let message = writer.beginMessage(6)
-            write(value.spend[index], to: &writer)
-            writer.endMessage(message)
+        value.spend.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(6)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
-        for index in value.refunded.indices {
-            let message = writer.beginMessage(7)
-            write(value.refunded[index], to: &writer)
-            writer.endMessage(message)
+        value.refunded.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(7)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
         if value.firstOrderAtUs != 0 { writer.int64Field(8, Int64(value.firstOrderAtUs)) }
         if value.lastOrderAtUs != 0 { writer.int64Field(9, Int64(value.lastOrderAtUs)) }
@@ -323,20 +335,26 @@ public enum ProjectionWireCodec {
         if value.lastOrderStatus.rawValue != 0 { writer.int64Field(11, Int64(value.lastOrderStatus.rawValue)) }
         if value.cancelled != 0 { writer.int64Field(12, Int64(value.cancelled)) }
         if value.returned != 0 { writer.int64Field(13, Int64(value.returned)) }
-        for index in value.ledger.indices {
-            let message = writer.beginMessage(14)
-            write(value.ledger[index], to: &writer)
-            writer.endMessage(message)
+        value.ledger.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(14)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
-        for index in value.products.indices {
-            let message = writer.beginMessage(15)
-            write(value.products[index], to: &writer)
-            writer.endMessage(message)
+        value.products.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(15)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
-        for index in value.categories.indices {
-            let message = writer.beginMessage(16)
-            write(value.categories[index], to: &writer)
-            writer.endMessage(message)
+        value.categories.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(16)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
         if value.onlineLastAtUs != 0 { writer.int64Field(17, Int64(value.onlineLastAtUs)) }
         if value.instoreLastAtUs != 0 { writer.int64Field(18, Int64(value.instoreLastAtUs)) }
@@ -462,10 +480,12 @@ public enum ProjectionWireCodec {
         if value.loginFailures != 0 { writer.int64Field(6, Int64(value.loginFailures)) }
         if value.lastLoginAtUs != 0 { writer.int64Field(7, Int64(value.lastLoginAtUs)) }
         if value.lastVisitAtUs != 0 { writer.int64Field(8, Int64(value.lastVisitAtUs)) }
-        for index in value.recentErrors.indices {
-            let message = writer.beginMessage(9)
-            write(value.recentErrors[index], to: &writer)
-            writer.endMessage(message)
+        value.recentErrors.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(9)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
         if value.appEvents != 0 { writer.int64Field(10, Int64(value.appEvents)) }
     }
@@ -548,10 +568,12 @@ public enum ProjectionWireCodec {
         if value.satisfactionSum != 0 { writer.int64Field(5, Int64(value.satisfactionSum)) }
         if value.satisfactionCount != 0 { writer.int64Field(6, Int64(value.satisfactionCount)) }
         if value.reopened != 0 { writer.int64Field(7, Int64(value.reopened)) }
-        for index in value.tickets.indices {
-            let message = writer.beginMessage(8)
-            write(value.tickets[index], to: &writer)
-            writer.endMessage(message)
+        value.tickets.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                let message = writer.beginMessage(8)
+                write(elements[index], to: &writer)
+                writer.endMessage(message)
+            }
         }
     }
 

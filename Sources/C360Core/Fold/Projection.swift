@@ -9,9 +9,9 @@ public struct Projection: Sendable, Equatable {
     public var seq: UInt64 = 0
     public var customerID: String = ""
     public var eventCount: UInt64 = 0
-    var _details: C360_V1_CustomerUpserted?
+    @usableFromInline var _details: C360_V1_CustomerUpserted?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-    public var details: C360_V1_CustomerUpserted {
+    @inlinable public var details: C360_V1_CustomerUpserted {
         get { _details ?? C360_V1_CustomerUpserted() }
         set { _details = newValue }
         _modify {
@@ -19,11 +19,13 @@ public struct Projection: Sendable, Equatable {
             yield &_details!
         }
     }
-    public var hasDetails: Bool { _details != nil }
+    @inlinable public var hasDetails: Bool { _details != nil }
+    /// The value when present, read in place (the codec writes it without copying it).
+    @inlinable public var detailsIfPresent: C360_V1_CustomerUpserted? { _read { yield _details } }
     public mutating func clearDetails() { _details = nil }
-    var _orders: Projection.Orders?
+    @usableFromInline var _orders: Projection.Orders?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-    public var orders: Projection.Orders {
+    @inlinable public var orders: Projection.Orders {
         get { _orders ?? Projection.Orders() }
         set { _orders = newValue }
         _modify {
@@ -31,11 +33,13 @@ public struct Projection: Sendable, Equatable {
             yield &_orders!
         }
     }
-    public var hasOrders: Bool { _orders != nil }
+    @inlinable public var hasOrders: Bool { _orders != nil }
+    /// The value when present, read in place (the codec writes it without copying it).
+    @inlinable public var ordersIfPresent: Projection.Orders? { _read { yield _orders } }
     public mutating func clearOrders() { _orders = nil }
-    var _web: Projection.Web?
+    @usableFromInline var _web: Projection.Web?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-    public var web: Projection.Web {
+    @inlinable public var web: Projection.Web {
         get { _web ?? Projection.Web() }
         set { _web = newValue }
         _modify {
@@ -43,11 +47,13 @@ public struct Projection: Sendable, Equatable {
             yield &_web!
         }
     }
-    public var hasWeb: Bool { _web != nil }
+    @inlinable public var hasWeb: Bool { _web != nil }
+    /// The value when present, read in place (the codec writes it without copying it).
+    @inlinable public var webIfPresent: Projection.Web? { _read { yield _web } }
     public mutating func clearWeb() { _web = nil }
-    var _email: Projection.Email?
+    @usableFromInline var _email: Projection.Email?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-    public var email: Projection.Email {
+    @inlinable public var email: Projection.Email {
         get { _email ?? Projection.Email() }
         set { _email = newValue }
         _modify {
@@ -55,11 +61,13 @@ public struct Projection: Sendable, Equatable {
             yield &_email!
         }
     }
-    public var hasEmail: Bool { _email != nil }
+    @inlinable public var hasEmail: Bool { _email != nil }
+    /// The value when present, read in place (the codec writes it without copying it).
+    @inlinable public var emailIfPresent: Projection.Email? { _read { yield _email } }
     public mutating func clearEmail() { _email = nil }
-    var _support: Projection.Support?
+    @usableFromInline var _support: Projection.Support?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-    public var support: Projection.Support {
+    @inlinable public var support: Projection.Support {
         get { _support ?? Projection.Support() }
         set { _support = newValue }
         _modify {
@@ -67,7 +75,9 @@ public struct Projection: Sendable, Equatable {
             yield &_support!
         }
     }
-    public var hasSupport: Bool { _support != nil }
+    @inlinable public var hasSupport: Bool { _support != nil }
+    /// The value when present, read in place (the codec writes it without copying it).
+    @inlinable public var supportIfPresent: Projection.Support? { _read { yield _support } }
     public mutating func clearSupport() { _support = nil }
     public var identities: [Projection.LinkedIdentity] = []
     public var identityConflicts: [Projection.IdentityConflict] = []
@@ -112,9 +122,9 @@ public struct Projection: Sendable, Equatable {
 
 extension Projection {
     public struct LinkedIdentity: Sendable, Equatable {
-        var _identity: C360_V1_Identity?
+        @usableFromInline var _identity: C360_V1_Identity?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-        public var identity: C360_V1_Identity {
+        @inlinable public var identity: C360_V1_Identity {
             get { _identity ?? C360_V1_Identity() }
             set { _identity = newValue }
             _modify {
@@ -122,7 +132,9 @@ extension Projection {
                 yield &_identity!
             }
         }
-        public var hasIdentity: Bool { _identity != nil }
+        @inlinable public var hasIdentity: Bool { _identity != nil }
+        /// The value when present, read in place (the codec writes it without copying it).
+        @inlinable public var identityIfPresent: C360_V1_Identity? { _read { yield _identity } }
         public mutating func clearIdentity() { _identity = nil }
         public var linkedByEventID: String = ""
         public var linkedSeq: UInt64 = 0
@@ -155,9 +167,9 @@ extension Projection {
 
 extension Projection {
     public struct IdentityConflict: Sendable, Equatable {
-        var _identity: C360_V1_Identity?
+        @usableFromInline var _identity: C360_V1_Identity?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-        public var identity: C360_V1_Identity {
+        @inlinable public var identity: C360_V1_Identity {
             get { _identity ?? C360_V1_Identity() }
             set { _identity = newValue }
             _modify {
@@ -165,7 +177,9 @@ extension Projection {
                 yield &_identity!
             }
         }
-        public var hasIdentity: Bool { _identity != nil }
+        @inlinable public var hasIdentity: Bool { _identity != nil }
+        /// The value when present, read in place (the codec writes it without copying it).
+        @inlinable public var identityIfPresent: C360_V1_Identity? { _read { yield _identity } }
         public mutating func clearIdentity() { _identity = nil }
         public var eventID: String = ""
         public var seq: UInt64 = 0
@@ -262,9 +276,9 @@ extension Projection {
         public var orderID: String = ""
         public var placedAtUs: Int64 = 0
         public var channel: C360_V1_OrderChannel = .init()
-        var _total: C360_V1_Money?
+        @usableFromInline var _total: C360_V1_Money?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
-        public var total: C360_V1_Money {
+        @inlinable public var total: C360_V1_Money {
             get { _total ?? C360_V1_Money() }
             set { _total = newValue }
             _modify {
@@ -272,7 +286,9 @@ extension Projection {
                 yield &_total!
             }
         }
-        public var hasTotal: Bool { _total != nil }
+        @inlinable public var hasTotal: Bool { _total != nil }
+        /// The value when present, read in place (the codec writes it without copying it).
+        @inlinable public var totalIfPresent: C360_V1_Money? { _read { yield _total } }
         public mutating func clearTotal() { _total = nil }
         public var status: C360_V1_OrderStatus = .init()
         public var placementSeq: UInt64 = 0
