@@ -177,11 +177,10 @@ extension EventStore {
             return .duplicate(seq: seq)
         }
         let customerHash = prepared.customerHash
-        if let customerHash, !context.state.erasedCustomerHashes.isEmpty, context.state.erasedCustomerHashes.contains(customerHash) {
+        if let customerHash, context.state.erasedCustomerHashes.contains(IndexKey(customerHash)) {
             throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
-        if customerHash == nil, !context.state.erasedIdentityKeys.isEmpty,
-           let index = prepared.identityKeys.firstIndex(where: context.state.erasedIdentityKeys.contains) {
+        if customerHash == nil, let index = prepared.identityKeys.firstIndex(where: { context.state.erasedIdentityKeys.contains(IndexKey($0)) }) {
             // Only the erased person's device or address can still be sending it, and there is no
             // customer to attach it to: storing it would start collecting their data again. Under
             // a customer id, the identity is accepted: that is a new relationship (a new sign-up).

@@ -72,7 +72,7 @@ extension EventStore {
     /// The synced write of an erasure, on the writer: tombstone in, the customer's entries out, and
     /// the caches told.
     private func commitErasure(hash: [UInt8], customerID knownID: String?, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
-        if writer.state.erasedCustomerHashes.contains(hash), let tombstone = try tombstone(hash: hash) {
+        if writer.state.erasedCustomerHashes.contains(IndexKey(hash)), let tombstone = try tombstone(hash: hash) {
             var receipt = C360_V1_EraseReceipt()
             receipt.tombstone = tombstone
             return CommittedErasure(receipt: receipt, deleted: false)

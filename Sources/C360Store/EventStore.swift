@@ -154,8 +154,8 @@ public final class EventStore: Sendable {
             state.segmentDay = try database.get(StoreKeys.Meta.segmentDay, in: families.meta).flatMap { StoreKeys.uint64($0) }
                 .map { Int64(bitPattern: $0) } ?? Instant.now.dayNumber
             for (range, insert) in [
-                (StoreKeys.tombstonesByHash, { (key: [UInt8]) in state.erasedCustomerHashes.insert(key) }),
-                (StoreKeys.tombstonesByIdentity, { (key: [UInt8]) in state.erasedIdentityKeys.insert(key) }),
+                (StoreKeys.tombstonesByHash, { (key: [UInt8]) in state.erasedCustomerHashes.insert(IndexKey(key)) }),
+                (StoreKeys.tombstonesByIdentity, { (key: [UInt8]) in state.erasedIdentityKeys.insert(IndexKey(key)) }),
             ] as [((from: [UInt8], to: [UInt8]), ([UInt8]) -> Void)] {
                 // The keys are one prefix byte and the hash or index key.
                 try database.forEachEntry(in: families.tombstones, from: range.from, to: range.to) { key, _ in

@@ -1,5 +1,5 @@
-/// An identity-index key (a customer id's or an identity's keyed hash, `PseudonymKey`) as the
-/// key of the writer's in-memory tables.
+/// A keyed hash (`PseudonymKey`) — an identity-index key, or an erased customer's hashed id — as
+/// the key of the writer's in-memory tables and sets.
 ///
 /// `[UInt8]`'s own `Hashable` feeds the hasher one byte at a time; this hashes the key as one run
 /// of bytes (`perf` of bulk ingest: hashing index keys byte by byte was about 1.5% of the server's

@@ -8,9 +8,10 @@ struct WriterState: Sendable {
     var lastSeq: UInt64 = 0
     var nextSubject: UInt64 = 1
     var eventCount: UInt64 = 0
-    var erasedCustomerHashes: Set<[UInt8]> = []
+    /// The hashed ids of erased customers: their events are refused.
+    var erasedCustomerHashes: Set<IndexKey> = []
     /// Index keys of the identities erased customers held: an anonymous event naming one is refused.
-    var erasedIdentityKeys: Set<[UInt8]> = []
+    var erasedIdentityKeys: Set<IndexKey> = []
     /// The UTC day (days since 1970) segment membership is evaluated as of, at its end.
     var segmentDay: Int64 = 0
     /// The fold of the projections served, which commits fold into: the stored projections'
@@ -105,8 +106,8 @@ final class LogWriter: @unchecked Sendable {
     ) {
         state.lastSeq = seq
         state.eventCount = eventCount
-        state.erasedCustomerHashes.insert(customerHash)
-        state.erasedIdentityKeys.formUnion(identityKeys)
+        state.erasedCustomerHashes.insert(IndexKey(customerHash))
+        state.erasedIdentityKeys.formUnion(identityKeys.lazy.map(IndexKey.init))
         for key in removedIndexKeys {
             caches.index.remove(IndexKey(key))
         }
