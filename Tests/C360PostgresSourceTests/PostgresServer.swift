@@ -3,7 +3,7 @@ import Foundation
 import PostgreSQL
 
 /// A real PostgreSQL 15 for a test: `initdb` in a temporary directory, `wal_level = logical`,
-/// listening on 127.0.0.1 on a free port, stopped and removed by `stop()`. Run as the `postgres`
+/// listening on 127.0.0.1 on a random port, stopped and removed by `stop()`. Run as the `postgres`
 /// user when the tests run as root (PostgreSQL refuses root).
 struct ServerFailure: Error, CustomStringConvertible {
     let description: String
@@ -22,10 +22,26 @@ final class PostgresServer: Sendable {
         self.process = process
     }
 
+    /// Starts a server; a start that fails (most likely a port taken meanwhile by another test's
+    /// socket) is retried on another port, twice.
     static func start() async throws -> PostgresServer {
+        var failures: [String] = []
+        for _ in 0..<3 {
+            do {
+                return try await startOnce()
+            } catch let failure as ServerFailure {
+                failures.append(failure.description)
+            }
+        }
+        throw ServerFailure(description: failures.joined(separator: "\n"))
+    }
+
+    private static func startOnce() async throws -> PostgresServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c360-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = Int.random(in: 20_000...60_000)
+        // Below Linux's ephemeral ports (32768-60999), which the other tests' servers (port 0) and
+        // outgoing connections take.
+        let port = Int.random(in: 20_000...32_000)
         if getuid() == 0 { try await run("/bin/chown", ["postgres", directory]) }
         try await run(binaries + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"], asPostgres: true)
         let settings = """
@@ -43,8 +59,10 @@ final class PostgresServer: Sendable {
         configuration?.write(Data(("\n" + settings + "\n").utf8))
         try configuration?.close()
         // The server runs as a child of the test, not as `pg_ctl start`'s daemon, so that a test
-        // sees at once when it has died, and `stop()` reaps it.
-        let postgres = [binaries + "/postgres", "-D", directory + "/data"]
+        // sees at once when it has died, and `stop()` reaps it. Its log goes to a file, read into
+        // the error when it does not start.
+        let log = directory + "/postgres.log"
+        let postgres = ["/bin/sh", "-c", "exec \"$0\" -D \"$1\" 2>\"$2\"", binaries + "/postgres", directory + "/data", log]
         let server = getuid() == 0
             ? try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + postgres)
             : try ChildProcess(postgres[0], Array(postgres.dropFirst()))
@@ -52,8 +70,10 @@ final class PostgresServer: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while (try? PostgresConnection(started.connection())) == nil {
             guard ContinuousClock.now < deadline, server.isRunning else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? "(no log)"
+                let why = server.isRunning ? "not accepting connections after 30 s" : "exited"
                 await started.stop()
-                throw ServerFailure(description: "PostgreSQL did not start in \(directory)")
+                throw ServerFailure(description: "PostgreSQL on port \(port) \(why); its log: \(output)")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
