@@ -41,7 +41,7 @@ extension EventStore: EventAppender {
 
     public func append(prepared batch: PreparedBatch) async -> [AppendOutcome] {
         let start = DispatchTime.now().uptimeNanoseconds
-        let outcomes = await writer.append(batch.events, store: self)
+        let outcomes = await writer.append(batch.events, into: self)
         StoreMetrics.recordAppend(since: start)
         return outcomes
     }

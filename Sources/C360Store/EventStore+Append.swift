@@ -7,7 +7,9 @@ import SwiftProtobuf
 import Glibc
 #endif
 
-extension EventStore {
+extension EventStore: GroupCommitTarget {
+    var maximumEventsPerCommit: Int { configuration.maximumEventsPerCommit }
+
     /// Everything one commit has read or decided so far, so that events of the same commit see
     /// each other (a duplicate within the batch, a customer created two events earlier, a merge).
     private struct CommitContext {

@@ -230,7 +230,7 @@ public final class EventStore: Sendable {
     /// they are durable. Keep `completion` short; hop elsewhere to do more.
     public func append(_ events: [C360_V1_Event], completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        writer.append(events.map(prepare), store: self) { outcomes in
+        writer.append(events.map(prepare), into: self) { outcomes in
             StoreMetrics.recordAppend(since: start)
             completion(outcomes)
         }

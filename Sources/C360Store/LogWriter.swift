@@ -44,6 +44,16 @@ struct WriterCaches {
     }
 }
 
+/// What a group commit is written through: the store, which stages each event in its key layout
+/// and writes the commit's one synced batch. The writer decides which appends go together and in
+/// what order; it knows nothing of the layout.
+protocol GroupCommitTarget: AnyObject, Sendable {
+    /// Most events in one commit.
+    var maximumEventsPerCommit: Int { get }
+    /// Stages and writes one commit; called on the writer's queue only.
+    func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition]) -> (outcomes: [[AppendOutcome]], written: Bool)
+}
+
 /// The single writer of a store. Appends that arrive while a commit is being synced wait together
 /// and are written by the next commit as one synced `WriteBatch`: group commit, so durability
 /// costs one fsync per commit, not one per event.
@@ -157,22 +167,22 @@ final class LogWriter: @unchecked Sendable {
 
     // MARK: Appending
 
-    func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore) async -> [AppendOutcome] {
+    func append(_ events: [Result<PreparedEvent, C360Error>], into target: some GroupCommitTarget) async -> [AppendOutcome] {
         await withCheckedContinuation { continuation in
-            append(events, store: store) { continuation.resume(returning: $0) }
+            append(events, into: target) { continuation.resume(returning: $0) }
         }
     }
 
     /// Calls `completion` on the writer's queue once the events are durable (or rejected).
-    func append(_ events: [Result<PreparedEvent, C360Error>], store: EventStore, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
+    func append(_ events: [Result<PreparedEvent, C360Error>], into target: some GroupCommitTarget, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         if events.isEmpty { return completion([]) }
-        append(events, position: nil, store: store) { outcomes, _ in completion(outcomes) }
+        append(events, position: nil, into: target) { outcomes, _ in completion(outcomes) }
     }
 
     /// Appends `events` and stores `position` in the same commit; `completion` learns whether
     /// that commit was written.
     func append(
-        _ events: [Result<PreparedEvent, C360Error>], position: SourcePosition?, store: EventStore,
+        _ events: [Result<PreparedEvent, C360Error>], position: SourcePosition?, into target: some GroupCommitTarget,
         completion: @escaping @Sendable ([AppendOutcome], Bool) -> Void
     ) {
         let scheduleCommit = waiting.withLock { waiting in
@@ -182,15 +192,15 @@ final class LogWriter: @unchecked Sendable {
             return true
         }
         if scheduleCommit {
-            queue.async { self.commitWaiting(store: store) }
+            queue.async { self.commitWaiting(into: target) }
         }
     }
 
     /// Commits the appends waiting now, then schedules itself again if more arrived meanwhile.
     /// Re-scheduling rather than looping lets exclusive work (erasures, snapshots) queued in the
     /// meantime run between commits.
-    private func commitWaiting(store: EventStore) {
-        let limit = store.configuration.maximumEventsPerCommit
+    private func commitWaiting(into target: some GroupCommitTarget) {
+        let limit = target.maximumEventsPerCommit
         let taken: [PendingAppend] = waiting.withLock { waiting in
             var taken: [PendingAppend] = []
             var events = 0
@@ -200,7 +210,7 @@ final class LogWriter: @unchecked Sendable {
             }
             return taken
         }
-        let (outcomes, written) = store.commit(taken.map(\.events), positions: taken.compactMap(\.position))
+        let (outcomes, written) = target.commit(taken.map(\.events), positions: taken.compactMap(\.position))
         StoreMetrics.record(outcomes)
         for (append, outcome) in zip(taken, outcomes) {
             append.completion(outcome, written)
@@ -213,7 +223,7 @@ final class LogWriter: @unchecked Sendable {
             return true
         }
         if more {
-            queue.async { self.commitWaiting(store: store) }
+            queue.async { self.commitWaiting(into: target) }
         }
     }
 }

@@ -41,7 +41,7 @@ extension EventStore {
     /// `append(_:position:completion:)` of a batch prepared beforehand (`prepare(_:)`), so that a
     /// source can prepare its next batch while the one before is committed.
     public func append(prepared batch: PreparedBatch, position: SourcePosition?, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
-        writer.append(batch.events, position: position, store: self) { outcomes, written in
+        writer.append(batch.events, position: position, into: self) { outcomes, written in
             guard written else {
                 return completion(.failure(outcomes.lazy.compactMap(\.storeFailure).first
                     ?? C360Error(.unavailable, "the commit\(position.map { " of the source \($0.source)'s changes" } ?? "") was not written; nothing was stored")))
