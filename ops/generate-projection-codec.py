@@ -192,17 +192,7 @@ public enum ProjectionWireCodec {
         for f in fields:
             n, num, k = f["swift"], f["number"], kind(f)
             if f["repeated"]:
-                # Begun and ended around the write rather than `messageField`'s closure, which
-                # captured (copied) the element or the whole message: see `beginMessage`.
-                # Through the buffer, whose subscript reads an element in place: the array's own
-                # subscript copies each element it returns (a retain and release of each string).
-                out.append(f"        value.{n}.withUnsafeBufferPointer {{ elements in\n")
-                out.append(f"            for index in elements.indices {{\n")
-                out.append(f"                let message = writer.beginMessage({num})\n")
-                out.append(f"                write(elements[index], to: &writer)\n")
-                out.append(f"                writer.endMessage(message)\n")
-                out.append(f"            }}\n")
-                out.append(f"        }}\n")
+                out.append(f"        writeEach(value.{n}, field: {num}, to: &writer) {{ write($0, to: &$1) }}\n")
             elif default(f) is None:
                 cap = n[:1].upper() + n[1:]
                 out.append(f"        if let present = value.{n}IfPresent {{\n")
@@ -259,6 +249,26 @@ public enum ProjectionWireCodec {
         out.append("            }\n")
         out.append("        }\n")
         out.append("    }\n\n")
+    # A static function of the codec's own: as a mutating method of `ProtobufWireWriter` handing
+    # `&self` to the closure, the same loop encoded projections about a third slower (measured).
+    out.append("""    /// Writes each element of a repeated message field as a field of its own: begun and ended
+    /// around the element's write rather than in `messageField`'s closure, which captured (copied)
+    /// the element (see `beginMessage`), and each element read in place through the array's buffer,
+    /// where the array's own subscript returns a copy (a retain and release of each string).
+    @inline(__always)
+    private static func writeEach<Element>(
+        _ elements: [Element], field: Int, to writer: inout ProtobufWireWriter,
+        _ writeElement: (Element, inout ProtobufWireWriter) -> Void
+    ) {
+        elements.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                let message = writer.beginMessage(field)
+                writeElement(buffer[index], &writer)
+                writer.endMessage(message)
+            }
+        }
+    }
+""")
     return "".join(out).rstrip() + "\n}\n"
 
 

@@ -38,27 +38,9 @@ public enum ProjectionWireCodec {
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        value.identities.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(11)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
-        value.identityConflicts.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(12)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
-        value.days.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(13)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.identities, field: 11, to: &writer) { write($0, to: &$1) }
+        writeEach(value.identityConflicts, field: 12, to: &writer) { write($0, to: &$1) }
+        writeEach(value.days, field: 13, to: &writer) { write($0, to: &$1) }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection) throws(ProtobufWireError) {
@@ -236,13 +218,7 @@ public enum ProjectionWireCodec {
         if value.placementSeq != 0 { writer.uint64Field(6, UInt64(value.placementSeq)) }
         if value.statusAtUs != 0 { writer.int64Field(7, Int64(value.statusAtUs)) }
         if value.statusSeq != 0 { writer.uint64Field(8, UInt64(value.statusSeq)) }
-        value.refunds.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(9)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.refunds, field: 9, to: &writer) { write($0, to: &$1) }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection.OrderSummary) throws(ProtobufWireError) {
@@ -315,47 +291,17 @@ public enum ProjectionWireCodec {
         if value.mobile != 0 { writer.int64Field(3, Int64(value.mobile)) }
         if value.marketplace != 0 { writer.int64Field(4, Int64(value.marketplace)) }
         if value.items != 0 { writer.int64Field(5, Int64(value.items)) }
-        value.spend.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(6)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
-        value.refunded.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(7)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.spend, field: 6, to: &writer) { write($0, to: &$1) }
+        writeEach(value.refunded, field: 7, to: &writer) { write($0, to: &$1) }
         if value.firstOrderAtUs != 0 { writer.int64Field(8, Int64(value.firstOrderAtUs)) }
         if value.lastOrderAtUs != 0 { writer.int64Field(9, Int64(value.lastOrderAtUs)) }
         if !value.lastOrderID.isEmpty { writer.stringField(10, value.lastOrderID) }
         if value.lastOrderStatus.rawValue != 0 { writer.int64Field(11, Int64(value.lastOrderStatus.rawValue)) }
         if value.cancelled != 0 { writer.int64Field(12, Int64(value.cancelled)) }
         if value.returned != 0 { writer.int64Field(13, Int64(value.returned)) }
-        value.ledger.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(14)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
-        value.products.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(15)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
-        value.categories.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(16)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.ledger, field: 14, to: &writer) { write($0, to: &$1) }
+        writeEach(value.products, field: 15, to: &writer) { write($0, to: &$1) }
+        writeEach(value.categories, field: 16, to: &writer) { write($0, to: &$1) }
         if value.onlineLastAtUs != 0 { writer.int64Field(17, Int64(value.onlineLastAtUs)) }
         if value.instoreLastAtUs != 0 { writer.int64Field(18, Int64(value.instoreLastAtUs)) }
         if value.mobileLastAtUs != 0 { writer.int64Field(19, Int64(value.mobileLastAtUs)) }
@@ -480,13 +426,7 @@ public enum ProjectionWireCodec {
         if value.loginFailures != 0 { writer.int64Field(6, Int64(value.loginFailures)) }
         if value.lastLoginAtUs != 0 { writer.int64Field(7, Int64(value.lastLoginAtUs)) }
         if value.lastVisitAtUs != 0 { writer.int64Field(8, Int64(value.lastVisitAtUs)) }
-        value.recentErrors.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(9)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.recentErrors, field: 9, to: &writer) { write($0, to: &$1) }
         if value.appEvents != 0 { writer.int64Field(10, Int64(value.appEvents)) }
     }
 
@@ -568,13 +508,7 @@ public enum ProjectionWireCodec {
         if value.satisfactionSum != 0 { writer.int64Field(5, Int64(value.satisfactionSum)) }
         if value.satisfactionCount != 0 { writer.int64Field(6, Int64(value.satisfactionCount)) }
         if value.reopened != 0 { writer.int64Field(7, Int64(value.reopened)) }
-        value.tickets.withUnsafeBufferPointer { elements in
-            for index in elements.indices {
-                let message = writer.beginMessage(8)
-                write(elements[index], to: &writer)
-                writer.endMessage(message)
-            }
-        }
+        writeEach(value.tickets, field: 8, to: &writer) { write($0, to: &$1) }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection.Support) throws(ProtobufWireError) {
@@ -623,6 +557,24 @@ public enum ProjectionWireCodec {
                 value.open = try reader.varint() != 0
             default:
                 _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)
+            }
+        }
+    }
+
+    /// Writes each element of a repeated message field as a field of its own: begun and ended
+    /// around the element's write rather than in `messageField`'s closure, which captured (copied)
+    /// the element (see `beginMessage`), and each element read in place through the array's buffer,
+    /// where the array's own subscript returns a copy (a retain and release of each string).
+    @inline(__always)
+    private static func writeEach<Element>(
+        _ elements: [Element], field: Int, to writer: inout ProtobufWireWriter,
+        _ writeElement: (Element, inout ProtobufWireWriter) -> Void
+    ) {
+        elements.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                let message = writer.beginMessage(field)
+                writeElement(buffer[index], &writer)
+                writer.endMessage(message)
             }
         }
     }
