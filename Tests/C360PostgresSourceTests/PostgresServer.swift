@@ -42,6 +42,31 @@ final class PostgresServer: Sendable {
         // Below Linux's ephemeral ports (32768-60999), which the other tests' servers (port 0) and
         // outgoing connections take.
         let port = Int.random(in: 20_000...32_000)
+        let log = directory + "/postgres.log"
+        let server: ChildProcess
+        do {
+            server = try await spawn(in: directory, port: port, log: log)
+        } catch {
+            // Nothing of a failed attempt is kept: a retry starts in a directory of its own.
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        let started = PostgresServer(directory: directory, port: port, process: server)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? PostgresConnection(started.connection())) == nil {
+            guard ContinuousClock.now < deadline, server.isRunning else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? "(no log)"
+                let why = server.isRunning ? "not accepting connections after 30 s" : "exited"
+                await started.stop()
+                throw ServerFailure(description: "PostgreSQL on port \(port) \(why); its log: \(output)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return started
+    }
+
+    /// `initdb` in `directory`, the test server's settings, and the server started as a child.
+    private static func spawn(in directory: String, port: Int, log: String) async throws -> ChildProcess {
         if getuid() == 0 { try await run("/bin/chown", ["postgres", directory]) }
         try await run(binaries + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"], asPostgres: true)
         let settings = """
@@ -61,23 +86,10 @@ final class PostgresServer: Sendable {
         // The server runs as a child of the test, not as `pg_ctl start`'s daemon, so that a test
         // sees at once when it has died, and `stop()` reaps it. Its log goes to a file, read into
         // the error when it does not start.
-        let log = directory + "/postgres.log"
         let postgres = ["/bin/sh", "-c", "exec \"$0\" -D \"$1\" 2>\"$2\"", binaries + "/postgres", directory + "/data", log]
-        let server = getuid() == 0
+        return getuid() == 0
             ? try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + postgres)
             : try ChildProcess(postgres[0], Array(postgres.dropFirst()))
-        let started = PostgresServer(directory: directory, port: port, process: server)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while (try? PostgresConnection(started.connection())) == nil {
-            guard ContinuousClock.now < deadline, server.isRunning else {
-                let output = (try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? "(no log)"
-                let why = server.isRunning ? "not accepting connections after 30 s" : "exited"
-                await started.stop()
-                throw ServerFailure(description: "PostgreSQL on port \(port) \(why); its log: \(output)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return started
     }
 
     /// A libpq connection string for `database`.
