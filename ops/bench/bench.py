@@ -175,20 +175,32 @@ def thread_cpu_seconds(pid):
     return by_name
 
 
+class CPUWindow:
+    """The CPU a set of processes used from its start until `seconds()`. `pids` is called at both
+    ends: processes come and go meanwhile (PostgreSQL's backends)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.start = process_cpu_seconds(pids())
+
+    def seconds(self):
+        return process_cpu_seconds(self.pids()) - self.start
+
+
 class ServerCPU:
     """A server's CPU over a measured window: in all, and by thread name (the threads alive at its
     end), so that a figure can say which of the server's threads its time went to."""
 
     def __init__(self, pid):
         self.pid = pid
-        self.total = process_cpu_seconds([pid])
+        self.total = CPUWindow(lambda: [pid])
         self.threads = thread_cpu_seconds(pid)
 
     def figures(self, operations, unit):
         threads = {name: round(seconds - self.threads.get(name, 0), 2)
                    for name, seconds in sorted(thread_cpu_seconds(self.pid).items())
                    if seconds - self.threads.get(name, 0) >= 0.05}
-        return {f"server_cpu_us_per_{unit}": (process_cpu_seconds([self.pid]) - self.total) / max(1, operations) * 1e6,
+        return {f"server_cpu_us_per_{unit}": self.total.seconds() / max(1, operations) * 1e6,
                 "server_cpu_seconds_by_thread": threads}
 
 
@@ -612,7 +624,7 @@ def bench_postgres(ndjson, sizes, work):
             f.close()
         log(f"PostgreSQL bulk ingest: {events:,} events in {batches:,} transactions over {connections} connections")
         start = time.monotonic()
-        cpu_before = process_cpu_seconds(pg.cluster_pids())
+        pg_cpu = CPUWindow(pg.cluster_pids)
         loaders = [subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *pg.connection(), "-f", f.name],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for f in files]
         for loader in loaders:
@@ -620,7 +632,7 @@ def bench_postgres(ndjson, sizes, work):
             if loader.returncode != 0:
                 raise SystemExit(f"PostgreSQL bulk load failed: {error}")
         seconds = time.monotonic() - start
-        cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
+        cpu = pg_cpu.seconds()
         stored = int(pg.psql("SELECT count(*) FROM events"))
         figures["bulk_ingest"] = dict(events=events, stored=stored, seconds=seconds, events_per_second=stored / seconds,
                                       batch=1000, connections=connections, server_cpu_us_per_event=cpu / max(1, stored) * 1e6)
@@ -636,9 +648,9 @@ def bench_postgres(ndjson, sizes, work):
                   "  RETURNING seq, subject, kind, detail, occurred_at, amount_minor)\n"
                   f"INSERT INTO projections AS p ({PG_COLUMNS})\n"
                   f"SELECT e.subject, {PG_FOLD} FROM e GROUP BY e.subject\n{PG_MERGE};\n")
-        cpu_before = process_cpu_seconds(pg.cluster_pids())
+        pg_cpu = CPUWindow(pg.cluster_pids)
         small = pg.pgbench(append, 64, sizes["seconds"], {"customers": sizes["customers"]})
-        cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
+        cpu = pg_cpu.seconds()
         figures["small_appends"] = dict(events_per_second=small["per_second"], appended=small["transactions"],
                                         failed=small["failed"], callers=64,
                                         server_cpu_us_per_append=cpu / max(1, small["transactions"]) * 1e6,
@@ -651,9 +663,9 @@ def bench_postgres(ndjson, sizes, work):
             # The backends exit with pgbench's connections: their CPU is then in the postmaster's
             # waited-for children's figures, which process_cpu_seconds counts; the processes still
             # running (the WAL writer, the checkpointer, …) are counted by their own.
-            cpu_before = process_cpu_seconds(pg.cluster_pids())
+            pg_cpu = CPUWindow(pg.cluster_pids)
             result = pg.pgbench(lookup, clients, sizes["seconds"], {"customers": sizes["customers"]})
-            cpu = process_cpu_seconds(pg.cluster_pids()) - cpu_before
+            cpu = pg_cpu.seconds()
             figures["lookups"][name] = dict(requests_per_second=result["per_second"], requests=result["transactions"],
                                             failed=result["failed"], server_cpu_us_per_request=cpu / max(1, result["transactions"]) * 1e6,
                                             **{k: v for k, v in result.items() if k.endswith("_ms")})
@@ -722,10 +734,10 @@ def bench_ceilings(binary, sizes, work):
             for round_number in range(1, TRANSPORT_ROUNDS + 1):
                 for key, label, url, request, load_arguments, process in targets:
                     log(f"ceiling: {label}, {name}, round {round_number} of {TRANSPORT_ROUNDS}: h2load, then c360's load generator")
-                    cpu_before = process_cpu_seconds([process.pid]) if process else 0.0
+                    server_cpu = CPUWindow(lambda pid=process.pid: [pid]) if process else None
                     h2load_runs[key].append(h2load(url, shape, per_round, request.get("body"), request.get("headers", ())))
-                    if process:
-                        cpu_seconds[key] += process_cpu_seconds([process.pid]) - cpu_before
+                    if server_cpu:
+                        cpu_seconds[key] += server_cpu.seconds()
                     target, *arguments = load_arguments
                     load_runs[key].append(load(binary, target, shape, *arguments, "-n", str(per_round)))
             for key, *_, process in targets:
