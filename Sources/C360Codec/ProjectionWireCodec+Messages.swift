@@ -20,6 +20,23 @@ extension ProjectionWireCodec {
         return projection
     }
 
+    /// The customer id of a stored projection (`customer_id`, field 3), the rest skipped: what
+    /// warming the store's caches needs of each projection, without decoding it. Empty for an
+    /// anonymous subject's projection.
+    public static func customerID(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> String {
+        var reader = ProtobufWireReader(bytes)
+        var customerID = ""
+        while let (number, wireType) = try reader.nextField() {
+            if number == 3, wireType == .lengthDelimited {
+                customerID = try reader.string()
+            } else {
+                let start = reader.offset
+                _ = try reader.skip(wireType, number: number, fieldStart: start)
+            }
+        }
+        return customerID
+    }
+
     // MARK: The c360.v1 messages a projection holds, kept as the generated structs
 
     static func write(_ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {

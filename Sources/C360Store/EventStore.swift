@@ -91,7 +91,7 @@ public final class EventStore: Sendable {
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
-            cachedProfiles: configuration.cachedProfiles,
+            cachedStoredProjections: configuration.cachedStoredProjections, cachedProfiles: configuration.cachedProfiles,
             limits: .init(bytes: configuration.projectionWriteBehindBytes, seconds: configuration.projectionWriteBehindSeconds))
         self.versionBuild = Mutex(VersionBuildState(builtBy: stored.fold))
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
@@ -199,6 +199,7 @@ public final class EventStore: Sendable {
     public func close(waitingForCompactionsUpTo seconds: Double) -> (settled: Bool, seconds: Double) {
         cancelVersionBuild()
         versionBuilds.sync {}
+        projections.stopWarming()
         writer.queue.sync {}
         physicalErasures.waitForPassUnderWay()
         // A failure here loses nothing: the next open folds the log after the checkpoint.
@@ -212,6 +213,13 @@ public final class EventStore: Sendable {
         database.close()
         lock.release()
         return (settled, waited)
+    }
+
+    /// Reads the stored projections, and which customer each belongs to, into memory in the
+    /// background, as far as `cachedStoredProjections` and `cachedIndexEntries` hold them: for a
+    /// server, so that its first appends and lookups of each customer do not wait for RocksDB.
+    public func warmCaches() {
+        projections.warm(customerSubjects: customerSubjects)
     }
 
     /// The last log position assigned, including tombstones.

@@ -31,7 +31,9 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         return slots[position].value
     }
 
-    mutating func insert(_ value: Value, for key: Key) {
+    /// Inserts or replaces the entry of `key`. When full, a new key takes the slot of one not used
+    /// recently, or, unless `evicting`, is not kept.
+    mutating func insert(_ value: Value, for key: Key, evicting: Bool = true) {
         guard capacity > 0 else { return }
         if let position = positions[key] {
             slots[position].value = value
@@ -43,6 +45,7 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
             slots.append(Slot(key: key, value: value, used: false))
             return
         }
+        guard evicting else { return }
         while slots[hand].used {
             slots[hand].used = false
             hand = (hand + 1) % slots.count

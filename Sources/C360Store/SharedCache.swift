@@ -14,7 +14,7 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// What a reader notes before reading from RocksDB, to add what it read afterwards.
-    struct ReadTicket {
+    struct ReadTicket: Equatable {
         fileprivate let shard: Int
         fileprivate let epoch: UInt64
     }
@@ -25,9 +25,12 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     private let shards: [LockedShard]
+    /// Most entries held in all.
+    let capacity: Int
 
     /// - Parameter capacity: most entries held in all; 0 disables the cache.
     init(capacity: Int, shards count: Int = 16) {
+        self.capacity = capacity
         shards = (0..<count).map { _ in LockedShard(Shard(entries: RecentlyUsedCache(capacity: capacity / count))) }
     }
 
@@ -39,11 +42,12 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards[shardIndex(key)].lock.withLock { $0.entries.value(for: key) }
     }
 
-    /// The writer's value for `key`, replacing any other.
-    func store(_ value: Value, for key: Key) {
+    /// The writer's value for `key`, replacing any other. Unless `evicting`, a key not held is
+    /// kept only while the cache has room (a shard's readers' fills stay refused either way).
+    func store(_ value: Value, for key: Key, evicting: Bool = true) {
         shards[shardIndex(key)].lock.withLock {
             $0.epoch &+= 1
-            $0.entries.insert(value, for: key)
+            $0.entries.insert(value, for: key, evicting: evicting)
         }
     }
 
@@ -75,10 +79,22 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return ReadTicket(shard: shard, epoch: shards[shard].lock.withLock { $0.epoch })
     }
 
-    /// A reader's value for `key`, kept only if the writer has not touched the shard since `ticket`.
-    func add(_ value: Value, for key: Key, readWith ticket: ReadTicket) {
+    /// Tickets for every shard at once: for a reader that reads many keys in one pass (a scan),
+    /// taken before it begins.
+    func ticketsForEveryShard() -> [ReadTicket] {
+        shards.indices.map { index in ReadTicket(shard: index, epoch: shards[index].lock.withLock { $0.epoch }) }
+    }
+
+    /// `add(_:for:readWith:evicting:)` with the ticket of `key`'s shard among `tickets` (`ticketsForEveryShard`).
+    func add(_ value: Value, for key: Key, readWithOneOf tickets: [ReadTicket], evicting: Bool = true) {
+        add(value, for: key, readWith: tickets[shardIndex(key)], evicting: evicting)
+    }
+
+    /// A reader's value for `key`, kept only if the writer has not touched the shard since `ticket`
+    /// (and, unless `evicting`, only while the cache has room for it).
+    func add(_ value: Value, for key: Key, readWith ticket: ReadTicket, evicting: Bool = true) {
         shards[ticket.shard].lock.withLock {
-            if $0.epoch == ticket.epoch { $0.entries.insert(value, for: key) }
+            if $0.epoch == ticket.epoch { $0.entries.insert(value, for: key, evicting: evicting) }
         }
     }
 }

@@ -137,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Projections of another fold are rebuilt while the old ones serve (`ProjectionBuilder`).
         settings.store.projectionRebuild = .whileServing
         let store = try dataDirectory.openStore(creatingIfMissing: true, settings: settings)
+        store.warmCaches()
         defer {
             // The projections and memtables are on disk before this wait begins, so a stop cut
             // short in it (systemd's TimeoutStopSec=30 in ops/systemd, a container's kill) only

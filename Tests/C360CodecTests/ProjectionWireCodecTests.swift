@@ -29,6 +29,14 @@ import Testing
         #expect(ProjectionWireCodec.encode(decoded) == bytes)
     }
 
+    @Test("the customer id read alone from a projection's bytes is the one the whole decoding reads", arguments: 0..<200)
+    func customerIDAlone(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 70_000)
+        let message = try random.projection()
+        let bytes: [UInt8] = try message.serializedBytes()
+        #expect(try bytes.withUnsafeBytes { try ProjectionWireCodec.customerID($0) } == message.customerID)
+    }
+
     @Test("a singular message field seen twice is merged, as SwiftProtobuf merges it; unknown fields are skipped")
     func mergesAndSkips() throws {
         var first = C360_Store_V1_Projection()

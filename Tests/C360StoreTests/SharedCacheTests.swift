@@ -31,6 +31,22 @@ import Testing
         #expect(cache.value(for: 4) == nil)
     }
 
+    @Test("a scan's tickets for every shard refuse its fills only in the shards the writer changed")
+    func scanTickets() {
+        let cache = SharedCache<UInt64, String>(capacity: 64, shards: 4)
+        let tickets = cache.ticketsForEveryShard()
+        // Keys 0…3 fall in four different shards or not; whichever shard key 0 is in, a store
+        // there refuses the scan's fill of key 0 and of every key in that shard.
+        cache.store("written", for: 0)
+        for key in UInt64(0)..<16 { cache.add("scanned", for: key, readWithOneOf: tickets) }
+        #expect(cache.value(for: 0) == "written")
+        let afterStore = cache.ticket(for: 0)
+        for key in UInt64(1)..<16 {
+            let sameShard = cache.ticket(for: key) == afterStore
+            #expect((cache.value(for: key) == nil) == sameShard, "key \(key)")
+        }
+    }
+
     @Test("never holds more than its capacity")
     func bounded() {
         let cache = SharedCache<UInt64, UInt64>(capacity: 64, shards: 4)

@@ -1,0 +1,99 @@
+import C360Core
+import C360Generator
+import C360Model
+@testable import C360Store
+import RocksDB
+import Testing
+
+/// A server warms the store's caches from the stored projections when it starts: what it reads
+/// into memory must answer as RocksDB would, and an erasure or a commit must never leave an older
+/// projection there.
+@Suite struct WarmCachesTests {
+    /// The decoded cache off, so that every read of a clean projection goes through the stored bytes.
+    static var configuration: StoreConfiguration {
+        var configuration = StoreConfiguration()
+        configuration.cachedProjections = 0
+        return configuration
+    }
+
+    /// A store of 300 generated customers, closed, reopened and warmed.
+    func withWarmedStore(_ body: (EventStore, [String: C360_Store_V1_Projection]) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            var expected: [String: C360_Store_V1_Projection] = [:]
+            do {
+                let store = try EventStore(directory: directory, configuration: Self.configuration)
+                var events: [C360_V1_Event] = []
+                SyntheticDataGenerator(customers: 300, events: 3_000, seed: 5).generate { events.append($0) }
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+                for customer in 1...300 {
+                    let id = SyntheticDataGenerator.customerID(customer)
+                    expected[id] = try store.projection(customerID: id).generatedMessage
+                }
+                store.close()
+            }
+            let store = try EventStore(directory: directory, configuration: Self.configuration)
+            store.warmCaches()
+            // The warming pass is one chunk at this size; the write behind's queue runs it first.
+            try store.projections.writeAll()
+            try await body(store, expected)
+            store.close()
+        }
+    }
+
+    @Test("a warmed store holds every customer's subject and stored projection, and answers as RocksDB does")
+    func warmedAnswersAsStored() async throws {
+        try await withWarmedStore { store, expected in
+            // Before anything is read: every customer's subject is in memory, and one customer's
+            // projection deleted behind the store's back is still answered as it was warmed.
+            for id in expected.keys {
+                #expect(store.customerSubjects.value(for: id) != nil, "no subject warmed for \(id)")
+            }
+            let subject = try #require(store.customerSubjects.value(for: "cust_7"))
+            let batch = WriteBatch(for: store.database)
+            batch.delete(StoreKeys.subject(subject), in: store.projections.family)
+            try store.database.write(batch, sync: false)
+            #expect(try store.projection(customerID: "cust_7").generatedMessage == expected["cust_7"])
+            for (id, projection) in expected {
+                #expect(try store.projection(customerID: id).generatedMessage == projection)
+            }
+        }
+    }
+
+    @Test("after a warming, an erased customer is in no cache and a committed change is what is read")
+    func erasureAndCommitAfterWarming() async throws {
+        try await withWarmedStore { store, expected in
+            let subject = try #require(store.customerSubjects.value(for: "cust_9"))
+            _ = try await store.erase(customerID: "cust_9", requestID: "DSR-1")
+            #expect(store.customerSubjects.value(for: "cust_9") == nil)
+            #expect(try store.projections.projection(of: subject) == nil)
+            let erased = #expect(throws: C360Error.self) { try store.projection(customerID: "cust_9") }
+            #expect(erased?.code == .erased)
+
+            let before = try #require(expected["cust_12"])
+            #expect(await store.append([Events.web("warm-1", customer: "cust_12")]).allSatisfy { $0.isAppended })
+            #expect(try store.projection(customerID: "cust_12").eventCount == before.eventCount + 1)
+            // Written behind: the stored bytes in memory are the new ones, not those warmed.
+            try store.projections.writeAll()
+            #expect(try store.projection(customerID: "cust_12").eventCount == before.eventCount + 1)
+        }
+    }
+
+    @Test("a store closed while warming stops, and opens again")
+    func closeWhileWarming() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try EventStore(directory: directory)
+                var events: [C360_V1_Event] = []
+                SyntheticDataGenerator(customers: 3_000, events: 9_000, seed: 6).generate { events.append($0) }
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+                store.close()
+            }
+            let store = try EventStore(directory: directory)
+            store.warmCaches()
+            store.close()
+            let again = try EventStore(directory: directory)
+            #expect(try again.projection(customerID: "cust_1").customerID == "cust_1")
+            again.close()
+        }
+    }
+}
