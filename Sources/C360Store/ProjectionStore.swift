@@ -171,11 +171,13 @@ final class ProjectionStore: Sendable {
     private func shared(of subject: UInt64, takingFromCache: Bool = false) throws(C360Error) -> SharedProjection? {
         while true {
             let ticket = cache.ticket(for: subject)
-            let storedTicket = stored.ticket(for: subject)
             let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
             if let waiting { return waiting.shared }
             // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
             if let cached = takingFromCache ? cache.take(subject) : cache.value(for: subject) { return cached }
+            // Taken after the dirty set was checked: a projection committed since is shadowed there
+            // until its write behind replaces what is read here.
+            let storedTicket = stored.ticket(for: subject)
             var bytes = stored.value(for: subject)
             if bytes == nil {
                 do {
