@@ -91,7 +91,8 @@ public final class MetricsEndpoint: Service, Sendable {
 
 /// RocksDB's figures as gauges, set at each scrape.
 private struct StorageGauges: Sendable {
-    let memtableBytes, pendingCompactionBytes, sstFiles, sstBytes, blockCacheHits, blockCacheMisses: Prometheus.Gauge
+    let memtableBytes, pendingCompactionBytes, sstFiles, sstBytes, blockCacheBytes, tableReaderBytes: Prometheus.Gauge
+    let blockCacheHits, blockCacheMisses: Prometheus.Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ metric: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
@@ -101,6 +102,8 @@ private struct StorageGauges: Sendable {
         pendingCompactionBytes = gauge("pending_compaction", "bytes", "RocksDB's estimate of the bytes compaction has still to rewrite.")
         sstFiles = gauge("sst", "files", "SST files, all levels and column families.")
         sstBytes = gauge("sst", "bytes", "Bytes in SST files.")
+        blockCacheBytes = gauge("block_cache", "bytes", "Bytes of blocks in RocksDB's block cache (rocksdb.block_cache_mb at most).")
+        tableReaderBytes = gauge("table_readers", "bytes", "RocksDB's estimate of the memory its SST files' indexes and filters take, outside the block cache.")
         blockCacheHits = gauge("block_cache", "hits", "Block cache hits since the server started.")
         blockCacheMisses = gauge("block_cache", "misses", "Block cache misses since the server started.")
     }
@@ -110,6 +113,8 @@ private struct StorageGauges: Sendable {
         pendingCompactionBytes.set(Double(figures.pendingCompactionBytes))
         sstFiles.set(Double(figures.sstFiles))
         sstBytes.set(Double(figures.sstBytes))
+        blockCacheBytes.set(Double(figures.blockCacheBytes))
+        tableReaderBytes.set(Double(figures.tableReaderBytes))
         blockCacheHits.set(Double(figures.blockCacheHits ?? 0))
         blockCacheMisses.set(Double(figures.blockCacheMisses ?? 0))
     }

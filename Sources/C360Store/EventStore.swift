@@ -251,6 +251,8 @@ public final class EventStore: Sendable {
         public var pendingCompactionBytes: UInt64
         public var sstFiles: UInt64
         public var sstBytes: UInt64
+        public var blockCacheBytes: UInt64
+        public var tableReaderBytes: UInt64
         /// Since the store was opened; `nil` unless RocksDB's statistics are collected.
         public var blockCacheHits: UInt64?
         public var blockCacheMisses: UInt64?
@@ -261,6 +263,7 @@ public final class EventStore: Sendable {
         return StorageFigures(
             memtableBytes: figures.memtableBytes, pendingCompactionBytes: figures.pendingCompactionBytes,
             sstFiles: figures.sstFiles, sstBytes: figures.sstBytes,
+            blockCacheBytes: figures.blockCacheBytes, tableReaderBytes: figures.tableReaderBytes,
             blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses)
     }
 

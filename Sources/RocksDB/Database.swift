@@ -323,6 +323,11 @@ public final class Database: @unchecked Sendable {
         public var pendingCompactionBytes: UInt64 = 0
         public var sstFiles: UInt64 = 0
         public var sstBytes: UInt64 = 0
+        /// Bytes of blocks held in the block cache (at most `DatabaseOptions.blockCacheBytes`).
+        public var blockCacheBytes: UInt64 = 0
+        /// RocksDB's estimate of the memory its open SST files' indexes and filters take, which the
+        /// block cache does not hold.
+        public var tableReaderBytes: UInt64 = 0
         /// Since the database was opened; `nil` unless `DatabaseOptions.collectStatistics`.
         public var blockCacheHits: UInt64?
         public var blockCacheMisses: UInt64?
@@ -336,8 +341,10 @@ public final class Database: @unchecked Sendable {
             figures.memtableBytes += number("rocksdb.cur-size-all-mem-tables", family)
             figures.pendingCompactionBytes += number("rocksdb.estimate-pending-compaction-bytes", family)
             figures.sstBytes += number("rocksdb.total-sst-files-size", family)
+            figures.tableReaderBytes += number("rocksdb.estimate-table-readers-mem", family)
             for level in 0..<7 { figures.sstFiles += number("rocksdb.num-files-at-level\(level)", family) }
         }
+        figures.blockCacheBytes = UInt64(rocksdb_cache_get_usage(blockCache))
         if let text = rocksdb_options_statistics_get_string(options) {
             defer { rocksdb_free(text) }
             let tickers = Self.tickers(String(cString: text))
