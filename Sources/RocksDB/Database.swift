@@ -236,11 +236,14 @@ public final class Database: @unchecked Sendable {
         try withErrorPointer { rocksdb_write(handle, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, $0) }
     }
 
-    /// An iterator over `family`, optionally bounded to `[lowerBound, upperBound)` and reading as of `snapshot`.
+    /// An iterator over `family`, optionally bounded to `[lowerBound, upperBound)` and reading as of
+    /// `snapshot`. Unless `fillCache`, the blocks it reads are not kept in the block cache (a scan
+    /// whose reader keeps what it reads, which would otherwise push out the blocks lookups use).
     public func makeIterator(
-        _ family: ColumnFamily, lowerBound: [UInt8]? = nil, upperBound: [UInt8]? = nil, snapshot: Snapshot? = nil
+        _ family: ColumnFamily, lowerBound: [UInt8]? = nil, upperBound: [UInt8]? = nil, snapshot: Snapshot? = nil,
+        fillCache: Bool = true
     ) -> Iterator {
-        Iterator(database: self, family: family, lowerBound: lowerBound, upperBound: upperBound, snapshot: snapshot)
+        Iterator(database: self, family: family, lowerBound: lowerBound, upperBound: upperBound, snapshot: snapshot, fillCache: fillCache)
     }
 
     /// A consistent, read-only view of the database as it is now.

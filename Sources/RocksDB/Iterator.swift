@@ -22,7 +22,7 @@ public final class Iterator {
     private let lowerBound: UnsafeMutableBufferPointer<CChar>?
     private let upperBound: UnsafeMutableBufferPointer<CChar>?
 
-    init(database: Database, family: ColumnFamily, lowerBound: [UInt8]?, upperBound: [UInt8]?, snapshot: Snapshot?) {
+    init(database: Database, family: ColumnFamily, lowerBound: [UInt8]?, upperBound: [UInt8]?, snapshot: Snapshot?, fillCache: Bool) {
         self.database = database
         self.snapshot = snapshot
         let readOptions = rocksdb_readoptions_create()!
@@ -38,6 +38,7 @@ public final class Iterator {
         if let bound = self.upperBound {
             rocksdb_readoptions_set_iterate_upper_bound(readOptions, bound.baseAddress, bound.count)
         }
+        if !fillCache { rocksdb_readoptions_set_fill_cache(readOptions, 0) }
         // A column family with a hash memtable would otherwise iterate one prefix only.
         rocksdb_readoptions_set_total_order_seek(readOptions, 1)
         self.readOptions = readOptions

@@ -3,6 +3,7 @@ import C360Generator
 import C360Model
 @testable import C360Store
 import RocksDB
+import SwiftProtobuf
 import Testing
 
 /// A server warms the store's caches from the stored projections when it starts: what it reads
@@ -75,6 +76,17 @@ import Testing
             // Written behind: the stored bytes in memory are the new ones, not those warmed.
             try store.projections.writeAll()
             #expect(try store.projection(customerID: "cust_12").eventCount == before.eventCount + 1)
+        }
+    }
+
+    @Test("warming keeps the projections it reads in the store's memory, not in RocksDB's block cache too")
+    func warmingLeavesTheBlockCache() async throws {
+        try await withWarmedStore { store, expected in
+            // `close` flushed the projections into SST files: the pass read them from there.
+            let storedBytes = try expected.values.reduce(0) { $0 + (try $1.serializedBytes() as [UInt8]).count }
+            #expect(storedBytes > 100_000)
+            let cached = store.storageFigures().blockCacheBytes
+            #expect(cached < UInt64(storedBytes / 4), "\(cached) bytes in the block cache after warming \(storedBytes)")
         }
     }
 
