@@ -108,7 +108,11 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }, metadataProvider: RequestID.metadataProvider)
         let logger = Logger(label: "c360")
-        logger.info("memory allocator", metadata: ["jemalloc": "\(Allocator.jemallocVersionIfInUse() ?? "not in use")"])
+        let decay = Allocator.returnFreedPages(afterMilliseconds: 1_000)
+        logger.info("memory allocator", metadata: [
+            "jemalloc": "\(Allocator.jemallocVersionIfInUse() ?? "not in use")",
+            "dirty_decay_ms": "\(decay.map(String.init) ?? "as MALLOC_CONF or jemalloc decide")",
+        ])
         // Before anything records a metric: one made earlier stays bound to the no-op backend.
         let metricsRegistry = server.metricsListen == "off" ? nil : MetricsEndpoint.bootstrapMetrics()
         let (host, port) = try ListenAddress.parse(server.listen)
