@@ -8,8 +8,15 @@ public struct StorageSettings: Sendable {
         case none, snappy, lz4, zstd
     }
 
-    /// What the store opens RocksDB with.
-    var options = DatabaseOptions()
+    /// What the store opens RocksDB with. The events (a customer's range is scanned; a key is
+    /// read only once the log named it), the log (scanned) and the snapshots (scanned; an erasure
+    /// checks a key) need no Bloom filters: at 3,000,000 events theirs were 9 of the 33 MB that
+    /// RocksDB's open files held in memory outside the block cache, growing with the data.
+    var options: DatabaseOptions = {
+        var options = DatabaseOptions()
+        options.familiesWithoutFilters = ["events", "log", "snapshots"]
+        return options
+    }()
 
     public init() {}
 

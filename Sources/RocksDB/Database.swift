@@ -24,6 +24,7 @@ public final class Database: @unchecked Sendable {
     /// Copies of `options` for the column families with a memtable of their own.
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
+    private let unfilteredTableOptions: OpaquePointer
     private let blockCache: OpaquePointer
     private let columnFamilyHandles: [OpaquePointer]
     private let columnFamiliesByName: [String: ColumnFamily]
@@ -70,6 +71,9 @@ public final class Database: @unchecked Sendable {
                 tableOptions, rocksdb_filterpolicy_create_bloom_full(databaseOptions.bloomFilterBitsPerKey))
         }
         rocksdb_options_set_block_based_table_factory(options, tableOptions)
+        // The same table options without the filter, for the families that need none.
+        let unfilteredTableOptions = rocksdb_block_based_options_create()!
+        rocksdb_block_based_options_set_block_cache(unfilteredTableOptions, blockCache)
 
         var names = columnFamilies
         if !names.contains("default") { names.insert("default", at: 0) }
@@ -91,8 +95,11 @@ public final class Database: @unchecked Sendable {
         }
         var familyOptions: [OpaquePointer] = []
         let cfOptions: [OpaquePointer?] = names.map { name in
-            guard let memtable = databaseOptions.memtables[name], memtable != .skipList else { return options }
+            let memtable = databaseOptions.memtables[name] ?? .skipList
+            let unfiltered = databaseOptions.familiesWithoutFilters.contains(name)
+            guard memtable != .skipList || unfiltered else { return options }
             let own = rocksdb_options_create_copy(options)!
+            if unfiltered { rocksdb_options_set_block_based_table_factory(own, unfilteredTableOptions) }
             switch memtable {
             case .skipList: break
             case .hashSkipList(let prefixBytes):
@@ -125,6 +132,7 @@ public final class Database: @unchecked Sendable {
             familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(tableOptions)
+            rocksdb_block_based_options_destroy(unfilteredTableOptions)
             rocksdb_cache_destroy(blockCache)
             throw error
         }
@@ -132,6 +140,7 @@ public final class Database: @unchecked Sendable {
             familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(tableOptions)
+            rocksdb_block_based_options_destroy(unfilteredTableOptions)
             rocksdb_cache_destroy(blockCache)
             throw RocksDBError(code: .other, message: "rocksdb_open_column_families returned no handle")
         }
@@ -139,6 +148,7 @@ public final class Database: @unchecked Sendable {
         self.options = options
         self.familyOptions = familyOptions
         self.tableOptions = tableOptions
+        self.unfilteredTableOptions = unfilteredTableOptions
         self.blockCache = blockCache
         self.columnFamilyHandles = handles.map { $0! }
         var byName: [String: ColumnFamily] = [:]
@@ -160,6 +170,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_destroy(options)
         familyOptions.forEach { rocksdb_options_destroy($0) }
         rocksdb_block_based_options_destroy(tableOptions)
+        rocksdb_block_based_options_destroy(unfilteredTableOptions)
         rocksdb_cache_destroy(blockCache)
     }
 

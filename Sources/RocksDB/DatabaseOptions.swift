@@ -27,6 +27,11 @@ public struct DatabaseOptions: Sendable {
     /// Bits per key of the Bloom filters that spare a point lookup of an absent key (an event id
     /// not seen before, say) from reading SST blocks; 0 disables them. Default 10 (about 1% false positives).
     public var bloomFilterBitsPerKey: Double = 10
+    /// Column families built without Bloom filters: those read by scans, or only by keys known to
+    /// exist, where a filter would say nothing a read does not find out anyway. Every open SST
+    /// file's filter stays in memory outside the block cache, so filters the reads never use grow
+    /// the process with the data. Default none.
+    public var familiesWithoutFilters: Set<String> = []
     /// Once the write-ahead logs add up to this many bytes, the column families still holding
     /// data in the oldest one are flushed so it can be deleted. A column family written little
     /// (metadata) would otherwise keep every log alive. It also bounds what opening the database

@@ -108,6 +108,32 @@ import Testing
         }
     }
 
+    @Test("a family without filters keeps none in memory, answers the same, and may also have its own memtable")
+    func familiesWithoutFilters() throws {
+        try withTemporaryDirectory { path in
+            var options = DatabaseOptions()
+            options.familiesWithoutFilters = ["scanned", "hashed"]
+            options.memtables = ["hashed": .hashSkipList(prefixBytes: 2)]
+            let db = try Database(path: path, columnFamilies: ["filtered", "scanned", "hashed"], options: options)
+            let families = try ["filtered", "scanned", "hashed"].map { try db.columnFamily($0) }
+            let batch = WriteBatch(for: db)
+            for number in 0..<20_000 {
+                let key = withUnsafeBytes(of: UInt32(number).bigEndian) { Array($0) }
+                for family in families { batch.put(key, [1], in: family) }
+            }
+            try db.write(batch, sync: false)
+            for family in families { try db.flush(family) }
+            func readers(_ family: ColumnFamily) -> Int { Int(db.property("rocksdb.estimate-table-readers-mem", in: family) ?? "") ?? -1 }
+            // 20,000 keys at 10 bits each: a filter of about 25 KB in the family that has one.
+            #expect(readers(families[0]) > readers(families[1]) + 20_000, "\(readers(families[0])) against \(readers(families[1]))")
+            #expect(readers(families[0]) > readers(families[2]) + 20_000)
+            for family in families {
+                #expect(try db.get([0, 0, 0x4e, 0x1f], in: family) == [1])
+                #expect(try db.get([0, 0, 0x4e, 0x20], in: family) == nil)
+            }
+        }
+    }
+
     @Test("waiting for background work lets the compaction four flushed files made due finish")
     func waitForBackgroundWork() throws {
         try withTemporaryDirectory { path in
