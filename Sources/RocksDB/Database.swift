@@ -21,7 +21,7 @@ import Glibc
 public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private let options: OpaquePointer
-    /// Copies of `options` for the column families with a memtable of their own.
+    /// Copies of `options` for the column families with a memtable of their own or without filters.
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     private let unfilteredTableOptions: OpaquePointer
@@ -59,21 +59,25 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_WAL_size_limit_MB(options, 0)
         rocksdb_options_set_recycle_log_file_num(options, 0)
         let blockCache = rocksdb_cache_create_lru(databaseOptions.blockCacheBytes)!
-        let tableOptions = rocksdb_block_based_options_create()!
-        rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
+        func makeTableOptions(filterBitsPerKey: Double) -> OpaquePointer {
+            let tableOptions = rocksdb_block_based_options_create()!
+            rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
+            if filterBitsPerKey > 0 {
+                // The table options take ownership of the policy.
+                rocksdb_block_based_options_set_filter_policy(tableOptions, rocksdb_filterpolicy_create_bloom_full(filterBitsPerKey))
+            }
+            return tableOptions
+        }
+        let tableOptions = makeTableOptions(filterBitsPerKey: databaseOptions.bloomFilterBitsPerKey)
+        // For the families in `familiesWithoutFilters`.
+        let unfilteredTableOptions = makeTableOptions(filterBitsPerKey: 0)
         if databaseOptions.bloomFilterBitsPerKey > 0 {
             // A filter over the memtable too, so that looking up a key written nowhere yet (a new
             // event id) does not walk the memtable's skip list.
             rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.02)
             rocksdb_options_set_memtable_whole_key_filtering(options, 1)
-            // The table options take ownership of the policy.
-            rocksdb_block_based_options_set_filter_policy(
-                tableOptions, rocksdb_filterpolicy_create_bloom_full(databaseOptions.bloomFilterBitsPerKey))
         }
         rocksdb_options_set_block_based_table_factory(options, tableOptions)
-        // The same table options without the filter, for the families that need none.
-        let unfilteredTableOptions = rocksdb_block_based_options_create()!
-        rocksdb_block_based_options_set_block_cache(unfilteredTableOptions, blockCache)
 
         var names = columnFamilies
         if !names.contains("default") { names.insert("default", at: 0) }
