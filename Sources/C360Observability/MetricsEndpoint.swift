@@ -103,7 +103,7 @@ private struct StorageGauges: Sendable {
         sstFiles = gauge("sst", "files", "SST files, all levels and column families.")
         sstBytes = gauge("sst", "bytes", "Bytes in SST files.")
         blockCacheBytes = gauge("block_cache", "bytes", "Bytes of blocks in RocksDB's block cache (rocksdb.block_cache_mb at most).")
-        tableReaderBytes = gauge("table_readers", "bytes", "RocksDB's estimate of the memory its SST files' indexes and filters take, outside the block cache.")
+        tableReaderBytes = gauge("table_readers", "bytes", "RocksDB's estimate of the memory its open SST files take outside the block cache (their indexes and filters are in it).")
         blockCacheHits = gauge("block_cache", "hits", "Block cache hits since the server started.")
         blockCacheMisses = gauge("block_cache", "misses", "Block cache misses since the server started.")
     }

@@ -66,6 +66,14 @@ public final class Database: @unchecked Sendable {
                 // The table options take ownership of the policy.
                 rocksdb_block_based_options_set_filter_policy(tableOptions, rocksdb_filterpolicy_create_bloom_full(filterBitsPerKey))
             }
+            if databaseOptions.indexesAndFiltersInBlockCache {
+                rocksdb_block_based_options_set_index_type(tableOptions, Int32(rocksdb_block_based_table_index_type_two_level_index_search))
+                rocksdb_block_based_options_set_partition_filters(tableOptions, filterBitsPerKey > 0 ? 1 : 0)
+                rocksdb_block_based_options_set_metadata_block_size(tableOptions, 4096)
+                rocksdb_block_based_options_set_cache_index_and_filter_blocks(tableOptions, 1)
+                rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(tableOptions, 1)
+                rocksdb_block_based_options_set_pin_top_level_index_and_filter(tableOptions, 1)
+            }
             return tableOptions
         }
         let tableOptions = makeTableOptions(filterBitsPerKey: databaseOptions.bloomFilterBitsPerKey)
@@ -343,8 +351,8 @@ public final class Database: @unchecked Sendable {
         public var sstBytes: UInt64 = 0
         /// Bytes of blocks held in the block cache (at most `DatabaseOptions.blockCacheBytes`).
         public var blockCacheBytes: UInt64 = 0
-        /// RocksDB's estimate of the memory its open SST files' indexes and filters take, which the
-        /// block cache does not hold.
+        /// RocksDB's estimate of the memory its open SST files take outside the block cache: their
+        /// indexes and filters too unless `DatabaseOptions.indexesAndFiltersInBlockCache`.
         public var tableReaderBytes: UInt64 = 0
         /// Since the database was opened; `nil` unless `DatabaseOptions.collectStatistics`.
         public var blockCacheHits: UInt64?

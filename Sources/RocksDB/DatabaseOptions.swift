@@ -32,6 +32,13 @@ public struct DatabaseOptions: Sendable {
     /// file's filter stays in memory outside the block cache, so filters the reads never use grow
     /// the process with the data. Default none.
     public var familiesWithoutFilters: Set<String> = []
+    /// Keep the SST files' indexes and Bloom filters in the block cache, cut into partitions of
+    /// about 4 KiB that are read when a lookup needs them (each file's small top-level index stays
+    /// pinned there), instead of whole in memory beside the cache for every open file. Outside the
+    /// cache they grow with the data and nothing bounds them: 50 MB at 10,000,000 events over
+    /// 1,000,000 customers, of which a lookup touches a few partitions per file. In the cache they
+    /// are inserted with high priority, so data blocks do not push them out first. Default `true`.
+    public var indexesAndFiltersInBlockCache = true
     /// Once the write-ahead logs add up to this many bytes, the column families still holding
     /// data in the oldest one are flushed so it can be deleted. A column family written little
     /// (metadata) would otherwise keep every log alive. It also bounds what opening the database

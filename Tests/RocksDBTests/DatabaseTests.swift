@@ -112,6 +112,8 @@ import Testing
     func familiesWithoutFilters() throws {
         try withTemporaryDirectory { path in
             var options = DatabaseOptions()
+            // Filters outside the block cache, where RocksDB's estimate of the table readers counts them.
+            options.indexesAndFiltersInBlockCache = false
             options.familiesWithoutFilters = ["scanned", "hashed"]
             options.memtables = ["hashed": .hashSkipList(prefixBytes: 2)]
             let db = try Database(path: path, columnFamilies: ["filtered", "scanned", "hashed"], options: options)
@@ -130,6 +132,40 @@ import Testing
             for family in families {
                 #expect(try db.get([0, 0, 0x4e, 0x1f], in: family) == [1])
                 #expect(try db.get([0, 0, 0x4e, 0x20], in: family) == nil)
+            }
+        }
+    }
+
+    @Test("indexes and filters are kept in the block cache, bounded by it, instead of beside it", arguments: [false, true])
+    func indexesAndFiltersInBlockCache(inCache: Bool) throws {
+        try withTemporaryDirectory { path in
+            var options = DatabaseOptions()
+            options.indexesAndFiltersInBlockCache = inCache
+            let db = try Database(path: path, columnFamilies: ["a"], options: options)
+            defer { db.close() }
+            let family = try db.columnFamily("a")
+            let batch = WriteBatch(for: db)
+            for number in 0..<50_000 {
+                batch.put(withUnsafeBytes(of: UInt32(number).bigEndian) { Array($0) }, Array(repeating: 7, count: 20), in: family)
+            }
+            try db.write(batch, sync: false)
+            try db.flush(family)
+            let readers = Int(db.property("rocksdb.estimate-table-readers-mem", in: family) ?? "") ?? -1
+            // 50,000 keys: a filter of about 62 KB at 10 bits each and an index of about 40 KB.
+            if inCache {
+                #expect(readers >= 0 && readers < 20_000, "\(readers) bytes of indexes and filters outside the block cache")
+            } else {
+                #expect(readers > 60_000, "\(readers)")
+            }
+            for number: UInt32 in [0, 12_345, 49_999] {
+                #expect(try db.get(withUnsafeBytes(of: number.bigEndian) { Array($0) }, in: family) == Array(repeating: 7, count: 20))
+            }
+            for number: UInt32 in [50_000, 1 << 30] {
+                #expect(try db.get(withUnsafeBytes(of: number.bigEndian) { Array($0) }, in: family) == nil)
+            }
+            if inCache {
+                // The lookups above loaded index and filter partitions and their data blocks.
+                #expect(db.figures().blockCacheBytes > 0)
             }
         }
     }
