@@ -133,7 +133,7 @@ public struct ConfigurationFile {
         "limits.max_timeline_page", "limits.max_watched_customers", "limits.max_segment_page", "limits.max_concurrent_streams",
         "limits.max_min_seq_wait_seconds",
         "rocksdb.block_cache_mb", "rocksdb.compression", "rocksdb.wal_sync", "rocksdb.write_buffer_mb",
-        "rocksdb.total_write_buffer_mb", "rocksdb.background_jobs",
+        "rocksdb.total_write_buffer_mb", "rocksdb.background_jobs", "rocksdb.indexes_in_block_cache",
         "tls.certificate_chain", "tls.private_key", "tls.client_ca",
         "identity.max_identities_per_customer", "identity.max_merged_histories_per_customer",
         "profile.window_days", "profile.lifecycle.active_days", "profile.lifecycle.at_risk_days", "profile.lifecycle.lapsing_days",
@@ -206,6 +206,7 @@ public struct ConfigurationFile {
             case "write_buffer_mb": store.storage.writeBufferBytes = try value.int(atLeast: 1) << 20
             case "total_write_buffer_mb": store.storage.totalWriteBufferBytes = try value.int(atLeast: 1) << 20
             case "background_jobs": store.storage.backgroundJobs = try value.int(atLeast: 1, atMost: 64)
+            case "indexes_in_block_cache": store.storage.indexesAndFiltersInBlockCache = try value.bool()
             default: throw value.unknown()
             }
         }

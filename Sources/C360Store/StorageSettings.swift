@@ -45,6 +45,16 @@ public struct StorageSettings: Sendable {
         set { options.totalWriteBufferBytes = newValue }
     }
 
+    /// Keep the SST files' indexes and Bloom filters in the block cache, so that RocksDB's memory
+    /// is the block cache and the memtables however much data there is. Off, they are held beside
+    /// the cache for every open file: lookups that read RocksDB take less CPU (31 against 46 µs of
+    /// server CPU per lookup at 1,000,000 customers and 10,000,000 events), for memory that grows
+    /// with the data (50 MB there). Default `true`.
+    public var indexesAndFiltersInBlockCache: Bool {
+        get { options.indexesAndFiltersInBlockCache }
+        set { options.indexesAndFiltersInBlockCache = newValue }
+    }
+
     /// Background flush and compaction threads. Default 2.
     public var backgroundJobs: Int {
         get { Int(options.backgroundJobs) }

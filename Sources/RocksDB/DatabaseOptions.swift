@@ -28,9 +28,9 @@ public struct DatabaseOptions: Sendable {
     /// not seen before, say) from reading SST blocks; 0 disables them. Default 10 (about 1% false positives).
     public var bloomFilterBitsPerKey: Double = 10
     /// Column families built without Bloom filters: those read by scans, or only by keys known to
-    /// exist, where a filter would say nothing a read does not find out anyway. Every open SST
-    /// file's filter stays in memory outside the block cache, so filters the reads never use grow
-    /// the process with the data. Default none.
+    /// exist, where a filter would say nothing a read does not find out anyway: it would only take
+    /// disk, and memory for every open SST file when `indexesAndFiltersInBlockCache` is off.
+    /// Default none.
     public var familiesWithoutFilters: Set<String> = []
     /// Keep the SST files' indexes and Bloom filters in the block cache, cut into partitions of
     /// about 4 KiB that are read when a lookup needs them (each file's small top-level index stays

@@ -73,6 +73,7 @@ import Logging
         ("rocksdb:\n  wal_sync: sometimes", "rocksdb.wal_sync"),
         ("rocksdb:\n  block_cache_mb: -1", "rocksdb.block_cache_mb"),
         ("rocksdb:\n  background_jobs: 1000", "rocksdb.background_jobs"),
+        ("rocksdb:\n  indexes_in_block_cache: sometimes", "rocksdb.indexes_in_block_cache"),
         ("data_directory: \"\"", "data_directory"),
         ("storage:\n  projection_write_behind_mb: 0", "storage.projection_write_behind_mb"),
         ("storage:\n  cached_projections: -1", "storage.cached_projections"),
@@ -91,7 +92,7 @@ import Logging
             data_directory: /srv/c360
             server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true, event_loops: 3}
             limits: {max_request_bytes: 1024, max_concurrent_streams: 8}
-            rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8}
+            rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8, indexes_in_block_cache: false}
             storage: {projection_write_behind_mb: 8, projection_write_behind_seconds: 0.5, cached_projections: 1000, cached_stored_projections: 3000, cached_profiles: 2000}
             """)
         #expect(file.dataDirectory == "/srv/c360")
@@ -110,6 +111,8 @@ import Logging
         #expect(file.store.storage.blockCacheBytes == 16 << 20)
         #expect(file.store.storage.compression == .lz4)
         #expect(file.store.storage.writeBufferBytes == 8 << 20)
+        #expect(!file.store.storage.indexesAndFiltersInBlockCache)
+        #expect(try ConfigurationFile(yaml: "").store.storage.indexesAndFiltersInBlockCache)
         #expect(file.store.walSync == .none)
         #expect(file.store.projectionWriteBehindBytes == 8 << 20)
         #expect(file.store.projectionWriteBehindSeconds == 0.5)
