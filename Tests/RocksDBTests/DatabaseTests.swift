@@ -170,6 +170,36 @@ import Testing
         }
     }
 
+    @Test("files written with indexes and filters beside the block cache are read with them in it, and the other way round", arguments: [false, true])
+    func indexesAndFiltersEitherWay(writtenInCache: Bool) throws {
+        try withTemporaryDirectory { path in
+            func key(_ number: UInt32) -> [UInt8] { withUnsafeBytes(of: number.bigEndian) { Array($0) } }
+            var options = DatabaseOptions()
+            options.indexesAndFiltersInBlockCache = writtenInCache
+            do {
+                let db = try Database(path: path, columnFamilies: ["a"], options: options)
+                let batch = WriteBatch(for: db)
+                for number: UInt32 in stride(from: 0, to: 20_000, by: 2) { batch.put(key(number), key(number), in: try db.columnFamily("a")) }
+                try db.write(batch, sync: false)
+                try db.flush(try db.columnFamily("a"))
+                db.close()
+            }
+            options.indexesAndFiltersInBlockCache = !writtenInCache
+            let db = try Database(path: path, columnFamilies: ["a"], options: options)
+            defer { db.close() }
+            let family = try db.columnFamily("a")
+            for number: UInt32 in [0, 2, 10_000, 19_998] { #expect(try db.get(key(number), in: family) == key(number)) }
+            for number: UInt32 in [1, 10_001, 20_000] { #expect(try db.get(key(number), in: family) == nil) }
+            // A file written the new way beside one written the old way, both read.
+            let batch = WriteBatch(for: db)
+            batch.put(key(1), key(1), in: family)
+            try db.write(batch, sync: false)
+            try db.flush(family)
+            #expect(try db.get(key(1), in: family) == key(1))
+            #expect(try db.get(key(10_000), in: family) == key(10_000))
+        }
+    }
+
     @Test("waiting for background work lets the compaction four flushed files made due finish")
     func waitForBackgroundWork() throws {
         try withTemporaryDirectory { path in
