@@ -9,6 +9,9 @@ import Testing
         return try body(path)
     }
 
+    /// A four-byte key that sorts as `number` does.
+    private func key(_ number: UInt32) -> [UInt8] { withUnsafeBytes(of: number.bigEndian) { Array($0) } }
+
     @Test("a synced batch is readable after the database is reopened")
     func batchSurvivesReopen() throws {
         try withTemporaryDirectory { path in
@@ -120,8 +123,8 @@ import Testing
             let families = try ["filtered", "scanned", "hashed"].map { try db.columnFamily($0) }
             let batch = WriteBatch(for: db)
             for number in 0..<20_000 {
-                let key = withUnsafeBytes(of: UInt32(number).bigEndian) { Array($0) }
-                for family in families { batch.put(key, [1], in: family) }
+                let numberKey = key(UInt32(number))
+                for family in families { batch.put(numberKey, [1], in: family) }
             }
             try db.write(batch, sync: false)
             for family in families { try db.flush(family) }
@@ -146,7 +149,7 @@ import Testing
             let family = try db.columnFamily("a")
             let batch = WriteBatch(for: db)
             for number in 0..<50_000 {
-                batch.put(withUnsafeBytes(of: UInt32(number).bigEndian) { Array($0) }, Array(repeating: 7, count: 20), in: family)
+                batch.put(key(UInt32(number)), Array(repeating: 7, count: 20), in: family)
             }
             try db.write(batch, sync: false)
             try db.flush(family)
@@ -158,10 +161,10 @@ import Testing
                 #expect(readers > 60_000, "\(readers)")
             }
             for number: UInt32 in [0, 12_345, 49_999] {
-                #expect(try db.get(withUnsafeBytes(of: number.bigEndian) { Array($0) }, in: family) == Array(repeating: 7, count: 20))
+                #expect(try db.get(key(number), in: family) == Array(repeating: 7, count: 20))
             }
             for number: UInt32 in [50_000, 1 << 30] {
-                #expect(try db.get(withUnsafeBytes(of: number.bigEndian) { Array($0) }, in: family) == nil)
+                #expect(try db.get(key(number), in: family) == nil)
             }
             if inCache {
                 // The lookups above loaded index and filter partitions and their data blocks.
@@ -173,7 +176,6 @@ import Testing
     @Test("files written with indexes and filters beside the block cache are read with them in it, and the other way round", arguments: [false, true])
     func indexesAndFiltersEitherWay(writtenInCache: Bool) throws {
         try withTemporaryDirectory { path in
-            func key(_ number: UInt32) -> [UInt8] { withUnsafeBytes(of: number.bigEndian) { Array($0) } }
             var options = DatabaseOptions()
             options.indexesAndFiltersInBlockCache = writtenInCache
             do {
