@@ -99,12 +99,18 @@ extension EventStore {
         return Array(events.prefix(limit))
     }
 
+    /// Calls `body` with every stored projection of the current keyspace in subject order (and
+    /// not with the keyspace's checkpoint, kept after them).
+    func forEachStoredProjection(_ body: (_ subjectKey: [UInt8], _ bytes: [UInt8]) throws -> Void) throws {
+        try database.forEachEntry(in: projections.family, from: StoreKeys.allSubjects.from, to: StoreKeys.allSubjects.to, body)
+    }
+
     /// The digest of the projections as committed now (those waiting behind the log written first).
     public func liveDigest() throws(C360Error) -> ProjectionDigest {
         try projections.writeAll()
         var digest = ProjectionDigest.Builder()
         do {
-            try database.forEachEntry(in: projections.family) { key, value in digest.add(subjectKey: key, projection: value) }
+            try forEachStoredProjection { key, value in digest.add(subjectKey: key, projection: value) }
         } catch {
             throw C360Error(error, doing: "read the projections")
         }
@@ -123,7 +129,7 @@ extension EventStore {
         statistics.events = try eventCount()
         try projections.writeAll()
         do {
-            try database.forEachEntry(in: projections.family) { _, value in
+            try forEachStoredProjection { _, value in
                 // Only the customer id's presence is needed; a projection without one is an anonymous visitor.
                 let projection = try decodeProjection(value)
                 if projection.customerID.isEmpty { statistics.anonymousVisitors += 1 } else { statistics.customers += 1 }

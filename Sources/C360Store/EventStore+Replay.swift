@@ -111,7 +111,7 @@ extension EventStore {
                 stored.withLock { $0 = result }
             }
             defer { storing.wait() }
-            let rebuilder = ProjectionRebuilder(database: database, projections: projections.family)
+            let rebuilder = try ProjectionRebuilder(database: database, projections: projections.family)
             let ranges = Self.replayRanges(nextSubject: writer.state.nextSubject)
             try foldRanges(ranges, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, membership: membership) { folded in
                 report.eventsFolded += folded.events
@@ -260,7 +260,7 @@ extension EventStore {
             }
             var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
 
-            let rebuilder = ProjectionRebuilder(database: database, projections: projections.family)
+            let rebuilder = try ProjectionRebuilder(database: database, projections: projections.family)
             let snapshot = database.makeIterator(
                 families.snapshots,
                 lowerBound: StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: 0),
@@ -322,7 +322,7 @@ extension EventStore {
         batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
         batch.put(StoreKeys.Meta.projectionFold, Array(configuration.fold.fingerprint.utf8), in: families.meta)
         batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(eventCount), in: families.meta)
-        batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(writer.state.lastSeq), in: families.meta)
+        batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(writer.state.lastSeq), in: projections.family)
         try database.write(batch, sync: true)
         writer.rebuilt(by: configuration.fold, eventCount: eventCount)
         versionRebuiltByReplay()

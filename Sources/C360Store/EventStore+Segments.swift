@@ -93,7 +93,7 @@ extension EventStore {
             var changes: [(segment: String, customerID: String, kind: SegmentChange.Kind)] = []
             // Without segments there is nothing to evaluate, only stale membership to drop.
             if !configuration.segments.isEmpty {
-                try database.forEachEntry(in: projections.family) { key, value in
+                try forEachStoredProjection { key, value in
                     if let subject = StoreKeys.uint64(key), !StoreKeys.isAnonymous(subject) {
                         let projection = try decodeProjection(value)
                         refresh.customersEvaluated += 1

@@ -15,7 +15,7 @@ extension EventStore {
             info.createdAtUs = time.microsecondsSinceEpoch
             do {
                 let batch = WriteBatch(for: self.database)
-                try self.database.forEachEntry(in: self.projections.family) { key, value in
+                try self.forEachStoredProjection { key, value in
                     guard let subject = StoreKeys.uint64(key) else {
                         throw C360Error(.corruption, "a projection key is not a subject number")
                     }

@@ -135,7 +135,7 @@ public final class EventStore: Sendable {
             } else {
                 batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)
                 batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(ProjectionFold.version)), in: families.meta)
-                batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(0), in: families.meta)
+                batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(0), in: families.projectionKeyspaces[0])
                 batch.put(StoreKeys.Meta.projectionFold, Array(fold.fingerprint.utf8), in: families.meta)
             }
             let keyBytes: [UInt8]
@@ -172,7 +172,8 @@ public final class EventStore: Sendable {
             var stored = StoredProjections(fold: storedFold)
             stored.keyspace = try database.get(StoreKeys.Meta.projectionKeyspace, in: families.meta)
                 .flatMap { StoreKeys.uint64($0) } == 1 ? 1 : 0
-            stored.checkpoint = try database.get(StoreKeys.Meta.projectionsThrough, in: families.meta).flatMap { StoreKeys.uint64($0) }
+            stored.checkpoint = try (database.get(StoreKeys.projectionsCheckpoint, in: families.projectionKeyspaces[stored.keyspace])
+                ?? database.get(StoreKeys.Meta.projectionsThrough, in: families.meta)).flatMap { StoreKeys.uint64($0) }
             return (PseudonymKey(bytes: keyBytes), state, stored)
         } catch {
             throw C360Error(error, doing: "read the store's metadata")

@@ -13,10 +13,14 @@ final class ProjectionRebuilder {
     private(set) var changed: UInt64 = 0
     private(set) var removed: UInt64 = 0
 
-    init(database: Database, projections: ColumnFamily) {
+    /// Flushes `projections` first: the write behind writes past the write-ahead log, and a
+    /// projection left unwritten here because it equals one stored only in a memtable would be
+    /// lost with it in a crash, under a checkpoint that says it was rebuilt.
+    init(database: Database, projections: ColumnFamily) throws(RocksDBError) {
+        try database.flush(projections)
         self.database = database
         self.projections = projections
-        self.stored = database.makeIterator(projections)
+        self.stored = database.makeIterator(projections, lowerBound: StoreKeys.allSubjects.from, upperBound: StoreKeys.allSubjects.to)
         self.batch = WriteBatch(for: database)
         stored.seekToFirst()
     }

@@ -9,12 +9,14 @@ import Synchronization
 /// The projections of a store, written behind the log.
 ///
 /// A commit is acknowledged once its events are synced in the log; the projections it changed are
-/// handed here (`committed`) and held in memory, *dirty*, until a background step writes them
-/// together with a checkpoint — "the stored projections reflect the log through seq S" — in one
-/// batch. Readers (and the writer folding the next events) see the dirty projection first, so
-/// nothing waits for the write behind. After a crash the store folds the log after the checkpoint
-/// (`EventStore.recoverProjections`); the dirty set is bounded in bytes and in age so that this
-/// stays short.
+/// handed here (`committed`) and held in memory, *dirty*, until a background step writes them,
+/// the last batch with a checkpoint — "the stored projections reflect the log through seq S" —
+/// into their keyspace, past RocksDB's write-ahead log: the log rebuilds them anyway, and their
+/// bytes in it made every commit's sync write them too. Readers (and the writer folding the next
+/// events) see the dirty projection first, so nothing waits for the write behind. After a crash
+/// the store folds the log after the checkpoint that survived (`EventStore.recoverProjections`):
+/// the dirty set is bounded in bytes and in age, and what RocksDB holds unflushed by a memtable's
+/// size, so that this stays short.
 ///
 /// Clean projections of recently active or looked-up customers stay decoded in a bounded cache,
 /// and the profiles lookups answered, evaluated and encoded, in another: until the customer's
@@ -414,7 +416,7 @@ final class ProjectionStore: Sendable {
                 batch.put(StoreKeys.Meta.projectionKeyspace, StoreKeys.bigEndian(UInt64(keyspace)), in: meta)
                 batch.put(StoreKeys.Meta.projectionFold, Array(fold.utf8), in: meta)
                 batch.put(StoreKeys.Meta.projectionVersion, StoreKeys.bigEndian(UInt64(version)), in: meta)
-                batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(seq), in: meta)
+                batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(seq), in: keyspaces[keyspace])
                 do throws(RocksDBError) {
                     try database.write(batch, sync: true)
                 } catch {
@@ -444,6 +446,7 @@ final class ProjectionStore: Sendable {
     func clear(_ family: ColumnFamily) throws(C360Error) {
         let batch = WriteBatch(for: database)
         batch.deleteRange(from: StoreKeys.allSubjects.from, to: StoreKeys.allSubjects.to, in: family)
+        batch.delete(StoreKeys.projectionsCheckpoint, in: family)
         do {
             try database.write(batch, sync: false)
         } catch {
@@ -472,8 +475,10 @@ final class ProjectionStore: Sendable {
             var next = encoded.makeIterator()
             // Written in batches of a few hundred, the checkpoint with the last: RocksDB applies
             // writes one after another, and a synced commit arriving during one large batch waited
-            // for all of it (small appends' ack p99). A crash between batches is safe: recovery
-            // folds from the older checkpoint, skipping the events a projection already holds.
+            // for all of it (small appends' ack p99). Without the write-ahead log: a crash keeps
+            // what RocksDB had flushed of the keyspace, a prefix of these writes, so the checkpoint
+            // that survives is one whose projections did too, and some may be newer than it —
+            // recovery folds from that checkpoint, skipping the events a projection already holds.
             var batch = WriteBatch(for: database)
             for (index, (subject, change)) in entries.enumerated() {
                 if change.shared != nil, let projectionBytes = next.next() {
@@ -484,12 +489,12 @@ final class ProjectionStore: Sendable {
                     batch.delete(StoreKeys.subject(subject), in: taken.family)
                 }
                 if (index + 1) % Self.projectionsPerWrite == 0, index + 1 < entries.count {
-                    try database.write(batch, sync: false)
+                    try database.writeWithoutLog(batch)
                     batch = WriteBatch(for: database)
                 }
             }
-            batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(taken.through), in: meta)
-            try database.write(batch, sync: false)
+            batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(taken.through), in: taken.family)
+            try database.writeWithoutLog(batch)
         } catch {
             let failure = C360Error(error, doing: "write projections behind the log")
             pending.withLock { pending in

@@ -46,8 +46,10 @@ enum StoreKeys {
         static let pseudonymKey = Array("pseudonym_key".utf8)
         static let snapshot = Array("snapshot".utf8)
         static let segmentDay = Array("segment_day".utf8)
-        /// The log position the stored projections reflect (written behind the log); absent in a
-        /// directory written before projections were written behind, whose projections reflect `last_seq`.
+        /// The log position the stored projections reflect, where directories written before the
+        /// checkpoint moved into each keyspace (`projectionsCheckpoint`) keep it, read only when
+        /// their keyspace has none; absent in a directory written before projections were written
+        /// behind, whose projections reflect `last_seq`.
         static let projectionsThrough = Array("projections_through".utf8)
         /// Which of the two projection keyspaces is current: 0 (`projections`, also when absent) or 1.
         static let projectionKeyspace = Array("projection_keyspace".utf8)
@@ -77,8 +79,14 @@ enum StoreKeys {
 
     static func segmentMembers(_ segment: String) -> (from: [UInt8], to: [UInt8]) { (Array(segment.utf8) + [0], Array(segment.utf8) + [1]) }
 
-    /// Every key of a projection keyspace (subjects are 8 bytes).
+    /// Every subject's key in a projection keyspace (subjects are 8 bytes).
     static let allSubjects: (from: [UInt8], to: [UInt8]) = ([0], [UInt8](repeating: 0xFF, count: 9))
+
+    /// In each projection keyspace, after every subject (`allSubjects`): the log position its
+    /// projections reflect. Kept beside them, not in `meta`, because the write behind writes both
+    /// without the write-ahead log, and of one column family's writes a crash keeps a prefix: the
+    /// checkpoint that survives never claims a projection that did not.
+    static let projectionsCheckpoint = allSubjects.to + Array("projections_through".utf8)
 
     static func logEntry(seq: UInt64) -> [UInt8] { bigEndian(seq) }
 

@@ -30,6 +30,7 @@ public final class Database: @unchecked Sendable {
     private let columnFamiliesByName: [String: ColumnFamily]
     private let syncWriteOptions: OpaquePointer
     private let asyncWriteOptions: OpaquePointer
+    private let unloggedWriteOptions: OpaquePointer
     private let defaultReadOptions: OpaquePointer
     private let closed = Atomic<Bool>(false)
 
@@ -171,6 +172,8 @@ public final class Database: @unchecked Sendable {
         self.syncWriteOptions = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
         self.asyncWriteOptions = rocksdb_writeoptions_create()!
+        self.unloggedWriteOptions = rocksdb_writeoptions_create()!
+        rocksdb_writeoptions_disable_WAL(unloggedWriteOptions, 1)
         self.defaultReadOptions = rocksdb_readoptions_create()!
     }
 
@@ -178,6 +181,7 @@ public final class Database: @unchecked Sendable {
         closeHandles()
         rocksdb_writeoptions_destroy(syncWriteOptions)
         rocksdb_writeoptions_destroy(asyncWriteOptions)
+        rocksdb_writeoptions_destroy(unloggedWriteOptions)
         rocksdb_readoptions_destroy(defaultReadOptions)
         rocksdb_options_destroy(options)
         familyOptions.forEach { rocksdb_options_destroy($0) }
@@ -257,6 +261,17 @@ public final class Database: @unchecked Sendable {
     public func write(_ batch: WriteBatch, sync: Bool) throws(RocksDBError) {
         try checkOpen()
         try withErrorPointer { rocksdb_write(handle, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, $0) }
+    }
+
+    /// Applies every operation of `batch` atomically to the memtables only, not to the write-ahead
+    /// log: no bytes for the next synced write to carry to disk, but a crash loses the batch unless
+    /// RocksDB flushed the column families it wrote first (a memtable filled, `flush`, or closing the
+    /// database, which flushes whatever was written this way). Of the writes made this way to one
+    /// column family, a crash keeps a prefix: its memtables are flushed, and their files installed,
+    /// in the order they were filled.
+    public func writeWithoutLog(_ batch: WriteBatch) throws(RocksDBError) {
+        try checkOpen()
+        try withErrorPointer { rocksdb_write(handle, unloggedWriteOptions, batch.handle, $0) }
     }
 
     /// An iterator over `family`, optionally bounded to `[lowerBound, upperBound)` and reading as of

@@ -144,6 +144,66 @@ import Testing
         #expect(recovered == 10)
     }
 
+    @Test("the write behind keeps its checkpoint in the current keyspace, after every subject, where no scan takes it for a projection")
+    func checkpointInKeyspace() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+            defer { store.close() }
+            for commit in Self.randomCommits(seed: 5) { _ = await store.append(commit) }
+            try store.projections.writeAll()
+            let stored = try store.database.get(StoreKeys.projectionsCheckpoint, in: store.projections.family)
+            #expect(stored.flatMap { StoreKeys.uint64($0) } == store.lastSeq)
+            #expect(try store.database.get(StoreKeys.Meta.projectionsThrough, in: store.families.meta) == nil)
+            #expect(!StoreKeys.projectionsCheckpoint.lexicographicallyPrecedes(StoreKeys.allSubjects.to))
+            // Statistics, snapshots and replays scan the keyspace: each reads a subject from every key.
+            let statistics = try store.statistics()
+            #expect(statistics.customers == 3)
+            _ = try await store.takeSnapshot()
+            let replay = try await store.replay(fromSnapshot: true)
+            #expect(replay.matchesLive)
+            #expect(replay.projectionsRemoved == 0)
+            #expect(try store.database.get(StoreKeys.projectionsCheckpoint, in: store.projections.family).flatMap { StoreKeys.uint64($0) } == store.lastSeq)
+        }
+    }
+
+    @Test("a directory whose checkpoint is in the metadata, from before it moved into the keyspaces, recovers from it, and keeps the next one in its keyspace")
+    func checkpointFromMetadata() async throws {
+        try await withTemporaryDirectory { directory in
+            let customers = ["cust_0", "cust_1", "cust_2"]
+            var before: [String: Profile] = [:]
+            var firstCommitSeq: UInt64 = 0
+            do {
+                let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+                for (index, commit) in Self.randomCommits(seed: 11).enumerated() {
+                    _ = await store.append(commit)
+                    if index == 0 { firstCommitSeq = store.lastSeq }
+                }
+                before = try Self.served(store, customers: customers, cookies: [])
+                store.close()
+            }
+            // As an older c360 left it: the checkpoint in `meta`, none in the keyspace; an older
+            // position than the projections reflect, so that recovery shows which one was read.
+            do {
+                let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+                let batch = WriteBatch(for: store.database)
+                batch.delete(StoreKeys.projectionsCheckpoint, in: store.projections.family)
+                batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(firstCommitSeq), in: store.families.meta)
+                try store.database.write(batch, sync: true)
+                store.close()
+            }
+            let reopened = try await Self.reopen(directory, Self.holdingProjections)
+            #expect(reopened.recovery?.fromSeq == firstCommitSeq)
+            #expect(reopened.recovery?.throughSeq == reopened.lastSeq)
+            #expect(try Self.served(reopened, customers: customers, cookies: []) == before)
+            reopened.close()
+            let again = try await Self.reopen(directory, Self.holdingProjections)
+            defer { again.close() }
+            #expect(again.recovery == nil)
+            #expect(try again.database.get(StoreKeys.projectionsCheckpoint, in: again.projections.family).flatMap { StoreKeys.uint64($0) } == again.lastSeq)
+            #expect(try await again.replay(fromSnapshot: false).matchesLive)
+        }
+    }
+
     @Test("a clean close leaves nothing to recover")
     func cleanClose() async throws {
         try await withTemporaryDirectory { directory in

@@ -30,6 +30,36 @@ import Testing
         }
     }
 
+    @Test("a batch written without the log is readable at once, is in no write-ahead log file, and is flushed when the database closes")
+    func writeWithoutLog() throws {
+        try withTemporaryDirectory { path in
+            let unlogged = Array("written-without-the-log".utf8)
+            let logged = Array("written-through-the-log".utf8)
+            func walFilesHold(_ bytes: [UInt8]) throws -> Bool {
+                try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".log") }.contains { name in
+                    let contents = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
+                    return contents.range(of: Data(bytes)) != nil
+                }
+            }
+            do {
+                let db = try Database(path: path, columnFamilies: ["a"])
+                let family = try db.columnFamily("a")
+                let batch = WriteBatch(for: db)
+                batch.put([1], unlogged, in: family)
+                try db.writeWithoutLog(batch)
+                let synced = WriteBatch(for: db)
+                synced.put([2], logged, in: family)
+                try db.write(synced, sync: true)
+                #expect(try db.get([1], in: family) == unlogged)
+                #expect(try walFilesHold(logged))
+                #expect(try !walFilesHold(unlogged))
+            }
+            let db = try Database(path: path, columnFamilies: ["a"])
+            #expect(try db.get([1], in: db.columnFamily("a")) == unlogged)
+            #expect(try db.get([2], in: db.columnFamily("a")) == logged)
+        }
+    }
+
     @Test("an iterator stays inside its bounds and sees keys in order")
     func boundedIteration() throws {
         try withTemporaryDirectory { path in
