@@ -129,8 +129,13 @@ public final class EventStore: Sendable {
                 guard let version = StoreKeys.uint64(stored), version <= StoreKeys.schemaVersion else {
                     throw C360Error(.corruption, "this data directory was written by a newer c360 (schema \(StoreKeys.uint64(stored) ?? 0)); upgrade c360 to open it")
                 }
-                guard version == StoreKeys.schemaVersion else {
-                    throw C360Error(.failedPrecondition, "this data directory has schema \(version), from before identity resolution was recorded in the log; this c360 reads schema \(StoreKeys.schemaVersion) only: re-ingest its events into a new directory")
+                guard version >= StoreKeys.oldestOpenedSchemaVersion else {
+                    throw C360Error(.failedPrecondition, "this data directory has schema \(version), from before identity resolution was recorded in the log; this c360 reads schemas \(StoreKeys.oldestOpenedSchemaVersion) to \(StoreKeys.schemaVersion) only: re-ingest its events into a new directory")
+                }
+                // Marked current at once, so that a c360 from before it refuses the directory
+                // rather than misread the checkpoint kept among the projections.
+                if version < StoreKeys.schemaVersion {
+                    batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)
                 }
             } else {
                 batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion), in: families.meta)

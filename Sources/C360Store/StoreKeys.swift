@@ -35,7 +35,12 @@ enum StoreKeys {
     }
 
     /// Bumped when the layout changes; a store refuses to open a directory with a newer one.
-    static let schemaVersion: UInt64 = 2
+    /// 3: the projections' checkpoint kept in each keyspace (`projectionsCheckpoint`) instead of
+    /// `meta` (step 60).
+    static let schemaVersion: UInt64 = 3
+    /// The oldest layout a store still opens, marking it current: schema 2 differs only by its
+    /// checkpoint in `meta`, which is read while the keyspace has none.
+    static let oldestOpenedSchemaVersion: UInt64 = 2
 
     enum Meta {
         static let schemaVersion = Array("schema_version".utf8)

@@ -166,7 +166,7 @@ import Testing
         }
     }
 
-    @Test("a directory whose checkpoint is in the metadata, from before it moved into the keyspaces, recovers from it, and keeps the next one in its keyspace")
+    @Test("a directory of schema 2, whose checkpoint is in the metadata, is marked schema 3, recovers from that checkpoint, and keeps the next one in its keyspace")
     func checkpointFromMetadata() async throws {
         try await withTemporaryDirectory { directory in
             let customers = ["cust_0", "cust_1", "cust_2"]
@@ -188,11 +188,13 @@ import Testing
                 let batch = WriteBatch(for: store.database)
                 batch.delete(StoreKeys.projectionsCheckpoint, in: store.projections.family)
                 batch.put(StoreKeys.Meta.projectionsThrough, StoreKeys.bigEndian(firstCommitSeq), in: store.families.meta)
+                batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(2), in: store.families.meta)
                 try store.database.write(batch, sync: true)
                 store.close()
             }
             let reopened = try await Self.reopen(directory, Self.holdingProjections)
             #expect(reopened.recovery?.fromSeq == firstCommitSeq)
+            #expect(try reopened.database.get(StoreKeys.Meta.schemaVersion, in: reopened.families.meta).flatMap { StoreKeys.uint64($0) } == 3)
             #expect(reopened.recovery?.throughSeq == reopened.lastSeq)
             #expect(try Self.served(reopened, customers: customers, cookies: []) == before)
             reopened.close()
@@ -201,6 +203,31 @@ import Testing
             #expect(again.recovery == nil)
             #expect(try again.database.get(StoreKeys.projectionsCheckpoint, in: again.projections.family).flatMap { StoreKeys.uint64($0) } == again.lastSeq)
             #expect(try await again.replay(fromSnapshot: false).matchesLive)
+        }
+    }
+
+    @Test("a directory of a newer schema is refused, naming it")
+    func newerSchemaRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try EventStore(directory: directory)
+                let batch = WriteBatch(for: store.database)
+                batch.put(StoreKeys.Meta.schemaVersion, StoreKeys.bigEndian(StoreKeys.schemaVersion + 1), in: store.families.meta)
+                try store.database.write(batch, sync: true)
+                store.close()
+            }
+            var opened = Result { () throws(C360Error) in try EventStore(directory: directory) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while case .failure(let error) = opened, error.code == .dataDirectoryLocked, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+                opened = Result { () throws(C360Error) in try EventStore(directory: directory) }
+            }
+            guard case .failure(let error) = opened else {
+                Issue.record("a directory of schema \(StoreKeys.schemaVersion + 1) was opened")
+                return
+            }
+            #expect(error.code == .corruption)
+            #expect(error.message.contains("schema \(StoreKeys.schemaVersion + 1)"))
         }
     }
 
