@@ -144,6 +144,11 @@ import Testing
         #expect(recovered == 10)
     }
 
+    /// The checkpoint stored in `store`'s current projection keyspace.
+    static func storedCheckpoint(_ store: EventStore) throws -> UInt64? {
+        try store.database.get(StoreKeys.projectionsCheckpoint, in: store.projections.family).flatMap { StoreKeys.uint64($0) }
+    }
+
     @Test("the write behind keeps its checkpoint in the current keyspace, after every subject, where no scan takes it for a projection")
     func checkpointInKeyspace() async throws {
         try await withTemporaryDirectory { directory in
@@ -151,8 +156,7 @@ import Testing
             defer { store.close() }
             for commit in Self.randomCommits(seed: 5) { _ = await store.append(commit) }
             try store.projections.writeAll()
-            let stored = try store.database.get(StoreKeys.projectionsCheckpoint, in: store.projections.family)
-            #expect(stored.flatMap { StoreKeys.uint64($0) } == store.lastSeq)
+            #expect(try Self.storedCheckpoint(store) == store.lastSeq)
             #expect(try store.database.get(StoreKeys.Meta.projectionsThrough, in: store.families.meta) == nil)
             #expect(!StoreKeys.projectionsCheckpoint.lexicographicallyPrecedes(StoreKeys.allSubjects.to))
             // Statistics, snapshots and replays scan the keyspace: each reads a subject from every key.
@@ -162,7 +166,7 @@ import Testing
             let replay = try await store.replay(fromSnapshot: true)
             #expect(replay.matchesLive)
             #expect(replay.projectionsRemoved == 0)
-            #expect(try store.database.get(StoreKeys.projectionsCheckpoint, in: store.projections.family).flatMap { StoreKeys.uint64($0) } == store.lastSeq)
+            #expect(try Self.storedCheckpoint(store) == store.lastSeq)
         }
     }
 
@@ -201,7 +205,7 @@ import Testing
             let again = try await Self.reopen(directory, Self.holdingProjections)
             defer { again.close() }
             #expect(again.recovery == nil)
-            #expect(try again.database.get(StoreKeys.projectionsCheckpoint, in: again.projections.family).flatMap { StoreKeys.uint64($0) } == again.lastSeq)
+            #expect(try Self.storedCheckpoint(again) == again.lastSeq)
             #expect(try await again.replay(fromSnapshot: false).matchesLive)
         }
     }
@@ -216,15 +220,14 @@ import Testing
                 try store.database.write(batch, sync: true)
                 store.close()
             }
-            var opened = Result { () throws(C360Error) in try EventStore(directory: directory) }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while case .failure(let error) = opened, error.code == .dataDirectoryLocked, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-                opened = Result { () throws(C360Error) in try EventStore(directory: directory) }
-            }
-            guard case .failure(let error) = opened else {
+            let error: C360Error
+            do {
+                let opened = try await Self.reopen(directory, StoreConfiguration())
+                opened.close()
                 Issue.record("a directory of schema \(StoreKeys.schemaVersion + 1) was opened")
                 return
+            } catch let refused as C360Error {
+                error = refused
             }
             #expect(error.code == .corruption)
             #expect(error.message.contains("schema \(StoreKeys.schemaVersion + 1)"))
