@@ -1,5 +1,6 @@
 import C360Core
 import C360Model
+import C360Generator
 import C360Store
 import Testing
 
@@ -98,6 +99,86 @@ import Testing
             #expect(try reopened.statistics().customers == 5)
             let next = await reopened.append([Events.web("e51", customer: "c1")])
             #expect(next.first?.seq == 51)
+        }
+    }
+}
+
+/// The dedup entry is read before the writer takes an event (`EventStore.prepare`); the writer
+/// checks only what was committed since. These make that split fail loudly if it loses an id.
+@Suite struct DuplicateAcrossCommitsTests {
+    @Test("events sent again after many commits are duplicates with their first seq, early and recent ones alike")
+    func resentAfterManyCommits() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            var seqs: [String: UInt64] = [:]
+            for batch in 0..<100 {
+                let events = (0..<400).map { Events.web("r_\(batch)_\($0)", customer: "c\($0 % 50)") }
+                let outcomes = await store.append(events)
+                for (event, outcome) in zip(events, outcomes) { seqs[event.eventID] = try #require(outcome.seq) }
+            }
+            // Ids from the first commit on, past the writer's two generations of recent ids.
+            let resent = stride(from: 0, to: 100, by: 7).flatMap { batch in [0, 199, 399].map { "r_\(batch)_\($0)" } }
+            let outcomes = await store.append(resent.map { Events.web($0, customer: "c1") })
+            for (id, outcome) in zip(resent, outcomes) {
+                guard case .duplicate(let seq) = outcome else {
+                    Issue.record("\(id) was not reported as a duplicate: \(outcome)")
+                    continue
+                }
+                #expect(seq == seqs[id])
+            }
+            #expect(try store.statistics().events == 40_000)
+        }
+    }
+
+    @Test("the same events sent by many callers at once are appended once each; every caller learns the same seq")
+    func concurrentSenders() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            let ids = (0..<600).map { "same_\($0)" }
+            let results = await withTaskGroup(of: [(String, AppendOutcome)].self) { group in
+                for caller in 0..<8 {
+                    group.addTask {
+                        var random = SeededRandom(seed: UInt64(caller))
+                        var order = ids
+                        for index in order.indices.reversed() { order.swapAt(index, Int(random.next() % UInt64(index + 1))) }
+                        var results: [(String, AppendOutcome)] = []
+                        for start in stride(from: 0, to: order.count, by: 25) {
+                            let batch = Array(order[start..<start + 25])
+                            let outcomes = await store.append(batch.map { Events.web($0, customer: "c\($0.count % 9)") })
+                            results += zip(batch, outcomes).map { ($0, $1) }
+                        }
+                        return results
+                    }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+            var appended: [String: Int] = [:]
+            var seqs: [String: Set<UInt64>] = [:]
+            for (id, outcome) in results {
+                if outcome.isAppended { appended[id, default: 0] += 1 }
+                if let seq = outcome.seq { seqs[id, default: []].insert(seq) }
+            }
+            #expect(results.count == 8 * 600)
+            #expect(ids.allSatisfy { appended[$0] == 1 })
+            #expect(ids.allSatisfy { seqs[$0]?.count == 1 })
+            #expect(try store.statistics().events == 600)
+        }
+    }
+
+    @Test("an erased customer's event sent again is refused as erased, not reported as a duplicate; another's still is")
+    func resentAfterErasure() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            let kept = await store.append([Events.web("k1", customer: "keep"), Events.web("g1", customer: "gone"), Events.web("g2", customer: "gone")])
+            #expect(kept.allSatisfy { $0.isAppended })
+            _ = try await store.erase(customerID: "gone", requestID: "DSR-1")
+            let again = await store.append([Events.web("g1", customer: "gone"), Events.web("k1", customer: "keep")])
+            #expect(again.first?.error?.code == .erased)
+            guard case .duplicate(let seq) = again.last else {
+                Issue.record("k1 was not reported as a duplicate: \(String(describing: again.last))")
+                return
+            }
+            #expect(seq == kept.first?.seq)
         }
     }
 }
