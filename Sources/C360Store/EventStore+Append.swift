@@ -143,15 +143,23 @@ extension EventStore: GroupCommitTarget {
             let readThrough = writer.committedThrough.load(ordering: .acquiring)
             let storedSeq = try read(Array(event.eventID.utf8), in: families.dedup).flatMap { StoreKeys.uint64($0) }
             let customerHash = event.customerID.isEmpty ? nil : pseudonyms.customerHash(event.customerID)
+            // Each identity hashed once: those an event carries are both where an anonymous event's
+            // subject is found and among the ones it links.
+            let carried = event.identities.map(IdentityKey.normalized)
+            let identityKeys = carried.map { pseudonyms.identityIndexKey(normalized: $0) }
             var seen: Set<[UInt8]> = []
-            let linked = Self.identitiesLinked(by: event).map(IdentityKey.normalized).compactMap { identity in
-                let key = pseudonyms.identityIndexKey(identity)
-                return seen.insert(key).inserted ? (identity, key) : nil
+            var linked: [(identity: C360_V1_Identity, key: [UInt8])] = []
+            for (identity, key) in zip(carried, identityKeys) where seen.insert(key).inserted {
+                linked.append((identity, key))
+            }
+            for identity in Self.identitiesLinked(besidesCarriedBy: event).map(IdentityKey.normalized) {
+                let key = pseudonyms.identityIndexKey(normalized: identity)
+                if seen.insert(key).inserted { linked.append((identity, key)) }
             }
             warmProjection(ofCustomer: event.customerID, customerHash: customerHash)
             return .success(PreparedEvent(
                 event: event, encoded: encoded, dedupRead: .init(through: readThrough, seq: storedSeq), customerHash: customerHash,
-                identityKeys: event.identities.map(pseudonyms.identityIndexKey), linked: linked))
+                identityKeys: identityKeys, linked: linked))
         } catch {
             return .failure(error)
         }
@@ -406,7 +414,12 @@ extension EventStore: GroupCommitTarget {
     /// The identities an event ties to its subject: those it carries, the email and phone it
     /// upserts, and the one it links.
     static func identitiesLinked(by event: C360_V1_Event) -> [C360_V1_Identity] {
-        var identities = event.identities
+        event.identities + identitiesLinked(besidesCarriedBy: event)
+    }
+
+    /// The identities an event ties to its subject other than those it carries.
+    static func identitiesLinked(besidesCarriedBy event: C360_V1_Event) -> [C360_V1_Identity] {
+        var identities: [C360_V1_Identity] = []
         switch event.payload {
         case .customerUpserted(let customer):
             if customer.hasEmail, !customer.email.isEmpty { identities.append(.init(type: .email, value: customer.email)) }
