@@ -46,13 +46,15 @@ struct WriterCaches {
 
 /// The event ids of the last commits, so that the writer need not read RocksDB's dedup entry of
 /// an event whose caller read it already (`EventStore.prepare`): an id absent there when the
-/// caller read it, committed since, is here. Two generations of a few thousand ids each, so that
-/// the ids of every event from `coveredFrom` on are held; an erasure, which deletes dedup entries,
-/// forgets them all and moves `coveredFrom` past itself, so that a caller's read from before it is
-/// read again (`perf` of bulk ingest: the writer's dedup reads were 14% of its time).
+/// caller read it, and not among the ids committed since, was not appended (`perf` of bulk
+/// ingest: the writer's dedup reads were 14% of its time). The ids are held as hashes, a few
+/// bytes each whatever their length: one that matches is read from RocksDB again, which also
+/// settles a collision. Two generations of a few thousand each, so that every event from
+/// `coveredFrom` on is held; an erasure, which deletes dedup entries, forgets them all and moves
+/// `coveredFrom` past itself, so that a caller's read from before it is read again.
 struct RecentEventIDs {
-    private var current: [String: UInt64] = [:]
-    private var previous: [String: UInt64] = [:]
+    private var current: Set<Int> = []
+    private var previous: Set<Int> = []
     /// The first seq of the events in `current`.
     private var currentFrom: UInt64
     /// Every event appended at this seq or after is in `current` or `previous`.
@@ -65,27 +67,28 @@ struct RecentEventIDs {
         self.idsPerGeneration = idsPerGeneration
     }
 
-    /// The seq the event `id` was appended at, if it is held.
-    func seq(of id: String) -> UInt64? {
-        current[id] ?? previous[id]
+    /// Whether `id` may have been appended since `coveredFrom`; `false` means it was not.
+    func mayHold(_ id: String) -> Bool {
+        let hash = id.hashValue
+        return current.contains(hash) || previous.contains(hash)
     }
 
     /// A commit appended (or found as duplicates) `ids`; the first it appended has `firstSeq`.
-    mutating func committed(_ ids: [String: UInt64], firstSeq: UInt64) {
+    mutating func committed(_ ids: some Collection<String>, firstSeq: UInt64) {
         if current.count + ids.count > idsPerGeneration, !current.isEmpty {
             previous = current
             coveredFrom = currentFrom
-            current = [:]
+            current = []
             current.reserveCapacity(idsPerGeneration)
             currentFrom = firstSeq
         }
-        current.merge(ids) { _, new in new }
+        for id in ids { current.insert(id.hashValue) }
     }
 
     /// Dedup entries were deleted by the commit at `seq` (an erasure): nothing before it is vouched for.
     mutating func forgetAll(through seq: UInt64) {
-        current = [:]
-        previous = [:]
+        current = []
+        previous = []
         currentFrom = seq + 1
         coveredFrom = seq + 1
     }
@@ -151,7 +154,7 @@ final class LogWriter: @unchecked Sendable {
         _ state: WriterState, eventIDs: [String: UInt64], index: [IndexKey: UInt64?], mergedInto: [UInt64: UInt64?],
         memberships: [UInt64: Set<String>]
     ) {
-        recentEventIDs.committed(eventIDs, firstSeq: self.state.lastSeq + 1)
+        recentEventIDs.committed(eventIDs.keys, firstSeq: self.state.lastSeq + 1)
         self.state = state
         committedThrough.store(state.lastSeq, ordering: .releasing)
         for (key, subject) in index {
@@ -216,10 +219,12 @@ final class LogWriter: @unchecked Sendable {
 
     /// The seq the event `id` was appended at, as far as a read of RocksDB's dedup entries made
     /// after commits through `readThrough` were written, and the commits since, tell: `.some(nil)`
-    /// when it was not appended, `nil` when the commits since are not all held (read again).
+    /// when it was not appended, `nil` when they cannot tell (a commit since may hold it, or not all
+    /// commits since are held): read it again.
     func recentSeq(of id: String, readThrough: UInt64, read: UInt64?) -> UInt64?? {
         guard readThrough + 1 >= recentEventIDs.coveredFrom else { return nil }
-        return .some(read ?? recentEventIDs.seq(of: id))
+        if let read { return .some(read) }
+        return recentEventIDs.mayHold(id) ? nil : .some(nil)
     }
 
     /// The customer an anonymous subject is merged into (`.some(nil)`: it is not), if cached.
