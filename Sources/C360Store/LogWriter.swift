@@ -118,7 +118,7 @@ final class LogWriter: @unchecked Sendable {
     private var caches: WriterCaches
     private var recentEventIDs: RecentEventIDs
     /// The last seq whose commit is written: what RocksDB's dedup entries reflect at least, for a
-    /// caller that reads one before handing the event over (`recentSeq(of:readThrough:)`).
+    /// caller that reads one before handing the event over (`recentSeq(of:readThrough:read:)`).
     let committedThrough: Atomic<UInt64>
     /// `state.segmentDay`, for readers off the writer's queue.
     let segmentDay: Atomic<Int64>
