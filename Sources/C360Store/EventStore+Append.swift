@@ -103,7 +103,7 @@ extension EventStore: GroupCommitTarget {
             }, false)
         }
         writer.committed(
-            context.state, eventIDs: context.eventIDs, index: context.indexLearned, mergedInto: context.mergedInto, memberships: memberships)
+            context.state, eventIDs: context.eventIDs.keys, index: context.indexLearned, mergedInto: context.mergedInto, memberships: memberships)
         let published = context.projections.values
             .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
             .sorted { $0.seq < $1.seq }
@@ -201,8 +201,7 @@ extension EventStore: GroupCommitTarget {
         }
         let eventIDKey = Array(event.eventID.utf8)
         let appendedAt: UInt64?
-        if let dedupRead = prepared.dedupRead,
-           let known = writer.recentSeq(of: event.eventID, readThrough: dedupRead.through, read: dedupRead.seq) {
+        if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
             appendedAt = try read(eventIDKey, in: families.dedup).flatMap { StoreKeys.uint64($0) }
@@ -352,19 +351,15 @@ extension EventStore: GroupCommitTarget {
     /// anonymous visitor known by the event's identities).
     private func findSubject(of prepared: PreparedEvent, customerKey: [UInt8]?, context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let customerKey {
-            // A customer id's index entry is written once, when the writer creates the customer
-            // (staged in `context` until then), and deleted only by its erasure, which forgets it
-            // in `customerSubjects` after committing: a subject found there is current. Preparing
-            // the event found it already, so the writer need not look it up again (reading it was
-            // 3.5% of the server's CPU under small appends, looking it up in `customerSubjects`
-            // 7% of the writer's time in bulk ingest, `perf`); an erasure since is caught before
-            // this, by the customer's hash, and an erased customer is never created again.
+            // A customer id's index entry is written once, when the writer creates the customer,
+            // and deleted only by its erasure: a subject found while preparing the event is current
+            // unless the customer was erased since, which is refused before this, by its hash (an
+            // erased customer is never created again). So the writer need not look it up again
+            // (reading it was 3.5% of the server's CPU under small appends, looking it up in
+            // `customerSubjects` 7% of the writer's time in bulk ingest, `perf`). A customer not
+            // known then may have been created since: by this commit (staged in `context`) or an
+            // earlier one (in the writer's index cache).
             if let known = prepared.customerSubject { return known }
-            let indexKey = IndexKey(customerKey)
-            if context.index[indexKey] == nil, let known = customerSubjects.value(for: prepared.event.customerID) {
-                context.index[indexKey] = known
-                return known
-            }
             return try owner(of: customerKey, context: &context)
         }
         for key in prepared.identityKeys {
@@ -454,8 +449,8 @@ extension EventStore: GroupCommitTarget {
 struct PreparedEvent: Sendable {
     let event: C360_V1_Event
     let encoded: [UInt8]
-    /// Its dedup entry as read before it was handed to the writer (`nil`: not read).
-    let dedupRead: DedupRead?
+    /// Its dedup entry as read before it was handed to the writer.
+    let dedupRead: DedupRead
     let customerHash: [UInt8]?
     /// Its customer's subject when preparing it found one (`nil`: a customer not known then).
     let customerSubject: UInt64?

@@ -151,10 +151,10 @@ final class LogWriter: @unchecked Sendable {
     /// or decided of the index, of merges and of segment memberships is cached for the next.
     /// `eventIDs` are the ids it appended or found stored.
     func committed(
-        _ state: WriterState, eventIDs: [String: UInt64], index: [IndexKey: UInt64?], mergedInto: [UInt64: UInt64?],
+        _ state: WriterState, eventIDs: some Collection<String>, index: [IndexKey: UInt64?], mergedInto: [UInt64: UInt64?],
         memberships: [UInt64: Set<String>]
     ) {
-        recentEventIDs.committed(eventIDs.keys, firstSeq: self.state.lastSeq + 1)
+        recentEventIDs.committed(eventIDs, firstSeq: self.state.lastSeq + 1)
         self.state = state
         committedThrough.store(state.lastSeq, ordering: .releasing)
         for (key, subject) in index {

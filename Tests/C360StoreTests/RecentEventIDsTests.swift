@@ -60,7 +60,7 @@ import Testing
             state.lastSeq += 1
             appended[id] = state.lastSeq
         }
-        writer.committed(state, eventIDs: appended, index: [:], mergedInto: [:], memberships: [:])
+        writer.committed(state, eventIDs: appended.keys, index: [:], mergedInto: [:], memberships: [:])
     }
 
     @Test("a read made before commits the writer no longer holds is read again; one it covers is answered, or read again when a commit since may hold the id")
