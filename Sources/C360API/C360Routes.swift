@@ -30,11 +30,11 @@ enum C360Routes {
         routes.methods[profiles + "GetTimeline"] = unary(service.access, .init { (request: C360_V1_GetTimelineRequest) in
             try service.getTimeline(request)
         })
-        routes.methods[profiles + "AppendEvents"] = unary(service.access, .init(inline: { request, _, respond in
+        routes.methods[profiles + "AppendEvents"] = unary(service.access, .init(decode: RPCCalls.decodeEventsWithBytes, inline: { request, _, respond in
             // Handed to the store's writer, answered when it calls back: no task per append.
             service.appendEvents(request) { respond($0) }
             return true
-        }, body: { (request: C360_V1_AppendEventsRequest) in try await service.appendEvents(request) }))
+        }, body: { request in try await service.appendEvents(request) }))
         routes.methods[profiles + "AppendEventStream"] = authorized(service.access) { call, identity in
             RPCCalls.streaming(call, identity: identity, request: C360_V1_AppendEventsRequest.self, response: C360_V1_AppendEventsResponse.self) { requests, write in
                 try await write(try await service.appendEventStream(requests))

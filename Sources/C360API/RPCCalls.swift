@@ -57,6 +57,17 @@ enum RPCCalls {
         }
     }
 
+    /// An `AppendEventsRequest`'s events with the bytes each was sent as, by the hand-written decoder.
+    static func decodeEventsWithBytes(_ bytes: ByteBuffer) throws(C360Error) -> EventWireDecoder.EventsWithBytes {
+        do {
+            return try bytes.withUnsafeReadableBytes { raw in
+                Result { () throws(ProtobufWireError) in try EventWireDecoder.appendEventsKeepingBytes(raw) }
+            }.get()
+        } catch {
+            throw C360Error(.invalidArgument, "the request message could not be decoded: \(error)")
+        }
+    }
+
     /// A response's bytes by SwiftProtobuf (the profile lookups' come encoded: `Encoded`).
     static func encode(_ message: some Message) throws -> ByteBuffer {
         ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
@@ -68,32 +79,42 @@ enum RPCCalls {
     /// there) or hand the answer to its `Responder` later (an append, answered by the store's
     /// writer) by returning true; otherwise `body` serves the call in a task. The response is a
     /// message, or its bytes when the service encodes it itself (`Encoded`).
-    final class UnaryMethod<Request: Message, Response: Sendable>: Sendable {
+    /// The request is a message decoded by `RPCCalls.decode`, unless `decode` is given.
+    final class UnaryMethod<Request: Sendable, Response: Sendable>: Sendable {
         typealias Inline = @Sendable (Request, Identity, Unary<Request, Response>.Responder) -> Bool
+        typealias Decode = @Sendable (ByteBuffer) throws(C360Error) -> Request
 
+        let decode: Decode
         let inline: Inline?
         let body: @Sendable (Request) async throws -> Response
         let send: @Sendable (Response, GRPCServerCall) throws -> Void
 
-        private init(inline: Inline?, body: @escaping @Sendable (Request) async throws -> Response,
+        private init(decode: @escaping Decode, inline: Inline?, body: @escaping @Sendable (Request) async throws -> Response,
                      send: @escaping @Sendable (Response, GRPCServerCall) throws -> Void) {
+            self.decode = decode
             self.inline = inline
             self.body = body
             self.send = send
         }
 
-        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Response: Message {
-            self.init(inline: inline, body: body) { response, call in call.send(try RPCCalls.encode(response)) }
+        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Request: Message, Response: Message {
+            self.init(decode: { bytes throws(C360Error) in try RPCCalls.decode(bytes, as: Request.self) }, inline: inline, body: body)
         }
 
-        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Response == Encoded {
-            self.init(inline: inline, body: body) { response, call in call.send(response.bytes) }
+        convenience init(decode: @escaping Decode, inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Response: Message {
+            self.init(decode: decode, inline: inline, body: body) { response, call in call.send(try RPCCalls.encode(response)) }
+        }
+
+        convenience init(inline: Inline? = nil, body: @escaping @Sendable (Request) async throws -> Response) where Request: Message, Response == Encoded {
+            self.init(decode: { bytes throws(C360Error) in try RPCCalls.decode(bytes, as: Request.self) }, inline: inline, body: body) { response, call in
+                call.send(response.bytes)
+            }
         }
     }
 
     /// One call of a unary method: takes exactly one request message, then serves it as its
     /// `UnaryMethod` says.
-    final class Unary<Request: Message, Response: Sendable>: GRPCCallHandler {
+    final class Unary<Request: Sendable, Response: Sendable>: GRPCCallHandler {
         /// Answers the call from any thread: on the call's event loop at once, from elsewhere by
         /// a hop to it. A value, so that an answer given on the event loop allocates nothing.
         struct Responder: Sendable {
@@ -135,7 +156,7 @@ enum RPCCalls {
             self.message = nil
             let request: Request
             do {
-                request = try decode(message, as: Request.self)
+                request = try method.decode(message)
             } catch {
                 return respond(.failure(error))
             }

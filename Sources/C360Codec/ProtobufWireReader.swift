@@ -38,6 +38,9 @@ public struct ProtobufWireReader: ~Copyable {
 
     var isAtEnd: Bool { offset >= end }
 
+    /// The bytes not read yet: a nested message's own, before it is read.
+    var unread: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[offset..<end]) }
+
     func failure(_ reason: ProtobufWireError.Reason) -> ProtobufWireError {
         ProtobufWireError(reason: reason, offset: offset)
     }

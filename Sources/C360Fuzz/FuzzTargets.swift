@@ -99,6 +99,12 @@ public enum FuzzTargets {
         case 1:
             let reference = try? C360_V1_AppendEventsRequest(serializedBytes: message)
             precondition((try? EventWireDecoder.appendEventsRequest(message)) == reference, "the request decoders disagree")
+            // The bytes kept with each event (what an append stores) decode to that event.
+            let kept = try? message.withUnsafeBytes { try EventWireDecoder.appendEventsKeepingBytes($0) }
+            precondition(kept?.events == reference?.events, "the request decoders disagree on the events")
+            for (event, bytes) in zip(kept?.events ?? [], kept?.encoded ?? []) {
+                precondition((try? C360_V1_Event(serializedBytes: bytes)) == event, "an event's kept bytes decode to another event")
+            }
         default:
             let reference = try? C360_Store_V1_Projection(serializedBytes: message)
             let decoded = try? ProjectionWireCodec.decode(message)

@@ -1,4 +1,4 @@
-import C360Codec
+package import C360Codec
 public import C360Core
 public import C360Model
 public import C360Store
@@ -175,13 +175,33 @@ public final class ProfileRPCService: Sendable {
     package func appendEvents(
         _ request: C360_V1_AppendEventsRequest, completion: @escaping @Sendable (Result<C360_V1_AppendEventsResponse, any Error>) -> Void
     ) {
+        appendEvents(request.events, encoded: nil, completion: completion)
+    }
+
+    /// `appendEvents(_:completion:)` for events with the bytes each was sent as, which the store
+    /// keeps rather than encoding the event again.
+    package func appendEvents(
+        _ request: EventWireDecoder.EventsWithBytes, completion: @escaping @Sendable (Result<C360_V1_AppendEventsResponse, any Error>) -> Void
+    ) {
+        appendEvents(request.events, encoded: request.encoded, completion: completion)
+    }
+
+    package func appendEvents(_ request: EventWireDecoder.EventsWithBytes) async throws -> C360_V1_AppendEventsResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            appendEvents(request) { continuation.resume(with: $0) }
+        }
+    }
+
+    private func appendEvents(
+        _ events: [C360_V1_Event], encoded: [[UInt8]]?, completion: @escaping @Sendable (Result<C360_V1_AppendEventsResponse, any Error>) -> Void
+    ) {
         do throws(C360Error) {
-            try checkAppendSize(request.events.count)
+            try checkAppendSize(events.count)
         } catch {
             return completion(.failure(error))
         }
-        if request.events.isEmpty { return completion(.success(C360_V1_AppendEventsResponse())) }
-        store.append(request.events) { outcomes in
+        if events.isEmpty { return completion(.success(C360_V1_AppendEventsResponse())) }
+        store.append(events, encoded: encoded) { outcomes in
             completion(Result {
                 var response = C360_V1_AppendEventsResponse()
                 try Self.record(outcomes, startingAt: 0, into: &response)

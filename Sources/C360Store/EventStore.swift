@@ -242,9 +242,16 @@ public final class EventStore: Sendable {
     /// `append(_:)` for callers that cannot wait in a task (an event loop): validates, encodes and
     /// hashes the events on the calling thread, then calls `completion` on the writer's queue once
     /// they are durable. Keep `completion` short; hop elsewhere to do more.
-    public func append(_ events: [C360_V1_Event], completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
+    /// `encoded`, when given, holds the bytes each event was decoded from (`encoded[i]` those of
+    /// `events[i]`): stored as they are instead of encoding the event again.
+    public func append(_ events: [C360_V1_Event], encoded: [[UInt8]]? = nil, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        writer.append(events.map(prepare), into: self) { outcomes in
+        let prepared = if let encoded, encoded.count == events.count {
+            zip(events, encoded).map { prepare($0, encoded: $1) }
+        } else {
+            events.map { prepare($0) }
+        }
+        writer.append(prepared, into: self) { outcomes in
             StoreMetrics.recordAppend(since: start)
             completion(outcomes)
         }

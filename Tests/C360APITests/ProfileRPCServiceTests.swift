@@ -5,6 +5,7 @@ import C360Service
 import C360Store
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import SwiftProtobuf
 import Testing
 
@@ -102,6 +103,38 @@ import Testing
             }
             #expect(resumed?.customerID == "w1")
             #expect(resumed?.seq == store.lastSeq - 1)
+        }
+    }
+
+    /// Sends fixed bytes as the request, whatever message it is given: for a request no protobuf
+    /// library would encode.
+    struct SentBytes: MessageSerializer {
+        let bytes: [UInt8]
+        func serialize<Bytes: GRPCContiguousBytes>(_ message: C360_V1_AppendEventsRequest) throws -> Bytes { Bytes(bytes) }
+    }
+
+    @Test("an event sent in a non-canonical encoding (payload before envelope, an unknown field) is read back as protobuf reads what was sent")
+    func nonCanonicalEventIsStoredAsSent() async throws {
+        try await withAPIServer { api, _, _ in
+            let event = Self.web("nc-1", customer: "nc")
+            var envelope = event
+            envelope.payload = nil
+            var payload = C360_V1_Event()
+            payload.webEvent = event.webEvent
+            // Field 900, a varint: unknown to c360, kept as protobuf keeps it.
+            let sent: [UInt8] = try payload.serializedBytes() + (try envelope.serializedBytes() as [UInt8]) + [0xA0, 0x38, 0x07]
+            let expected = try C360_V1_Event(serializedBytes: sent)
+            #expect(expected.webEvent == event.webEvent && expected.eventID == event.eventID)
+            #expect(try expected.serializedBytes() != sent)
+            let request = [0x0A, UInt8(sent.count)] + sent
+            let response = try await api.appendEvents(
+                request: ClientRequest(message: C360_V1_AppendEventsRequest()), serializer: SentBytes(bytes: request),
+                deserializer: ProtobufDeserializer<C360_V1_AppendEventsResponse>())
+            #expect(response.results.map(\.seq) == [1])
+            var timeline = C360_V1_GetTimelineRequest()
+            timeline.customerID = "nc"
+            #expect(try await api.getTimeline(timeline).events.map(\.event) == [expected])
+            #expect(try await api.getProfile(Self.lookup("nc", minSeq: 1)).profile.activity.productViews == 1)
         }
     }
 

@@ -40,6 +40,35 @@ import Testing
         #expect(try EventWireDecoder.appendEventsRequest(bytes) == (try C360_V1_AppendEventsRequest(serializedBytes: bytes)))
     }
 
+    /// The bytes kept with each event of a request are exactly those it was sent as — SwiftProtobuf's
+    /// encoding of it when the sender encoded canonically, and otherwise (merged concatenations,
+    /// unknown fields) bytes SwiftProtobuf decodes to the same event — and the events are those
+    /// SwiftProtobuf decodes from the request.
+    @Test(arguments: 0..<300)
+    func appendRequestsKeepEachEventsBytes(seed: Int) throws {
+        var random = Random(seed: UInt64(seed) &+ 130_000)
+        let canonical = random.chance(50)
+        var sent: [[UInt8]] = []
+        var request: [UInt8] = []
+        for _ in 0..<random.int(0...6) {
+            var eventBytes: [UInt8] = try random.event().serializedBytes()
+            if !canonical {
+                if random.chance(50) { eventBytes += try random.event().serializedBytes() as [UInt8] }
+                if random.chance(50) { eventBytes += random.unknownField() }
+            }
+            sent.append(eventBytes)
+            request += [0x0A] + random.varint(UInt64(eventBytes.count)) + eventBytes
+            if !canonical, random.chance(30) { request += random.unknownField() }
+        }
+        let decoded = try request.withUnsafeBytes { try EventWireDecoder.appendEventsKeepingBytes($0) }
+        #expect(decoded.events == (try C360_V1_AppendEventsRequest(serializedBytes: request)).events)
+        #expect(decoded.encoded == sent)
+        for (event, bytes) in zip(decoded.events, decoded.encoded) {
+            #expect(try C360_V1_Event(serializedBytes: bytes) == event)
+            if canonical { #expect(try event.serializedBytes() == bytes) }
+        }
+    }
+
     /// What the fold reads of an event, read from its bytes (`foldableEvent`), equals what it
     /// reads of the message SwiftProtobuf decodes from them (`FoldableEvent(_:)`), for random
     /// concatenations of events of every payload kind with unknown fields of every wire type
