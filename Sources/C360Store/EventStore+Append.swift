@@ -142,16 +142,7 @@ extension EventStore: GroupCommitTarget {
     func prepare(_ event: C360_V1_Event, encoded received: [UInt8]? = nil) -> Result<PreparedEvent, C360Error> {
         do throws(C360Error) {
             try configuration.validator.validate(event)
-            let encoded: [UInt8]
-            if let received {
-                encoded = received
-            } else {
-                do {
-                    encoded = try event.serializedBytes()
-                } catch {
-                    throw C360Error(.internalError, "could not encode the event: \(error)")
-                }
-            }
+            let encoded = if let received { received } else { try Self.encoded(event) }
             // The dedup entry is read here rather than by the writer, which every commit waits for:
             // the writer checks only the commits since (`LogWriter.recentSeq`).
             let readThrough = writer.committedThrough.load(ordering: .acquiring)
@@ -176,6 +167,14 @@ extension EventStore: GroupCommitTarget {
                 customerSubject: customerSubject, identityKeys: identityKeys, linked: linked))
         } catch {
             return .failure(error)
+        }
+    }
+
+    private static func encoded(_ event: C360_V1_Event) throws(C360Error) -> [UInt8] {
+        do {
+            return try event.serializedBytes()
+        } catch {
+            throw C360Error(.internalError, "could not encode the event: \(error)")
         }
     }
 

@@ -246,7 +246,9 @@ public final class EventStore: Sendable {
     /// `events[i]`): stored as they are instead of encoding the event again.
     public func append(_ events: [C360_V1_Event], encoded: [[UInt8]]? = nil, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let prepared = if let encoded, encoded.count == events.count {
+        // Paired by the decoder that produced them: a mismatch would store one event's bytes for another.
+        precondition(encoded.map { $0.count == events.count } ?? true, "every event needs its bytes")
+        let prepared = if let encoded {
             zip(events, encoded).map { prepare($0, encoded: $1) }
         } else {
             events.map { prepare($0) }
