@@ -36,7 +36,7 @@ extension EventStore: EventAppender {
     /// Validates, encodes and hashes `events` on the calling thread (what `append(_:)` does before
     /// handing them to the writer).
     public func prepare(_ events: [C360_V1_Event]) -> PreparedBatch {
-        PreparedBatch(events: events.map { prepare($0) })
+        PreparedBatch(events: prepare(events, encoded: nil))
     }
 
     public func append(prepared batch: PreparedBatch) async -> [AppendOutcome] {

@@ -248,11 +248,7 @@ public final class EventStore: Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         // Paired by the decoder that produced them: a mismatch would store one event's bytes for another.
         precondition(encoded.map { $0.count == events.count } ?? true, "every event needs its bytes")
-        let prepared = if let encoded {
-            zip(events, encoded).map { prepare($0, encoded: $1) }
-        } else {
-            events.map { prepare($0) }
-        }
+        let prepared = prepare(events, encoded: encoded)
         writer.append(prepared, into: self) { outcomes in
             StoreMetrics.recordAppend(since: start)
             completion(outcomes)

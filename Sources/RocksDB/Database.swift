@@ -255,6 +255,53 @@ public final class Database: @unchecked Sendable {
         return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
+    /// The values stored under `keys`, in their order (`nil` where a key has none), read as one
+    /// batch: RocksDB sorts the keys and looks each file's filter partitions and blocks up once for
+    /// all the keys that fall in them, where a `get` per key searches them again for every key.
+    public func get(_ keys: [[UInt8]], in family: ColumnFamily) throws(RocksDBError) -> [[UInt8]?] {
+        try checkOpen()
+        if keys.isEmpty { return [] }
+        // One buffer for every key, so that their addresses stay valid through the call.
+        var offsets: [Int] = []
+        offsets.reserveCapacity(keys.count)
+        var joined: [UInt8] = []
+        joined.reserveCapacity(keys.reduce(0) { $0 + $1.count })
+        for key in keys {
+            offsets.append(joined.count)
+            joined.append(contentsOf: key)
+        }
+        var sizes = keys.map(\.count)
+        var slices = [OpaquePointer?](repeating: nil, count: keys.count)
+        var errors = [UnsafeMutablePointer<CChar>?](repeating: nil, count: keys.count)
+        joined.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                // An empty key still needs an address: any valid one will do.
+                let base = chars.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                let pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+                pointers.withUnsafeBufferPointer { keyPointers in
+                    rocksdb_batched_multi_get_cf(
+                        handle, defaultReadOptions, cfHandle(family), keys.count, keyPointers.baseAddress, &sizes,
+                        &slices, &errors, false)
+                }
+            }
+        }
+        var firstError: String?
+        for case let error? in errors {
+            if firstError == nil { firstError = String(cString: error) }
+            rocksdb_free(error)
+        }
+        defer {
+            for case let slice? in slices { rocksdb_pinnableslice_destroy(slice) }
+        }
+        if let firstError { throw RocksDBError(status: firstError) }
+        return slices.map { slice in
+            guard let slice else { return nil }
+            var length = 0
+            guard let value = rocksdb_pinnableslice_value(slice, &length) else { return [] }
+            return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        }
+    }
+
     /// Applies every operation of `batch` atomically.
     /// - Parameter sync: when `true`, the write-ahead log is synced to disk before this returns,
     ///   so the write survives a crash of the machine.

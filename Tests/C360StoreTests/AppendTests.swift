@@ -130,6 +130,57 @@ import Testing
         }
     }
 
+    @Test("in a batch read together, each event gets its own dedup entry whatever the refused events between them", arguments: 0..<5)
+    func mixedBatch(seed: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            var seqs: [String: UInt64] = [:]
+            for batch in 0..<60 {
+                let events = (0..<500).map { Events.web("m_\(batch)_\($0)", customer: "c\($0 % 40)") }
+                for (event, outcome) in zip(events, await store.append(events)) { seqs[event.eventID] = try #require(outcome.seq) }
+            }
+            var random = SeededRandom(seed: UInt64(seed))
+            // Stored ids (early ones the writer no longer holds, and recent ones), new ids and
+            // events refused by validation, shuffled; a new id twice, and a stored one twice.
+            var batch: [(event: C360_V1_Event, expected: String)] = []
+            for index in 0..<300 {
+                switch random.next() % 3 {
+                case 0:
+                    let id = "m_\(random.next() % 60)_\(random.next() % 500)"
+                    batch.append((Events.web(id, customer: "c1"), "duplicate \(seqs[id]!)"))
+                case 1:
+                    batch.append((Events.web("new_\(index)", customer: "c\(index % 7)"), "appended"))
+                default:
+                    var refused = Events.web("refused_\(index)", customer: "c1")
+                    refused.source = ""
+                    batch.append((refused, "refused"))
+                }
+            }
+            batch.append((Events.web("new_again", customer: "c2"), "appended"))
+            batch.append((Events.web("new_again", customer: "c2"), "duplicate of new_again"))
+            batch.append((Events.web("m_0_0", customer: "c2"), "duplicate \(seqs["m_0_0"]!)"))
+            batch.append((Events.web("m_0_0", customer: "c2"), "duplicate \(seqs["m_0_0"]!)"))
+            let outcomes = await store.append(batch.map(\.event))
+            var appendedAt: [String: UInt64] = [:]
+            for ((event, expected), outcome) in zip(batch, outcomes) {
+                switch (expected, outcome) {
+                case ("appended", .appended(let seq)):
+                    #expect(seq > 30_000)
+                    appendedAt[event.eventID] = seq
+                case ("duplicate of new_again", .duplicate(let seq)):
+                    #expect(seq == appendedAt["new_again"])
+                case ("refused", .rejected(let error)):
+                    #expect(error.field == "source")
+                case (_, .duplicate(let seq)) where expected == "duplicate \(seq)":
+                    break
+                default:
+                    Issue.record("\(event.eventID): expected \(expected), got \(outcome)")
+                }
+            }
+            #expect(try store.statistics().events == UInt64(30_000 + appendedAt.count))
+        }
+    }
+
     @Test("the same events sent by many callers at once are appended once each; every caller learns the same seq")
     func concurrentSenders() async throws {
         try await withTemporaryDirectory { directory in

@@ -252,6 +252,47 @@ import Testing
         }
     }
 
+    @Test("a batched read answers as a read of each key would, in the keys' order, across the memtable and flushed files; a closed database refuses it",
+          arguments: [0.0, 10.0])
+    func batchedRead(filterBitsPerKey: Double) throws {
+        try withTemporaryDirectory { path in
+            var options = DatabaseOptions()
+            options.bloomFilterBitsPerKey = filterBitsPerKey
+            let db = try Database(path: path, columnFamilies: ["a", "b"], options: options)
+            let family = try db.columnFamily("a")
+            var random = SystemRandomNumberGenerator()
+            // Three files and the memtable, each holding some keys, with overwrites and deletions
+            // of keys in the files before, and a key of the same name in another family.
+            for round: UInt32 in 0..<4 {
+                let batch = WriteBatch(for: db)
+                for _ in 0..<300 {
+                    let number = UInt32.random(in: 0..<2_000, using: &random)
+                    if Int.random(in: 0..<5, using: &random) == 0 {
+                        batch.delete(key(number), in: family)
+                    } else {
+                        // Some values empty: stored, and so not `nil`.
+                        batch.put(key(number), Array(repeating: UInt8(round), count: Int(number % 4)), in: family)
+                    }
+                }
+                batch.put([], [9], in: family)
+                batch.put(key(5_000), [7], in: try db.columnFamily("b"))
+                try db.write(batch, sync: false)
+                if round < 3 { try db.flush(family) }
+            }
+            // Repeated keys, keys never written, the empty key and one only in "b", unsorted.
+            var keys = (0..<1_500).map { _ in key(UInt32.random(in: 0..<2_500, using: &random)) }
+            keys += [[], key(5_000), keys[0], [1, 2, 3, 4, 5]]
+            keys.shuffle(using: &random)
+            let expected = try keys.map { try db.get($0, in: family) }
+            #expect(try db.get(keys, in: family) == expected)
+            #expect(expected.contains(nil) && expected.contains([]) && expected.contains { ($0?.count ?? 0) > 0 })
+            #expect(try db.get([[UInt8]](), in: family).isEmpty)
+            db.close()
+            let error = #expect(throws: RocksDBError.self) { _ = try db.get(keys, in: family) }
+            #expect(error != nil)
+        }
+    }
+
     @Test("a snapshot does not see later writes, and a range delete removes only its range")
     func snapshotAndDeleteRange() throws {
         try withTemporaryDirectory { path in
