@@ -261,6 +261,8 @@ public final class Database: @unchecked Sendable {
     public func get(_ keys: [[UInt8]], in family: ColumnFamily) throws(RocksDBError) -> [[UInt8]?] {
         try checkOpen()
         if keys.isEmpty { return [] }
+        // One key has nothing to share a search with: a plain read skips the batch's setup.
+        if keys.count == 1 { return [try get(keys[0], in: family)] }
         // One buffer for every key, so that their addresses stay valid through the call.
         var offsets: [Int] = []
         offsets.reserveCapacity(keys.count)
