@@ -277,7 +277,7 @@ public final class Database: @unchecked Sendable {
         var errors = [UnsafeMutablePointer<CChar>?](repeating: nil, count: keys.count)
         joined.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
-                // An empty key still needs an address: any valid one will do.
+                // Every key empty: RocksDB still wants an address for each, and reads none of it.
                 let base = chars.baseAddress ?? UnsafePointer(bitPattern: 1)!
                 let pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
                 pointers.withUnsafeBufferPointer { keyPointers in

@@ -285,6 +285,8 @@ import Testing
             keys.shuffle(using: &random)
             let expected = try keys.map { try db.get($0, in: family) }
             #expect(try db.get(keys, in: family) == expected)
+            // Only empty keys: nothing to point into, still answered.
+            #expect(try db.get([[], []], in: family) == [[9], [9]])
             // One key takes a plain read's path.
             #expect(try db.get([keys[1]], in: family) == [expected[1]])
             #expect(expected.contains(nil) && expected.contains([]) && expected.contains { ($0?.count ?? 0) > 0 })
