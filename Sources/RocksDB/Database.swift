@@ -250,6 +250,11 @@ public final class Database: @unchecked Sendable {
         }
         guard let slice else { return nil }
         defer { rocksdb_pinnableslice_destroy(slice) }
+        return Self.bytes(of: slice)
+    }
+
+    /// A copy of what a pinnable slice RocksDB returned holds.
+    private static func bytes(of slice: OpaquePointer) -> [UInt8] {
         var length = 0
         guard let value = rocksdb_pinnableslice_value(slice, &length) else { return [] }
         return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
@@ -296,12 +301,7 @@ public final class Database: @unchecked Sendable {
             for case let slice? in slices { rocksdb_pinnableslice_destroy(slice) }
         }
         if let firstError { throw RocksDBError(status: firstError) }
-        return slices.map { slice in
-            guard let slice else { return nil }
-            var length = 0
-            guard let value = rocksdb_pinnableslice_value(slice, &length) else { return [] }
-            return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
-        }
+        return slices.map { $0.map(Self.bytes(of:)) }
     }
 
     /// Applies every operation of `batch` atomically.
