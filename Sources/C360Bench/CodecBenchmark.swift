@@ -32,9 +32,16 @@ public enum CodecBenchmark {
         public var profileEncodeHandWrittenNs = 0.0
         /// Evaluating a projection into its plain `Profile`, as a lookup does before encoding it.
         public var profileEvaluateNs = 0.0
+        /// The memory a decoded projection occupies, mean over the data set: its value inline plus
+        /// what it allocates (as the allocator's size classes), beside `meanProjectionBytes` of its
+        /// encoding. `nil` when the allocator cannot say (`run`'s `liveBytes`).
+        public var projectionDecodedBytes: Double?
+        /// What each top-level part of a decoded projection allocates, mean over the data set
+        /// (`details`, `orders`, `web`, `email`, `support`, `identities`, `days`): where that memory is.
+        public var projectionDecodedPartBytes: [String: Double] = [:]
 
         public var json: [String: Any] {
-            ["events": events, "profiles": profiles, "mean_event_bytes": meanEventBytes,
+            var json: [String: Any] = ["events": events, "profiles": profiles, "mean_event_bytes": meanEventBytes,
              "mean_profile_response_bytes": meanProfileResponseBytes,
              "event_decode_swiftprotobuf_ns": eventDecodeSwiftProtobufNs,
              "event_decode_hand_written_ns": eventDecodeHandWrittenNs,
@@ -48,6 +55,9 @@ public enum CodecBenchmark {
              "profile_encode_swiftprotobuf_ns": profileEncodeSwiftProtobufNs,
              "profile_encode_hand_written_ns": profileEncodeHandWrittenNs,
              "profile_evaluate_ns": profileEvaluateNs]
+            if let projectionDecodedBytes { json["projection_decoded_bytes"] = projectionDecodedBytes }
+            for (part, bytes) in projectionDecodedPartBytes { json["projection_decoded_bytes_\(part)"] = bytes }
+            return json
         }
     }
 
@@ -62,7 +72,11 @@ public enum CodecBenchmark {
     ///   measured are written there too (`events.bin`, `projections.bin`, `profiles.bin`: each record a 4-byte little-endian
     ///   length and its bytes), for another codec to be measured on exactly the same data
     ///   (`ops/bench/protobuf-c`).
-    public static func run(generator: SyntheticDataGenerator, rounds: Int = 3, dumpDirectory: String? = nil) throws -> Figures {
+    /// - Parameter liveBytes: the bytes the calling thread has allocated and not freed (the
+    ///   allocator's counters), for the memory of decoded projections; `nil` leaves it out.
+    public static func run(
+        generator: SyntheticDataGenerator, rounds: Int = 3, dumpDirectory: String? = nil, liveBytes: (() -> Int?)? = nil
+    ) throws -> Figures {
         var encodedEvents: [[UInt8]] = []
         var projections: [String: Projection] = [:]
         let fold = ProjectionFold()
@@ -163,7 +177,41 @@ public enum CodecBenchmark {
             for projection in plainProjections { sink &+= Int(evaluator.profile(of: projection, asOf: asOf).eventCount) }
         }
         if sink == 42 { print("") }  // keeps the work from being optimised away
+        if let liveBytes, let allocated = try allocatedWhenDecoded(encodedProjections, liveBytes: liveBytes) {
+            figures.projectionDecodedBytes = Double(MemoryLayout<Projection>.stride) + allocated
+            for (part, keepingOnly) in parts {
+                let encodedParts = plainProjections.map { ProjectionWireCodec.encode(keepingOnly($0)) }
+                figures.projectionDecodedPartBytes[part] = try allocatedWhenDecoded(encodedParts, liveBytes: liveBytes)
+            }
+        }
         return figures
+    }
+
+    /// The top-level parts of a projection, each with a function that keeps only that part.
+    private static let parts: [(String, @Sendable (Projection) -> Projection)] = [
+        ("details", { source in var part = Projection(); if let details = source.detailsIfPresent { part.details = details }; return part }),
+        ("orders", { source in var part = Projection(); if let orders = source.ordersIfPresent { part.orders = orders }; return part }),
+        ("web", { source in var part = Projection(); if let web = source.webIfPresent { part.web = web }; return part }),
+        ("email", { source in var part = Projection(); if let email = source.emailIfPresent { part.email = email }; return part }),
+        ("support", { source in var part = Projection(); if let support = source.supportIfPresent { part.support = support }; return part }),
+        ("identities", { source in
+            var part = Projection()
+            part.identities = source.identities
+            part.identityConflicts = source.identityConflicts
+            return part
+        }),
+        ("days", { source in var part = Projection(); part.days = source.days; return part }),
+    ]
+
+    /// Bytes allocated and kept per projection by decoding `encoded` and holding every result, mean;
+    /// `nil` when `liveBytes` cannot say. The array holding them is allocated before counting.
+    private static func allocatedWhenDecoded(_ encoded: [[UInt8]], liveBytes: () -> Int?) throws -> Double? {
+        var held: [Projection] = []
+        held.reserveCapacity(encoded.count)
+        guard let before = liveBytes() else { return nil }
+        for bytes in encoded { held.append(try ProjectionWireCodec.decode(bytes)) }
+        guard let after = liveBytes() else { return nil }
+        return withExtendedLifetime(held) { Double(after - before) / Double(max(1, encoded.count)) }
     }
 
     private static func dump(_ records: [[UInt8]], to path: String) throws {

@@ -58,9 +58,19 @@ enum Allocator {
     }
 
     /// Bytes jemalloc has allocated for the calling thread so far.
-    private static var allocatedByThisThread: UInt64? {
-        var allocated: UInt64 = 0
+    private static var allocatedByThisThread: UInt64? { threadCounter("thread.allocated") }
+
+    /// Bytes the calling thread has allocated and not freed so far (each allocation as its size
+    /// class, what it occupies): the difference across some work is what that work keeps.
+    /// `nil` when jemalloc is not in use.
+    static var liveBytesOfThisThread: Int? {
+        guard let allocated = threadCounter("thread.allocated"), let freed = threadCounter("thread.deallocated") else { return nil }
+        return Int(truncatingIfNeeded: allocated &- freed)
+    }
+
+    private static func threadCounter(_ name: String) -> UInt64? {
+        var value: UInt64 = 0
         var length = MemoryLayout<UInt64>.size
-        return mallctl("thread.allocated", &allocated, &length, nil, 0) == 0 ? allocated : nil
+        return mallctl(name, &value, &length, nil, 0) == 0 ? value : nil
     }
 }

@@ -245,7 +245,8 @@ struct BenchCodec: AsyncParsableCommand {
 
     func run() async throws {
         let figures = try CodecBenchmark.run(
-            generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed), rounds: rounds, dumpDirectory: dump)
+            generator: SyntheticDataGenerator(customers: customers, events: events, seed: seed), rounds: rounds, dumpDirectory: dump,
+            liveBytes: { Allocator.liveBytesOfThisThread })
         try printJSON(figures.json)
     }
 }

@@ -936,6 +936,8 @@ def rows(results):
          None, ceil["codecs"]["projection_decode_swiftprotobuf_ns"], False),
         ("decoding a stored projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_decode_plain_ns"],
          None, ceil["codecs"]["projection_decode_protobuf_c_ns"], False),
+        ("decoding a stored projection, bytes it keeps in memory: c360's plain values beside the stored encoding's bytes",
+         ceil["codecs"].get("projection_decoded_bytes"), None, ceil["codecs"]["mean_projection_bytes"], False),
         ("encoding a projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_encode_plain_ns"],
          None, ceil["codecs"]["projection_encode_swiftprotobuf_ns"], False),
         ("encoding a projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_encode_plain_ns"],
