@@ -35,7 +35,10 @@ step "PostgreSQL sources (Tests/sources)"
 C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cacheprovider Tests/sources
 step "the benchmark, short mode"
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
-python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
+# Its results are in the log above (the table); the files go with the run.
+bench_results="$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
+trap 'rm -rf "$bench_results"' EXIT
+python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$bench_results"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),
 # a soak, erasure over random histories, access control; on the debug build.
 step "the reliability suite, short mode"

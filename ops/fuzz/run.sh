@@ -27,10 +27,13 @@ for target in ndjson rpc codec; do
   work=$(mktemp -d /tmp/c360-fuzz-$target.XXXXXX)
   cp ops/fuzz/corpus/$target/* "$work/"
   artifacts=$(mktemp -d /tmp/c360-fuzz-artifacts-$target.XXXXXX)
+  # The target's own temporary files (the RPC target's store): libFuzzer ends the process without
+  # running the harness's cleanup, so they go with this directory.
+  scratch=$(mktemp -d /tmp/c360-fuzz-scratch-$target.XXXXXX)
   log="$artifacts/fuzz.log"
   set +e
   # One process, bounded by time; rss_limit guards against a runaway allocation being missed.
-  LSAN_OPTIONS="suppressions=$PWD/ops/fuzz/lsan.supp:print_suppressions=0" "$bin/c360-fuzz-$target" "$work" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 \
+  TMPDIR="$scratch" LSAN_OPTIONS="suppressions=$PWD/ops/fuzz/lsan.supp:print_suppressions=0" "$bin/c360-fuzz-$target" "$work" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
   status=$?
   set -e
@@ -45,7 +48,9 @@ for target in ndjson rpc codec; do
   fi
   summary+=("\"$target\": {\"seconds\": $seconds, \"executions\": ${executions:-0}, \"crashes\": $crashes, \"exit\": $status}")
   echo "fuzz $target: ${executions:-0} executions in ${seconds} s, $crashes crashes" >&2
-  rm -rf "$work"
+  rm -rf "$work" "$scratch"
+  # A failure's artifacts and log stay for inspection (its inputs are also copied above).
+  if [ "$status" -eq 0 ] && [ "$crashes" -eq 0 ]; then rm -rf "$artifacts"; fi
 done
 json="{$(IFS=,; echo "${summary[*]}")}"
 echo "$json"

@@ -1,6 +1,7 @@
 """Python stubs for c360's API, generated from proto/ with grpcio-tools into a temporary directory:
 shared by the interoperability tests and the reliability tools."""
 import pathlib
+import shutil
 import sys
 import tempfile
 import types
@@ -21,8 +22,13 @@ def generate():
     code = protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}", *protos])
     assert code == 0, "grpc_tools.protoc failed"
     sys.path.insert(0, out)
-    from c360.v1 import event_pb2, profile_pb2, profile_service_pb2, profile_service_pb2_grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    try:
+        from c360.v1 import event_pb2, profile_pb2, profile_service_pb2, profile_service_pb2_grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+    finally:
+        # Imported, the modules need their files no more; removed now rather than at exit, which
+        # the tools' worker processes (forked, ended by multiprocessing) never reach.
+        shutil.rmtree(out, ignore_errors=True)
 
     return types.SimpleNamespace(event=event_pb2, profile=profile_pb2, service=profile_service_pb2,
                                  service_grpc=profile_service_pb2_grpc, health=health_pb2, health_grpc=health_pb2_grpc)

@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -199,24 +200,13 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--c360", required=True)
-    parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--fraction", type=float, default=0.8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--erase-share", type=float, default=0.01, help="the share of calls that are erasures (appends make up the rest to 15%%)")
-    parser.add_argument("--calibration-seconds", type=int, default=60, help="the closed-loop run measuring the maximum rate; its second half counts")
-    parser.add_argument("--seed-events", type=int, default=500_000, help="events loaded before the soak (for 5,000 customers)")
-    parser.add_argument("--window", type=int, default=32, help="calls of each kind in flight per client process, at most")
-    parser.add_argument("--memory-bound-mib", type=float, default=64)
-    parser.add_argument("--results")
-    args = parser.parse_args()
-
-    workdir = tempfile.mkdtemp(prefix="c360-soak-")
+def soak(args, workdir):
+    """Loads the seed events into a store in `workdir`, serves it, and runs the calibration and
+    the soak against it; returns each second's calls, the memory samples, the maximum rate found
+    and the rate run at."""
+    import subprocess
     data = os.path.join(workdir, "data")
     seed_file = os.path.join(workdir, "seed.ndjson")
-    import subprocess
     subprocess.run([args.c360, "generate", "--customers", str(CUSTOMERS), "--events", str(args.seed_events), "--seed", "3", "--out", seed_file], check=True)
     subprocess.run(["sed", "-i", "s/\"cust_/\"soak_/g", seed_file], check=True)
     subprocess.run([args.c360, "ingest", seed_file, "--data", data], check=True, capture_output=True)
@@ -240,6 +230,29 @@ def main():
         sample()
     finally:
         c360_server.stop(server)
+    return per_second, samples, maximum, rate
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--c360", required=True)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--fraction", type=float, default=0.8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--erase-share", type=float, default=0.01, help="the share of calls that are erasures (appends make up the rest to 15%%)")
+    parser.add_argument("--calibration-seconds", type=int, default=60, help="the closed-loop run measuring the maximum rate; its second half counts")
+    parser.add_argument("--seed-events", type=int, default=500_000, help="events loaded before the soak (for 5,000 customers)")
+    parser.add_argument("--window", type=int, default=32, help="calls of each kind in flight per client process, at most")
+    parser.add_argument("--memory-bound-mib", type=float, default=64)
+    parser.add_argument("--results")
+    args = parser.parse_args()
+
+    # Removed at the end whatever happens: each run's seed file and store are tens of megabytes.
+    workdir = tempfile.mkdtemp(prefix="c360-soak-")
+    try:
+        per_second, samples, maximum, rate = soak(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     minutes = {}
     for second, entry in per_second.items():
         minute = minutes.setdefault(second // 60, {"latencies": [], "calls": 0, "errors": 0, "by_kind": {}})
