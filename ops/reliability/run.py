@@ -2,10 +2,12 @@
 """Runs the parts of the reliability suite one after another (see run.sh), collects their figures
 and prints the summary. Every part runs even if an earlier one failed."""
 import argparse
+import atexit
 import json
 import os
 import pathlib
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,12 +45,16 @@ def main():
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run these parts again and keep the others' last results (each part records when it ran)")
     args = parser.parse_args()
     settings = MODES[args.mode]
-    work = tempfile.mkdtemp(prefix="c360-reliability-")
     results = ROOT / "ops" / "reliability" / "results" / f"reliability-{args.mode}.json"
-    parts = {}
-    if args.only and results.exists():
-        previous = json.loads(results.read_text())
-        parts = {name: {"ran_at": previous["time"], **part} for name, part in previous["parts"].items()}
+    previous = json.loads(results.read_text()) if args.only and results.exists() else {"parts": {}}
+    missing = [part for part in PARTS if args.only and part not in args.only and part not in previous["parts"]]
+    if missing:
+        parser.error(f"--only keeps the other parts' last results from {results.relative_to(ROOT)}, which has none for "
+                     f"{', '.join(missing)}: run the {args.mode} suite once without --only first")
+    work = tempfile.mkdtemp(prefix="c360-reliability-")
+    # Each part's results are copied into `results` below; the directory goes when the run ends.
+    atexit.register(shutil.rmtree, work, True)
+    parts = {name: {"ran_at": previous["time"], **part} for name, part in previous["parts"].items()}
 
     def wanted(part):
         return not args.only or part in args.only
