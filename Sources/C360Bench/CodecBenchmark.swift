@@ -189,11 +189,11 @@ public enum CodecBenchmark {
 
     /// The top-level parts of a projection, each with a function that keeps only that part.
     private static let parts: [(String, @Sendable (Projection) -> Projection)] = [
-        ("details", { source in var part = Projection(); if let details = source.detailsIfPresent { part.details = details }; return part }),
-        ("orders", { source in var part = Projection(); if let orders = source.ordersIfPresent { part.orders = orders }; return part }),
-        ("web", { source in var part = Projection(); if let web = source.webIfPresent { part.web = web }; return part }),
-        ("email", { source in var part = Projection(); if let email = source.emailIfPresent { part.email = email }; return part }),
-        ("support", { source in var part = Projection(); if let support = source.supportIfPresent { part.support = support }; return part }),
+        ("details", keeping(\.detailsIfPresent, as: \.details)),
+        ("orders", keeping(\.ordersIfPresent, as: \.orders)),
+        ("web", keeping(\.webIfPresent, as: \.web)),
+        ("email", keeping(\.emailIfPresent, as: \.email)),
+        ("support", keeping(\.supportIfPresent, as: \.support)),
         ("identities", { source in
             var part = Projection()
             part.identities = source.identities
@@ -202,6 +202,17 @@ public enum CodecBenchmark {
         }),
         ("days", { source in var part = Projection(); part.days = source.days; return part }),
     ]
+
+    /// A projection holding only one optional part of `source`, when present.
+    private static func keeping<Part>(
+        _ present: any KeyPath<Projection, Part?> & Sendable, as part: any WritableKeyPath<Projection, Part> & Sendable
+    ) -> @Sendable (Projection) -> Projection {
+        { source in
+            var kept = Projection()
+            if let value = source[keyPath: present] { kept[keyPath: part] = value }
+            return kept
+        }
+    }
 
     /// Bytes allocated and kept per projection by decoding `encoded` and holding every result, mean;
     /// `nil` when `liveBytes` cannot say. The array holding them is allocated before counting.
