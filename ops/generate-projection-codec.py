@@ -112,25 +112,41 @@ def model(messages):
         for f in fields:
             t = swift_type(f)
             d = default(f)
-            if d is not None:
-                out.append(f"{indent}    public var {f['swift']}: {t} = {d}\n")
+            n = f["swift"]
+            # A part of the projection (see `Projection.Parts`): may be left in its stored bytes.
+            check = f"checkDecoded(.{n}); " if name == "Projection" and is_part(f) else ""
+            if d is not None and not check:
+                out.append(f"{indent}    public var {n}: {t} = {d}\n")
+            elif d is not None:
+                out.append(f"{indent}    @usableFromInline var _{n}: {t} = {d}\n")
+                out.append(f"{indent}    @inlinable public var {n}: {t} {{\n")
+                out.append(f"{indent}        get {{ {check}return _{n} }}\n")
+                out.append(f"{indent}        set {{ {check}_{n} = newValue }}\n")
+                out.append(f"{indent}        _modify {{\n")
+                out.append(f"{indent}            {check.strip().rstrip(';')}\n")
+                out.append(f"{indent}            yield &_{n}\n")
+                out.append(f"{indent}        }}\n")
+                out.append(f"{indent}    }}\n")
             else:
-                n = f["swift"]
                 cap = n[:1].upper() + n[1:]
                 out.append(f"{indent}    @usableFromInline var _{n}: {t}?\n")
                 out.append(f"{indent}    /// Absent until set or changed; reads as its default while absent (protobuf's presence).\n")
                 out.append(f"{indent}    @inlinable public var {n}: {t} {{\n")
-                out.append(f"{indent}        get {{ _{n} ?? {t}() }}\n")
-                out.append(f"{indent}        set {{ _{n} = newValue }}\n")
+                out.append(f"{indent}        get {{ {check}return _{n} ?? {t}() }}\n")
+                out.append(f"{indent}        set {{ {check}_{n} = newValue }}\n")
                 out.append(f"{indent}        _modify {{\n")
+                if check:
+                    out.append(f"{indent}            {check.strip().rstrip(';')}\n")
                 out.append(f"{indent}            if _{n} == nil {{ _{n} = {t}() }}\n")
                 out.append(f"{indent}            yield &_{n}!\n")
                 out.append(f"{indent}        }}\n")
                 out.append(f"{indent}    }}\n")
-                out.append(f"{indent}    @inlinable public var has{cap}: Bool {{ _{n} != nil }}\n")
+                out.append(f"{indent}    @inlinable public var has{cap}: Bool {{ {check}return _{n} != nil }}\n")
                 out.append(f"{indent}    /// The value when present, read in place (the codec writes it without copying it).\n")
-                out.append(f"{indent}    @inlinable public var {n}IfPresent: {t}? {{ _read {{ yield _{n} }} }}\n")
-                out.append(f"{indent}    public mutating func clear{cap}() {{ _{n} = nil }}\n")
+                out.append(f"{indent}    @inlinable public var {n}IfPresent: {t}? {{ _read {{ {check}yield _{n} }} }}\n")
+                out.append(f"{indent}    public mutating func clear{cap}() {{ {check}_{n} = nil }}\n")
+        if name == "Projection":
+            out.append(PARTS_STORAGE)
         out.append(f"\n{indent}    public init() {{}}\n\n")
         # From the generated message.
         out.append(f"{indent}    /// The same projection, from the generated message (tests, JSON, what is cold).\n")
@@ -153,6 +169,8 @@ def model(messages):
         # To the generated message.
         out.append(f"{indent}    /// The generated message holding the same projection.\n")
         out.append(f"{indent}    public var generatedMessage: {proto_type} {{\n")
+        if name == "Projection":
+            out.append(f"{indent}        checkDecoded(.all)\n")
         out.append(f"{indent}        var generated = {proto_type}()\n")
         for f in fields:
             n = f["swift"]
@@ -173,7 +191,112 @@ def model(messages):
         if name != "Projection":
             out.append("}\n")
         out.append("\n")
+        if name == "Projection":
+            out.append(parts_extension(fields))
     return "".join(out).rstrip() + "\n"
+
+
+def is_part(field):
+    """A field of `Projection` that is a part: a message or a repeated field, which a fold that
+    does not touch it can leave in its stored bytes."""
+    return field["repeated"] or kind(field) in ("message", "external")
+
+
+PARTS_STORAGE = """    /// The parts left in their stored bytes (`ProjectionWireCodec.decode(_:parts:)`), `nil` when
+    /// every part is decoded. Such a part must not be read or changed until it is decoded.
+    public private(set) var retained: Projection.Retained?
+
+    /// Stops at once when code reads or changes a part that was left in its stored bytes: it would
+    /// see or change the part's default instead of its stored value.
+    @inlinable func checkDecoded(_ part: Projection.Parts) {
+        if let retained, !retained.parts.isDisjoint(with: part) {
+            preconditionFailure("a projection's part was used without being decoded: \\(part)")
+        }
+    }
+
+    /// Records that `parts` are decoded now (or about to be, by the codec): they are no longer
+    /// written back from the retained bytes.
+    public mutating func markDecoded(_ parts: Projection.Parts) {
+        guard let retained, !retained.parts.isDisjoint(with: parts) else { return }
+        let left = retained.parts.subtracting(parts)
+        self.retained = left.isEmpty ? nil : Projection.Retained(bytes: retained.bytes, parts: left, ranges: retained.ranges)
+    }
+
+    /// Leaves parts in their stored bytes: for the codec, on a projection that has none of them decoded.
+    public mutating func retain(_ retained: Projection.Retained) {
+        precondition(self.retained == nil, "a projection retains the bytes of one encoding")
+        self.retained = retained.parts.isEmpty ? nil : retained
+    }
+"""
+
+
+def parts_extension(fields):
+    parts = [f for f in fields if is_part(f)]
+    out = ["""extension Projection {
+    /// The parts of a projection that can stay in their stored bytes while the rest is decoded: an
+    /// event changes one or two of them (`ProjectionFold.parts(changedBy:)`), and decoding the
+    /// others only to encode them again was most of what folding an event into a stored projection
+    /// cost. Each is one field of `c360.store.v1.Projection`.
+    public struct Parts: OptionSet, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+"""]
+    for index, f in enumerate(parts):
+        out.append(f"        public static let {f['swift']} = Parts(rawValue: 1 << {index})\n")
+    out.append(f"\n        public static let all: Parts = [{', '.join('.' + f['swift'] for f in parts)}]\n")
+    out.append("""
+        /// The part field `number` of the stored message holds, `nil` for a field that is not a part.
+        public init?(field number: Int) {
+            switch number {
+""")
+    for f in parts:
+        out.append(f"            case {f['number']}: self = .{f['swift']}\n")
+    out.append("""            default: return nil
+            }
+        }
+
+        /// The position of a single part among all of them, for tables indexed by part.
+        public var index: Int { rawValue.trailingZeroBitCount }
+
+        public var description: String {
+            var names: [String] = []
+""")
+    for f in parts:
+        out.append(f"            if contains(.{f['swift']}) {{ names.append(\"{f['swift']}\") }}\n")
+    out.append("""            return names.joined(separator: ", ")
+        }
+    }
+
+    /// The stored bytes of a projection's parts that were not decoded, and where each of them is in
+    /// those bytes (its fields, keys included, one after another): written back as they are.
+    public final class Retained: Sendable, Equatable {
+        /// The whole stored projection the parts were read from (shared, not copied).
+        public let bytes: [UInt8]
+        public let parts: Parts
+        /// Each part's range in `bytes`, by `Parts.index`; empty for a part not retained.
+        public let ranges: [Range<Int>]
+
+        public init(bytes: [UInt8], parts: Parts, ranges: [Range<Int>]) {
+            self.bytes = bytes
+            self.parts = parts
+            self.ranges = ranges
+        }
+
+        /// The stored bytes of `part`, one of `parts`.
+        public func bytes(of part: Parts) -> ArraySlice<UInt8> { bytes[ranges[part.index]] }
+
+        public static func == (left: Retained, right: Retained) -> Bool {
+            guard left.parts == right.parts else { return false }
+""")
+    out.append(f"            let each: [Parts] = [{', '.join('.' + f['swift'] for f in parts)}]\n")
+    out.append("""            return each.allSatisfy { !left.parts.contains($0) || left.bytes(of: $0) == right.bytes(of: $0) }
+        }
+    }
+}
+
+""")
+    return "".join(out)
 
 
 def codec(messages):
@@ -191,11 +314,20 @@ public enum ProjectionWireCodec {
         out.append(f"    static func write(_ value: {t}, to writer: inout ProtobufWireWriter) {{\n")
         for f in fields:
             n, num, k = f["swift"], f["number"], kind(f)
+            retained = ""
+            if name == "Projection" and is_part(f):
+                out.append(f"        if let retained = value.retained, retained.parts.contains(.{n}) {{\n")
+                out.append(f"            writer.raw(retained.bytes(of: .{n}))\n")
+                out.append(f"        }} else ")
+                retained = "yes"
             if f["repeated"]:
-                out.append(f"        writeEach(value.{n}, field: {num}, to: &writer) {{ write($0, to: &$1) }}\n")
+                if retained:
+                    out.append(f"{{\n            writeEach(value.{n}, field: {num}, to: &writer) {{ write($0, to: &$1) }}\n        }}\n")
+                else:
+                    out.append(f"        writeEach(value.{n}, field: {num}, to: &writer) {{ write($0, to: &$1) }}\n")
             elif default(f) is None:
                 cap = n[:1].upper() + n[1:]
-                out.append(f"        if let present = value.{n}IfPresent {{\n")
+                out.append(f"{'' if retained else '        '}if let present = value.{n}IfPresent {{\n")
                 out.append(f"            let message = writer.beginMessage({num})\n")
                 out.append(f"            write(present, to: &writer)\n")
                 out.append(f"            writer.endMessage(message)\n")
@@ -249,6 +381,8 @@ public enum ProjectionWireCodec {
         out.append("            }\n")
         out.append("        }\n")
         out.append("    }\n\n")
+        if name == "Projection":
+            out.append(partial_reader(fields))
     # A static function of the codec's own: as a mutating method of `ProtobufWireWriter` handing
     # `&self` to the closure, the same loop encoded projections about a third slower (measured).
     out.append("""    /// Writes each element of a repeated message field as a field of its own: begun and ended
@@ -270,6 +404,66 @@ public enum ProjectionWireCodec {
     }
 """)
     return "".join(out).rstrip() + "\n}\n"
+
+
+def partial_reader(fields):
+    """The top-level reader that decodes some parts and leaves the others in their bytes."""
+    out = ["""    /// Reads the fields of a projection, decoding the parts in `parts` and, of the others, only
+    /// finding where they are: each one's range in the stored bytes goes to `ranges` (by
+    /// `Projection.Parts.index`). Returns the parts whose fields are not one after another (never
+    /// in what c360 writes): those cannot be written back as one range and must be decoded.
+    static func read(
+        _ reader: inout ProtobufWireReader, into value: inout Projection, decoding parts: Projection.Parts,
+        ranges: inout [Range<Int>]
+    ) throws(ProtobufWireError) -> Projection.Parts {
+        var scattered: Projection.Parts = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { return scattered }
+            if wireType == .lengthDelimited, let part = Projection.Parts(field: number), !parts.contains(part) {
+                _ = try reader.skip(wireType, number: number, fieldStart: fieldStart)
+                let range = ranges[part.index]
+                if range.isEmpty {
+                    ranges[part.index] = fieldStart..<reader.offset
+                } else if range.upperBound == fieldStart {
+                    ranges[part.index] = range.lowerBound..<reader.offset
+                } else {
+                    scattered.insert(part)
+                }
+                continue
+            }
+            switch (number, wireType) {
+"""]
+    for f in fields:
+        n, num, k = f["swift"], f["number"], kind(f)
+        if f["repeated"]:
+            elem = swift_type(f)[1:-1]
+            out.append(f"            case ({num}, .lengthDelimited):\n")
+            out.append(f"                var element = {elem}()\n")
+            out.append(f"                var nested = try reader.nested()\n")
+            out.append(f"                try read(&nested, into: &element)\n")
+            out.append(f"                value.{n}.append(element)\n")
+        elif default(f) is None:
+            out.append(f"            case ({num}, .lengthDelimited):\n")
+            out.append(f"                var nested = try reader.nested()\n")
+            out.append(f"                try read(&nested, into: &value.{n})\n")
+        else:
+            wire = SCALARS[f["type"]][2]
+            st = SCALARS[f["type"]][0]
+            if wire == "string":
+                out.append(f"            case ({num}, .lengthDelimited):\n")
+                out.append(f"                value.{n} = try reader.string()\n")
+            else:
+                out.append(f"            case ({num}, .varint):\n")
+                out.append(f"                value.{n} = {st}(truncatingIfNeeded: try reader.varint())\n")
+    out.append("""            default:
+                _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)
+            }
+        }
+    }
+
+""")
+    return "".join(out)
 
 
 def main():

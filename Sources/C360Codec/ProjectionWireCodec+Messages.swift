@@ -20,6 +20,52 @@ extension ProjectionWireCodec {
         return projection
     }
 
+    /// A stored projection with only `parts` decoded (and the header: version, seq, customer id,
+    /// event count): the others stay in `bytes`, shared rather than copied, and are written back
+    /// from there as they are (`Projection.retained`). What folding an event needs, when the
+    /// event changes one or two parts. Those left in their bytes are not checked: decoding them
+    /// later (`decodeRetained`) reports what is wrong with them.
+    public static func decode(_ bytes: [UInt8], parts: Projection.Parts) throws(ProtobufWireError) -> Projection {
+        if parts == .all { return try decode(bytes) }
+        var decoding = parts
+        while true {
+            var projection = Projection()
+            var ranges = [Range<Int>](repeating: 0..<0, count: Projection.Parts.all.rawValue.nonzeroBitCount)
+            let scattered = try bytes.decoded { (raw) throws(ProtobufWireError) -> Projection.Parts in
+                var reader = ProtobufWireReader(raw)
+                return try read(&reader, into: &projection, decoding: decoding, ranges: &ranges)
+            }
+            guard scattered.isEmpty else {
+                decoding.formUnion(scattered)
+                continue
+            }
+            var retained: Projection.Parts = []
+            for index in ranges.indices where !ranges[index].isEmpty {
+                retained.insert(Projection.Parts(rawValue: 1 << index))
+            }
+            projection.retain(Projection.Retained(bytes: bytes, parts: retained, ranges: ranges))
+            return projection
+        }
+    }
+
+    /// Decodes those of `parts` that `projection` holds in their stored bytes.
+    public static func decodeRetained(_ parts: Projection.Parts, in projection: inout Projection) throws(ProtobufWireError) {
+        guard let retained = projection.retained else { return }
+        let decoding = retained.parts.intersection(parts)
+        guard !decoding.isEmpty else { return }
+        projection.markDecoded(decoding)
+        let result = retained.bytes.withUnsafeBytes { all in
+            Result { () throws(ProtobufWireError) in
+                for index in retained.ranges.indices where decoding.contains(Projection.Parts(rawValue: 1 << index)) {
+                    // Only the part's own fields are in its range: reading them sets that part alone.
+                    var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: all[retained.ranges[index]]))
+                    try read(&reader, into: &projection)
+                }
+            }
+        }
+        try result.get()
+    }
+
     /// The customer id of a stored projection (`customer_id`, field 3), the rest skipped: what
     /// warming the store's caches needs of each projection, without decoding it. Empty for an
     /// anonymous subject's projection.

@@ -13,38 +13,129 @@ public enum ProjectionWireCodec {
         if value.seq != 0 { writer.uint64Field(2, UInt64(value.seq)) }
         if !value.customerID.isEmpty { writer.stringField(3, value.customerID) }
         if value.eventCount != 0 { writer.uint64Field(4, UInt64(value.eventCount)) }
-        if let present = value.detailsIfPresent {
+        if let retained = value.retained, retained.parts.contains(.details) {
+            writer.raw(retained.bytes(of: .details))
+        } else if let present = value.detailsIfPresent {
             let message = writer.beginMessage(5)
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        if let present = value.ordersIfPresent {
+        if let retained = value.retained, retained.parts.contains(.orders) {
+            writer.raw(retained.bytes(of: .orders))
+        } else if let present = value.ordersIfPresent {
             let message = writer.beginMessage(7)
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        if let present = value.webIfPresent {
+        if let retained = value.retained, retained.parts.contains(.web) {
+            writer.raw(retained.bytes(of: .web))
+        } else if let present = value.webIfPresent {
             let message = writer.beginMessage(8)
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        if let present = value.emailIfPresent {
+        if let retained = value.retained, retained.parts.contains(.email) {
+            writer.raw(retained.bytes(of: .email))
+        } else if let present = value.emailIfPresent {
             let message = writer.beginMessage(9)
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        if let present = value.supportIfPresent {
+        if let retained = value.retained, retained.parts.contains(.support) {
+            writer.raw(retained.bytes(of: .support))
+        } else if let present = value.supportIfPresent {
             let message = writer.beginMessage(10)
             write(present, to: &writer)
             writer.endMessage(message)
         }
-        writeEach(value.identities, field: 11, to: &writer) { write($0, to: &$1) }
-        writeEach(value.identityConflicts, field: 12, to: &writer) { write($0, to: &$1) }
-        writeEach(value.days, field: 13, to: &writer) { write($0, to: &$1) }
+        if let retained = value.retained, retained.parts.contains(.identities) {
+            writer.raw(retained.bytes(of: .identities))
+        } else {
+            writeEach(value.identities, field: 11, to: &writer) { write($0, to: &$1) }
+        }
+        if let retained = value.retained, retained.parts.contains(.identityConflicts) {
+            writer.raw(retained.bytes(of: .identityConflicts))
+        } else {
+            writeEach(value.identityConflicts, field: 12, to: &writer) { write($0, to: &$1) }
+        }
+        if let retained = value.retained, retained.parts.contains(.days) {
+            writer.raw(retained.bytes(of: .days))
+        } else {
+            writeEach(value.days, field: 13, to: &writer) { write($0, to: &$1) }
+        }
     }
 
     static func read(_ reader: inout ProtobufWireReader, into value: inout Projection) throws(ProtobufWireError) {
         while let (number, wireType) = try reader.nextField() {
+            switch (number, wireType) {
+            case (1, .varint):
+                value.version = UInt32(truncatingIfNeeded: try reader.varint())
+            case (2, .varint):
+                value.seq = UInt64(truncatingIfNeeded: try reader.varint())
+            case (3, .lengthDelimited):
+                value.customerID = try reader.string()
+            case (4, .varint):
+                value.eventCount = UInt64(truncatingIfNeeded: try reader.varint())
+            case (5, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.details)
+            case (7, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.orders)
+            case (8, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.web)
+            case (9, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.email)
+            case (10, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.support)
+            case (11, .lengthDelimited):
+                var element = Projection.LinkedIdentity()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.identities.append(element)
+            case (12, .lengthDelimited):
+                var element = Projection.IdentityConflict()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.identityConflicts.append(element)
+            case (13, .lengthDelimited):
+                var element = Projection.DayBucket()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.days.append(element)
+            default:
+                _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)
+            }
+        }
+    }
+
+    /// Reads the fields of a projection, decoding the parts in `parts` and, of the others, only
+    /// finding where they are: each one's range in the stored bytes goes to `ranges` (by
+    /// `Projection.Parts.index`). Returns the parts whose fields are not one after another (never
+    /// in what c360 writes): those cannot be written back as one range and must be decoded.
+    static func read(
+        _ reader: inout ProtobufWireReader, into value: inout Projection, decoding parts: Projection.Parts,
+        ranges: inout [Range<Int>]
+    ) throws(ProtobufWireError) -> Projection.Parts {
+        var scattered: Projection.Parts = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { return scattered }
+            if wireType == .lengthDelimited, let part = Projection.Parts(field: number), !parts.contains(part) {
+                _ = try reader.skip(wireType, number: number, fieldStart: fieldStart)
+                let range = ranges[part.index]
+                if range.isEmpty {
+                    ranges[part.index] = fieldStart..<reader.offset
+                } else if range.upperBound == fieldStart {
+                    ranges[part.index] = range.lowerBound..<reader.offset
+                } else {
+                    scattered.insert(part)
+                }
+                continue
+            }
             switch (number, wireType) {
             case (1, .varint):
                 value.version = UInt32(truncatingIfNeeded: try reader.varint())

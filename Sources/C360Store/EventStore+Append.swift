@@ -193,7 +193,8 @@ extension EventStore: GroupCommitTarget {
             let key = pseudonyms.identityIndexKey(normalized: identity)
             if seen.insert(key).inserted { linked.append((identity, key)) }
         }
-        let customerSubject = warmProjection(ofCustomer: event.customerID, customerHash: customerHash)
+        let customerSubject = warmProjection(
+            ofCustomer: event.customerID, customerHash: customerHash, parts: partsToFold(event, linking: !linked.isEmpty))
         return PreparedEvent(
             event: event, encoded: encoded, dedupRead: dedupRead, customerHash: customerHash,
             customerSubject: customerSubject, identityKeys: identityKeys, linked: linked)
@@ -215,10 +216,22 @@ extension EventStore: GroupCommitTarget {
     /// the projection meanwhile.
     /// Returns the customer's subject, `nil` when it is not known yet (or was erased, which the
     /// writer refuses by the customer's hash).
-    private func warmProjection(ofCustomer customerID: String, customerHash: [UInt8]?) -> UInt64? {
+    private func warmProjection(ofCustomer customerID: String, customerHash: [UInt8]?, parts: Projection.Parts) -> UInt64? {
         guard let customerHash, let subject = try? knownSubject(customerID: customerID, customerHash: customerHash) else { return nil }
-        try? projections.warm(subject)
+        try? projections.warm(subject, parts: parts)
         return subject
+    }
+
+    /// The parts of its subject's projection that folding `event` reads or changes: the others stay
+    /// in their stored bytes. `linking`: the event ties identities to its subject (or unties one),
+    /// so identity resolution may change the projection's identities. All of them when segments
+    /// are defined: membership is evaluated over the whole projection before and after.
+    private func partsToFold(_ event: C360_V1_Event, linking: Bool) -> Projection.Parts {
+        if !configuration.segments.isEmpty { return .all }
+        var parts = ProjectionFold.parts(changedBy: event)
+        if linking { parts.formUnion(ProjectionFold.resolutionParts) }
+        if case .identityUnlinked = event.payload { parts.formUnion(ProjectionFold.resolutionParts) }
+        return parts
     }
 
     /// Why `bytes` more may not be written now: the data directory's filesystem would be left with
@@ -274,7 +287,8 @@ extension EventStore: GroupCommitTarget {
         if existingSubject == nil {
             projection = ProjectionFold.emptyProjection(customerID: event.customerID)
         } else {
-            projection = try currentProjection(of: target, context: context, toFold: true)
+            projection = try currentProjection(
+                of: target, context: context, toFold: true, parts: partsToFold(event, linking: !prepared.linked.isEmpty))
         }
         // Only segment membership compares a projection with what it was before the commit.
         let before: Projection?? = configuration.segments.isEmpty || context.before[target] != nil ? nil
@@ -380,7 +394,7 @@ extension EventStore: GroupCommitTarget {
         }
 
         mutating func identities(ofHistory subject: UInt64) throws(C360Error) -> [C360_V1_Identity] {
-            try store.currentProjection(of: subject, context: context).identities.map(\.identity)
+            try store.currentProjection(of: subject, context: context, parts: [.identities]).identities.map(\.identity)
         }
 
         mutating func identities(ofHistoryAlone subject: UInt64) throws(C360Error) -> [C360_V1_Identity] {
@@ -416,10 +430,14 @@ extension EventStore: GroupCommitTarget {
         anonymous ? context.state.nextSubject | StoreKeys.anonymousBit : context.state.nextSubject
     }
 
-    /// `toFold`: for the commit to replace, so a cached projection is taken out of the cache.
-    private func currentProjection(of subject: UInt64, context: CommitContext, toFold: Bool = false) throws(C360Error) -> Projection {
-        if let cached = context.projections[subject] { return cached }
-        let stored = try toFold ? projections.projectionToFold(of: subject) : projections.projection(of: subject)
+    /// `toFold`: for the commit to replace, so a cached projection is taken out of the cache. Of
+    /// its parts, at least `parts` are decoded.
+    private func currentProjection(of subject: UInt64, context: CommitContext, toFold: Bool = false, parts: Projection.Parts) throws(C360Error) -> Projection {
+        if var staged = context.projections[subject] {
+            try ProjectionStore.decodeRetained(parts, in: &staged)
+            return staged
+        }
+        let stored = try toFold ? projections.projectionToFold(of: subject, parts: parts) : projections.projection(of: subject, parts: parts)
         return stored ?? ProjectionFold.emptyProjection(customerID: "")
     }
 

@@ -96,6 +96,15 @@ final class ProjectionStore: Sendable {
         /// The projection's stored bytes, read in place: `ProjectionWireCodec.encode(shared.projection)`
         /// from outside copied the projection first (`perf` of small appends: 2% of the server's CPU).
         func encoded() -> [UInt8] { ProjectionWireCodec.encode(projection) }
+
+        /// This projection with `parts` decoded: itself when they are, else a copy that decodes
+        /// those it holds in their stored bytes.
+        func decoding(_ parts: Projection.Parts) throws(C360Error) -> SharedProjection {
+            guard let retained = projection.retained, !retained.parts.isDisjoint(with: parts) else { return self }
+            var decoded = projection
+            try ProjectionStore.decodeRetained(parts, in: &decoded)
+            return SharedProjection(decoded)
+        }
     }
 
     private struct Pending: ~Copyable {
@@ -146,9 +155,10 @@ final class ProjectionStore: Sendable {
     /// Projections committed and not yet written.
     var dirtyCount: Int { pending.withLock { $0.dirty.count + $0.writing.count } }
 
-    /// The projection of `subject` as last committed, `nil` when it has none.
-    func projection(of subject: UInt64) throws(C360Error) -> Projection? {
-        try shared(of: subject)?.projection
+    /// The projection of `subject` as last committed, `nil` when it has none; of its parts, at
+    /// least `parts` decoded (`Projection.retained`).
+    func projection(of subject: UInt64, parts: Projection.Parts = .all) throws(C360Error) -> Projection? {
+        try shared(of: subject, parts: parts)?.projection
     }
 
     /// The projection of `subject` as last committed, for the writer to fold the next event into.
@@ -156,27 +166,35 @@ final class ProjectionStore: Sendable {
     /// one among the dirty projections), and once no reader holds the cache's copy either, the
     /// arrays and strings of the one returned are its alone, so the fold changes them in place
     /// instead of copying each one it changes while the cache keeps the old one until it evicts
-    /// it. Run on the writer only.
-    func projectionToFold(of subject: UInt64) throws(C360Error) -> Projection? {
-        try shared(of: subject, takingFromCache: true)?.projection
+    /// it. Of its parts, at least `parts` are decoded: those the events to fold change (the others
+    /// stay in their stored bytes and are written back as they are). Run on the writer only.
+    func projectionToFold(of subject: UInt64, parts: Projection.Parts) throws(C360Error) -> Projection? {
+        try shared(of: subject, parts: parts, takingFromCache: true)?.projection
     }
 
     /// Reads the projection of `subject` into the cache unless it is there already, without
     /// copying it out: a `Projection` copy retains each of its arrays and strings (`perf` of small
-    /// appends: 1.5% of the server's CPU for the copies that reading ahead threw away).
-    func warm(_ subject: UInt64) throws(C360Error) {
-        _ = try shared(of: subject)
+    /// appends: 1.5% of the server's CPU for the copies that reading ahead threw away). Decodes
+    /// `parts` of it at least: those the event it is read for will change.
+    func warm(_ subject: UInt64, parts: Projection.Parts) throws(C360Error) {
+        _ = try shared(of: subject, parts: parts)
     }
 
-    /// The projection of `subject` as last committed, shared with the dirty set or the cache.
-    /// `takingFromCache` removes a cached one (and leaves one read from RocksDB uncached).
-    private func shared(of subject: UInt64, takingFromCache: Bool = false) throws(C360Error) -> SharedProjection? {
+    /// The projection of `subject` as last committed, shared with the dirty set or the cache, with
+    /// at least `parts` decoded. `takingFromCache` removes a cached one (and leaves one read from
+    /// RocksDB uncached).
+    private func shared(of subject: UInt64, parts: Projection.Parts, takingFromCache: Bool = false) throws(C360Error) -> SharedProjection? {
         while true {
             let ticket = cache.ticket(for: subject)
             let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
-            if let waiting { return waiting.shared }
+            // A dirty projection is the writer's: one decoded further is not put back.
+            if let waiting { return try waiting.shared?.decoding(parts) }
             // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
-            if let cached = takingFromCache ? cache.take(subject) : cache.value(for: subject) { return cached }
+            if let cached = takingFromCache ? cache.take(subject) : cache.value(for: subject) {
+                let decoded = try cached.decoding(parts)
+                if decoded !== cached, !takingFromCache { cache.add(decoded, for: subject, readWith: ticket) }
+                return decoded
+            }
             // Taken after the dirty set was checked: a projection committed since is shadowed there
             // until its write behind replaces what is read here.
             let storedTicket = stored.ticket(for: subject)
@@ -192,7 +210,7 @@ final class ProjectionStore: Sendable {
                 if let bytes { stored.add(bytes, for: subject, readWith: storedTicket, evicting: false) }
             }
             guard let bytes else { return nil }
-            let shared = SharedProjection(try Self.decode(bytes))
+            let shared = SharedProjection(try Self.decode(bytes, parts: parts))
             cache.add(shared, for: subject, readWith: ticket)
             return shared
         }
@@ -211,7 +229,7 @@ final class ProjectionStore: Sendable {
         // Taken before the projection is read: a commit that changes it meanwhile forgets the
         // subject's profiles after readers can see the new projection, so this one is dropped.
         let ticket = profiles.ticket(for: key)
-        guard let shared = try shared(of: subject) else { return nil }
+        guard let shared = try shared(of: subject, parts: .all) else { return nil }
         let evaluated = evaluate(shared.projection)
         if keep { profiles.add(evaluated, for: key, readWith: ticket) }
         return evaluated
@@ -509,7 +527,13 @@ final class ProjectionStore: Sendable {
         var next = encoded.makeIterator()
         for (subject, change) in entries {
             if let shared = change.shared, let projectionBytes = next.next() {
-                cache.store(shared, for: subject)
+                // One with parts left in its bytes holds the bytes it was read from: the next read
+                // decodes what it needs from the new ones instead, kept below.
+                if shared.projection.retained == nil {
+                    cache.store(shared, for: subject)
+                } else {
+                    cache.remove(subject)
+                }
                 stored.store(projectionBytes, for: subject, evicting: false)
             } else {
                 cache.remove(subject)
@@ -545,9 +569,18 @@ final class ProjectionStore: Sendable {
         return slots.buffer.map { $0 ?? [] }
     }
 
-    static func decode(_ bytes: [UInt8]) throws(C360Error) -> Projection {
+    static func decode(_ bytes: [UInt8], parts: Projection.Parts = .all) throws(C360Error) -> Projection {
         do {
-            return try ProjectionWireCodec.decode(bytes)
+            return try ProjectionWireCodec.decode(bytes, parts: parts)
+        } catch {
+            throw C360Error(.corruption, "a stored projection could not be decoded: \(error)")
+        }
+    }
+
+    /// Decodes those of `parts` that `projection` holds in their stored bytes.
+    static func decodeRetained(_ parts: Projection.Parts, in projection: inout Projection) throws(C360Error) {
+        do {
+            try ProjectionWireCodec.decodeRetained(parts, in: &projection)
         } catch {
             throw C360Error(.corruption, "a stored projection could not be decoded: \(error)")
         }

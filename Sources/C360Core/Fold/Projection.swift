@@ -12,76 +12,130 @@ public struct Projection: Sendable, Equatable {
     @usableFromInline var _details: C360_V1_CustomerUpserted?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
     @inlinable public var details: C360_V1_CustomerUpserted {
-        get { _details ?? C360_V1_CustomerUpserted() }
-        set { _details = newValue }
+        get { checkDecoded(.details); return _details ?? C360_V1_CustomerUpserted() }
+        set { checkDecoded(.details); _details = newValue }
         _modify {
+            checkDecoded(.details)
             if _details == nil { _details = C360_V1_CustomerUpserted() }
             yield &_details!
         }
     }
-    @inlinable public var hasDetails: Bool { _details != nil }
+    @inlinable public var hasDetails: Bool { checkDecoded(.details); return _details != nil }
     /// The value when present, read in place (the codec writes it without copying it).
-    @inlinable public var detailsIfPresent: C360_V1_CustomerUpserted? { _read { yield _details } }
-    public mutating func clearDetails() { _details = nil }
+    @inlinable public var detailsIfPresent: C360_V1_CustomerUpserted? { _read { checkDecoded(.details); yield _details } }
+    public mutating func clearDetails() { checkDecoded(.details); _details = nil }
     @usableFromInline var _orders: Projection.Orders?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
     @inlinable public var orders: Projection.Orders {
-        get { _orders ?? Projection.Orders() }
-        set { _orders = newValue }
+        get { checkDecoded(.orders); return _orders ?? Projection.Orders() }
+        set { checkDecoded(.orders); _orders = newValue }
         _modify {
+            checkDecoded(.orders)
             if _orders == nil { _orders = Projection.Orders() }
             yield &_orders!
         }
     }
-    @inlinable public var hasOrders: Bool { _orders != nil }
+    @inlinable public var hasOrders: Bool { checkDecoded(.orders); return _orders != nil }
     /// The value when present, read in place (the codec writes it without copying it).
-    @inlinable public var ordersIfPresent: Projection.Orders? { _read { yield _orders } }
-    public mutating func clearOrders() { _orders = nil }
+    @inlinable public var ordersIfPresent: Projection.Orders? { _read { checkDecoded(.orders); yield _orders } }
+    public mutating func clearOrders() { checkDecoded(.orders); _orders = nil }
     @usableFromInline var _web: Projection.Web?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
     @inlinable public var web: Projection.Web {
-        get { _web ?? Projection.Web() }
-        set { _web = newValue }
+        get { checkDecoded(.web); return _web ?? Projection.Web() }
+        set { checkDecoded(.web); _web = newValue }
         _modify {
+            checkDecoded(.web)
             if _web == nil { _web = Projection.Web() }
             yield &_web!
         }
     }
-    @inlinable public var hasWeb: Bool { _web != nil }
+    @inlinable public var hasWeb: Bool { checkDecoded(.web); return _web != nil }
     /// The value when present, read in place (the codec writes it without copying it).
-    @inlinable public var webIfPresent: Projection.Web? { _read { yield _web } }
-    public mutating func clearWeb() { _web = nil }
+    @inlinable public var webIfPresent: Projection.Web? { _read { checkDecoded(.web); yield _web } }
+    public mutating func clearWeb() { checkDecoded(.web); _web = nil }
     @usableFromInline var _email: Projection.Email?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
     @inlinable public var email: Projection.Email {
-        get { _email ?? Projection.Email() }
-        set { _email = newValue }
+        get { checkDecoded(.email); return _email ?? Projection.Email() }
+        set { checkDecoded(.email); _email = newValue }
         _modify {
+            checkDecoded(.email)
             if _email == nil { _email = Projection.Email() }
             yield &_email!
         }
     }
-    @inlinable public var hasEmail: Bool { _email != nil }
+    @inlinable public var hasEmail: Bool { checkDecoded(.email); return _email != nil }
     /// The value when present, read in place (the codec writes it without copying it).
-    @inlinable public var emailIfPresent: Projection.Email? { _read { yield _email } }
-    public mutating func clearEmail() { _email = nil }
+    @inlinable public var emailIfPresent: Projection.Email? { _read { checkDecoded(.email); yield _email } }
+    public mutating func clearEmail() { checkDecoded(.email); _email = nil }
     @usableFromInline var _support: Projection.Support?
     /// Absent until set or changed; reads as its default while absent (protobuf's presence).
     @inlinable public var support: Projection.Support {
-        get { _support ?? Projection.Support() }
-        set { _support = newValue }
+        get { checkDecoded(.support); return _support ?? Projection.Support() }
+        set { checkDecoded(.support); _support = newValue }
         _modify {
+            checkDecoded(.support)
             if _support == nil { _support = Projection.Support() }
             yield &_support!
         }
     }
-    @inlinable public var hasSupport: Bool { _support != nil }
+    @inlinable public var hasSupport: Bool { checkDecoded(.support); return _support != nil }
     /// The value when present, read in place (the codec writes it without copying it).
-    @inlinable public var supportIfPresent: Projection.Support? { _read { yield _support } }
-    public mutating func clearSupport() { _support = nil }
-    public var identities: [Projection.LinkedIdentity] = []
-    public var identityConflicts: [Projection.IdentityConflict] = []
-    public var days: [Projection.DayBucket] = []
+    @inlinable public var supportIfPresent: Projection.Support? { _read { checkDecoded(.support); yield _support } }
+    public mutating func clearSupport() { checkDecoded(.support); _support = nil }
+    @usableFromInline var _identities: [Projection.LinkedIdentity] = []
+    @inlinable public var identities: [Projection.LinkedIdentity] {
+        get { checkDecoded(.identities); return _identities }
+        set { checkDecoded(.identities); _identities = newValue }
+        _modify {
+            checkDecoded(.identities)
+            yield &_identities
+        }
+    }
+    @usableFromInline var _identityConflicts: [Projection.IdentityConflict] = []
+    @inlinable public var identityConflicts: [Projection.IdentityConflict] {
+        get { checkDecoded(.identityConflicts); return _identityConflicts }
+        set { checkDecoded(.identityConflicts); _identityConflicts = newValue }
+        _modify {
+            checkDecoded(.identityConflicts)
+            yield &_identityConflicts
+        }
+    }
+    @usableFromInline var _days: [Projection.DayBucket] = []
+    @inlinable public var days: [Projection.DayBucket] {
+        get { checkDecoded(.days); return _days }
+        set { checkDecoded(.days); _days = newValue }
+        _modify {
+            checkDecoded(.days)
+            yield &_days
+        }
+    }
+    /// The parts left in their stored bytes (`ProjectionWireCodec.decode(_:parts:)`), `nil` when
+    /// every part is decoded. Such a part must not be read or changed until it is decoded.
+    public private(set) var retained: Projection.Retained?
+
+    /// Stops at once when code reads or changes a part that was left in its stored bytes: it would
+    /// see or change the part's default instead of its stored value.
+    @inlinable func checkDecoded(_ part: Projection.Parts) {
+        if let retained, !retained.parts.isDisjoint(with: part) {
+            preconditionFailure("a projection's part was used without being decoded: \(part)")
+        }
+    }
+
+    /// Records that `parts` are decoded now (or about to be, by the codec): they are no longer
+    /// written back from the retained bytes.
+    public mutating func markDecoded(_ parts: Projection.Parts) {
+        guard let retained, !retained.parts.isDisjoint(with: parts) else { return }
+        let left = retained.parts.subtracting(parts)
+        self.retained = left.isEmpty ? nil : Projection.Retained(bytes: retained.bytes, parts: left, ranges: retained.ranges)
+    }
+
+    /// Leaves parts in their stored bytes: for the codec, on a projection that has none of them decoded.
+    public mutating func retain(_ retained: Projection.Retained) {
+        precondition(self.retained == nil, "a projection retains the bytes of one encoding")
+        self.retained = retained.parts.isEmpty ? nil : retained
+    }
 
     public init() {}
 
@@ -103,6 +157,7 @@ public struct Projection: Sendable, Equatable {
 
     /// The generated message holding the same projection.
     public var generatedMessage: C360_Store_V1_Projection {
+        checkDecoded(.all)
         var generated = C360_Store_V1_Projection()
         generated.version = self.version
         generated.seq = self.seq
@@ -121,18 +176,96 @@ public struct Projection: Sendable, Equatable {
 }
 
 extension Projection {
+    /// The parts of a projection that can stay in their stored bytes while the rest is decoded: an
+    /// event changes one or two of them (`ProjectionFold.parts(changedBy:)`), and decoding the
+    /// others only to encode them again was most of what folding an event into a stored projection
+    /// cost. Each is one field of `c360.store.v1.Projection`.
+    public struct Parts: OptionSet, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+        public static let details = Parts(rawValue: 1 << 0)
+        public static let orders = Parts(rawValue: 1 << 1)
+        public static let web = Parts(rawValue: 1 << 2)
+        public static let email = Parts(rawValue: 1 << 3)
+        public static let support = Parts(rawValue: 1 << 4)
+        public static let identities = Parts(rawValue: 1 << 5)
+        public static let identityConflicts = Parts(rawValue: 1 << 6)
+        public static let days = Parts(rawValue: 1 << 7)
+
+        public static let all: Parts = [.details, .orders, .web, .email, .support, .identities, .identityConflicts, .days]
+
+        /// The part field `number` of the stored message holds, `nil` for a field that is not a part.
+        public init?(field number: Int) {
+            switch number {
+            case 5: self = .details
+            case 7: self = .orders
+            case 8: self = .web
+            case 9: self = .email
+            case 10: self = .support
+            case 11: self = .identities
+            case 12: self = .identityConflicts
+            case 13: self = .days
+            default: return nil
+            }
+        }
+
+        /// The position of a single part among all of them, for tables indexed by part.
+        public var index: Int { rawValue.trailingZeroBitCount }
+
+        public var description: String {
+            var names: [String] = []
+            if contains(.details) { names.append("details") }
+            if contains(.orders) { names.append("orders") }
+            if contains(.web) { names.append("web") }
+            if contains(.email) { names.append("email") }
+            if contains(.support) { names.append("support") }
+            if contains(.identities) { names.append("identities") }
+            if contains(.identityConflicts) { names.append("identityConflicts") }
+            if contains(.days) { names.append("days") }
+            return names.joined(separator: ", ")
+        }
+    }
+
+    /// The stored bytes of a projection's parts that were not decoded, and where each of them is in
+    /// those bytes (its fields, keys included, one after another): written back as they are.
+    public final class Retained: Sendable, Equatable {
+        /// The whole stored projection the parts were read from (shared, not copied).
+        public let bytes: [UInt8]
+        public let parts: Parts
+        /// Each part's range in `bytes`, by `Parts.index`; empty for a part not retained.
+        public let ranges: [Range<Int>]
+
+        public init(bytes: [UInt8], parts: Parts, ranges: [Range<Int>]) {
+            self.bytes = bytes
+            self.parts = parts
+            self.ranges = ranges
+        }
+
+        /// The stored bytes of `part`, one of `parts`.
+        public func bytes(of part: Parts) -> ArraySlice<UInt8> { bytes[ranges[part.index]] }
+
+        public static func == (left: Retained, right: Retained) -> Bool {
+            guard left.parts == right.parts else { return false }
+            let each: [Parts] = [.details, .orders, .web, .email, .support, .identities, .identityConflicts, .days]
+            return each.allSatisfy { !left.parts.contains($0) || left.bytes(of: $0) == right.bytes(of: $0) }
+        }
+    }
+}
+
+extension Projection {
     public struct LinkedIdentity: Sendable, Equatable {
         @usableFromInline var _identity: C360_V1_Identity?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
         @inlinable public var identity: C360_V1_Identity {
-            get { _identity ?? C360_V1_Identity() }
+            get { return _identity ?? C360_V1_Identity() }
             set { _identity = newValue }
             _modify {
                 if _identity == nil { _identity = C360_V1_Identity() }
                 yield &_identity!
             }
         }
-        @inlinable public var hasIdentity: Bool { _identity != nil }
+        @inlinable public var hasIdentity: Bool { return _identity != nil }
         /// The value when present, read in place (the codec writes it without copying it).
         @inlinable public var identityIfPresent: C360_V1_Identity? { _read { yield _identity } }
         public mutating func clearIdentity() { _identity = nil }
@@ -170,14 +303,14 @@ extension Projection {
         @usableFromInline var _identity: C360_V1_Identity?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
         @inlinable public var identity: C360_V1_Identity {
-            get { _identity ?? C360_V1_Identity() }
+            get { return _identity ?? C360_V1_Identity() }
             set { _identity = newValue }
             _modify {
                 if _identity == nil { _identity = C360_V1_Identity() }
                 yield &_identity!
             }
         }
-        @inlinable public var hasIdentity: Bool { _identity != nil }
+        @inlinable public var hasIdentity: Bool { return _identity != nil }
         /// The value when present, read in place (the codec writes it without copying it).
         @inlinable public var identityIfPresent: C360_V1_Identity? { _read { yield _identity } }
         public mutating func clearIdentity() { _identity = nil }
@@ -279,14 +412,14 @@ extension Projection {
         @usableFromInline var _total: C360_V1_Money?
         /// Absent until set or changed; reads as its default while absent (protobuf's presence).
         @inlinable public var total: C360_V1_Money {
-            get { _total ?? C360_V1_Money() }
+            get { return _total ?? C360_V1_Money() }
             set { _total = newValue }
             _modify {
                 if _total == nil { _total = C360_V1_Money() }
                 yield &_total!
             }
         }
-        @inlinable public var hasTotal: Bool { _total != nil }
+        @inlinable public var hasTotal: Bool { return _total != nil }
         /// The value when present, read in place (the codec writes it without copying it).
         @inlinable public var totalIfPresent: C360_V1_Money? { _read { yield _total } }
         public mutating func clearTotal() { _total = nil }

@@ -98,6 +98,25 @@ public struct ProjectionFold: Sendable {
         }
     }
 
+    /// The parts of a projection that folding an event with `event`'s payload reads or changes,
+    /// besides the header (version, seq, customer id, event count), which is always decoded: the
+    /// others can stay in their stored bytes (`Projection.retained`). What an identity resolution
+    /// folded with it changes is `resolutionParts`.
+    public static func parts(changedBy event: C360_V1_Event) -> Projection.Parts {
+        switch event.payload {
+        case .customerUpserted: [.details]
+        case .orderPlaced: [.orders, .days]
+        case .orderStatusChanged: [.orders]
+        case .webEvent: [.web, .days]
+        case .emailEvent: [.email]
+        case .ticketEvent: [.support]
+        case .identityLinked, .identityUnlinked, nil: []
+        }
+    }
+
+    /// The parts folding an identity resolution reads or changes.
+    public static let resolutionParts: Projection.Parts = [.identities, .identityConflicts]
+
     /// Applies `change` to the bucket of `instant`'s day, creating it if needed. A day older than
     /// the buckets kept is not recorded: no window can reach it.
     func updateDay(of instant: Instant, in days: inout [Projection.DayBucket], _ change: (inout Projection.DayBucket) -> Void) {
