@@ -22,6 +22,11 @@ import Synchronization
 /// and the profiles lookups answered, evaluated and encoded, in another: until the customer's
 /// projection changes here, or time passes the instant until which the evaluation holds.
 ///
+/// The writer folds an event into a projection with only the parts the event changes decoded
+/// (`Projection.retained`): the others stay in the stored bytes it was read from, shared with the
+/// cache of stored bytes, and are written back from there as they are. Readers always get a
+/// projection with every part decoded.
+///
 /// Projections live in one of two keyspaces (column families). A new fold's projections are built
 /// into the other one while this one keeps serving (`EventStore.buildProjectionVersion`): this store
 /// records which subjects commits changed meanwhile, so that the build can fold them again, and
@@ -473,47 +478,62 @@ final class ProjectionStore: Sendable {
         database.compactRange(family, from: nil, to: nil)
     }
 
-    /// The write behind: the dirty set and the checkpoint in one batch. On failure the projections
-    /// stay dirty (unless committed again meanwhile) and the next write behind tries again.
+    /// The write behind: the dirty set, then the checkpoint. On failure the projections not yet
+    /// written stay dirty (unless committed again meanwhile) and the next write behind tries again.
+    ///
+    /// Written a chunk at a time, each chunk encoded, written, put in the caches and let go before
+    /// the next is encoded: a coalescing write behind holds most customers' projections, and
+    /// encoding them all before writing any held every one twice at once (as changed, and as
+    /// encoded: 150 MB at 100,000 customers).
     private func writeDirty() throws(C360Error) {
-        let taken: (changes: [UInt64: Change], through: UInt64, family: ColumnFamily)? = pending.withLock { pending in
+        let taken: (entries: [(key: UInt64, value: Change)], through: UInt64, family: ColumnFamily)? = pending.withLock { pending in
             pending.requested = false
             guard !pending.dirty.isEmpty || pending.through != pending.checkpoint else { return nil }
             pending.writing = pending.dirty
             pending.dirty = [:]
-            return (pending.writing, pending.through, keyspaces[pending.keyspace])
+            // In descending key order, taken from the end: each chunk in key order (a subject's key
+            // is its big-endian number), so RocksDB's skip list starts each insert's search from
+            // where the last one ended instead of from its top.
+            return (pending.writing.sorted { $0.key > $1.key }, pending.through, keyspaces[pending.keyspace])
         }
         guard let taken else { return }
+        var entries = taken.entries
+        let (through, family) = (taken.through, taken.family)
         let started = DispatchTime.now().uptimeNanoseconds
-        // In key order (a subject's key is its big-endian number): RocksDB's skip list then starts
-        // each insert's search from where the last one ended instead of from its top.
-        let entries = taken.changes.sorted { $0.key < $1.key }
+        let total = entries.count
         var written = 0
         var bytes = 0
-        let encoded = Self.encode(entries.compactMap { $0.value.shared })
         do {
-            var next = encoded.makeIterator()
-            // Written in batches of a few hundred, the checkpoint with the last: RocksDB applies
+            // Written in batches of a few hundred, the checkpoint after the last: RocksDB applies
             // writes one after another, and a synced commit arriving during one large batch waited
             // for all of it (small appends' ack p99). Without the write-ahead log: a crash keeps
             // what RocksDB had flushed of the keyspace, a prefix of these writes, so the checkpoint
             // that survives is one whose projections did too, and some may be newer than it —
             // recovery folds from that checkpoint, skipping the events a projection already holds.
-            var batch = WriteBatch(for: database)
-            for (index, (subject, change)) in entries.enumerated() {
-                if change.shared != nil, let projectionBytes = next.next() {
-                    batch.put(StoreKeys.subject(subject), projectionBytes, in: taken.family)
-                    bytes += projectionBytes.count
-                    written += 1
-                } else {
-                    batch.delete(StoreKeys.subject(subject), in: taken.family)
+            while !entries.isEmpty {
+                let count = min(Self.projectionsPerChunk, entries.count)
+                let chunk = Array(entries[(entries.count - count)...].reversed())
+                entries.removeLast(count)
+                let encoded = Self.encode(chunk.compactMap { $0.value.shared })
+                var next = encoded.makeIterator()
+                var batch = WriteBatch(for: database)
+                for (index, (subject, change)) in chunk.enumerated() {
+                    if change.shared != nil, let projectionBytes = next.next() {
+                        batch.put(StoreKeys.subject(subject), projectionBytes, in: family)
+                        bytes += projectionBytes.count
+                        written += 1
+                    } else {
+                        batch.delete(StoreKeys.subject(subject), in: family)
+                    }
+                    if (index + 1) % Self.projectionsPerWrite == 0 || index + 1 == chunk.count {
+                        try database.writeWithoutLog(batch)
+                        batch = WriteBatch(for: database)
+                    }
                 }
-                if (index + 1) % Self.projectionsPerWrite == 0, index + 1 < entries.count {
-                    try database.writeWithoutLog(batch)
-                    batch = WriteBatch(for: database)
-                }
+                cacheWritten(chunk, encoded)
             }
-            batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(taken.through), in: taken.family)
+            let batch = WriteBatch(for: database)
+            batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(through), in: family)
             try database.writeWithoutLog(batch)
         } catch {
             let failure = C360Error(error, doing: "write projections behind the log")
@@ -524,8 +544,21 @@ final class ProjectionStore: Sendable {
             ProjectionMetrics.failures.increment()
             throw failure
         }
+        pending.withLock { pending in
+            pending.writing = [:]
+            pending.checkpoint = through
+            if written > 0 { pending.bytesPerProjection = max(64, bytes / written) }
+            ProjectionMetrics.dirty.record(pending.dirty.count)
+        }
+        ProjectionMetrics.writeDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        ProjectionMetrics.written.increment(by: Int64(total))
+    }
+
+    /// Puts a written chunk in the caches, then stops holding it as being written: a reader never
+    /// misses it (it finds it among those being written until the caches have it).
+    private func cacheWritten(_ chunk: [(key: UInt64, value: Change)], _ encoded: [[UInt8]]) {
         var next = encoded.makeIterator()
-        for (subject, change) in entries {
+        for (subject, change) in chunk {
             if let shared = change.shared, let projectionBytes = next.next() {
                 // One with parts left in its bytes holds the bytes it was read from: the next read
                 // decodes what it needs from the new ones instead, kept below.
@@ -541,14 +574,12 @@ final class ProjectionStore: Sendable {
             }
         }
         pending.withLock { pending in
-            pending.writing = [:]
-            pending.checkpoint = taken.through
-            if written > 0 { pending.bytesPerProjection = max(64, bytes / written) }
-            ProjectionMetrics.dirty.record(pending.dirty.count)
+            for (subject, _) in chunk { pending.writing[subject] = nil }
         }
-        ProjectionMetrics.writeDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-        ProjectionMetrics.written.increment(by: Int64(entries.count))
     }
+
+    /// Projections encoded and written before the next ones are encoded.
+    static let projectionsPerChunk = 4_096
 
     /// Projections per write of the write behind.
     static let projectionsPerWrite = 256

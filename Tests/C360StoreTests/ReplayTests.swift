@@ -1,7 +1,7 @@
 import C360Core
 import C360Generator
 import C360Model
-import C360Store
+@testable import C360Store
 import RocksDB
 import Testing
 import SwiftProtobuf
@@ -40,6 +40,36 @@ import SwiftProtobuf
             #expect(fromSnapshot.eventsFolded == 30_000)
             #expect(fromSnapshot.rebuiltDigest == live)
             #expect(fromSnapshot.matchesLive)
+        }
+    }
+
+    /// More changed projections than one chunk of the write behind (`projectionsPerChunk`), the
+    /// second pass folded into projections decoded in part from their stored bytes: what is
+    /// written equals the fold of the log.
+    @Test("projections folded in part and written behind in several chunks equal a full replay")
+    func partlyDecodedAndChunkedWriteBehind() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = StoreConfiguration()
+            configuration.projectionWriteBehindBytes = 512 << 20
+            configuration.projectionWriteBehindSeconds = 600
+            var first: [C360_V1_Event] = [], second: [C360_V1_Event] = []
+            SyntheticDataGenerator(customers: 9_000, events: 45_000, seed: 3).generate { first.append($0) }
+            SyntheticDataGenerator(customers: 9_000, events: 45_000, seed: 4).generate { second.append($0) }
+            for (pass, events) in [first, second].enumerated() {
+                let store = try EventStore(directory: directory, configuration: configuration)
+                for start in stride(from: 0, to: events.count, by: 1_000) {
+                    let outcomes = await store.append(Array(events[start..<min(start + 1_000, events.count)]))
+                    #expect(outcomes.allSatisfy { $0.isAppended })
+                }
+                #expect(store.projections.dirtyCount > ProjectionStore.projectionsPerChunk, "pass \(pass)")
+                store.close()
+            }
+            let store = try EventStore(directory: directory, configuration: configuration)
+            defer { store.close() }
+            #expect(store.projections.dirtyCount == 0)
+            let replay = try await store.replay(fromSnapshot: false)
+            #expect(replay.eventsFolded == 90_000)
+            #expect(replay.matchesLive)
         }
     }
 
