@@ -24,6 +24,10 @@ public enum CodecBenchmark {
         public var eventFoldNs = 0.0
         public var projectionDecodeSwiftProtobufNs = 0.0
         public var projectionDecodePlainNs = 0.0
+        /// Decoding a stored projection with only the parts an order placement changes (orders and
+        /// days; `ProjectionFold.parts(changedBy:)`), the others left in its bytes: what the writer
+        /// decodes to fold an order into a projection not held in memory.
+        public var projectionDecodeForOrderNs = 0.0
         public var projectionEncodeSwiftProtobufNs = 0.0
         public var projectionEncodePlainNs = 0.0
         public var meanProjectionBytes = 0.0
@@ -39,6 +43,9 @@ public enum CodecBenchmark {
         /// What each top-level part of a decoded projection allocates, mean over the data set
         /// (`details`, `orders`, `web`, `email`, `support`, `identities`, `days`): where that memory is.
         public var projectionDecodedPartBytes: [String: Double] = [:]
+        /// The memory such a projection, decoded for an order, occupies besides the stored bytes it
+        /// shares: its value inline plus what it allocates. `nil` as above.
+        public var projectionDecodedForOrderBytes: Double?
 
         public var json: [String: Any] {
             var json: [String: Any] = ["events": events, "profiles": profiles, "mean_event_bytes": meanEventBytes,
@@ -49,6 +56,7 @@ public enum CodecBenchmark {
              "event_fold_ns": eventFoldNs,
              "projection_decode_swiftprotobuf_ns": projectionDecodeSwiftProtobufNs,
              "projection_decode_plain_ns": projectionDecodePlainNs,
+             "projection_decode_for_order_ns": projectionDecodeForOrderNs,
              "projection_encode_swiftprotobuf_ns": projectionEncodeSwiftProtobufNs,
              "projection_encode_plain_ns": projectionEncodePlainNs,
              "mean_projection_bytes": meanProjectionBytes,
@@ -56,6 +64,7 @@ public enum CodecBenchmark {
              "profile_encode_hand_written_ns": profileEncodeHandWrittenNs,
              "profile_evaluate_ns": profileEvaluateNs]
             if let projectionDecodedBytes { json["projection_decoded_bytes"] = projectionDecodedBytes }
+            if let projectionDecodedForOrderBytes { json["projection_decoded_for_order_bytes"] = projectionDecodedForOrderBytes }
             for (part, bytes) in projectionDecodedPartBytes { json["projection_decoded_bytes_\(part)"] = bytes }
             return json
         }
@@ -161,6 +170,9 @@ public enum CodecBenchmark {
         figures.projectionDecodePlainNs = try best(rounds, items: encodedProjections.count) {
             for bytes in encodedProjections { sink &+= Int(try ProjectionWireCodec.decode(bytes).seq) }
         }
+        figures.projectionDecodeForOrderNs = try best(rounds, items: encodedProjections.count) {
+            for bytes in encodedProjections { sink &+= Int(try ProjectionWireCodec.decode(bytes, parts: Self.orderParts).seq) }
+        }
         figures.projectionEncodeSwiftProtobufNs = try best(rounds, items: projectionMessages.count) {
             for projection in projectionMessages { sink &+= (try projection.serializedBytes() as [UInt8]).count }
         }
@@ -179,6 +191,9 @@ public enum CodecBenchmark {
         if sink == 42 { print("") }  // keeps the work from being optimised away
         if let liveBytes, let allocated = try allocatedWhenDecoded(encodedProjections, liveBytes: liveBytes) {
             figures.projectionDecodedBytes = Double(MemoryLayout<Projection>.stride) + allocated
+            if let forOrder = try allocatedWhenDecoded(encodedProjections, parts: Self.orderParts, liveBytes: liveBytes) {
+                figures.projectionDecodedForOrderBytes = Double(MemoryLayout<Projection>.stride) + forOrder
+            }
             for (part, keepingOnly) in parts {
                 let encodedParts = plainProjections.map { ProjectionWireCodec.encode(keepingOnly($0)) }
                 figures.projectionDecodedPartBytes[part] = try allocatedWhenDecoded(encodedParts, liveBytes: liveBytes)
@@ -186,6 +201,13 @@ public enum CodecBenchmark {
         }
         return figures
     }
+
+    /// The parts folding an order placement changes.
+    private static let orderParts: Projection.Parts = {
+        var order = C360_V1_Event()
+        order.orderPlaced = C360_V1_OrderPlaced()
+        return ProjectionFold.parts(changedBy: order)
+    }()
 
     /// The top-level parts of a projection, each with a function that keeps only that part.
     private static let parts: [(String, @Sendable (Projection) -> Projection)] = [
@@ -216,11 +238,12 @@ public enum CodecBenchmark {
 
     /// Bytes allocated and kept per projection by decoding `encoded` and holding every result, mean;
     /// `nil` when `liveBytes` cannot say. The array holding them is allocated before counting.
-    private static func allocatedWhenDecoded(_ encoded: [[UInt8]], liveBytes: () -> Int?) throws -> Double? {
+    /// `parts`: those decoded, the others left in the bytes of `encoded` (not counted: they are shared).
+    private static func allocatedWhenDecoded(_ encoded: [[UInt8]], parts: Projection.Parts = .all, liveBytes: () -> Int?) throws -> Double? {
         var held: [Projection] = []
         held.reserveCapacity(encoded.count)
         guard let before = liveBytes() else { return nil }
-        for bytes in encoded { held.append(try ProjectionWireCodec.decode(bytes)) }
+        for bytes in encoded { held.append(try ProjectionWireCodec.decode(bytes, parts: parts)) }
         guard let after = liveBytes() else { return nil }
         return withExtendedLifetime(held) { Double(after - before) / Double(max(1, encoded.count)) }
     }

@@ -112,19 +112,20 @@ extension EventStore: GroupCommitTarget {
         for (customerID, subject) in context.createdCustomers {
             customerSubjects.store(subject, for: customerID)
         }
-        let published = context.projections.values
-            .map { StoreChange(seq: $0.seq, customerID: $0.customerID, erased: false) }
-            .sorted { $0.seq < $1.seq }
         // Moved out of the context rather than copied: a copy retains every array and string of a
         // projection, and the context's would be released right after (`perf`: about 1% of small
-        // appends' server CPU).
+        // appends' server CPU; listing the changes published from copies, 2% of bulk ingest's writer).
+        var published: [StoreChange] = []
+        published.reserveCapacity(context.projections.count)
         var changed: [UInt64: ProjectionStore.Change] = [:]
         changed.reserveCapacity(context.projections.count + context.removedProjections.count)
         for subject in Array(context.projections.keys) {
             if let projection = context.projections.removeValue(forKey: subject) {
+                published.append(StoreChange(seq: projection.seq, customerID: projection.customerID, erased: false))
                 changed[subject] = .stored(projection)
             }
         }
+        published.sort { $0.seq < $1.seq }
         for subject in context.removedProjections where changed[subject] == nil {
             changed[subject] = .removed
         }

@@ -24,5 +24,10 @@ import Testing
         }
         // What the parts allocate is part of the whole, which also counts the value's own bytes.
         #expect(parts.values.reduce(0, +) < whole, "parts \(parts) against \(whole)")
+        // Decoded for an order, a projection allocates its orders and days and leaves the rest (the
+        // details, which allocate) in the bytes it shares.
+        let forOrder = try #require(figures["projection_decoded_for_order_bytes"] as? Double)
+        #expect(forOrder < whole - parts["details", default: 0] / 2, "for an order \(forOrder) against \(whole)")
+        #expect(forOrder > parts["orders", default: 0] + parts["days", default: 0], "for an order \(forOrder), parts \(parts)")
     }
 }
