@@ -349,33 +349,7 @@ public enum ProjectionWireCodec {
         out.append("        while let (number, wireType) = try reader.nextField() {\n")
         out.append("            switch (number, wireType) {\n")
         for f in fields:
-            n, num, k = f["swift"], f["number"], kind(f)
-            if f["repeated"]:
-                elem = swift_type(f)[1:-1]
-                out.append(f"            case ({num}, .lengthDelimited):\n")
-                out.append(f"                var element = {elem}()\n")
-                out.append(f"                var nested = try reader.nested()\n")
-                out.append(f"                try read(&nested, into: &element)\n")
-                out.append(f"                value.{n}.append(element)\n")
-            elif default(f) is None:
-                out.append(f"            case ({num}, .lengthDelimited):\n")
-                out.append(f"                var nested = try reader.nested()\n")
-                out.append(f"                try read(&nested, into: &value.{n})\n")
-            elif k == "enum":
-                out.append(f"            case ({num}, .varint):\n")
-                out.append(f"                value.{n} = {ENUMS[f['type']]}(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? .init()\n")
-            else:
-                wire = SCALARS[f["type"]][2]
-                st = SCALARS[f["type"]][0]
-                if wire == "string":
-                    out.append(f"            case ({num}, .lengthDelimited):\n")
-                    out.append(f"                value.{n} = try reader.string()\n")
-                elif wire == "bool":
-                    out.append(f"            case ({num}, .varint):\n")
-                    out.append(f"                value.{n} = try reader.varint() != 0\n")
-                else:
-                    out.append(f"            case ({num}, .varint):\n")
-                    out.append(f"                value.{n} = {st}(truncatingIfNeeded: try reader.varint())\n")
+            out.append(read_case(f))
         out.append("            default:\n")
         out.append("                _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)\n")
         out.append("            }\n")
@@ -404,6 +378,34 @@ public enum ProjectionWireCodec {
     }
 """)
     return "".join(out).rstrip() + "\n}\n"
+
+
+def read_case(field):
+    """The `case` of a message's reader that reads `field` into `value`."""
+    n, num, k = field["swift"], field["number"], kind(field)
+    if field["repeated"]:
+        elem = swift_type(field)[1:-1]
+        return (f"            case ({num}, .lengthDelimited):\n"
+                f"                var element = {elem}()\n"
+                f"                var nested = try reader.nested()\n"
+                f"                try read(&nested, into: &element)\n"
+                f"                value.{n}.append(element)\n")
+    if default(field) is None:
+        return (f"            case ({num}, .lengthDelimited):\n"
+                f"                var nested = try reader.nested()\n"
+                f"                try read(&nested, into: &value.{n})\n")
+    if k == "enum":
+        return (f"            case ({num}, .varint):\n"
+                f"                value.{n} = {ENUMS[field['type']]}(rawValue: Int(Int32(truncatingIfNeeded: try reader.varint()))) ?? .init()\n")
+    wire, st = SCALARS[field["type"]][2], SCALARS[field["type"]][0]
+    if wire == "string":
+        return (f"            case ({num}, .lengthDelimited):\n"
+                f"                value.{n} = try reader.string()\n")
+    if wire == "bool":
+        return (f"            case ({num}, .varint):\n"
+                f"                value.{n} = try reader.varint() != 0\n")
+    return (f"            case ({num}, .varint):\n"
+            f"                value.{n} = {st}(truncatingIfNeeded: try reader.varint())\n")
 
 
 def partial_reader(fields):
@@ -435,27 +437,7 @@ def partial_reader(fields):
             switch (number, wireType) {
 """]
     for f in fields:
-        n, num, k = f["swift"], f["number"], kind(f)
-        if f["repeated"]:
-            elem = swift_type(f)[1:-1]
-            out.append(f"            case ({num}, .lengthDelimited):\n")
-            out.append(f"                var element = {elem}()\n")
-            out.append(f"                var nested = try reader.nested()\n")
-            out.append(f"                try read(&nested, into: &element)\n")
-            out.append(f"                value.{n}.append(element)\n")
-        elif default(f) is None:
-            out.append(f"            case ({num}, .lengthDelimited):\n")
-            out.append(f"                var nested = try reader.nested()\n")
-            out.append(f"                try read(&nested, into: &value.{n})\n")
-        else:
-            wire = SCALARS[f["type"]][2]
-            st = SCALARS[f["type"]][0]
-            if wire == "string":
-                out.append(f"            case ({num}, .lengthDelimited):\n")
-                out.append(f"                value.{n} = try reader.string()\n")
-            else:
-                out.append(f"            case ({num}, .varint):\n")
-                out.append(f"                value.{n} = {st}(truncatingIfNeeded: try reader.varint())\n")
+        out.append(read_case(f))
     out.append("""            default:
                 _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)
             }
