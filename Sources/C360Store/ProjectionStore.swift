@@ -514,11 +514,10 @@ final class ProjectionStore: Sendable {
                 let count = min(Self.projectionsPerChunk, entries.count)
                 let chunk = Array(entries[(entries.count - count)...].reversed())
                 entries.removeLast(count)
-                let encoded = Self.encode(chunk.compactMap { $0.value.shared })
-                var next = encoded.makeIterator()
+                let encoded = Self.bytes(of: chunk.map(\.value))
                 var batch = WriteBatch(for: database)
-                for (index, (subject, change)) in chunk.enumerated() {
-                    if change.shared != nil, let projectionBytes = next.next() {
+                for (index, (subject, _)) in chunk.enumerated() {
+                    if let projectionBytes = encoded[index] {
                         batch.put(StoreKeys.subject(subject), projectionBytes, in: family)
                         bytes += projectionBytes.count
                         written += 1
@@ -556,10 +555,9 @@ final class ProjectionStore: Sendable {
 
     /// Puts a written chunk in the caches, then stops holding it as being written: a reader never
     /// misses it (it finds it among those being written until the caches have it).
-    private func cacheWritten(_ chunk: [(key: UInt64, value: Change)], _ encoded: [[UInt8]]) {
-        var next = encoded.makeIterator()
-        for (subject, change) in chunk {
-            if let shared = change.shared, let projectionBytes = next.next() {
+    private func cacheWritten(_ chunk: [(key: UInt64, value: Change)], _ encoded: [[UInt8]?]) {
+        for ((subject, change), bytes) in zip(chunk, encoded) {
+            if let shared = change.shared, let projectionBytes = bytes {
                 // One with parts left in its bytes holds the bytes it was read from: the next read
                 // decodes what it needs from the new ones instead, kept below.
                 if shared.projection.retained == nil {
@@ -576,6 +574,12 @@ final class ProjectionStore: Sendable {
         pending.withLock { pending in
             for (subject, _) in chunk { pending.writing[subject] = nil }
         }
+    }
+
+    /// Each change's bytes, `nil` for a removal.
+    static func bytes(of changes: [Change]) -> [[UInt8]?] {
+        var encoded = encode(changes.compactMap(\.shared)).makeIterator()
+        return changes.map { $0.shared == nil ? nil : encoded.next() }
     }
 
     /// Projections encoded and written before the next ones are encoded.
