@@ -27,45 +27,25 @@ extension ProjectionWireCodec {
     /// later (`decodeRetained`) reports what is wrong with them.
     public static func decode(_ bytes: [UInt8], parts: Projection.Parts) throws(ProtobufWireError) -> Projection {
         if parts == .all { return try decode(bytes) }
-        var projection = Projection()
-        var ranges = [Range<Int>](repeating: 0..<0, count: Projection.Parts.all.rawValue.nonzeroBitCount)
         var decoding = parts
-        try bytes.decoded { (raw) throws(ProtobufWireError) in
-            // Each field found and skipped, then read by the whole projection's reader unless it
-            // belongs to a part left in the bytes.
-            func read(_ range: Range<Int>) throws(ProtobufWireError) {
-                var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: raw[range]))
-                try ProjectionWireCodec.read(&reader, into: &projection)
+        while true {
+            var projection = Projection()
+            var ranges = [Range<Int>](repeating: 0..<0, count: Projection.Parts.all.rawValue.nonzeroBitCount)
+            let scattered = try bytes.decoded { (raw) throws(ProtobufWireError) -> Projection.Parts in
+                var reader = ProtobufWireReader(raw)
+                return try read(&reader, into: &projection, decoding: decoding, ranges: &ranges)
             }
-            var reader = ProtobufWireReader(raw)
-            while true {
-                let start = reader.offset
-                guard let (number, wireType) = try reader.nextField() else { return }
-                _ = try reader.skip(wireType, number: number, fieldStart: start)
-                let field = start..<reader.offset
-                guard wireType == .lengthDelimited, let part = Projection.Parts(field: number), !decoding.contains(part) else {
-                    try read(field)
-                    continue
-                }
-                let found = ranges[part.index]
-                if found.isEmpty || found.upperBound == start {
-                    ranges[part.index] = (found.isEmpty ? start : found.lowerBound)..<reader.offset
-                } else {
-                    // Its fields are not together (never in what c360 writes): it cannot be written
-                    // back as one range, so it is decoded, in the order its fields came.
-                    try read(found)
-                    try read(field)
-                    ranges[part.index] = 0..<0
-                    decoding.insert(part)
-                }
+            guard scattered.isEmpty else {
+                decoding.formUnion(scattered)
+                continue
             }
+            var retained: Projection.Parts = []
+            for index in ranges.indices where !ranges[index].isEmpty {
+                retained.insert(Projection.Parts(rawValue: 1 << index))
+            }
+            projection.retain(Projection.Retained(bytes: bytes, parts: retained, ranges: ranges))
+            return projection
         }
-        var retained: Projection.Parts = []
-        for index in ranges.indices where !ranges[index].isEmpty {
-            retained.insert(Projection.Parts(rawValue: 1 << index))
-        }
-        projection.retain(Projection.Retained(bytes: bytes, parts: retained, ranges: ranges))
-        return projection
     }
 
     /// Decodes those of `parts` that `projection` holds in their stored bytes.

@@ -112,6 +112,75 @@ public enum ProjectionWireCodec {
         }
     }
 
+    /// Reads the fields of a projection, decoding the parts in `parts` and, of the others, only
+    /// finding where they are: each one's range in the stored bytes goes to `ranges` (by
+    /// `Projection.Parts.index`). Returns the parts whose fields are not one after another (never
+    /// in what c360 writes): those cannot be written back as one range and must be decoded.
+    static func read(
+        _ reader: inout ProtobufWireReader, into value: inout Projection, decoding parts: Projection.Parts,
+        ranges: inout [Range<Int>]
+    ) throws(ProtobufWireError) -> Projection.Parts {
+        var scattered: Projection.Parts = []
+        while true {
+            let fieldStart = reader.offset
+            guard let (number, wireType) = try reader.nextField() else { return scattered }
+            if wireType == .lengthDelimited, let part = Projection.Parts(field: number), !parts.contains(part) {
+                _ = try reader.skip(wireType, number: number, fieldStart: fieldStart)
+                let range = ranges[part.index]
+                if range.isEmpty {
+                    ranges[part.index] = fieldStart..<reader.offset
+                } else if range.upperBound == fieldStart {
+                    ranges[part.index] = range.lowerBound..<reader.offset
+                } else {
+                    scattered.insert(part)
+                }
+                continue
+            }
+            switch (number, wireType) {
+            case (1, .varint):
+                value.version = UInt32(truncatingIfNeeded: try reader.varint())
+            case (2, .varint):
+                value.seq = UInt64(truncatingIfNeeded: try reader.varint())
+            case (3, .lengthDelimited):
+                value.customerID = try reader.string()
+            case (4, .varint):
+                value.eventCount = UInt64(truncatingIfNeeded: try reader.varint())
+            case (5, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.details)
+            case (7, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.orders)
+            case (8, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.web)
+            case (9, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.email)
+            case (10, .lengthDelimited):
+                var nested = try reader.nested()
+                try read(&nested, into: &value.support)
+            case (11, .lengthDelimited):
+                var element = Projection.LinkedIdentity()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.identities.append(element)
+            case (12, .lengthDelimited):
+                var element = Projection.IdentityConflict()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.identityConflicts.append(element)
+            case (13, .lengthDelimited):
+                var element = Projection.DayBucket()
+                var nested = try reader.nested()
+                try read(&nested, into: &element)
+                value.days.append(element)
+            default:
+                _ = try reader.skip(wireType, number: number, fieldStart: reader.offset)
+            }
+        }
+    }
+
     static func write(_ value: Projection.LinkedIdentity, to writer: inout ProtobufWireWriter) {
         if let present = value.identityIfPresent {
             let message = writer.beginMessage(1)
