@@ -120,8 +120,8 @@ extension EventWireDecoder {
         try knownFields(&reader, into: &item) { number, wireType, reader, item throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): item.productID = try reader.string()
-            case (2, .lengthDelimited): item.name = try reader.string()
-            case (3, .lengthDelimited): item.category = try reader.string()
+            case (2, .lengthDelimited): item.name = try reader.internedString()
+            case (3, .lengthDelimited): item.category = try reader.internedString()
             case (4, .varint): item.quantity = Int32(truncatingIfNeeded: try reader.varint())
             default: return false
             }

@@ -311,8 +311,8 @@ public enum EventWireDecoder {
         try fields(&reader, into: &item) { number, wireType, reader, item throws(ProtobufWireError) in
             switch (number, wireType) {
             case (1, .lengthDelimited): item.productID = try reader.string()
-            case (2, .lengthDelimited): item.name = try reader.string()
-            case (3, .lengthDelimited): item.category = try reader.string()
+            case (2, .lengthDelimited): item.name = try reader.internedString()
+            case (3, .lengthDelimited): item.category = try reader.internedString()
             case (4, .varint): item.quantity = Int32(truncatingIfNeeded: try reader.varint())
             case (5, .lengthDelimited):
                 var price = item.hasUnitPrice ? item.unitPrice : C360_V1_Money()

@@ -30,7 +30,7 @@ extension ProjectionWireCodec {
         var decoding = parts
         while true {
             var projection = Projection()
-            var ranges = [Range<Int>](repeating: 0..<0, count: Projection.Parts.all.rawValue.nonzeroBitCount)
+            var ranges = Projection.Retained.Ranges()
             let scattered = try bytes.decoded { (raw) throws(ProtobufWireError) -> Projection.Parts in
                 var reader = ProtobufWireReader(raw)
                 return try read(&reader, into: &projection, decoding: decoding, ranges: &ranges)

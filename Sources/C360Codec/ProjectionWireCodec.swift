@@ -92,16 +92,19 @@ public enum ProjectionWireCodec {
                 var nested = try reader.nested()
                 try read(&nested, into: &value.support)
             case (11, .lengthDelimited):
+                if value.identities.isEmpty { value.identities.reserveCapacity(reader.countOfRun(number: 11)) }
                 var element = Projection.LinkedIdentity()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.identities.append(element)
             case (12, .lengthDelimited):
+                if value.identityConflicts.isEmpty { value.identityConflicts.reserveCapacity(reader.countOfRun(number: 12)) }
                 var element = Projection.IdentityConflict()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.identityConflicts.append(element)
             case (13, .lengthDelimited):
+                if value.days.isEmpty { value.days.reserveCapacity(reader.countOfRun(number: 13)) }
                 var element = Projection.DayBucket()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -118,7 +121,7 @@ public enum ProjectionWireCodec {
     /// in what c360 writes): those cannot be written back as one range and must be decoded.
     static func read(
         _ reader: inout ProtobufWireReader, into value: inout Projection, decoding parts: Projection.Parts,
-        ranges: inout [Range<Int>]
+        ranges: inout Projection.Retained.Ranges
     ) throws(ProtobufWireError) -> Projection.Parts {
         var scattered: Projection.Parts = []
         while true {
@@ -161,16 +164,19 @@ public enum ProjectionWireCodec {
                 var nested = try reader.nested()
                 try read(&nested, into: &value.support)
             case (11, .lengthDelimited):
+                if value.identities.isEmpty { value.identities.reserveCapacity(reader.countOfRun(number: 11)) }
                 var element = Projection.LinkedIdentity()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.identities.append(element)
             case (12, .lengthDelimited):
+                if value.identityConflicts.isEmpty { value.identityConflicts.reserveCapacity(reader.countOfRun(number: 12)) }
                 var element = Projection.IdentityConflict()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.identityConflicts.append(element)
             case (13, .lengthDelimited):
+                if value.days.isEmpty { value.days.reserveCapacity(reader.countOfRun(number: 13)) }
                 var element = Projection.DayBucket()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -333,6 +339,7 @@ public enum ProjectionWireCodec {
             case (8, .varint):
                 value.statusSeq = UInt64(truncatingIfNeeded: try reader.varint())
             case (9, .lengthDelimited):
+                if value.refunds.isEmpty { value.refunds.reserveCapacity(reader.countOfRun(number: 9)) }
                 var element = Projection.MoneyTotal()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -359,9 +366,9 @@ public enum ProjectionWireCodec {
             case (1, .lengthDelimited):
                 value.productID = try reader.string()
             case (2, .lengthDelimited):
-                value.name = try reader.string()
+                value.name = try reader.internedString()
             case (3, .lengthDelimited):
-                value.category = try reader.string()
+                value.category = try reader.internedString()
             case (4, .varint):
                 value.quantity = Int64(truncatingIfNeeded: try reader.varint())
             case (5, .varint):
@@ -413,11 +420,13 @@ public enum ProjectionWireCodec {
             case (5, .varint):
                 value.items = Int64(truncatingIfNeeded: try reader.varint())
             case (6, .lengthDelimited):
+                if value.spend.isEmpty { value.spend.reserveCapacity(reader.countOfRun(number: 6)) }
                 var element = Projection.MoneyTotal()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.spend.append(element)
             case (7, .lengthDelimited):
+                if value.refunded.isEmpty { value.refunded.reserveCapacity(reader.countOfRun(number: 7)) }
                 var element = Projection.MoneyTotal()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -435,16 +444,19 @@ public enum ProjectionWireCodec {
             case (13, .varint):
                 value.returned = Int64(truncatingIfNeeded: try reader.varint())
             case (14, .lengthDelimited):
+                if value.ledger.isEmpty { value.ledger.reserveCapacity(reader.countOfRun(number: 14)) }
                 var element = Projection.OrderSummary()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.ledger.append(element)
             case (15, .lengthDelimited):
+                if value.products.isEmpty { value.products.reserveCapacity(reader.countOfRun(number: 15)) }
                 var element = Projection.ProductTally()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
                 value.products.append(element)
             case (16, .lengthDelimited):
+                if value.categories.isEmpty { value.categories.reserveCapacity(reader.countOfRun(number: 16)) }
                 var element = Projection.CategoryTally()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -473,7 +485,7 @@ public enum ProjectionWireCodec {
         while let (number, wireType) = try reader.nextField() {
             switch (number, wireType) {
             case (1, .lengthDelimited):
-                value.category = try reader.string()
+                value.category = try reader.internedString()
             case (2, .varint):
                 value.quantity = Int64(truncatingIfNeeded: try reader.varint())
             case (3, .varint):
@@ -541,6 +553,7 @@ public enum ProjectionWireCodec {
             case (8, .varint):
                 value.lastVisitAtUs = Int64(truncatingIfNeeded: try reader.varint())
             case (9, .lengthDelimited):
+                if value.recentErrors.isEmpty { value.recentErrors.reserveCapacity(reader.countOfRun(number: 9)) }
                 var element = Projection.ErrorTally()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)
@@ -618,6 +631,7 @@ public enum ProjectionWireCodec {
             case (7, .varint):
                 value.reopened = Int64(truncatingIfNeeded: try reader.varint())
             case (8, .lengthDelimited):
+                if value.tickets.isEmpty { value.tickets.reserveCapacity(reader.countOfRun(number: 8)) }
                 var element = Projection.TicketState()
                 var nested = try reader.nested()
                 try read(&nested, into: &element)

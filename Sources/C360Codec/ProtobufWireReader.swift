@@ -121,13 +121,26 @@ public struct ProtobufWireReader: ~Copyable {
 
     mutating func string() throws(ProtobufWireError) -> String {
         let range = try lengthDelimited()
-        let utf8 = UnsafeRawBufferPointer(rebasing: bytes[range]).bindMemory(to: UInt8.self)
+        return try Self.text(UnsafeRawBufferPointer(rebasing: bytes[range]), at: range.lowerBound)
+    }
+
+    /// A string field of catalogue text that many records repeat (`StringInterner`): the one copy
+    /// kept of it when there is one.
+    mutating func internedString() throws(ProtobufWireError) -> String {
+        let range = try lengthDelimited()
+        return try StringInterner.shared.string(UnsafeRawBufferPointer(rebasing: bytes[range])) { (utf8) throws(ProtobufWireError) in
+            try Self.text(utf8, at: range.lowerBound)
+        }
+    }
+
+    private static func text(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(ProtobufWireError) -> String {
+        let utf8 = raw.bindMemory(to: UInt8.self)
         // ASCII needs no validation, and `String(validating:as:)` is generic over the encoding and
         // not specialised in the standard library: its metadata lookups were a tenth of decoding a
         // projection (perf).
         if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
         guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw ProtobufWireError(reason: .invalidUTF8, offset: range.lowerBound)
+            throw ProtobufWireError(reason: .invalidUTF8, offset: offset)
         }
         return string
     }
@@ -140,6 +153,48 @@ public struct ProtobufWireReader: ~Copyable {
     mutating func nested() throws(ProtobufWireError) -> ProtobufWireReader {
         let range = try lengthDelimited()
         return ProtobufWireReader(bytes, from: range.lowerBound, to: range.upperBound)
+    }
+
+    /// How many values of the repeated length-delimited field `number` follow one another from
+    /// here, where the first one's key was just read: what its array is given room for before they
+    /// are read, instead of doubling as they are appended (a decoded projection kept in memory
+    /// carried that slack). Malformed bytes end the count; reading the values reports them.
+    func countOfRun(number: Int) -> Int {
+        var key = UInt64(number) << 3 | 2
+        var keyBytes: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+        var keyLength = 0
+        withUnsafeMutableBytes(of: &keyBytes) { out in
+            repeat {
+                out[keyLength] = UInt8(key & 0x7F) | (key >= 0x80 ? 0x80 : 0)
+                key >>= 7
+                keyLength += 1
+            } while key != 0
+        }
+        var position = offset
+        var count = 0
+        while true {
+            // The value's length, then past the value.
+            var length: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard position < end, shift <= 63 else { return max(count, 1) }
+                let byte = bytes[position]
+                position += 1
+                length |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { break }
+                shift += 7
+            }
+            guard length <= UInt64(end - position) else { return max(count, 1) }
+            position += Int(length)
+            count += 1
+            // The next field's key: the same field again, or the run is over.
+            guard end - position >= keyLength else { return count }
+            let same = withUnsafeBytes(of: keyBytes) { key in
+                (0..<keyLength).allSatisfy { bytes[position + $0] == key[$0] }
+            }
+            guard same else { return count }
+            position += keyLength
+        }
     }
 
     /// Skips the value of a field the caller does not know; returns the field's whole bytes (its
