@@ -11,6 +11,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # apt on the system's /tmp: its downloads run as its own user, which a caller's private TMPDIR
+  # (ops/test.sh's) need not let in.
+  $sudo env -u TMPDIR apt-get update -qq
+  $sudo env -u TMPDIR DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -12,6 +12,15 @@ cd "$(dirname "$0")/.."
 # Each step says when it starts and how long the run has taken so far, so that a slow or stuck
 # step shows in CI's log (CI allows 90 minutes; the whole run takes about 40 here).
 step() { echo "[ops/test.sh $(date -u +%H:%M:%S), ${SECONDS} s in] $*" >&2; }
+# SwiftPM, the tests and the servers and databases they start keep their temporary files under
+# TMPDIR: one directory for the run, removed at its end, so that what they leave behind does not
+# gather in /tmp (SwiftPM leaves five or six empty directories there on every build; a store test
+# that fails with its store open, its RocksDB directory). Open to every user, as /tmp is: PostgreSQL
+# runs as its own user.
+scratch="$(mktemp -d /tmp/c360-test.XXXXXX)"
+chmod 1777 "$scratch"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 step "installing what the tests need"
 ops/install-deps.sh protobuf-compiler openssl systemd prometheus postgresql-15
 python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking grpcio-reflection pytest h2
@@ -36,8 +45,7 @@ C360_BIN="$(swift build --show-bin-path)/c360" python3 -m pytest -q -p no:cachep
 step "the benchmark, short mode"
 ops/install-deps.sh postgresql-15 nghttp2-client nghttp2-server procps libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev gcc
 # Its results are in the log above (the table); the files go with the run.
-bench_results="$(mktemp -d /tmp/c360-bench-results.XXXXXX)"
-trap 'rm -rf "$bench_results"' EXIT
+bench_results="$(mktemp -d "$TMPDIR/bench-results.XXXXXX")"
 python3 ops/bench/bench.py --short --c360 "$(swift build --show-bin-path)/c360" --results "$bench_results"
 # The reliability suite's short mode: crash cycles, a full disk, fuzzing (its own sanitizer build),
 # a soak, erasure over random histories, access control; on the debug build.
