@@ -160,41 +160,13 @@ public struct ProtobufWireReader: ~Copyable {
     /// are read, instead of doubling as they are appended (a decoded projection kept in memory
     /// carried that slack). Malformed bytes end the count; reading the values reports them.
     func countOfRun(number: Int) -> Int {
-        var key = UInt64(number) << 3 | 2
-        var keyBytes: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
-        var keyLength = 0
-        withUnsafeMutableBytes(of: &keyBytes) { out in
-            repeat {
-                out[keyLength] = UInt8(key & 0x7F) | (key >= 0x80 ? 0x80 : 0)
-                key >>= 7
-                keyLength += 1
-            } while key != 0
-        }
-        var position = offset
+        var probe = ProtobufWireReader(bytes, from: offset, to: end)
         var count = 0
-        while true {
-            // The value's length, then past the value.
-            var length: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard position < end, shift <= 63 else { return max(count, 1) }
-                let byte = bytes[position]
-                position += 1
-                length |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { break }
-                shift += 7
-            }
-            guard length <= UInt64(end - position) else { return max(count, 1) }
-            position += Int(length)
+        while (try? probe.lengthDelimited()) != nil {
             count += 1
-            // The next field's key: the same field again, or the run is over.
-            guard end - position >= keyLength else { return count }
-            let same = withUnsafeBytes(of: keyBytes) { key in
-                (0..<keyLength).allSatisfy { bytes[position + $0] == key[$0] }
-            }
-            guard same else { return count }
-            position += keyLength
+            guard let next = try? probe.nextField(), next.number == number, next.wireType == .lengthDelimited else { return count }
         }
+        return max(count, 1)
     }
 
     /// Skips the value of a field the caller does not know; returns the field's whole bytes (its

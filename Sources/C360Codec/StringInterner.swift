@@ -34,9 +34,7 @@ final class StringInterner: Sendable {
     /// bytes when it is not kept yet, outside the lock.
     func string(_ utf8: UnsafeRawBufferPointer, make: (UnsafeRawBufferPointer) throws(ProtobufWireError) -> String) throws(ProtobufWireError) -> String {
         guard utf8.count > 15, utf8.count <= Self.longestKept else { return try make(utf8) }
-        var hasher = Hasher()
-        hasher.combine(bytes: utf8)
-        let hash = hasher.finalize()
+        let hash = Self.hash(utf8)
         if let kept = table.withLock({ Self.find(utf8, hash: hash, in: $0).found }) { return kept }
         let made = try make(utf8)
         return table.withLock { table in
@@ -48,6 +46,12 @@ final class StringInterner: Sendable {
             if table.count * 2 > table.slots.count { Self.grow(&table) }
             return made
         }
+    }
+
+    private static func hash(_ utf8: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: utf8)
+        return hasher.finalize()
     }
 
     /// The kept text equal to `utf8`, or the empty slot where it would go.
@@ -70,11 +74,8 @@ final class StringInterner: Sendable {
         let old = table.slots
         table.slots = Array(repeating: nil, count: old.count * 2)
         let mask = table.slots.count - 1
-        for case let kept? in old {
-            var hasher = Hasher()
-            var text = kept
-            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-            var slot = hasher.finalize() & mask
+        for case var kept? in old {
+            var slot = kept.withUTF8 { Self.hash(UnsafeRawBufferPointer($0)) } & mask
             while table.slots[slot] != nil { slot = (slot + 1) & mask }
             table.slots[slot] = kept
         }
