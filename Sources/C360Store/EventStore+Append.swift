@@ -33,6 +33,18 @@ extension EventStore: GroupCommitTarget {
         /// Customers this commit creates, with their subjects.
         var createdCustomers: [(customerID: String, subject: UInt64)] = []
 
+        /// Sized for a commit of `events` events up front: grown from empty, the tables were rehashed
+        /// a dozen times in each commit of a thousand events (3% of the writer's time in bulk
+        /// ingest, `perf`).
+        init(state: WriterState, events: Int) {
+            self.state = state
+            eventIDs.reserveCapacity(events)
+            index.reserveCapacity(events)
+            indexLearned.reserveCapacity(events)
+            projections.reserveCapacity(events)
+            staged.reserveCapacity(events)
+        }
+
         /// Records an index entry read from RocksDB or written by this commit.
         mutating func learn(_ key: IndexKey, _ subject: UInt64?) {
             index[key] = .some(subject)
@@ -48,7 +60,7 @@ extension EventStore: GroupCommitTarget {
     /// `positions` (a source's place in its own log) are written in the same batch. Returns whether
     /// the batch was written: when it was not, no position moved and no event was appended.
     func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition] = []) -> (outcomes: [[AppendOutcome]], written: Bool) {
-        var context = CommitContext(state: writer.state)
+        var context = CommitContext(state: writer.state, events: groups.reduce(0) { $0 + $1.count })
         let batch = WriteBatch(for: database)
         var outcomes: [[AppendOutcome]] = []
         outcomes.reserveCapacity(groups.count)
@@ -363,7 +375,7 @@ extension EventStore: GroupCommitTarget {
         if prepared.linked.isEmpty && unlinking == nil { return (IdentityDecision(), [:]) }
         // The index reads through the commit's context and records what it read there; swapped in
         // and out rather than copied, so that its tables stay uniquely referenced.
-        var index = CommitIdentityIndex(store: self, context: CommitContext(state: context.state))
+        var index = CommitIdentityIndex(store: self, context: CommitContext(state: context.state, events: 0))
         swap(&index.context, &context)
         defer { swap(&index.context, &context) }
         let decision = try IdentityResolution.decide(
