@@ -368,7 +368,7 @@ struct ConsoleRoutes {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
             throw FormFieldsError.notAForm
         }
-        var body = request.body
+        let body = request.body
         let buffer = try await body.collect(upTo: FormFields.maxBytes)
         return try FormFields(String(buffer: buffer))
     }
