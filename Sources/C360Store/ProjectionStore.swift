@@ -105,10 +105,16 @@ final class ProjectionStore: Sendable {
         /// This projection with `parts` decoded: itself when they are, else a copy that decodes
         /// those it holds in their stored bytes.
         func decoding(_ parts: Projection.Parts) throws(C360Error) -> SharedProjection {
-            guard let retained = projection.retained, !retained.parts.isDisjoint(with: parts) else { return self }
+            try copyDecoding(parts).map { SharedProjection($0) } ?? self
+        }
+
+        /// A copy of the projection with those of `parts` decoded that it holds in their stored
+        /// bytes; `nil` when it holds none of them.
+        func copyDecoding(_ parts: Projection.Parts) throws(C360Error) -> Projection? {
+            guard let retained = projection.retained, !retained.parts.isDisjoint(with: parts) else { return nil }
             var decoded = projection
             try ProjectionStore.decodeRetained(parts, in: &decoded)
-            return SharedProjection(decoded)
+            return decoded
         }
     }
 
@@ -218,11 +224,11 @@ final class ProjectionStore: Sendable {
             // A dirty projection is the writer's: one decoded further is not put back.
             if let waiting {
                 guard let shared = waiting.shared else { return nil }
-                return try takingFromCache ? Self.decoded(parts, of: shared) : .shared(shared.decoding(parts))
+                return try takingFromCache ? shared.copyDecoding(parts).map { .decoded($0) } ?? .shared(shared) : .shared(shared.decoding(parts))
             }
             // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
             if takingFromCache {
-                if let cached = cache.take(subject) { return try Self.decoded(parts, of: cached) }
+                if let cached = cache.take(subject) { return try cached.copyDecoding(parts).map { .decoded($0) } ?? .shared(cached) }
             } else if let cached = cache.value(for: subject) {
                 let decoded = try cached.decoding(parts)
                 if decoded !== cached { cache.add(decoded, for: subject, readWith: ticket) }
@@ -249,15 +255,6 @@ final class ProjectionStore: Sendable {
             cache.add(shared, for: subject, readWith: ticket)
             return .shared(shared)
         }
-    }
-
-    /// `shared` as is when `parts` of it are decoded; otherwise a copy with them decoded, for the
-    /// writer alone.
-    private static func decoded(_ parts: Projection.Parts, of shared: SharedProjection) throws(C360Error) -> Found {
-        guard let retained = shared.projection.retained, !retained.parts.isDisjoint(with: parts) else { return .shared(shared) }
-        var decoded = shared.projection
-        try decodeRetained(parts, in: &decoded)
-        return .decoded(decoded)
     }
 
     /// The profile of `subject` at `asOf`, with or without the personal fields: one evaluated
