@@ -90,6 +90,7 @@ public struct ConfigurationFile {
                 try value.object { key, value throws(C360Error) in
                     switch key {
                     case "reserved_disk_mb": store.reservedDiskBytes = UInt64(try value.int(atLeast: 0)) << 20
+                    case "append_queue_mb": store.appendQueueBytes = try value.int(atLeast: 1, atMost: 4_096) << 20
                     case "cached_projections": store.cachedProjections = try value.int(atLeast: 0, atMost: 100_000_000)
                     case "cached_stored_projections": store.cachedStoredProjections = try value.int(atLeast: 0, atMost: 100_000_000)
                     case "cached_profiles": store.cachedProfiles = try value.int(atLeast: 0, atMost: 100_000_000)
@@ -124,7 +125,7 @@ public struct ConfigurationFile {
 
     /// The keys an environment variable can set: every key holding a single value.
     public static let environmentKeys: [String] = [
-        "data_directory", "audit_log", "backup.root", "storage.reserved_disk_mb",
+        "data_directory", "audit_log", "backup.root", "storage.reserved_disk_mb", "storage.append_queue_mb",
         "storage.projection_write_behind_mb", "storage.projection_write_behind_seconds", "storage.cached_projections",
         "storage.cached_stored_projections", "storage.cached_profiles",
         "server.listen", "server.metrics_listen", "server.console_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",

@@ -5,8 +5,9 @@ public import Logging
 public import ServiceLifecycle
 
 /// Runs a PostgreSQL source for `c360 serve`: started with the server, stopped with it. A lost
-/// connection (PostgreSQL restarting, the network) is retried with a growing pause, resuming at
-/// the stored position; a record the mapping refuses or a mapped column that changed stops the
+/// connection (PostgreSQL restarting, the network), or a commit the store refuses for now (a full
+/// disk, its writer's queue full), is retried with a growing pause, resuming at the stored
+/// position; a record the mapping refuses or a mapped column that changed stops the
 /// source until the mapping is fixed and the server started again, and is logged as an error.
 public struct PostgresSourceService: Service {
     let settings: PostgresSourceSettings
@@ -40,6 +41,15 @@ public struct PostgresSourceService: Service {
             case .success:
                 logger.notice("source stopped", metadata: ["source": "\(settings.name)", "stored_lsn": "\(status.storedLSN.map(String.init(describing:)) ?? "none")"])
                 return
+            case .failure(let error) where error.code == .resourceExhausted && !Task.isShuttingDownGracefully:
+                // The store refused the commit for now (its disk reserve, or its writer's queue full
+                // of other clients' appends): nothing of it was stored, so the same changes are read
+                // again from the stored position once there is room.
+                logger.warning("source's changes refused by the store for now; retrying from its stored position", metadata: [
+                    "source": "\(settings.name)", "error": "\(error.message)", "retry_in_seconds": "\(pause.components.seconds)",
+                ])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(30))
             case .failure(let error) where error.code == .unavailable && !Task.isShuttingDownGracefully:
                 logger.warning("source lost its connection; retrying from its stored position", metadata: [
                     "source": "\(settings.name)", "error": "\(error.message)", "retry_in_seconds": "\(pause.components.seconds)",

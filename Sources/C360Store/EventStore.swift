@@ -97,7 +97,8 @@ public final class EventStore: Sendable {
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
         self.writer = LogWriter(
             state: state,
-            caches: WriterCaches(customers: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries))
+            caches: WriterCaches(customers: configuration.cachedProjections, indexEntries: configuration.cachedIndexEntries),
+            queueBytes: configuration.appendQueueBytes)
         self.changes = ChangeFeed(lastSeq: state.lastSeq)
         StoreMetrics.prepare()
         // What the other keyspace holds is left from a build that did not finish, or from before a switch.
@@ -241,7 +242,8 @@ public final class EventStore: Sendable {
 
     /// `append(_:)` for callers that cannot wait in a task (an event loop): validates, encodes and
     /// hashes the events on the calling thread, then calls `completion` on the writer's queue once
-    /// they are durable. Keep `completion` short; hop elsewhere to do more.
+    /// they are durable — or at once, on the calling thread, when the writer's queue is full
+    /// (`StoreConfiguration.appendQueueBytes`). Keep `completion` short; hop elsewhere to do more.
     /// `encoded`, when given, holds the bytes each event was decoded from (`encoded[i]` those of
     /// `events[i]`): stored as they are instead of encoding the event again.
     public func append(_ events: [C360_V1_Event], encoded: [[UInt8]]? = nil, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {

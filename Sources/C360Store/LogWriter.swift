@@ -123,21 +123,28 @@ final class LogWriter: @unchecked Sendable {
     /// `state.segmentDay`, for readers off the writer's queue.
     let segmentDay: Atomic<Int64>
     private let waiting = Mutex(Waiting())
+    /// Most bytes of events (as encoded) the waiting appends may hold (`StoreConfiguration.appendQueueBytes`).
+    private let queueBytes: Int
 
     private struct Waiting: ~Copyable {
         var appends: [PendingAppend] = []
         var commitScheduled = false
+        /// The waiting appends' events, in bytes as encoded.
+        var bytes = 0
     }
 
     struct PendingAppend {
         let events: [Result<PreparedEvent, C360Error>]
+        /// Its events' bytes as encoded, counted in `Waiting.bytes`.
+        let bytes: Int
         /// Stored in the same commit as the events.
         var position: SourcePosition?
         /// The outcomes, and whether the commit was written (the position with it).
         let completion: @Sendable ([AppendOutcome], Bool) -> Void
     }
 
-    init(state: WriterState, caches: WriterCaches, recentEventIDsPerGeneration: Int = 16_384) {
+    init(state: WriterState, caches: WriterCaches, queueBytes: Int = StoreConfiguration().appendQueueBytes, recentEventIDsPerGeneration: Int = 16_384) {
+        self.queueBytes = queueBytes
         self.state = state
         self.caches = caches
         self.recentEventIDs = RecentEventIDs(after: state.lastSeq, idsPerGeneration: recentEventIDsPerGeneration)
@@ -245,23 +252,38 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Calls `completion` on the writer's queue once the events are durable (or rejected).
+    /// Calls `completion` on the writer's queue once the events are durable (or rejected), or at
+    /// once on the calling thread when the queue is full (every event rejected).
     func append(_ events: [Result<PreparedEvent, C360Error>], into target: some GroupCommitTarget, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
         if events.isEmpty { return completion([]) }
         append(events, position: nil, into: target) { outcomes, _ in completion(outcomes) }
     }
 
     /// Appends `events` and stores `position` in the same commit; `completion` learns whether
-    /// that commit was written.
+    /// that commit was written. Refused whole, at once, when it would take the events waiting past
+    /// `queueBytes` while others wait.
     func append(
         _ events: [Result<PreparedEvent, C360Error>], position: SourcePosition?, into target: some GroupCommitTarget,
         completion: @escaping @Sendable ([AppendOutcome], Bool) -> Void
     ) {
-        let scheduleCommit = waiting.withLock { waiting in
-            waiting.appends.append(PendingAppend(events: events, position: position, completion: completion))
-            if waiting.commitScheduled { return false }
+        let bytes = events.reduce(0) { total, event in total + ((try? event.get())?.encoded.count ?? 0) }
+        let (taken, scheduleCommit, waitingBytes) = waiting.withLock { waiting in
+            if !waiting.appends.isEmpty, waiting.bytes + bytes > queueBytes { return (false, false, waiting.bytes) }
+            waiting.appends.append(PendingAppend(events: events, bytes: bytes, position: position, completion: completion))
+            waiting.bytes += bytes
+            if waiting.commitScheduled { return (true, false, 0) }
             waiting.commitScheduled = true
-            return true
+            return (true, true, 0)
+        }
+        guard taken else {
+            let refusal = C360Error(.resourceExhausted,
+                "the store's writer is behind: \(waitingBytes >> 10) KiB of appends wait for it, and this one would pass storage.append_queue_mb (\(queueBytes >> 20) MiB)")
+            let outcomes: [AppendOutcome] = events.map { event in
+                if case .failure(let error) = event { return .rejected(error) }
+                return .rejected(refusal)
+            }
+            StoreMetrics.recordRefused(outcomes)
+            return completion(outcomes, false)
         }
         if scheduleCommit {
             queue.async { self.commitWaiting(into: target) }
@@ -279,6 +301,7 @@ final class LogWriter: @unchecked Sendable {
             while let next = waiting.appends.first, taken.isEmpty || events + next.events.count <= limit {
                 taken.append(waiting.appends.removeFirst())
                 events += next.events.count
+                waiting.bytes -= next.bytes
             }
             return taken
         }

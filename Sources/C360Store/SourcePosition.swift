@@ -33,7 +33,8 @@ extension EventStore {
 
     /// `append(_:position:)` for a caller on a thread of its own (a source reading a database's
     /// stream), the position optional (a snapshot's rows have none): `completion` runs on the
-    /// writer's queue, with a failure when the commit was not written.
+    /// writer's queue, with a failure when the commit was not written (at once, on the calling
+    /// thread, with `RESOURCE_EXHAUSTED` when the writer's queue is full).
     public func append(_ events: [C360_V1_Event], position: SourcePosition?, completion: @escaping @Sendable (Result<[AppendOutcome], C360Error>) -> Void) {
         append(prepared: prepare(events), position: position, completion: completion)
     }

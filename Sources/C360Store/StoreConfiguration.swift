@@ -52,6 +52,14 @@ public struct StoreConfiguration: Sendable {
     /// The longest a changed projection waits to be written behind the log: with the byte limit,
     /// this bounds how much of the log a restart after a crash folds again. Default 2 s.
     public var projectionWriteBehindSeconds = 2.0
+    /// Appends waiting for the writer, in bytes of their events as encoded: one that would take the
+    /// queue past this is refused whole with `RESOURCE_EXHAUSTED` (nothing stored; the caller sends
+    /// it again later), so that callers sending faster than the log commits cannot grow the
+    /// server's memory without bound (in memory an event waiting takes about six times its encoded
+    /// size). An append is always taken when nothing waits. Default 32 MiB: about 160,000 events of
+    /// the default data set, some seconds of the writer's work; bulk ingest's four batches of 1,000
+    /// in flight wait with under 1 MiB.
+    public var appendQueueBytes = 32 << 20
     /// Identity-index entries the writer keeps in memory. Default 200,000.
     public var cachedIndexEntries = 200_000
     /// After an erasure, search every file under the data directory for the customer's personal

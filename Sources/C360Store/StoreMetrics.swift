@@ -48,6 +48,11 @@ enum StoreMetrics {
         commitEvents.record(events)
     }
 
+    /// Counts the events of an append refused before it reached a commit (the writer's queue full).
+    static func recordRefused(_ outcomes: [AppendOutcome]) {
+        for case .rejected(let error) in outcomes { rejected(error.code).increment() }
+    }
+
     /// Rejected events by reason: `invalid_argument`, `erased`, `resource_exhausted`, …
     static func rejected(_ code: C360Error.Code) -> Counter {
         Counter(label: "c360_events_rejected_total", dimensions: [("reason", code.description.replacingOccurrences(of: "/", with: "").replacingOccurrences(of: " ", with: "_").lowercased())])
