@@ -19,6 +19,7 @@ import Testing
             var configuration = StoreConfiguration()
             configuration.appendQueueBytes = 600
             let store = try EventStore(directory: directory, configuration: configuration)
+            defer { store.close() }
             // The writer held, so that appends wait for it.
             let release = DispatchSemaphore(value: 0)
             store.writer.queue.async { release.wait() }
