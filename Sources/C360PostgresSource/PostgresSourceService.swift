@@ -41,28 +41,35 @@ public struct PostgresSourceService: Service {
             case .success:
                 logger.notice("source stopped", metadata: ["source": "\(settings.name)", "stored_lsn": "\(status.storedLSN.map(String.init(describing:)) ?? "none")"])
                 return
-            case .failure(let error) where error.code == .resourceExhausted && !Task.isShuttingDownGracefully:
-                // The store refused the commit for now (its disk reserve, or its writer's queue full
-                // of other clients' appends): nothing of it was stored, so the same changes are read
-                // again from the stored position once there is room.
-                logger.warning("source's changes refused by the store for now; retrying from its stored position", metadata: [
-                    "source": "\(settings.name)", "error": "\(error.message)", "retry_in_seconds": "\(pause.components.seconds)",
-                ])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(30))
-            case .failure(let error) where error.code == .unavailable && !Task.isShuttingDownGracefully:
-                logger.warning("source lost its connection; retrying from its stored position", metadata: [
-                    "source": "\(settings.name)", "error": "\(error.message)", "retry_in_seconds": "\(pause.components.seconds)",
-                ])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(30))
-            case .failure(let error):
-                if Task.isShuttingDownGracefully { return }
+            case .failure(let error) where !Task.isShuttingDownGracefully:
+                if let reason = Self.retryReason(error) {
+                    logger.warning("\(reason); retrying from its stored position", metadata: [
+                        "source": "\(settings.name)", "error": "\(error.message)", "retry_in_seconds": "\(pause.components.seconds)",
+                    ])
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(30))
+                    continue
+                }
                 logger.error("source stopped: fix what it names and start the server again; it resumes at its stored position", metadata: [
                     "source": "\(settings.name)", "error": "\(error.message)", "stored_lsn": "\(status.storedLSN.map(String.init(describing:)) ?? "none")",
                 ])
                 return
+            case .failure:
+                return  // the server is shutting down
             }
+        }
+    }
+
+    /// Why a failure of the source is retried after a pause, `nil` when it stops the source until
+    /// the server is started again (a record the mapping refuses, a column that changed, a
+    /// database not set up for logical replication: waiting would not change them).
+    static func retryReason(_ error: C360Error) -> String? {
+        switch error.code {
+        case .unavailable: "source lost its connection"
+        // The store refused the commit for now (its disk reserve, or its writer's queue full of
+        // other clients' appends): nothing of it was stored, and the same changes are read again.
+        case .resourceExhausted: "source's changes refused by the store for now"
+        default: nil
         }
     }
 }
