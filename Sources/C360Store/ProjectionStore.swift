@@ -224,11 +224,11 @@ final class ProjectionStore: Sendable {
             // A dirty projection is the writer's: one decoded further is not put back.
             if let waiting {
                 guard let shared = waiting.shared else { return nil }
-                return try takingFromCache ? shared.copyDecoding(parts).map { .decoded($0) } ?? .shared(shared) : .shared(shared.decoding(parts))
+                return try takingFromCache ? Self.forWriter(shared, parts) : .shared(shared.decoding(parts))
             }
             // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
             if takingFromCache {
-                if let cached = cache.take(subject) { return try cached.copyDecoding(parts).map { .decoded($0) } ?? .shared(cached) }
+                if let cached = cache.take(subject) { return try Self.forWriter(cached, parts) }
             } else if let cached = cache.value(for: subject) {
                 let decoded = try cached.decoding(parts)
                 if decoded !== cached { cache.add(decoded, for: subject, readWith: ticket) }
@@ -255,6 +255,12 @@ final class ProjectionStore: Sendable {
             cache.add(shared, for: subject, readWith: ticket)
             return .shared(shared)
         }
+    }
+
+    /// `shared` for the writer: as is when `parts` of it are decoded, else a copy of its projection
+    /// with them decoded, unboxed.
+    private static func forWriter(_ shared: SharedProjection, _ parts: Projection.Parts) throws(C360Error) -> Found {
+        try shared.copyDecoding(parts).map { .decoded($0) } ?? .shared(shared)
     }
 
     /// The profile of `subject` at `asOf`, with or without the personal fields: one evaluated
