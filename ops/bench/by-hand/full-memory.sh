@@ -13,7 +13,10 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 start() {
     "$c360" serve --data "$data" --listen "127.0.0.1:$port" >> "$work/serve.out" 2>&1 &
     server=$!
-    until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.2; done
+    until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        kill -0 $server 2>/dev/null || { echo "c360 serve exited:" >&2; cat "$work/serve.out" >&2; exit 1; }
+        sleep 0.2
+    done
 }
 peak() { echo "$1: $(grep VmHWM "/proc/$server/status")"; }
 start

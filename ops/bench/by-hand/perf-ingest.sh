@@ -11,7 +11,10 @@ port=$((20000 + RANDOM % 20000))
 "$c360" serve --data "$work/data" --listen "127.0.0.1:$port" ${CONFIG:+--config "$CONFIG"} > "$work/serve.out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.2; done
+until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    kill -0 $server 2>/dev/null || { echo "c360 serve exited:" >&2; cat "$work/serve.out" >&2; exit 1; }
+    sleep 0.2
+done
 "$c360" bench ingest --server "127.0.0.1:$port" --customers 100000 --events 1000000 --seed 1 > "$work/ingest.out" &
 load=$!
 sleep "${DELAY:-4}"
