@@ -13,12 +13,8 @@ extension EventStore: GroupCommitTarget {
 
     /// Everything one commit has read or decided so far, so that events of the same commit see
     /// each other (a duplicate within the batch, a customer created two events earlier, a merge).
-    fileprivate struct CommitContext {
+    private struct CommitContext {
         var state: WriterState
-        /// The commit staged before this one, being written while this one is staged (`LogWriter`
-        /// pipelines them): what it decided is not in RocksDB or the writer's caches yet, so this
-        /// commit reads it here first. Cleared once this commit is staged.
-        var earlier: StagedCommit?
         var eventIDs: [String: UInt64] = [:]
         var index: [IndexKey: UInt64?] = [:]
         /// The entries of `index` read from RocksDB or written by this commit: for the writer's
@@ -43,9 +39,8 @@ extension EventStore: GroupCommitTarget {
         /// Sized for a commit of `events` events up front: grown from empty, the tables were rehashed
         /// a dozen times in each commit of a thousand events (3% of the writer's time in bulk
         /// ingest, `perf`).
-        init(state: WriterState, events: Int, earlier: StagedCommit? = nil) {
+        init(state: WriterState, events: Int) {
             self.state = state
-            self.earlier = earlier
             eventIDs.reserveCapacity(events)
             index.reserveCapacity(events)
             indexLearned.reserveCapacity(events)
@@ -55,7 +50,7 @@ extension EventStore: GroupCommitTarget {
 
         /// The events of `subjects` staged in this commit, for a refold.
         func stagedHistory(of subjects: [UInt64]) -> [HistoryEntry<FoldableEvent>] {
-            subjects.flatMap { (earlier?.context.staged[$0] ?? []) + (staged[$0] ?? []) }.map {
+            subjects.flatMap { staged[$0] ?? [] }.map {
                 HistoryEntry(seq: $0.seq, subject: $0.subject, event: $0.prepared.foldable, resolution: $0.resolution)
             }
         }
@@ -67,15 +62,15 @@ extension EventStore: GroupCommitTarget {
         }
     }
 
-    /// Folds one group of appends into the commit that writes their log as one synced `WriteBatch`:
-    /// the events, their log positions, dedup and index entries, identity resolutions and segment
-    /// membership changes together, so a crash can never separate them. `positions` (a source's
-    /// place in its own log) go in the same batch. `earlier` is the commit being written meanwhile,
-    /// whose decisions this one builds on (`LogWriter` stages a commit while the one before it is
-    /// written: RocksDB's inserts were a third of the writer's time). Changes nothing outside the
-    /// commit: `write` and `publish` do. Runs on the writer's queue only.
-    func stage(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition], after earlier: StagedCommit?) -> StagedCommit {
-        var context = CommitContext(state: earlier?.context.state ?? writer.state, events: groups.reduce(0) { $0 + $1.count }, earlier: earlier)
+    /// Folds one group of appends and writes their log as one synced `WriteBatch`: the events, their
+    /// log positions, dedup and index entries, identity resolutions and segment membership changes
+    /// together, so a crash can never separate them. The projections folded are handed to the
+    /// projection store, which writes them behind the log (recovery folds them again after a crash).
+    /// Runs on the writer's queue only.
+    /// `positions` (a source's place in its own log) are written in the same batch. Returns whether
+    /// the batch was written: when it was not, no position moved and no event was appended.
+    func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition] = []) -> (outcomes: [[AppendOutcome]], written: Bool) {
+        var context = CommitContext(state: writer.state, events: groups.reduce(0) { $0 + $1.count })
         let batch = WriteBatch(for: database)
         var outcomes: [[AppendOutcome]] = []
         outcomes.reserveCapacity(groups.count)
@@ -94,82 +89,65 @@ extension EventStore: GroupCommitTarget {
             }
             outcomes.append(group)
         }
-        let earlierMemberships = context.earlier?.memberships ?? [:]
-        context.earlier = nil
-        guard appended || !positions.isEmpty else { return StagedCommit(outcomes: outcomes, context: context) }
+        guard appended || !positions.isEmpty else { return (outcomes, true) }
         if let shortage = diskShortage(writing: batch.byteCount) {
-            return StagedCommit(outcomes: outcomes.map { group in
+            return (outcomes.map { group in
                 group.map { outcome in
                     if case .appended = outcome { return .rejected(shortage) }
                     return outcome
                 }
-            }, context: context, refused: true)
+            }, false)
         }
 
-        let (segmentChanges, memberships) = self.segmentChanges(
-            before: context.before, after: context.projections, day: context.state.segmentDay, earlier: earlierMemberships)
-        for change in segmentChanges {
-            let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
-            if change.kind == .enter {
-                batch.put(key, Array(change.customerID.utf8), in: families.segments)
-            } else {
-                batch.delete(key, in: families.segments)
-            }
-        }
-        batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
-        batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
-        batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
-        for position in positions {
-            batch.put(StoreKeys.Meta.sourcePosition(position.source), position.value, in: families.meta)
-        }
-        // Boxed once here, and the boxes shared by the commit staged over this one and the
-        // projection store: a `Projection` copy retains each of its arrays and strings.
-        var folded: [UInt64: ProjectionStore.SharedProjection] = [:]
-        folded.reserveCapacity(context.projections.count)
-        for subject in Array(context.projections.keys) {
-            if let projection = context.projections.removeValue(forKey: subject) {
-                folded[subject] = ProjectionStore.SharedProjection(consume projection)
-            }
-        }
-        return StagedCommit(
-            outcomes: outcomes, context: context, folded: folded, batch: batch,
-            // A source's position is synced whatever the policy: it is what the source may forget up to.
-            sync: configuration.walSync == .everyCommit || !positions.isEmpty,
-            segmentChanges: segmentChanges, memberships: memberships)
-    }
-
-    /// Writes a staged commit's batch. Runs on the writer's second thread, while the writer stages
-    /// the next commit; nothing of the commit is shown until `publish`.
-    func writeCommit(_ commit: StagedCommit) throws(C360Error) {
-        guard let batch = commit.batch else { return }
+        let (segmentChanges, memberships) = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
         do {
-            try database.write(batch, sync: commit.sync)
+            for change in segmentChanges {
+                let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
+                if change.kind == .enter {
+                    batch.put(key, Array(change.customerID.utf8), in: families.segments)
+                } else {
+                    batch.delete(key, in: families.segments)
+                }
+            }
+            batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
+            batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
+            batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
+            for position in positions {
+                batch.put(StoreKeys.Meta.sourcePosition(position.source), position.value, in: families.meta)
+            }
+            // A source's position is synced whatever the policy: it is what the source may forget up to.
+            try database.write(batch, sync: configuration.walSync == .everyCommit || !positions.isEmpty)
         } catch {
-            throw C360Error(error, doing: "append")
+            let failure = C360Error(error, doing: "append")
+            return (outcomes.map { group in
+                group.map { outcome in
+                    if case .appended = outcome { return .rejected(failure) }
+                    return outcome
+                }
+            }, false)
         }
-    }
-
-    /// Shows a written commit to readers: the projections it folded (handed to the projection
-    /// store, which writes them behind the log; recovery folds them again after a crash), its
-    /// customers' subjects, the change and segment streams. Runs on the writer's second thread once
-    /// `writeCommit` returned, while the writer may be staging the next commit over this one: it
-    /// only reads the commit.
-    func publish(_ commit: StagedCommit) {
-        guard commit.batch != nil else { return }
-        let context = commit.context
+        writer.committed(
+            context.state, eventIDs: context.eventIDs.keys, index: context.indexLearned, mergedInto: context.mergedInto, memberships: memberships)
         // A customer's subject never changes once created (an erasure removes it): its next events
         // find it here instead of reading the index (in bulk ingest, where each customer is created
         // by its first event, those reads were 6% of the server's CPU, `perf`).
         for (customerID, subject) in context.createdCustomers {
             customerSubjects.store(subject, for: customerID)
         }
+        // Moved out of the context rather than copied: a copy retains every array and string of a
+        // projection, and the context's would be released right after (`perf`: about 1% of small
+        // appends' server CPU; listing the changes published from copies, 2% of bulk ingest's writer).
         var published: [StoreChange] = []
-        published.reserveCapacity(commit.folded.count)
+        published.reserveCapacity(context.projections.count)
         var changed: [UInt64: ProjectionStore.Change] = [:]
-        changed.reserveCapacity(commit.folded.count + context.removedProjections.count)
-        for (subject, shared) in commit.folded {
-            published.append(StoreChange(seq: shared.projection.seq, customerID: shared.projection.customerID, erased: false))
-            changed[subject] = .stored(shared)
+        changed.reserveCapacity(context.projections.count + context.removedProjections.count)
+        for subject in Array(context.projections.keys) {
+            if let projection = context.projections.removeValue(forKey: subject) {
+                published.append(StoreChange(seq: projection.seq, customerID: projection.customerID, erased: false))
+                // `consume`: without it the compiler copied the projection into its box and
+                // destroyed this one (`perf` of bulk ingest: 2–3% of the writer's samples).
+                changed[subject] = .stored(consume projection)
+            }
         }
         published.sort { $0.seq < $1.seq }
         for subject in context.removedProjections where changed[subject] == nil {
@@ -177,18 +155,8 @@ extension EventStore: GroupCommitTarget {
         }
         projections.committed(changed, through: context.state.lastSeq)
         changes.publish(published, lastSeq: context.state.lastSeq)
-        self.segmentChanges.publish(commit.segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
-    }
-
-    /// Makes a written commit's state and what it read or decided of the index, merges and
-    /// segment memberships the writer's own. Runs on the writer's queue, before it stages a commit
-    /// that is not staged over this one.
-    func applyToWriter(_ commit: StagedCommit) {
-        guard commit.batch != nil else { return }
-        let context = commit.context
-        writer.committed(
-            context.state, eventIDs: context.eventIDs.keys, index: context.indexLearned, mergedInto: context.mergedInto,
-            memberships: commit.memberships)
+        self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
+        return (outcomes, true)
     }
 
     /// Validates and encodes events and computes their keyed hashes: everything about an append
@@ -309,7 +277,7 @@ extension EventStore: GroupCommitTarget {
     /// `context`, so a rejected event leaves no trace in the commit.
     private func stage(_ prepared: PreparedEvent, into batch: WriteBatch, context: inout CommitContext) throws(C360Error) -> AppendOutcome {
         let event = prepared.event
-        if let seq = context.eventIDs[event.eventID] ?? context.earlier?.context.eventIDs[event.eventID] {
+        if let seq = context.eventIDs[event.eventID] {
             return .duplicate(seq: seq)
         }
         let eventIDKey = Array(event.eventID.utf8)
@@ -489,14 +457,9 @@ extension EventStore: GroupCommitTarget {
     /// `toFold`: for the commit to replace, so a cached projection is taken out of the cache. Of
     /// its parts, at least `parts` are decoded.
     private func currentProjection(of subject: UInt64, context: CommitContext, toFold: Bool = false, parts: Projection.Parts) throws(C360Error) -> Projection {
-        if var staged = context.projections[subject] ?? context.earlier?.folded[subject]?.projection {
+        if var staged = context.projections[subject] {
             try ProjectionStore.decodeRetained(parts, in: &staged)
             return staged
-        }
-        // Merged into a customer by the commit being written: the projection store still holds it
-        // until that commit is published.
-        if context.projections[subject] == nil, context.earlier?.context.removedProjections.contains(subject) == true {
-            return ProjectionFold.emptyProjection(customerID: "")
         }
         let stored = try toFold ? projections.projectionToFold(of: subject, parts: parts) : projections.projection(of: subject, parts: parts)
         return stored ?? ProjectionFold.emptyProjection(customerID: "")
@@ -506,10 +469,6 @@ extension EventStore: GroupCommitTarget {
     private func owner(of key: [UInt8], context: inout CommitContext) throws(C360Error) -> UInt64? {
         let indexKey = IndexKey(key)
         if let cached = context.index[indexKey] { return cached }
-        if let earlier = context.earlier?.context.index[indexKey] {
-            context.index[indexKey] = earlier
-            return earlier
-        }
         if let cached = writer.cachedOwner(of: indexKey) {
             context.index[indexKey] = cached
             return cached
@@ -522,10 +481,6 @@ extension EventStore: GroupCommitTarget {
     /// The customer an anonymous subject is merged into, as of this commit.
     private func mergedInto(_ anonymous: UInt64, context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let known = context.mergedInto[anonymous] { return known }
-        if let earlier = context.earlier?.context.mergedInto[anonymous] {
-            context.mergedInto[anonymous] = earlier
-            return earlier
-        }
         if let cached = writer.cachedMergedInto(anonymous) {
             context.mergedInto[anonymous] = cached
             return cached
@@ -536,10 +491,7 @@ extension EventStore: GroupCommitTarget {
     }
 
     private func members(of customer: UInt64, context: inout CommitContext) throws(C360Error) -> [UInt64] {
-        if let known = context.members[customer] ?? context.earlier?.context.members[customer] {
-            context.members[customer] = known
-            return known
-        }
+        if let known = context.members[customer] { return known }
         let stored = try storedMembers(of: customer)
         context.members[customer] = stored
         return stored
@@ -585,42 +537,6 @@ extension EventStore: GroupCommitTarget {
 
     func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> Projection {
         try ProjectionStore.decode(bytes)
-    }
-}
-
-/// A commit staged by the writer and not yet shown: its outcomes, its batch and what it decided.
-/// `@unchecked Sendable`: nothing changes it once staged; the writer and its second thread only read it.
-final class StagedCommit: @unchecked Sendable, StagedGroupCommit {
-    let outcomes: [[AppendOutcome]]
-    /// `nil`: nothing to write (every event a duplicate or rejected), or refused whole.
-    let batch: WriteBatch?
-    let sync: Bool
-    /// Refused whole before writing (the disk's reserve): no position moved.
-    let refused: Bool
-    fileprivate let context: EventStore.CommitContext
-    /// The projections it folded, moved out of `context` once it is staged.
-    let folded: [UInt64: ProjectionStore.SharedProjection]
-    let segmentChanges: [MembershipChange]
-    /// Every customer's segments after the commit, for the writer's cache and the next commit.
-    let memberships: [UInt64: Set<String>]
-
-    var needsWrite: Bool { batch != nil }
-    var writtenWithoutWrite: Bool { !refused }
-    var lastSeq: UInt64 { context.state.lastSeq }
-
-    fileprivate init(
-        outcomes: [[AppendOutcome]], context: EventStore.CommitContext, folded: [UInt64: ProjectionStore.SharedProjection] = [:],
-        batch: WriteBatch? = nil, sync: Bool = true, refused: Bool = false,
-        segmentChanges: [MembershipChange] = [], memberships: [UInt64: Set<String>] = [:]
-    ) {
-        self.outcomes = outcomes
-        self.context = context
-        self.folded = folded
-        self.batch = batch
-        self.sync = sync
-        self.refused = refused
-        self.segmentChanges = segmentChanges
-        self.memberships = memberships
     }
 }
 

@@ -42,11 +42,7 @@ extension EventStore {
         }
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
-        // A commit staged while the one before it is written passes that one's events in `extra`,
-        // and the write may land while the histories are read: each seq is folded once.
-        var last: UInt64 = 0
-        for entry in entries where entry.seq != last {
-            last = entry.seq
+        for entry in entries {
             fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
         }
         return projection
