@@ -1,8 +1,9 @@
 """`c360 serve` following a real PostgreSQL 15 through its source: the snapshot, then streaming;
 c360's profiles compared with the same figures computed by SQL over the tables; `kill -9` of c360
 during the snapshot and during streaming, and a restart of PostgreSQL while streaming, after which
-every change is applied exactly once; a deleted customer row erasing the customer; the metrics,
-the alert rules and `c360 source status`."""
+every change is applied exactly once; a full disk under c360 while streaming, after which the
+refused changes are read again; a deleted customer row erasing the customer; the metrics, the alert
+rules and `c360 source status`."""
 import json
 import os
 import pathlib
@@ -239,3 +240,54 @@ def test_a_deleted_customer_row_erases_the_customer(postgres):
     for path in follower.data.rglob("*"):
         if path.is_file() and path.name not in ("LOCK", "audit.jsonl"):
             assert email.encode() not in path.read_bytes(), path
+
+
+@pytest.fixture()
+def small_filesystem():
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mountpoint = tempfile.mkdtemp(prefix="c360-source-full-disk-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", mountpoint], check=True)
+    try:
+        yield pathlib.Path(mountpoint)
+    finally:
+        subprocess.run(["umount", "-l", mountpoint], check=False)
+        os.rmdir(mountpoint)
+
+
+def test_changes_the_store_refuses_are_read_again_once_it_takes_them(postgres, small_filesystem):
+    """The data directory's disk fills while the source streams: the store refuses its commits
+    (RESOURCE_EXHAUSTED, nothing stored), the source pauses and reads the same changes again from
+    its stored position instead of stopping, and once space returns every change arrives, once."""
+    shop, follower = Shop(seed=6), Follower(postgres, "shop_disk_full")
+    follower.data = small_filesystem / "data"
+    with open(follower.config, "a") as config:
+        config.write("storage:\n  reserved_disk_mb: 4\n")
+    follower.sql(shop.initial(customers=100, orders=200, tickets=20))
+    follower.start()
+    filler = small_filesystem / "filler"
+    try:
+        follower.wait_until_equal()
+        # Less free than the reserve: every commit is refused before anything is written.
+        with open(filler, "wb") as out:
+            try:
+                while True:
+                    out.write(b"\0" * (1 << 20))
+                    out.flush()
+            except OSError:
+                pass
+        os.truncate(filler, max(0, filler.stat().st_size - (2 << 20)))
+        follower.sql(shop.transactions(200))
+        log = pathlib.Path(follower.server.log)
+        wait_for(lambda: "source's changes refused by the store for now; retrying from its stored position" in log.read_text(),
+                 what="the source to retry a refused commit")
+        assert follower.server.process.poll() is None, log.read_text()[-4000:]
+        assert "source stopped" not in log.read_text()
+        assert follower.mismatches(), "the changes were applied although the store refused them"
+        filler.unlink()
+        follower.wait_until_equal(timeout=120)
+        assert "source stopped" not in log.read_text()
+    finally:
+        if filler.exists():
+            filler.unlink()
+        follower.stop()
