@@ -3,44 +3,27 @@ Appends fail with RESOURCE_EXHAUSTED and store nothing, lookups keep working, no
 and appending resumes once space returns. (The reserve is set to 2 MiB to fit the small filesystem.)"""
 import os
 import subprocess
-import tempfile
 import time
 
 import grpc
 import pytest
 
 from conftest import c360_binary, make_event, start_server, stop_server
+import small_disk  # noqa: E402  (ops/python, put on the path by conftest)
 
 
 @pytest.fixture()
 def small_filesystem():
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mountpoint = tempfile.mkdtemp(prefix="c360-full-disk-")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", mountpoint], check=True)
-    try:
-        yield mountpoint
-    finally:
-        subprocess.run(["umount", "-l", mountpoint], check=False)
-        os.rmdir(mountpoint)
-
-
-def fill(path, leave_bytes):
-    """Fills the filesystem holding `path`, then gives back `leave_bytes`."""
-    with open(path, "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * (1 << 20))
-                filler.flush()
-        except OSError:
-            pass
-    os.truncate(path, max(0, os.path.getsize(path) - leave_bytes))
+    with small_disk.mounted("c360-full-disk-") as mountpoint:
+        yield str(mountpoint)
 
 
 def test_full_disk_refuses_appends_clearly_keeps_lookups_and_recovers(stubs, small_filesystem):
     filler = os.path.join(small_filesystem, "filler")
     data = os.path.join(small_filesystem, "data")
-    fill(filler, leave_bytes=12 << 20)
+    small_disk.fill(filler, leave_bytes=12 << 20)
     config = os.path.join(small_filesystem, "c360.yaml")
     with open(config, "w") as out:
         out.write("storage:\n  reserved_disk_mb: 2\n")

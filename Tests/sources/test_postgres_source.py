@@ -19,6 +19,7 @@ import pytest
 
 from conftest import ROOT, c360_binary
 import c360_server  # noqa: E402  (ops/python, put on the path by conftest)
+import small_disk  # noqa: E402
 from shop import SCHEMA, Shop, expected, observed
 
 MAPPING = ROOT / "ops" / "mappings" / "shop-postgres.yaml"
@@ -246,13 +247,8 @@ def test_a_deleted_customer_row_erases_the_customer(postgres):
 def small_filesystem():
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mountpoint = tempfile.mkdtemp(prefix="c360-source-full-disk-")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", mountpoint], check=True)
-    try:
-        yield pathlib.Path(mountpoint)
-    finally:
-        subprocess.run(["umount", "-l", mountpoint], check=False)
-        os.rmdir(mountpoint)
+    with small_disk.mounted("c360-source-full-disk-") as mountpoint:
+        yield mountpoint
 
 
 def test_changes_the_store_refuses_are_read_again_once_it_takes_them(postgres, small_filesystem):
@@ -269,14 +265,7 @@ def test_changes_the_store_refuses_are_read_again_once_it_takes_them(postgres, s
     try:
         follower.wait_until_equal()
         # Less free than the reserve: every commit is refused before anything is written.
-        with open(filler, "wb") as out:
-            try:
-                while True:
-                    out.write(b"\0" * (1 << 20))
-                    out.flush()
-            except OSError:
-                pass
-        os.truncate(filler, max(0, filler.stat().st_size - (2 << 20)))
+        small_disk.fill(filler, leave_bytes=2 << 20)
         follower.sql(shop.transactions(200))
         log = pathlib.Path(follower.server.log)
         wait_for(lambda: "source's changes refused by the store for now; retrying from its stored position" in log.read_text(),
