@@ -5,6 +5,7 @@
 # memory. For comparing two builds or two settings within minutes, which this machine's hour
 # needs (the README's steps table).
 # Usage: [C360=path] [CONFIG=file.yaml] [EVENTS=2000000] [CUSTOMERS=100000] [KEEP=dir] ops/bench/by-hand/ingest.sh
+#   THREADS=seconds: also print each server thread's share of a core every so many seconds (threads.py).
 #   KEEP: keep the store in this directory (for appends.sh); otherwise a temporary one, removed.
 set -euo pipefail
 c360=${C360:-.build/release/c360}
@@ -22,6 +23,7 @@ until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     sleep 0.2
 done
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+if [ -n "${THREADS:-}" ]; then python3 "$(dirname "$0")/threads.py" $server "$THREADS" & fi
 before=$(cpu)
 /usr/bin/time -f "load generator: %U s user, %S s system" \
     "$c360" bench ingest --server "127.0.0.1:$port" --customers "$customers" --events "$events" --seed 1
