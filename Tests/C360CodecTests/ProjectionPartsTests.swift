@@ -72,7 +72,6 @@ import Testing
             let seq = UInt64(index + 1)
             let resolution = index % 7 == 0 ? Self.resolution(linking: event, index: index) : nil
             var parts = ProjectionFold.parts(changedBy: event)
-            #expect(ProjectionFold.parts(changedBy: FoldableEvent(event)) == parts)
             if resolution != nil { parts.formUnion(ProjectionFold.resolutionParts) }
             kinds.insert(event.payload.map { "\($0)".prefix { $0 != "(" }.description } ?? "none")
 

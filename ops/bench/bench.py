@@ -934,7 +934,7 @@ def rows(results):
         ("folding a decoded event into its customer's projection, ns", ceil["codecs"]["event_fold_ns"], None, None, False),
         ("folding an event as the writer does (log order, customers interleaved), ns: its projection held as stored bytes (the parts it changes decoded, folded, encoded again) beside held decoded",
          ceil["codecs"].get("event_fold_on_stored_bytes_ns"), None, ceil["codecs"].get("event_fold_held_in_log_order_ns"), False),
-        ("of folding on stored bytes, ns: decoding the parts beside folding, encoding and destroying",
+        ("folding on stored bytes, ns: decoding the parts beside folding, encoding and destroying",
          ceil["codecs"].get("event_fold_on_stored_bytes_decode_ns"), None,
          sum(ceil["codecs"].get("event_fold_on_stored_bytes_" + step + "_ns", 0) for step in ("fold", "encode", "destroy")), False),
         ("decoding a stored projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_decode_plain_ns"],

@@ -114,19 +114,6 @@ public struct ProjectionFold: Sendable {
         }
     }
 
-    /// `parts(changedBy:)` for what the fold reads of an event.
-    public static func parts(changedBy event: FoldableEvent) -> Projection.Parts {
-        switch event.payload {
-        case .customerUpserted: [.details]
-        case .orderPlaced: [.orders, .days]
-        case .orderStatusChanged: [.orders]
-        case .webEvent: [.web, .days]
-        case .emailEvent: [.email]
-        case .ticketEvent: [.support]
-        case .identityChange, nil: []
-        }
-    }
-
     /// The parts folding an identity resolution reads or changes.
     public static let resolutionParts: Projection.Parts = [.identities, .identityConflicts]
 
