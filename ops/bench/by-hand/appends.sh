@@ -10,7 +10,7 @@ c360=${C360:-.build/release/c360}
 work=$(mktemp -d)
 cp -r "$STORE" "$work/data"
 port=$((20000 + RANDOM % 20000))
-"$c360" serve --data "$work/data" --listen "127.0.0.1:$port" ${CONFIG:+--config "$CONFIG"} > "$work/serve.out" 2>&1 &
+"$c360" serve --data "$work/data" --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$((port + 1))" ${CONFIG:+--config "$CONFIG"} > "$work/serve.out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do

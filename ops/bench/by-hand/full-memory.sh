@@ -11,7 +11,7 @@ data=$work/data
 port=$((20000 + RANDOM % 20000))
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 start() {
-    "$c360" serve --data "$data" --listen "127.0.0.1:$port" >> "$work/serve.out" 2>&1 &
+    "$c360" serve --data "$data" --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$((port + 1))" >> "$work/serve.out" 2>&1 &
     server=$!
     until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
         kill -0 $server 2>/dev/null || { echo "c360 serve exited:" >&2; cat "$work/serve.out" >&2; exit 1; }

@@ -15,7 +15,7 @@ work=$(mktemp -d)
 data=${KEEP:-$work/data}
 rm -rf "$data"
 port=$((20000 + RANDOM % 20000))
-"$c360" serve --data "$data" --listen "127.0.0.1:$port" ${CONFIG:+--config "$CONFIG"} > "$work/serve.out" 2>&1 &
+"$c360" serve --data "$data" --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$((port + 1))" ${CONFIG:+--config "$CONFIG"} > "$work/serve.out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
