@@ -147,6 +147,10 @@ public struct ProtobufWireWriter: ~Copyable {
         wire.withUnsafeBytes { append($0) }
     }
 
+    mutating func raw(_ wire: UnsafeRawBufferPointer) {
+        append(wire)
+    }
+
     /// A message's unknown fields, appended as they are. Nearly always empty.
     @inline(__always)
     public mutating func unknown(_ fields: UnknownStorage) {

@@ -937,6 +937,8 @@ def rows(results):
         ("folding on stored bytes, ns: decoding the parts beside folding, encoding and destroying",
          ceil["codecs"].get("event_fold_on_stored_bytes_decode_ns"), None,
          sum(ceil["codecs"].get("event_fold_on_stored_bytes_" + step + "_ns", 0) for step in ("fold", "encode", "destroy")), False),
+        ("folding in stored bytes (web and email events folded in the bytes themselves, the others as above), ns, beside on stored bytes",
+         ceil["codecs"].get("event_fold_in_stored_bytes_ns"), None, ceil["codecs"].get("event_fold_on_stored_bytes_ns"), False),
         ("decoding a stored projection, ns: c360's plain values beside SwiftProtobuf", ceil["codecs"]["projection_decode_plain_ns"],
          None, ceil["codecs"]["projection_decode_swiftprotobuf_ns"], False),
         ("decoding a stored projection, ns: c360's plain values beside libprotobuf-c (C structs)", ceil["codecs"]["projection_decode_plain_ns"],

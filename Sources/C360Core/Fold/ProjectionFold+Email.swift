@@ -1,7 +1,7 @@
-import C360Model
+public import C360Model
 
 extension ProjectionFold {
-    func applyEmail(_ type: C360_V1_EmailEventType, at occurredAt: Instant, to state: inout Projection.Email) {
+    public func applyEmail(_ type: C360_V1_EmailEventType, at occurredAt: Instant, to state: inout Projection.Email) {
         let micros = occurredAt.microsecondsSinceEpoch
         switch type {
         case .sent:

@@ -7,17 +7,28 @@ extension ProjectionFold {
     func applyWeb(_ web: FoldableEvent.Web, at occurredAt: Instant, to projection: inout Projection) {
         // Read and changed in place (`_web`, `&projection.web`): a copy of the web state out of the
         // projection and back was a retain and release of each of its parts on every web event.
-        let newSession = !web.sessionID.isEmpty && web.sessionID != (projection._web?.lastSessionID ?? "")
+        let newSession = Self.startsSession(web, after: projection._web?.lastSessionID ?? "")
         updateDay(of: occurredAt, in: &projection.days) { day in
-            day.webEvents += 1
-            if newSession { day.sessions += 1 }
-            if web.type == .pageView { day.pageViews += 1 }
-            if web.type == .productView { day.productViews += 1 }
+            Self.count(web, newSession: newSession, in: &day)
         }
         record(web, newSession: newSession, atMicros: occurredAt.microsecondsSinceEpoch, in: &projection.web)
     }
 
-    private func record(_ web: FoldableEvent.Web, newSession: Bool, atMicros micros: Int64, in state: inout Projection.Web) {
+    /// Whether `web` starts a session, after an event of session `lastSessionID`.
+    public static func startsSession(_ web: FoldableEvent.Web, after lastSessionID: String) -> Bool {
+        !web.sessionID.isEmpty && web.sessionID != lastSessionID
+    }
+
+    /// What `web` adds to the bucket of its day.
+    public static func count(_ web: FoldableEvent.Web, newSession: Bool, in day: inout Projection.DayBucket) {
+        day.webEvents += 1
+        if newSession { day.sessions += 1 }
+        if web.type == .pageView { day.pageViews += 1 }
+        if web.type == .productView { day.productViews += 1 }
+    }
+
+    /// What `web` changes in the customer's web state (the day buckets aside).
+    public func record(_ web: FoldableEvent.Web, newSession: Bool, atMicros micros: Int64, in state: inout Projection.Web) {
         state.events += 1
         state.lastVisitAtUs = max(state.lastVisitAtUs, micros)
         if newSession {

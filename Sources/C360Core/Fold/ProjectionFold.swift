@@ -69,12 +69,7 @@ public struct ProjectionFold: Sendable {
 
     /// Folds what the fold reads of an event (`FoldableEvent`), as `apply(_:seq:resolution:to:)` does.
     public func apply(_ event: FoldableEvent, seq: UInt64, resolution: C360_Store_V1_Resolution?, to projection: inout Projection) {
-        projection.version = ProjectionFold.version
-        projection.seq = seq
-        projection.eventCount += 1
-        if projection.customerID.isEmpty, !event.customerID.isEmpty {
-            projection.customerID = event.customerID
-        }
+        Self.applyHeader(of: event, seq: seq, to: &projection)
         let occurredAt = event.occurredAt
         if let resolution {
             applyResolution(resolution, ofEvent: event.eventID, seq: seq, at: occurredAt, to: &projection)
@@ -95,6 +90,16 @@ public struct ProjectionFold: Sendable {
         case .identityChange, nil:
             // What a link changes is in the resolution.
             break
+        }
+    }
+
+    /// What every event changes in a projection's header (version, seq, customer id, event count).
+    public static func applyHeader(of event: FoldableEvent, seq: UInt64, to projection: inout Projection) {
+        projection.version = ProjectionFold.version
+        projection.seq = seq
+        projection.eventCount += 1
+        if projection.customerID.isEmpty, !event.customerID.isEmpty {
+            projection.customerID = event.customerID
         }
     }
 
@@ -120,26 +125,62 @@ public struct ProjectionFold: Sendable {
     /// Applies `change` to the bucket of `instant`'s day, creating it if needed. A day older than
     /// the buckets kept is not recorded: no window can reach it.
     func updateDay(of instant: Instant, in days: inout [Projection.DayBucket], _ change: (inout Projection.DayBucket) -> Void) {
-        let day = Int32(clamping: instant.dayNumber)
-        // Events mostly arrive in time order: today's bucket is the last one.
-        if let last = days.indices.last, days[last].day == day {
-            change(&days[last])
+        let day = Self.day(of: instant)
+        switch placement(ofDay: day, lastDay: days.last?.day) {
+        case .last:
+            change(&days[days.count - 1])
+        case .dropped:
             return
-        }
-        let newest = days.last.map { max($0.day, day) } ?? day
-        let oldestKept = newest - Int32(dayBucketsKept) + 1
-        guard day >= oldestKept else { return }
-        let position = days.firstIndex { $0.day >= day } ?? days.endIndex
-        if position == days.endIndex || days[position].day != day {
+        case .appended:
             var bucket = Projection.DayBucket()
             bucket.day = day
-            days.insert(bucket, at: position)
-        }
-        change(&days[position])
-        if let first = days.first, first.day < oldestKept {
-            days.removeAll { $0.day < oldestKept }
+            change(&bucket)
+            days.append(bucket)
+            let oldestKept = oldestDayKept(newest: day)
+            if days[0].day < oldestKept {
+                days.removeAll { $0.day < oldestKept }
+            }
+        case .elsewhere:
+            let oldestKept = oldestDayKept(newest: max(days[days.count - 1].day, day))
+            let position = days.firstIndex { $0.day >= day } ?? days.endIndex
+            if position == days.endIndex || days[position].day != day {
+                var bucket = Projection.DayBucket()
+                bucket.day = day
+                days.insert(bucket, at: position)
+            }
+            change(&days[position])
+            if let first = days.first, first.day < oldestKept {
+                days.removeAll { $0.day < oldestKept }
+            }
         }
     }
+
+    /// The day bucket an event at `instant` counts in.
+    public static func day(of instant: Instant) -> Int32 { Int32(clamping: instant.dayNumber) }
+
+    /// Where an event's day goes among the buckets kept, sorted by day up to `lastDay` (`nil` when
+    /// there are none).
+    public enum DayPlacement: Sendable, Equatable {
+        /// Into the last bucket: events mostly arrive in time order.
+        case last
+        /// Into a new bucket after the last; the buckets older than `oldestDayKept(newest:)` of
+        /// its day are dropped.
+        case appended
+        /// Nowhere: older than the buckets kept, no window can reach it.
+        case dropped
+        /// Into a bucket before the last, found or inserted.
+        case elsewhere
+    }
+
+    public func placement(ofDay day: Int32, lastDay: Int32?) -> DayPlacement {
+        guard let lastDay else { return day >= oldestDayKept(newest: day) ? .appended : .dropped }
+        if lastDay == day { return .last }
+        guard day >= oldestDayKept(newest: max(lastDay, day)) else { return .dropped }
+        return day > lastDay ? .appended : .elsewhere
+    }
+
+    /// The oldest day a bucket is kept for, when `newest` is the newest day seen.
+    public func oldestDayKept(newest: Int32) -> Int32 { newest - Int32(dayBucketsKept) + 1 }
 
     /// Where `key` is or belongs in `elements`, kept sorted by `keyOf`, and whether it is there:
     /// the orders and tickets a projection keeps are found by binary search.
