@@ -68,14 +68,14 @@ extension EventStore {
                 if changes[now] == nil, try !isErased(subject: now) {
                     let members = try storedMembers(of: now)
                     let refolded = try refold(subjects: [now] + members, by: writer.state.fold)
-                    changes[now] = refolded.seq == 0 ? .removed : .stored(refolded)
+                    changes[now] = refolded.seq == 0 ? .removed : .encoding(refolded)
                 }
             }
             for (subject, entries) in tail where changes[subject] == nil {
                 var projection = try projections.projection(of: subject)
                 // The log is read in seq order, so each subject's entries already are.
                 try fold(logged: entries, into: &projection, resolutions: resolutions, by: writer.state.fold)
-                if let projection { changes[subject] = .stored(projection) }
+                if let projection { changes[subject] = .encoding(projection) }
             }
             projections.committed(changes, through: writer.state.lastSeq)
             try projections.writeAll()

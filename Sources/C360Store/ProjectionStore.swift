@@ -24,8 +24,13 @@ import Synchronization
 ///
 /// The writer folds an event into a projection with only the parts the event changes decoded
 /// (`Projection.retained`): the others stay in the stored bytes it was read from, shared with the
-/// cache of stored bytes, and are written back from there as they are. Readers always get a
-/// projection with every part decoded.
+/// cache of stored bytes, and are written back from there as they are. A commit hands each
+/// projection it changed over as its stored bytes, encoded once per commit: what waits to be
+/// written costs its encoding's size in memory and is written as it is, and the next event decodes
+/// the parts it changes from it as from a stored projection. Handing over the decoded value instead
+/// shared it with readers and the write behind, so the next fold copied each array it changed and
+/// the commit after destroyed the old value: more CPU per event than encoding and decoding, at about
+/// three times the memory (README, step 79). Readers always get a projection with every part decoded.
 ///
 /// Projections live in one of two keyspaces (column families). A new fold's projections are built
 /// into the other one while this one keeps serving (`EventStore.buildProjectionVersion`): this store
@@ -79,14 +84,15 @@ final class ProjectionStore: Sendable {
 
     /// What a commit did to a subject's projection.
     enum Change: Sendable {
-        case stored(SharedProjection)
+        /// Changed: its new stored bytes.
+        case encoded([UInt8])
         /// Deleted: an anonymous history merged into a customer.
         case removed
 
-        static func stored(_ projection: consuming Projection) -> Change { .stored(SharedProjection(consume projection)) }
+        static func encoding(_ projection: Projection) -> Change { .encoded(ProjectionWireCodec.encode(projection)) }
 
-        var shared: SharedProjection? {
-            if case .stored(let shared) = self { return shared }
+        var bytes: [UInt8]? {
+            if case .encoded(let bytes) = self { return bytes }
             return nil
         }
     }
@@ -97,10 +103,6 @@ final class ProjectionStore: Sendable {
     final class SharedProjection: Sendable {
         let projection: Projection
         init(_ projection: consuming Projection) { self.projection = consume projection }
-
-        /// The projection's stored bytes, read in place: `ProjectionWireCodec.encode(shared.projection)`
-        /// from outside copied the projection first (`perf` of small appends: 2% of the server's CPU).
-        func encoded() -> [UInt8] { ProjectionWireCodec.encode(projection) }
 
         /// This projection with `parts` decoded: itself when they are, else a copy that decodes
         /// those it holds in their stored bytes.
@@ -187,12 +189,23 @@ final class ProjectionStore: Sendable {
         }
     }
 
-    /// Reads the projection of `subject` into the cache unless it is there already, without
-    /// copying it out: a `Projection` copy retains each of its arrays and strings (`perf` of small
-    /// appends: 1.5% of the server's CPU for the copies that reading ahead threw away). Decodes
-    /// `parts` of it at least: those the event it is read for will change.
-    func warm(_ subject: UInt64, parts: Projection.Parts) throws(C360Error) {
-        _ = try shared(of: subject, parts: parts)
+    /// Reads the stored bytes of `subject`'s projection into their cache ahead of the writer, unless
+    /// they are there, or a decoded one is, or the projection waits to be written: the writer's read
+    /// from RocksDB, for an append to a customer not in memory, happens on the caller's thread
+    /// instead. Decoding is left to the writer, which decodes only the parts its events change.
+    func warm(_ subject: UInt64) throws(C360Error) {
+        let keyspace: Int? = pending.withLock { $0.dirty[subject] != nil || $0.writing[subject] != nil ? nil : $0.keyspace }
+        guard let keyspace, stored.value(for: subject) == nil, cache.value(for: subject) == nil else { return }
+        // Taken after the dirty set was checked, as in `find`: a projection committed since is
+        // shadowed there until its write behind replaces what is read here.
+        let ticket = stored.ticket(for: subject)
+        let bytes: [UInt8]?
+        do {
+            bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
+        } catch {
+            throw C360Error(storage: error, doing: "read a projection")
+        }
+        if let bytes { stored.add(bytes, for: subject, readWith: ticket, evicting: false) }
     }
 
     /// The projection of `subject` as last committed, shared with the dirty set or the cache, with
@@ -221,10 +234,11 @@ final class ProjectionStore: Sendable {
         while true {
             let ticket = cache.ticket(for: subject)
             let (waiting, keyspace): (Change?, Int) = pending.withLock { ($0.dirty[subject] ?? $0.writing[subject], $0.keyspace) }
-            // A dirty projection is the writer's: one decoded further is not put back.
+            // A dirty projection is the writer's: one decoded is not put in the cache.
             if let waiting {
-                guard let shared = waiting.shared else { return nil }
-                return try takingFromCache ? Self.forWriter(shared, parts) : .shared(shared.decoding(parts))
+                guard let bytes = waiting.bytes else { return nil }
+                if takingFromCache { return .decoded(try Self.decode(bytes, parts: parts)) }
+                return .shared(SharedProjection(try Self.decode(bytes)))
             }
             // Taking bumps the shard's epoch, so the `add` below is refused for the ticket above.
             if takingFromCache {
@@ -237,7 +251,7 @@ final class ProjectionStore: Sendable {
             // Taken after the dirty set was checked: a projection committed since is shadowed there
             // until its write behind replaces what is read here.
             let storedTicket = stored.ticket(for: subject)
-            var bytes = stored.value(for: subject)
+            var bytes = stored.value(for: subject).flatMap { $0 == Self.shadowed ? nil : $0 }
             if bytes == nil {
                 do {
                     bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
@@ -311,6 +325,15 @@ final class ProjectionStore: Sendable {
         }
         // After the dirty set holds the new projections: see `profile(of:redacted:asOf:keep:evaluate:)`.
         forgetProfiles(of: changes.keys)
+        // The stored bytes cached of these are shadowed by the dirty set until the write behind
+        // stores the new ones (`cacheWritten`): freed now, so that a write behind that coalesces
+        // does not hold each waiting customer's projection twice. Replaced by no bytes rather than
+        // removed: a slot given up here went to the next customer read ahead, and the write
+        // behind found no room to put this one back (3-4 µs more per event in bulk ingest, which
+        // then read those customers from RocksDB again).
+        for subject in changes.keys {
+            stored.replace(Self.shadowed, for: subject)
+        }
         if full {
             queue.sync { try? writeDirty() }
         } else if request {
@@ -523,10 +546,8 @@ final class ProjectionStore: Sendable {
     /// The write behind: the dirty set, then the checkpoint. On failure the projections not yet
     /// written stay dirty (unless committed again meanwhile) and the next write behind tries again.
     ///
-    /// Written a chunk at a time, each chunk encoded, written, put in the caches and let go before
-    /// the next is encoded: a coalescing write behind holds most customers' projections, and
-    /// encoding them all before writing any held every one twice at once (as changed, and as
-    /// encoded: 150 MB at 100,000 customers).
+    /// Written a chunk at a time, each chunk put in the cache of stored bytes and let go of as being
+    /// written before the next is written, so that the cache takes the bytes over as they are written.
     private func writeDirty() throws(C360Error) {
         let taken: (entries: [(key: UInt64, value: Change)], through: UInt64, family: ColumnFamily)? = pending.withLock { pending in
             pending.requested = false
@@ -558,10 +579,9 @@ final class ProjectionStore: Sendable {
                 let count = min(Self.projectionsPerChunk, entries.count)
                 let chunk = Array(entries[(entries.count - count)...].reversed())
                 entries.removeLast(count)
-                let encoded = Self.bytes(of: chunk.map(\.value))
                 var batch = WriteBatch(for: database)
-                for (index, (subject, _)) in chunk.enumerated() {
-                    if let projectionBytes = encoded[index] {
+                for (index, (subject, change)) in chunk.enumerated() {
+                    if let projectionBytes = change.bytes {
                         batch.put(StoreKeys.subject(subject), projectionBytes, in: family)
                         bytes += projectionBytes.count
                         written += 1
@@ -573,7 +593,7 @@ final class ProjectionStore: Sendable {
                         batch = WriteBatch(for: database)
                     }
                 }
-                cacheWritten(chunk, encoded)
+                cacheWritten(chunk)
             }
             let batch = WriteBatch(for: database)
             batch.put(StoreKeys.projectionsCheckpoint, StoreKeys.bigEndian(through), in: family)
@@ -599,19 +619,13 @@ final class ProjectionStore: Sendable {
 
     /// Puts a written chunk in the caches, then stops holding it as being written: a reader never
     /// misses it (it finds it among those being written until the caches have it).
-    private func cacheWritten(_ chunk: [(key: UInt64, value: Change)], _ encoded: [[UInt8]?]) {
-        for ((subject, change), bytes) in zip(chunk, encoded) {
-            if let shared = change.shared, let projectionBytes = bytes {
-                // One with parts left in its bytes holds the bytes it was read from: the next read
-                // decodes what it needs from the new ones instead, kept below.
-                if shared.projection.retained == nil {
-                    cache.store(shared, for: subject)
-                } else {
-                    cache.remove(subject)
-                }
-                stored.store(projectionBytes, for: subject, evicting: false)
+    private func cacheWritten(_ chunk: [(key: UInt64, value: Change)]) {
+        for (subject, change) in chunk {
+            // A decoded one cached before this commit is older than these bytes.
+            cache.remove(subject)
+            if let bytes = change.bytes {
+                stored.store(bytes, for: subject, evicting: false)
             } else {
-                cache.remove(subject)
                 stored.remove(subject)
             }
         }
@@ -620,33 +634,15 @@ final class ProjectionStore: Sendable {
         }
     }
 
-    /// Each change's bytes, `nil` for a removal.
-    static func bytes(of changes: [Change]) -> [[UInt8]?] {
-        var encoded = encode(changes.compactMap(\.shared)).makeIterator()
-        return changes.map { $0.shared == nil ? nil : encoded.next() }
-    }
+    /// What the cache of stored bytes holds for a projection waiting to be written: no bytes (an
+    /// encoded projection is never empty: its fold version is set).
+    static let shadowed: [UInt8] = []
 
-    /// Projections encoded and written before the next ones are encoded.
+    /// Projections written before the next ones are taken from those being written.
     static let projectionsPerChunk = 4_096
 
     /// Projections per write of the write behind.
     static let projectionsPerWrite = 256
-
-    /// The projections' bytes, in order. Thousands are written at a time and encoding them is most
-    /// of a write behind's work (perf): large sets are encoded on every core.
-    static func encode(_ projections: [SharedProjection]) -> [[UInt8]] {
-        let workers = projections.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        guard workers > 1 else { return projections.map { $0.encoded() } }
-        let slots = ParallelSlots<[UInt8]>(count: projections.count)
-        let chunk = (projections.count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in (worker * chunk)..<min(projections.count, (worker + 1) * chunk) {
-                slots.buffer[index] = projections[index].encoded()
-            }
-        }
-        // Every slot was filled by the loop above.
-        return slots.buffer.map { $0 ?? [] }
-    }
 
     static func decode(_ bytes: [UInt8], parts: Projection.Parts = .all) throws(C360Error) -> Projection {
         do {

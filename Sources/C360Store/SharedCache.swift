@@ -51,6 +51,14 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// The writer's value for `key` if the cache holds it, in its place: membership unchanged.
+    func replace(_ value: Value, for key: Key) {
+        shards[shardIndex(key)].lock.withLock {
+            $0.epoch &+= 1
+            $0.entries.replace(value, for: key)
+        }
+    }
+
     func remove(_ key: Key) {
         take(key)
     }

@@ -3,7 +3,7 @@
 # alone, without PostgreSQL and the ceilings (a quarter of its time). 10,000,000 events into a new
 # server; a snapshot; the server started again, then 20 s of small appends and 3,000,000 lookups.
 # Prints each part's figures and the server's peak memory (VmHWM) after it.
-# Usage: [C360=path] ops/bench/by-hand/full-memory.sh
+# Usage: [C360=path] [CONFIG=file.yaml] ops/bench/by-hand/full-memory.sh
 set -euo pipefail
 c360=${C360:-.build/release/c360}
 work=$(mktemp -d)
@@ -11,7 +11,7 @@ data=$work/data
 port=$((20000 + RANDOM % 20000))
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 start() {
-    "$c360" serve --data "$data" --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$((port + 1))" >> "$work/serve.out" 2>&1 &
+    "$c360" serve --data "$data" --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$((port + 1))" ${CONFIG:+--config "$CONFIG"} >> "$work/serve.out" 2>&1 &
     server=$!
     until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
         kill -0 $server 2>/dev/null || { echo "c360 serve exited:" >&2; cat "$work/serve.out" >&2; exit 1; }
