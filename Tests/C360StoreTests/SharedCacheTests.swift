@@ -47,6 +47,24 @@ import Testing
         }
     }
 
+    @Test("replacing changes a held key's value in its place, holds no key it did not, and refuses reads begun before it")
+    func replaceInPlace() {
+        let cache = SharedCache<UInt64, String>(capacity: 2, shards: 1)
+        cache.store("v1", for: 1, evicting: false)
+        cache.store("v1", for: 2, evicting: false)
+        let beforeReplace = cache.ticket(for: 1)
+        cache.replace("", for: 1)
+        cache.replace("", for: 3)
+        #expect(cache.value(for: 1) == "" && cache.value(for: 3) == nil)
+        cache.add("read v1", for: 1, readWith: beforeReplace)
+        #expect(cache.value(for: 1) == "")
+        // The slot stays taken: a full cache that does not evict has no room for another key.
+        cache.store("v1", for: 4, evicting: false)
+        #expect(cache.value(for: 4) == nil)
+        cache.store("v2", for: 1, evicting: false)
+        #expect(cache.value(for: 1) == "v2" && cache.value(for: 2) == "v1")
+    }
+
     @Test("never holds more than its capacity")
     func bounded() {
         let cache = SharedCache<UInt64, UInt64>(capacity: 64, shards: 4)
