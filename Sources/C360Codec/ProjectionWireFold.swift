@@ -35,8 +35,7 @@ public enum ProjectionWireFold {
         guard let layout = try? Layout(raw) else { return nil }
         var email = Projection.Email()
         if let range = layout.payload(of: .email) {
-            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: raw[range]))
-            guard (try? ProjectionWireCodec.read(&reader, into: &email)) != nil else { return nil }
+            guard Self.read(raw[range], into: &email, by: { (reader, value) throws(ProtobufWireError) in try ProjectionWireCodec.read(&reader, into: &value) }) else { return nil }
         }
         fold.applyEmail(type, at: event.occurredAt, to: &email)
         var writer = layout.writingHeader(of: event, seq: seq, from: raw)
@@ -54,14 +53,12 @@ public enum ProjectionWireFold {
         guard let layout = try? Layout(raw) else { return nil }
         var state = Projection.Web()
         if let range = layout.payload(of: .web) {
-            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: raw[range]))
-            guard (try? ProjectionWireCodec.read(&reader, into: &state)) != nil else { return nil }
+            guard Self.read(raw[range], into: &state, by: { (reader, value) throws(ProtobufWireError) in try ProjectionWireCodec.read(&reader, into: &value) }) else { return nil }
         }
         var last: Projection.DayBucket?
         if let days = layout.days {
             var bucket = Projection.DayBucket()
-            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: raw[days.lastPayload]))
-            guard (try? ProjectionWireCodec.read(&reader, into: &bucket)) != nil else { return nil }
+            guard Self.read(raw[days.lastPayload], into: &bucket, by: { (reader, value) throws(ProtobufWireError) in try ProjectionWireCodec.read(&reader, into: &value) }) else { return nil }
             last = bucket
         }
         let day = ProjectionFold.day(of: event.occurredAt)
@@ -98,6 +95,20 @@ public enum ProjectionWireFold {
         ProjectionWireCodec.write(bucket, to: &writer)
         writer.endMessage(element)
         return writer.finish()
+    }
+
+    /// Reads a message's own bytes into `value` with `read`; `false` when they are malformed.
+    private static func read<Value>(
+        _ message: Slice<UnsafeRawBufferPointer>, into value: inout Value,
+        by read: (inout ProtobufWireReader, inout Value) throws(ProtobufWireError) -> Void
+    ) -> Bool {
+        var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: message))
+        do {
+            try read(&reader, &value)
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Where the first bucket of day `oldestKept` or later starts in the run of buckets `run` (its
