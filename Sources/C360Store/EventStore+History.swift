@@ -131,10 +131,11 @@ final class StoredHistories<Event> {
         StoredHistories<FoldableEvent>(store) { bytes throws(C360Error) in try store.decodeFoldableEvent(bytes) }
     }
 
-    /// Appends the stored events of `subject`, in log order, each with its resolution.
-    func append(_ subject: UInt64, to entries: inout [HistoryEntry<Event>]) throws(C360Error) {
+    /// Appends the stored events of `subject` from log position `firstSeq` on (`0`: all of them),
+    /// in log order, each with its resolution.
+    func append(_ subject: UInt64, from firstSeq: UInt64 = 0, to entries: inout [HistoryEntry<Event>]) throws(C360Error) {
         do {
-            let start = StoreKeys.event(subject: subject, seq: 0)
+            let start = StoreKeys.event(subject: subject, seq: firstSeq)
             var resolved: [UInt64: C360_Store_V1_Resolution] = [:]
             resolutions.seek(start)
             while resolutions.isValid, let seq = Self.seq(of: subject, at: resolutions.key) {

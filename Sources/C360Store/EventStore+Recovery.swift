@@ -1,4 +1,5 @@
 import C360Core
+import C360Codec
 import C360Model
 import Foundation
 import RocksDB
@@ -29,15 +30,16 @@ extension EventStore {
     /// stored projection by the tail's events, skipping those it already holds (a projection's `seq`
     /// is the last event folded into it, and a projection folds its events in log order). A
     /// customer whose merged histories changed in the tail is folded afresh from all of its events.
+    ///
+    /// The log says which subjects the tail touched; their events and projections are then read
+    /// in key order, a seek and a few steps of an open iterator each, on every core: reading each
+    /// event and resolution by its key in log order, on one thread, folded 50,000-100,000 events
+    /// a second, which bounded how much log a write behind may leave to recovery.
     func recoverProjections() throws(C360Error) {
         let started = ContinuousClock.now
         let checkpoint = projections.checkpoint
+        let fold = writer.state.fold
         do {
-            // The tail's events by the subject whose projection folds them now, in log order.
-            var tail: [UInt64: [(subject: UInt64, seq: UInt64)]] = [:]
-            // The tail's resolutions, read once here for the regrouping and again by the fold.
-            var resolutions: [UInt64: C360_Store_V1_Resolution] = [:]
-            var regrouped: Set<UInt64> = []
             var target: [UInt64: UInt64] = [:]
             func targetOf(_ subject: UInt64) throws(C360Error) -> UInt64 {
                 if let known = target[subject] { return known }
@@ -46,36 +48,44 @@ extension EventStore {
                 return found
             }
             var events = 0
-            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: checkpoint + 1)) { key, value in
-                guard value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
-                      let seq = StoreKeys.uint64(key) else { return }
-                tail[try targetOf(subject), default: []].append((subject, seq))
+            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: checkpoint + 1)) { _, value in
+                guard value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1) else { return }
+                _ = try targetOf(subject)
                 events += 1
-                if let bytes = try database.get(StoreKeys.event(subject: subject, seq: seq), in: families.resolutions) {
-                    let resolution = try decodeResolution(bytes)
-                    resolutions[seq] = resolution
-                    let moved = resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject)
-                    if !moved.isEmpty { regrouped.formUnion([subject] + moved) }
-                }
             }
 
+            // Each customer the tail touched, with the subjects whose tail it folds, in key order.
+            var subjectsOf: [UInt64: [UInt64]] = [:]
+            for (subject, customer) in target { subjectsOf[customer, default: []].append(subject) }
+            let customers = subjectsOf.keys.sorted()
+            let chunks = stride(from: 0, to: customers.count, by: Self.recoveryChunk).map { start in
+                customers[start..<min(start + Self.recoveryChunk, customers.count)].map { ($0, subjectsOf[$0]!) }
+            }
             var changes: [UInt64: ProjectionStore.Change] = [:]
+            var regrouped: Set<UInt64> = []
+            let workers = ProcessInfo.processInfo.activeProcessorCount
+            try OrderedParallelMap.run(
+                chunks, workers: workers, ahead: workers * 4,
+                transform: { chunk in try self.foldForward(chunk, after: checkpoint, by: fold) },
+                consume: { folded in
+                    for (customer, bytes) in folded.projections { changes[customer] = .encoded(bytes) }
+                    regrouped.formUnion(folded.regrouped)
+                })
+
             // Histories merged or taken out in the tail: their customers (and themselves, when
             // alone now) are folded afresh; those merged now have no projection of their own.
+            var refolded: Set<UInt64> = []
             for subject in regrouped {
                 let now = try targetOf(subject)
                 if now != subject { changes[subject] = .removed }
-                if changes[now] == nil, try !isErased(subject: now) {
+                guard refolded.insert(now).inserted else { continue }
+                if try isErased(subject: now) {
+                    changes[now] = nil
+                } else {
                     let members = try storedMembers(of: now)
-                    let refolded = try refold(subjects: [now] + members, by: writer.state.fold)
-                    changes[now] = refolded.seq == 0 ? .removed : .encoding(refolded)
+                    let projection = try refold(subjects: [now] + members, by: fold)
+                    changes[now] = projection.seq == 0 ? .removed : .encoding(projection)
                 }
-            }
-            for (subject, entries) in tail where changes[subject] == nil {
-                var projection = try projections.projection(of: subject)
-                // The log is read in seq order, so each subject's entries already are.
-                try fold(logged: entries, into: &projection, resolutions: resolutions, by: writer.state.fold)
-                if let projection { changes[subject] = .encoding(projection) }
             }
             projections.committed(changes, through: writer.state.lastSeq)
             try projections.writeAll()
@@ -86,5 +96,53 @@ extension EventStore {
         } catch {
             throw C360Error(error, doing: "fold the log after the projections' checkpoint (recovery after a crash)")
         }
+    }
+
+    /// Customers per unit of recovery's parallel work.
+    private static let recoveryChunk = 1_024
+
+    /// Customers' projections brought forward by the events of their subjects after `checkpoint`.
+    private struct FoldedForward: Sendable {
+        var projections: [(customer: UInt64, bytes: [UInt8])] = []
+        /// Subjects whose tail merged histories or took them out, with the histories moved.
+        var regrouped: Set<UInt64> = []
+    }
+
+    /// Folds each customer's stored projection forward by its subjects' events after
+    /// `checkpoint`, skipping those it holds already. Reads only; safe on any thread.
+    private func foldForward(
+        _ customers: [(customer: UInt64, subjects: [UInt64])], after checkpoint: UInt64, by fold: ProjectionFold
+    ) throws(C360Error) -> FoldedForward {
+        var folded = FoldedForward()
+        let stored = database.makeIterator(projections.family)
+        let histories = StoredHistories<FoldableEvent>.foldable(self)
+        var entries: [HistoryEntry<FoldableEvent>] = []
+        for (customer, subjects) in customers {
+            let key = StoreKeys.subject(customer)
+            stored.seek(key)
+            var projection: Projection?
+            if stored.isValid, stored.key == key {
+                projection = try ProjectionStore.decode(stored.value)
+            }
+            do { try stored.checkStatus() } catch { throw C360Error(storage: error, doing: "read a stored projection") }
+            entries.removeAll(keepingCapacity: true)
+            for subject in subjects {
+                try histories.append(subject, from: checkpoint + 1, to: &entries)
+            }
+            if subjects.count > 1 { entries.sort { $0.seq < $1.seq } }
+            var changed = false
+            for entry in entries {
+                if let resolution = entry.resolution, !(resolution.merged.isEmpty && resolution.unmerged.isEmpty) {
+                    folded.regrouped.insert(entry.subject)
+                    folded.regrouped.formUnion(resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject))
+                }
+                guard entry.seq > (projection?.seq ?? 0) else { continue }
+                if projection == nil { projection = ProjectionFold.emptyProjection(customerID: entry.event.customerID) }
+                fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection!)
+                changed = true
+            }
+            if changed, let projection { folded.projections.append((customer, ProjectionWireCodec.encode(projection))) }
+        }
+        return folded
     }
 }
