@@ -330,9 +330,16 @@ final class ProjectionStore: Sendable {
         // does not hold each waiting customer's projection twice. Replaced by no bytes rather than
         // removed: a slot given up here went to the next customer read ahead, and the write
         // behind found no room to put this one back (3-4 µs more per event in bulk ingest, which
-        // then read those customers from RocksDB again).
-        for subject in changes.keys {
-            stored.replace(Self.shadowed, for: subject)
+        // then read those customers from RocksDB again). A changed projection the cache does not
+        // hold takes a slot too, freeing the bytes of one not used recently: so what waits to be
+        // written and what the cache holds together stay within the cache's capacity, plus those
+        // beyond it waiting, however many customers the appends spread over.
+        for (subject, change) in changes {
+            if change.bytes == nil {
+                stored.replace(Self.shadowed, for: subject)
+            } else {
+                stored.store(Self.shadowed, for: subject)
+            }
         }
         if full {
             queue.sync { try? writeDirty() }
@@ -632,6 +639,14 @@ final class ProjectionStore: Sendable {
         pending.withLock { pending in
             for (subject, _) in chunk { pending.writing[subject] = nil }
         }
+    }
+
+    /// Projections the cache of stored bytes holds (not counting the places of those waiting).
+    var storedProjectionsHeld: Int { stored.count { $0 != Self.shadowed } }
+
+    /// Whether the cache of stored bytes holds `subject`'s projection.
+    func holdsStoredProjection(of subject: UInt64) -> Bool {
+        stored.value(for: subject).map { $0 != Self.shadowed } ?? false
     }
 
     /// What the cache of stored bytes holds for a projection waiting to be written: no bytes (an

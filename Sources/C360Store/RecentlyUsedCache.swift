@@ -25,6 +25,11 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
 
     var count: Int { slots.count }
 
+    /// The entries whose value passes `isIncluded`.
+    func count(where isIncluded: (Value) -> Bool) -> Int {
+        slots.reduce(0) { $0 + (isIncluded($1.value) ? 1 : 0) }
+    }
+
     mutating func value(for key: Key) -> Value? {
         guard let position = positions[key] else { return nil }
         slots[position].used = true

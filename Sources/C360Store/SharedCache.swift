@@ -59,6 +59,11 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// The entries whose value passes `isIncluded`, over every shard.
+    func count(where isIncluded: (Value) -> Bool) -> Int {
+        shards.reduce(0) { total, shard in total + shard.lock.withLock { $0.entries.count(where: isIncluded) } }
+    }
+
     func remove(_ key: Key) {
         take(key)
     }

@@ -43,15 +43,19 @@ public struct StoreConfiguration: Sendable {
     /// 151,968 with all of them kept, the server at 274 and 305 MiB.
     public var cachedProfiles = 128_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
-    /// (as encoded; in memory, the parts their events changed decoded, about twice as much) wait
-    /// before the writer waits for them to be written; a write starts at half. Default 4 MiB: bulk
-    /// ingest of 2,000,000 events over 100,000 customers peaked at 423 MiB with 4 MiB and at
-    /// 596 MiB with 128 MiB and 10 s, which coalesce half the writes away for a sixth less CPU
-    /// per event (61.6 against 74.5 µs).
-    public var projectionWriteBehindBytes = 4 << 20
+    /// (as encoded) wait before the writer waits for them to be written; a write starts at half.
+    /// Each waiting projection takes the place of one in the cache of stored bytes
+    /// (`cachedStoredProjections`), so the two together hold about that many projections however
+    /// many customers the appends spread over. Default 128 MiB with `projectionWriteBehindSeconds`
+    /// 10 (README, step 81): bulk ingest of 2,000,000 events over 100,000 customers 54,055–62,407
+    /// events/s at 24.3–28.0 µs of server CPU per event against 47,655–48,401 at 33.4–34.0 with
+    /// 4 MiB and 2 s (each waiting customer written once for several appends), the server's peak
+    /// at 1,000,000 customers as with them (491 MiB).
+    public var projectionWriteBehindBytes = 128 << 20
     /// The longest a changed projection waits to be written behind the log: with the byte limit,
-    /// this bounds how much of the log a restart after a crash folds again. Default 2 s.
-    public var projectionWriteBehindSeconds = 2.0
+    /// this bounds how much of the log a restart after a crash folds again (10 s of bulk ingest
+    /// at 60,000 events/s: about 3 s). Default 10 s.
+    public var projectionWriteBehindSeconds = 10.0
     /// Appends waiting for the writer, in bytes of their events as encoded: one that would take the
     /// queue past this is refused whole with `RESOURCE_EXHAUSTED` (nothing stored; the caller sends
     /// it again later), so that callers sending faster than the log commits cannot grow the

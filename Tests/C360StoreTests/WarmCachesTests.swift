@@ -41,6 +41,45 @@ import Testing
         }
     }
 
+    @Test("projections waiting to be written take the places of those held as stored: together they stay within the cache's capacity")
+    func waitingTakesStoredPlaces() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = Self.configuration
+            configuration.cachedStoredProjections = 64
+            // Nothing is written behind while the appends below run.
+            configuration.projectionWriteBehindSeconds = 600
+            configuration.projectionWriteBehindBytes = 1 << 30
+            do {
+                let store = try EventStore(directory: directory, configuration: configuration)
+                var events: [C360_V1_Event] = []
+                SyntheticDataGenerator(customers: 300, events: 3_000, seed: 5).generate { events.append($0) }
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+                store.close()
+            }
+            let store = try EventStore(directory: directory, configuration: configuration)
+            store.warmCaches()
+            try store.projections.writeAll()
+            #expect(store.projections.storedProjectionsHeld == 64)
+            let notHeld = try (1...300).map(SyntheticDataGenerator.customerID).filter { id in
+                try !store.projections.holdsStoredProjection(of: #require(store.customerSubjects.value(for: id)))
+            }
+            #expect(notHeld.count == 300 - 64)
+            let appended = notHeld.enumerated().map { index, id in Events.web("waiting-\(index)", customer: id) }
+            #expect(await store.append(appended).allSatisfy { $0.isAppended })
+            // 236 projections wait; each took a place from one held (before, the 64 stayed held beside them).
+            #expect(store.projections.storedProjectionsHeld == 0)
+            for id in notHeld {
+                #expect(try store.projection(customerID: id).eventCount > 0)
+            }
+            // Written, they are held again as far as there is room, and read back as committed.
+            let before = try notHeld.map { try store.projection(customerID: $0).generatedMessage }
+            try store.projections.writeAll()
+            #expect(store.projections.storedProjectionsHeld == 64)
+            #expect(try notHeld.map { try store.projection(customerID: $0).generatedMessage } == before)
+            store.close()
+        }
+    }
+
     @Test("a warmed store holds every customer's subject and stored projection, and answers as RocksDB does")
     func warmedAnswersAsStored() async throws {
         try await withWarmedStore { store, expected in

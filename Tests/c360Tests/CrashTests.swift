@@ -110,7 +110,7 @@ import SwiftProtobuf
             let eventIDs = try Self.eventIDs(of: file)
 
             // Written behind every 20 ms (or at half a MiB), the projections are being written (or just
-            // were) whenever the kill comes; with the defaults (2 s, 4 MiB) the kill comes before
+            // were) whenever the kill comes; with the defaults (10 s, 128 MiB) the kill comes before
             // the first write behind, and recovery folds the whole log.
             let busyWriteBehind = directory + "/busy-write-behind.yaml"
             try "storage:\n  projection_write_behind_seconds: 0.02\n  projection_write_behind_mb: 1\n".write(toFile: busyWriteBehind, atomically: true, encoding: .utf8)
