@@ -67,6 +67,8 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        // jemalloc's settings (`malloc_conf`), linked into the c360 executable only.
+        .target(name: "CJemallocSettings"),
         // HTTP/2 framing from Debian's libnghttp2-dev (1.52). Only the C360HTTP2 target imports it.
         .systemLibrary(
             name: "CNGHTTP2",
@@ -272,7 +274,7 @@ let package = Package(
         .executableTarget(
             name: "c360",
             dependencies: [
-                "CJemalloc", "C360API", "C360Console", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
+                "CJemalloc", "CJemallocSettings", "C360API", "C360Console", "C360Service", "C360Bench", "C360Store", "C360Core", "C360Model", "C360Generator", "C360Config", "C360Observability", "C360Mapping", "C360PostgresSource",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

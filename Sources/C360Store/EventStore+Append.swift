@@ -1,4 +1,5 @@
 import C360Core
+import C360Codec
 import C360Model
 import Foundation
 import RocksDB
@@ -13,8 +14,12 @@ extension EventStore: GroupCommitTarget {
 
     /// Everything one commit has read or decided so far, so that events of the same commit see
     /// each other (a duplicate within the batch, a customer created two events earlier, a merge).
-    private struct CommitContext {
+    fileprivate struct CommitContext {
         var state: WriterState
+        /// The commit staged before this one, being written while this one is staged (`LogWriter`
+        /// pipelines them): what it decided is not in RocksDB or the writer's caches yet, so this
+        /// commit reads it here first. Cleared once this commit is staged.
+        var earlier: StagedCommit?
         var eventIDs: [String: UInt64] = [:]
         var index: [IndexKey: UInt64?] = [:]
         /// The entries of `index` read from RocksDB or written by this commit: for the writer's
@@ -39,8 +44,9 @@ extension EventStore: GroupCommitTarget {
         /// Sized for a commit of `events` events up front: grown from empty, the tables were rehashed
         /// a dozen times in each commit of a thousand events (3% of the writer's time in bulk
         /// ingest, `perf`).
-        init(state: WriterState, events: Int) {
+        init(state: WriterState, events: Int, earlier: StagedCommit? = nil) {
             self.state = state
+            self.earlier = earlier
             eventIDs.reserveCapacity(events)
             index.reserveCapacity(events)
             indexLearned.reserveCapacity(events)
@@ -50,7 +56,7 @@ extension EventStore: GroupCommitTarget {
 
         /// The events of `subjects` staged in this commit, for a refold.
         func stagedHistory(of subjects: [UInt64]) -> [HistoryEntry<FoldableEvent>] {
-            subjects.flatMap { staged[$0] ?? [] }.map {
+            subjects.flatMap { (earlier?.context.staged[$0] ?? []) + (staged[$0] ?? []) }.map {
                 HistoryEntry(seq: $0.seq, subject: $0.subject, event: $0.prepared.foldable, resolution: $0.resolution)
             }
         }
@@ -62,15 +68,15 @@ extension EventStore: GroupCommitTarget {
         }
     }
 
-    /// Folds one group of appends and writes their log as one synced `WriteBatch`: the events, their
-    /// log positions, dedup and index entries, identity resolutions and segment membership changes
-    /// together, so a crash can never separate them. The projections folded are handed to the
-    /// projection store, which writes them behind the log (recovery folds them again after a crash).
-    /// Runs on the writer's queue only.
-    /// `positions` (a source's place in its own log) are written in the same batch. Returns whether
-    /// the batch was written: when it was not, no position moved and no event was appended.
-    func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition] = []) -> (outcomes: [[AppendOutcome]], written: Bool) {
-        var context = CommitContext(state: writer.state, events: groups.reduce(0) { $0 + $1.count })
+    /// Folds one group of appends into the commit that writes their log as one synced `WriteBatch`:
+    /// the events, their log positions, dedup and index entries, identity resolutions and segment
+    /// membership changes together, so a crash can never separate them. `positions` (a source's
+    /// place in its own log) go in the same batch. `earlier` is the commit being written meanwhile,
+    /// whose decisions this one builds on (`LogWriter` stages a commit while the one before it is
+    /// written: RocksDB's inserts were a third of the writer's time). Changes nothing outside the
+    /// commit: `write` and `publish` do. Runs on the writer's queue only.
+    func stage(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition], after earlier: StagedCommit?) -> StagedCommit {
+        var context = CommitContext(state: earlier?.context.state ?? writer.state, events: groups.reduce(0) { $0 + $1.count }, earlier: earlier)
         let batch = WriteBatch(for: database)
         var outcomes: [[AppendOutcome]] = []
         outcomes.reserveCapacity(groups.count)
@@ -89,45 +95,69 @@ extension EventStore: GroupCommitTarget {
             }
             outcomes.append(group)
         }
-        guard appended || !positions.isEmpty else { return (outcomes, true) }
+        let earlierMemberships = context.earlier?.memberships ?? [:]
+        context.earlier = nil
+        guard appended || !positions.isEmpty else { return StagedCommit(outcomes: outcomes, context: context) }
         if let shortage = diskShortage(writing: batch.byteCount) {
-            return (outcomes.map { group in
+            return StagedCommit(outcomes: outcomes.map { group in
                 group.map { outcome in
                     if case .appended = outcome { return .rejected(shortage) }
                     return outcome
                 }
-            }, false)
+            }, context: context, refused: true)
         }
 
-        let (segmentChanges, memberships) = self.segmentChanges(before: context.before, after: context.projections, day: context.state.segmentDay)
-        do {
-            for change in segmentChanges {
-                let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
-                if change.kind == .enter {
-                    batch.put(key, Array(change.customerID.utf8), in: families.segments)
-                } else {
-                    batch.delete(key, in: families.segments)
-                }
+        let (segmentChanges, memberships) = self.segmentChanges(
+            before: context.before, after: context.projections, day: context.state.segmentDay, earlier: earlierMemberships)
+        for change in segmentChanges {
+            let key = StoreKeys.segmentMember(change.segment, subject: change.subject)
+            if change.kind == .enter {
+                batch.put(key, Array(change.customerID.utf8), in: families.segments)
+            } else {
+                batch.delete(key, in: families.segments)
             }
-            batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
-            batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
-            batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
-            for position in positions {
-                batch.put(StoreKeys.Meta.sourcePosition(position.source), position.value, in: families.meta)
-            }
-            // A source's position is synced whatever the policy: it is what the source may forget up to.
-            try database.write(batch, sync: configuration.walSync == .everyCommit || !positions.isEmpty)
-        } catch {
-            let failure = C360Error(error, doing: "append")
-            return (outcomes.map { group in
-                group.map { outcome in
-                    if case .appended = outcome { return .rejected(failure) }
-                    return outcome
-                }
-            }, false)
         }
-        writer.committed(
-            context.state, eventIDs: context.eventIDs.keys, index: context.indexLearned, mergedInto: context.mergedInto, memberships: memberships)
+        batch.put(StoreKeys.Meta.lastSeq, StoreKeys.bigEndian(context.state.lastSeq), in: families.meta)
+        batch.put(StoreKeys.Meta.nextSubject, StoreKeys.bigEndian(context.state.nextSubject), in: families.meta)
+        batch.put(StoreKeys.Meta.eventCount, StoreKeys.bigEndian(context.state.eventCount), in: families.meta)
+        for position in positions {
+            batch.put(StoreKeys.Meta.sourcePosition(position.source), position.value, in: families.meta)
+        }
+        // Encoded once here: the projection store holds them so until they are written behind,
+        // and the commit staged over this one decodes from these bytes the parts it changes.
+        var folded: [UInt64: FoldedProjection] = [:]
+        folded.reserveCapacity(context.projections.count)
+        for subject in Array(context.projections.keys) {
+            if let projection = context.projections.removeValue(forKey: subject) {
+                folded[subject] = FoldedProjection(seq: projection.seq, customerID: projection.customerID, bytes: ProjectionWireCodec.encode(projection))
+            }
+        }
+        return StagedCommit(
+            outcomes: outcomes, context: context, folded: folded, batch: batch,
+            // A source's position is synced whatever the policy: it is what the source may forget up to.
+            sync: configuration.walSync == .everyCommit || !positions.isEmpty,
+            segmentChanges: segmentChanges, memberships: memberships)
+    }
+
+    /// Writes a staged commit's batch. Runs on the writer's second thread, while the writer stages
+    /// the next commit; nothing of the commit is shown until `publish`.
+    func writeCommit(_ commit: StagedCommit) throws(C360Error) {
+        guard let batch = commit.batch else { return }
+        do {
+            try database.write(batch, sync: commit.sync)
+        } catch {
+            throw C360Error(error, doing: "append")
+        }
+    }
+
+    /// Shows a written commit to readers: the projections it folded (handed to the projection
+    /// store, which writes them behind the log; recovery folds them again after a crash), its
+    /// customers' subjects, the change and segment streams. Runs on the writer's second thread once
+    /// `writeCommit` returned, while the writer may be staging the next commit over this one: it
+    /// only reads the commit.
+    func publish(_ commit: StagedCommit) {
+        guard commit.batch != nil else { return }
+        let context = commit.context
         // A customer's subject never changes once created (an erasure removes it): its next events
         // find it here instead of reading the index (in bulk ingest, where each customer is created
         // by its first event, those reads were 6% of the server's CPU, `perf`).
@@ -135,16 +165,12 @@ extension EventStore: GroupCommitTarget {
             customerSubjects.store(subject, for: customerID)
         }
         var published: [StoreChange] = []
-        published.reserveCapacity(context.projections.count)
+        published.reserveCapacity(commit.folded.count)
         var changed: [UInt64: ProjectionStore.Change] = [:]
-        changed.reserveCapacity(context.projections.count + context.removedProjections.count)
-        // Moved out of the context rather than copied: a copy retains every array and string of a
-        // projection (`perf`: about 1% of small appends' server CPU).
-        for subject in Array(context.projections.keys) {
-            if let projection = context.projections.removeValue(forKey: subject) {
-                published.append(StoreChange(seq: projection.seq, customerID: projection.customerID, erased: false))
-                changed[subject] = .encoding(projection)
-            }
+        changed.reserveCapacity(commit.folded.count + context.removedProjections.count)
+        for (subject, folded) in commit.folded {
+            published.append(StoreChange(seq: folded.seq, customerID: folded.customerID, erased: false))
+            changed[subject] = .encoded(folded.bytes)
         }
         published.sort { $0.seq < $1.seq }
         for subject in context.removedProjections where changed[subject] == nil {
@@ -152,8 +178,18 @@ extension EventStore: GroupCommitTarget {
         }
         projections.committed(changed, through: context.state.lastSeq)
         changes.publish(published, lastSeq: context.state.lastSeq)
-        self.segmentChanges.publish(segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
-        return (outcomes, true)
+        self.segmentChanges.publish(commit.segmentChanges.map { ($0.segment, $0.customerID, $0.kind) }, seq: context.state.lastSeq)
+    }
+
+    /// Makes a written commit's state and what it read or decided of the index, merges and
+    /// segment memberships the writer's own. Runs on the writer's queue, before it stages a commit
+    /// that is not staged over this one.
+    func applyToWriter(_ commit: StagedCommit) {
+        guard commit.batch != nil else { return }
+        let context = commit.context
+        writer.committed(
+            context.state, eventIDs: context.eventIDs.keys, index: context.indexLearned, mergedInto: context.mergedInto,
+            memberships: commit.memberships)
     }
 
     /// Validates and encodes events and computes their keyed hashes: everything about an append
@@ -274,7 +310,7 @@ extension EventStore: GroupCommitTarget {
     /// `context`, so a rejected event leaves no trace in the commit.
     private func stage(_ prepared: PreparedEvent, into batch: WriteBatch, context: inout CommitContext) throws(C360Error) -> AppendOutcome {
         let event = prepared.event
-        if let seq = context.eventIDs[event.eventID] {
+        if let seq = context.eventIDs[event.eventID] ?? context.earlier?.context.eventIDs[event.eventID] {
             return .duplicate(seq: seq)
         }
         let eventIDKey = Array(event.eventID.utf8)
@@ -458,6 +494,14 @@ extension EventStore: GroupCommitTarget {
             try ProjectionStore.decodeRetained(parts, in: &staged)
             return staged
         }
+        if let earlier = context.earlier?.folded[subject] {
+            return try ProjectionStore.decode(earlier.bytes, parts: parts)
+        }
+        // Merged into a customer by the commit being written: the projection store still holds it
+        // until that commit is published.
+        if context.projections[subject] == nil, context.earlier?.context.removedProjections.contains(subject) == true {
+            return ProjectionFold.emptyProjection(customerID: "")
+        }
         let stored = try toFold ? projections.projectionToFold(of: subject, parts: parts) : projections.projection(of: subject, parts: parts)
         return stored ?? ProjectionFold.emptyProjection(customerID: "")
     }
@@ -466,6 +510,10 @@ extension EventStore: GroupCommitTarget {
     private func owner(of key: [UInt8], context: inout CommitContext) throws(C360Error) -> UInt64? {
         let indexKey = IndexKey(key)
         if let cached = context.index[indexKey] { return cached }
+        if let earlier = context.earlier?.context.index[indexKey] {
+            context.index[indexKey] = earlier
+            return earlier
+        }
         if let cached = writer.cachedOwner(of: indexKey) {
             context.index[indexKey] = cached
             return cached
@@ -478,6 +526,10 @@ extension EventStore: GroupCommitTarget {
     /// The customer an anonymous subject is merged into, as of this commit.
     private func mergedInto(_ anonymous: UInt64, context: inout CommitContext) throws(C360Error) -> UInt64? {
         if let known = context.mergedInto[anonymous] { return known }
+        if let earlier = context.earlier?.context.mergedInto[anonymous] {
+            context.mergedInto[anonymous] = earlier
+            return earlier
+        }
         if let cached = writer.cachedMergedInto(anonymous) {
             context.mergedInto[anonymous] = cached
             return cached
@@ -488,7 +540,10 @@ extension EventStore: GroupCommitTarget {
     }
 
     private func members(of customer: UInt64, context: inout CommitContext) throws(C360Error) -> [UInt64] {
-        if let known = context.members[customer] { return known }
+        if let known = context.members[customer] ?? context.earlier?.context.members[customer] {
+            context.members[customer] = known
+            return known
+        }
         let stored = try storedMembers(of: customer)
         context.members[customer] = stored
         return stored
@@ -535,6 +590,49 @@ extension EventStore: GroupCommitTarget {
     func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> Projection {
         try ProjectionStore.decode(bytes)
     }
+}
+
+/// A commit staged by the writer and not yet shown: its outcomes, its batch and what it decided.
+/// `@unchecked Sendable`: nothing changes it once staged; the writer and its second thread only read it.
+final class StagedCommit: @unchecked Sendable, StagedGroupCommit {
+    let outcomes: [[AppendOutcome]]
+    /// `nil`: nothing to write (every event a duplicate or rejected), or refused whole.
+    let batch: WriteBatch?
+    let sync: Bool
+    /// Refused whole before writing (the disk's reserve): no position moved.
+    let refused: Bool
+    fileprivate let context: EventStore.CommitContext
+    /// The projections it folded, moved out of `context` once it is staged.
+    let folded: [UInt64: FoldedProjection]
+    let segmentChanges: [MembershipChange]
+    /// Every customer's segments after the commit, for the writer's cache and the next commit.
+    let memberships: [UInt64: Set<String>]
+
+    var needsWrite: Bool { batch != nil }
+    var writtenWithoutWrite: Bool { !refused }
+    var lastSeq: UInt64 { context.state.lastSeq }
+
+    fileprivate init(
+        outcomes: [[AppendOutcome]], context: EventStore.CommitContext, folded: [UInt64: FoldedProjection] = [:],
+        batch: WriteBatch? = nil, sync: Bool = true, refused: Bool = false,
+        segmentChanges: [MembershipChange] = [], memberships: [UInt64: Set<String>] = [:]
+    ) {
+        self.outcomes = outcomes
+        self.context = context
+        self.folded = folded
+        self.batch = batch
+        self.sync = sync
+        self.refused = refused
+        self.segmentChanges = segmentChanges
+        self.memberships = memberships
+    }
+}
+
+/// A projection a commit folded, as its stored bytes, with what the change stream shows of it.
+struct FoldedProjection {
+    let seq: UInt64
+    let customerID: String
+    let bytes: [UInt8]
 }
 
 /// An event staged in a commit (`CommitContext.staged`).

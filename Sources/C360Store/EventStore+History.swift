@@ -42,7 +42,11 @@ extension EventStore {
         }
         entries.sort { $0.seq < $1.seq }
         var projection = ProjectionFold.emptyProjection(customerID: "")
-        for entry in entries {
+        // A commit staged while the one before it is written passes that one's events in `extra`,
+        // and the write may land while the histories are read: each seq is folded once.
+        var last: UInt64 = 0
+        for entry in entries where entry.seq != last {
+            last = entry.seq
             fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection)
         }
         return projection

@@ -38,8 +38,9 @@ extension EventStore {
 
     /// The membership changes between the projections before and after a commit, and every
     /// customer's membership after it (for the writer's cache, once the commit is written).
+    /// `earlier`: the memberships after the commit being written meanwhile, not cached yet.
     /// Runs on the writer's queue.
-    func segmentChanges(before: [UInt64: Projection?], after: [UInt64: Projection], day: Int64)
+    func segmentChanges(before: [UInt64: Projection?], after: [UInt64: Projection], day: Int64, earlier: [UInt64: Set<String>] = [:])
         -> (changes: [MembershipChange], memberships: [UInt64: Set<String>]) {
         guard !configuration.segments.isEmpty else { return ([], [:]) }
         let evaluator = ProfileEvaluator(settings: configuration.profile)
@@ -49,7 +50,7 @@ extension EventStore {
         for (subject, projection) in after.sorted(by: { $0.key < $1.key }) where !projection.customerID.isEmpty {
             // What the last commit computed for this customer, when it was for the same day,
             // spares evaluating the old projection again.
-            let cached = writer.cachedMemberships(of: subject, day: day)
+            let cached = earlier[subject] ?? writer.cachedMemberships(of: subject, day: day)
             let old = cached ?? self.memberships(of: before[subject] ?? nil, evaluator: evaluator, at: instant)
             let new = self.memberships(of: projection, evaluator: evaluator, at: instant)
             memberships[subject] = new

@@ -140,7 +140,7 @@ extension EventStore {
                 build.subjectsRefolded += try refoldBuilt(touched, unlessErased: isErased)
                 if touched.count <= 1_000 || build.catchUpRounds >= 50 { break }
             }
-            let switched: Result<(ColumnFamily, Double), C360Error> = writer.queue.sync {
+            let switched: Result<(ColumnFamily, Double), C360Error> = writer.sync {
                 Result { () throws(C360Error) -> (ColumnFamily, Double) in
                     let paused = ContinuousClock.now
                     try self.checkBuildGoesOn()

@@ -207,7 +207,7 @@ public final class EventStore: Sendable {
         cancelVersionBuild()
         versionBuilds.sync {}
         projections.stopWarming()
-        writer.queue.sync {}
+        writer.sync {}
         physicalErasures.waitForPassUnderWay()
         // A failure here loses nothing: the next open folds the log after the checkpoint.
         try? projections.writeAll()
@@ -283,7 +283,7 @@ public final class EventStore: Sendable {
     /// Runs `work` on the writer, excluding appends while it runs.
     func exclusively<Value: Sendable>(_ work: @escaping @Sendable () throws(C360Error) -> Value) async throws(C360Error) -> Value {
         let result: Result<Value, C360Error> = await withCheckedContinuation { continuation in
-            writer.queue.async {
+            writer.async {
                 do throws(C360Error) {
                     continuation.resume(returning: .success(try work()))
                 } catch {

@@ -94,14 +94,36 @@ struct RecentEventIDs {
     }
 }
 
-/// What a group commit is written through: the store, which stages each event in its key layout
-/// and writes the commit's one synced batch. The writer decides which appends go together and in
-/// what order; it knows nothing of the layout.
+/// What a group commit is written through: the store, which stages each event in its key layout,
+/// writes the commit's one synced batch and then shows what it changed. The writer decides which
+/// appends go together, in what order, and which commit is staged while which is written; it
+/// knows nothing of the layout.
 protocol GroupCommitTarget: AnyObject, Sendable {
+    associatedtype Staged: StagedGroupCommit
     /// Most events in one commit.
     var maximumEventsPerCommit: Int { get }
-    /// Stages and writes one commit; called on the writer's queue only.
-    func commit(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition]) -> (outcomes: [[AppendOutcome]], written: Bool)
+    /// Stages one commit over `earlier`, the commit being written meanwhile (not applied to the
+    /// writer yet), and changes nothing outside it. On the writer's queue.
+    func stage(_ groups: [[Result<PreparedEvent, C360Error>]], positions: [SourcePosition], after earlier: Staged?) -> Staged
+    /// Writes a staged commit (one with `needsWrite`); on the writer's second thread.
+    func writeCommit(_ staged: Staged) throws(C360Error)
+    /// Shows a written commit to readers; on the writer's second thread, right after its write.
+    func publish(_ staged: Staged)
+    /// Makes a written commit's state the writer's; on the writer's queue.
+    func applyToWriter(_ staged: Staged)
+}
+
+/// A staged commit as the writer sees it.
+protocol StagedGroupCommit: AnyObject, Sendable {
+    /// The outcomes of its appends' events, group by group, as staged.
+    var outcomes: [[AppendOutcome]] { get }
+    /// Whether it has a batch to write.
+    var needsWrite: Bool { get }
+    /// For one with nothing to write: whether it counts as written (`false`: refused whole, no
+    /// position moved).
+    var writtenWithoutWrite: Bool { get }
+    /// The log position of its last event.
+    var lastSeq: UInt64 { get }
 }
 
 /// The single writer of a store. Appends that arrive while a commit is being synced wait together
@@ -114,6 +136,10 @@ protocol GroupCommitTarget: AnyObject, Sendable {
 // appends are behind a Mutex.
 final class LogWriter: @unchecked Sendable {
     let queue = DispatchQueue(label: "c360.log-writer", qos: .userInitiated)
+    /// Where a commit's batch is written, shown and acknowledged while `queue` stages the next.
+    private let writes = DispatchQueue(label: "c360.log-writes", qos: .userInitiated)
+    /// The commit handed to `writes` and not yet applied to `state` (on `queue` only).
+    private var writing: CommitBeingWritten?
     private(set) var state: WriterState
     private var caches: WriterCaches
     private var recentEventIDs: RecentEventIDs
@@ -163,7 +189,6 @@ final class LogWriter: @unchecked Sendable {
     ) {
         recentEventIDs.committed(eventIDs, firstSeq: self.state.lastSeq + 1)
         self.state = state
-        committedThrough.store(state.lastSeq, ordering: .releasing)
         for (key, subject) in index {
             caches.index.insert(subject, for: key)
         }
@@ -173,6 +198,13 @@ final class LogWriter: @unchecked Sendable {
         for (subject, names) in memberships {
             caches.memberships.insert((state.segmentDay, names), for: subject)
         }
+    }
+
+    /// A commit's batch was written through `seq`: callers' reads of the dedup entries made from
+    /// now on reflect it (`recentSeq(of:readThrough:read:)`). On the writer's second thread, before
+    /// the commit is shown; `committed` applies the rest of it on `queue` later.
+    func written(through seq: UInt64) {
+        committedThrough.store(seq, ordering: .releasing)
     }
 
     /// An erasure was written at `seq`: its customer's hash and identities are refused from now on,
@@ -290,25 +322,47 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Commits the appends waiting now, then schedules itself again if more arrived meanwhile.
-    /// Re-scheduling rather than looping lets exclusive work (erasures, snapshots) queued in the
-    /// meantime run between commits.
-    private func commitWaiting(into target: some GroupCommitTarget) {
-        let limit = target.maximumEventsPerCommit
-        let taken: [PendingAppend] = waiting.withLock { waiting in
-            var taken: [PendingAppend] = []
-            var events = 0
-            while let next = waiting.appends.first, taken.isEmpty || events + next.events.count <= limit {
-                taken.append(waiting.appends.removeFirst())
-                events += next.events.count
-                waiting.bytes -= next.bytes
-            }
-            return taken
+    /// Runs `work` on the writer's queue once the commit being written, if any, is written and
+    /// applied: for any work there but committing (erasures, snapshots, rebuilds, closing).
+    func async(_ work: @escaping @Sendable () -> Void) {
+        queue.async {
+            self.retireWriting()
+            work()
         }
-        let (outcomes, written) = target.commit(taken.map(\.events), positions: taken.compactMap(\.position))
-        StoreMetrics.record(outcomes)
-        for (append, outcome) in zip(taken, outcomes) {
-            append.completion(outcome, written)
+    }
+
+    /// `async`, waiting for `work`'s result.
+    func sync<Value>(_ work: () throws -> Value) rethrows -> Value {
+        try queue.sync {
+            retireWriting()
+            return try work()
+        }
+    }
+
+    /// Commits the appends waiting now, a few commits in a turn, then schedules itself again if
+    /// more arrived meanwhile: rescheduling lets other work queued meanwhile (erasures,
+    /// snapshots) run between turns.
+    ///
+    /// Commits are pipelined: while the writer's second thread (`writes`) writes and syncs one
+    /// commit, shows it and acknowledges its appends, this queue stages the next over it (RocksDB's
+    /// memtable inserts were a third of the writer's time in bulk ingest, `perf`). One commit is
+    /// written at a time, in order. A failed write fails the commit staged over it as well: that
+    /// one's decisions assumed it.
+    private func commitWaiting<Target: GroupCommitTarget>(into target: Target) {
+        let limit = target.maximumEventsPerCommit
+        for _ in 0..<Self.commitsPerTurn {
+            let taken = takeWaiting(upTo: limit)
+            if taken.isEmpty { break }
+            let staged = target.stage(taken.map(\.events), positions: taken.compactMap(\.position), after: writing?.staged as? Target.Staged)
+            if let failure = retireWriting() {
+                complete(taken, outcomes: Self.rejecting(staged.outcomes, stagedOver: failure), written: false)
+                continue
+            }
+            if staged.needsWrite {
+                writing = startWriting(staged, of: taken, into: target)
+            } else {
+                complete(taken, outcomes: staged.outcomes, written: staged.writtenWithoutWrite)
+            }
         }
         let more = waiting.withLock { waiting in
             if waiting.appends.isEmpty {
@@ -319,6 +373,97 @@ final class LogWriter: @unchecked Sendable {
         }
         if more {
             queue.async { self.commitWaiting(into: target) }
+        }
+    }
+
+    /// Commits in one turn of `commitWaiting`.
+    static let commitsPerTurn = 8
+
+    /// The appends waiting, oldest first, up to `limit` events (at least one append).
+    private func takeWaiting(upTo limit: Int) -> [PendingAppend] {
+        waiting.withLock { waiting in
+            var taken: [PendingAppend] = []
+            var events = 0
+            while let next = waiting.appends.first, taken.isEmpty || events + next.events.count <= limit {
+                taken.append(waiting.appends.removeFirst())
+                events += next.events.count
+                waiting.bytes -= next.bytes
+            }
+            return taken
+        }
+    }
+
+    /// A commit handed to `writes` and not yet applied to the writer's state.
+    // @unchecked Sendable: `failure` is set on `writes` before `done` is signalled, and read after.
+    private final class CommitBeingWritten: @unchecked Sendable {
+        let staged: any StagedGroupCommit
+        let applyToWriter: () -> Void
+        let done = DispatchSemaphore(value: 0)
+        var failure: C360Error?
+
+        init(staged: any StagedGroupCommit, applyToWriter: @escaping () -> Void) {
+            self.staged = staged
+            self.applyToWriter = applyToWriter
+        }
+    }
+
+    private func startWriting<Target: GroupCommitTarget>(
+        _ staged: Target.Staged, of appends: [PendingAppend], into target: Target
+    ) -> CommitBeingWritten {
+        // Weak: the store holds its writer, which holds this until its next work; a store dropped
+        // without closing must go (and close its database) all the same.
+        let writing = CommitBeingWritten(staged: staged) { [weak target] in target?.applyToWriter(staged) }
+        writes.async {
+            do throws(C360Error) {
+                try target.writeCommit(staged)
+            } catch {
+                writing.failure = error
+                self.complete(appends, outcomes: staged.outcomes.map { group in
+                    group.map { outcome in
+                        if case .appended = outcome { return .rejected(error) }
+                        return outcome
+                    }
+                }, written: false)
+                writing.done.signal()
+                return
+            }
+            self.written(through: staged.lastSeq)
+            target.publish(staged)
+            self.complete(appends, outcomes: staged.outcomes, written: true)
+            // Last: once the writer has waited for it, nothing of this commit runs any more (the
+            // store may close).
+            writing.done.signal()
+        }
+        return writing
+    }
+
+    /// Waits for the commit being written, if any, and makes its state the writer's. Returns its
+    /// failure (nothing of it was written, shown or applied).
+    @discardableResult
+    private func retireWriting() -> C360Error? {
+        guard let retiring = writing else { return nil }
+        writing = nil
+        retiring.done.wait()
+        if let failure = retiring.failure { return failure }
+        retiring.applyToWriter()
+        return nil
+    }
+
+    /// The outcomes of a commit staged over one whose write failed: nothing of it is written, and
+    /// what it found appended may have been that commit's.
+    static func rejecting(_ outcomes: [[AppendOutcome]], stagedOver failure: C360Error) -> [[AppendOutcome]] {
+        outcomes.map { group in
+            group.map { outcome in
+                if case .rejected = outcome { return outcome }
+                return .rejected(failure)
+            }
+        }
+    }
+
+    private func complete(_ appends: [PendingAppend], outcomes: [[AppendOutcome]], written: Bool) {
+        StoreMetrics.record(outcomes)
+        for (append, outcome) in zip(appends, outcomes) {
+            append.completion(outcome, written)
         }
     }
 }

@@ -57,6 +57,13 @@ enum Allocator {
         return milliseconds
     }
 
+    /// The arenas jemalloc allocates from (`narenas`, set in `CJemallocSettings` or `MALLOC_CONF`).
+    static var arenas: UInt32? {
+        var arenas: UInt32 = 0
+        var size = MemoryLayout<UInt32>.size
+        return mallctl("opt.narenas", &arenas, &size, nil, 0) == 0 ? arenas : nil
+    }
+
     /// Bytes jemalloc has allocated for the calling thread so far.
     private static var allocatedByThisThread: UInt64? { threadCounter("thread.allocated") }
 

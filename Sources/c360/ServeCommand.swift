@@ -112,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("memory allocator", metadata: [
             "jemalloc": "\(Allocator.jemallocVersionIfInUse() ?? "not in use")",
             "dirty_decay_ms": "\(decay.map(String.init) ?? "as MALLOC_CONF or jemalloc decide")",
+            "arenas": "\(Allocator.arenas.map(String.init) ?? "unknown")",
         ])
         // Before anything records a metric: one made earlier stays bound to the no-op backend.
         let metricsRegistry = server.metricsListen == "off" ? nil : MetricsEndpoint.bootstrapMetrics()

@@ -60,6 +60,8 @@ import Testing
             state.lastSeq += 1
             appended[id] = state.lastSeq
         }
+        // As a commit's write does: its log position on the second thread, then the rest on the writer.
+        writer.written(through: state.lastSeq)
         writer.committed(state, eventIDs: appended.keys, index: [:], mergedInto: [:], memberships: [:])
     }
 

@@ -78,7 +78,7 @@ import Testing
     /// Stores the current projection (or its removal) of about half the subjects, as an early batch
     /// of a write behind does, without moving the checkpoint.
     static func writePartOfWriteBehind(_ store: EventStore, random: inout SeededRandom) throws {
-        let nextSubject = store.writer.queue.sync { store.writer.state.nextSubject }
+        let nextSubject = store.writer.sync { store.writer.state.nextSubject }
         let batch = WriteBatch(for: store.database)
         for number in UInt64(1)..<nextSubject {
             for subject in [number, StoreKeys.anonymousBit | number] where random.int(in: 0...1) == 0 {
