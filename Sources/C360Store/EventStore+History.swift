@@ -52,25 +52,31 @@ extension EventStore {
         return projection
     }
 
-    /// Folds the logged events at `entries` (subject and seq, in log order) into `projection`
-    /// (`nil`: none yet), skipping those it already holds (its `seq` is the last event folded into
-    /// it) and those erased since they were logged. `known` are the entries' resolutions when the
-    /// caller has read them already (an entry absent from it has none). Returns the events folded.
+    /// Brings `projection` (`nil`: none yet) forward by the events of `subjects` logged after
+    /// `checkpoint`, in log order, skipping those it holds already (its `seq` is the last event
+    /// folded into it; an event erased since it was logged is no longer stored). Subjects whose
+    /// events merged histories into them or took histories out go into `regrouped`, with the
+    /// histories moved: their customer's projection must be folded afresh. `entries` is a buffer
+    /// the caller keeps between calls. Returns the events folded.
     /// What recovery and a replay from a snapshot both do with the log after their starting point.
-    @discardableResult
-    func fold(
-        logged entries: [(subject: UInt64, seq: UInt64)], into projection: inout Projection?,
-        resolutions known: [UInt64: C360_Store_V1_Resolution]? = nil, by fold: ProjectionFold
-    ) throws -> UInt64 {
-        var folded: UInt64 = 0
-        for (subject, seq) in entries where seq > (projection?.seq ?? 0) {
-            let key = StoreKeys.event(subject: subject, seq: seq)
-            guard let bytes = try database.get(key, in: families.events) else { continue }
-            let event = try decodeFoldableEvent(bytes)
-            let resolution = try known.map { $0[seq] }
-                ?? database.get(key, in: families.resolutions).map { bytes throws(C360Error) in try decodeResolution(bytes) }
-            if projection == nil { projection = ProjectionFold.emptyProjection(customerID: event.customerID) }
-            fold.apply(event, seq: seq, resolution: resolution, to: &projection!)
+    func foldForward(
+        _ projection: inout Projection?, subjects: [UInt64], after checkpoint: UInt64, by fold: ProjectionFold,
+        histories: StoredHistories<FoldableEvent>, entries: inout [HistoryEntry<FoldableEvent>], regrouped: inout Set<UInt64>
+    ) throws(C360Error) -> Int {
+        entries.removeAll(keepingCapacity: true)
+        for subject in subjects {
+            try histories.append(subject, from: checkpoint + 1, to: &entries)
+        }
+        if subjects.count > 1 { entries.sort { $0.seq < $1.seq } }
+        var folded = 0
+        for entry in entries {
+            if let resolution = entry.resolution, !(resolution.merged.isEmpty && resolution.unmerged.isEmpty) {
+                regrouped.insert(entry.subject)
+                regrouped.formUnion(resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject))
+            }
+            guard entry.seq > (projection?.seq ?? 0) else { continue }
+            if projection == nil { projection = ProjectionFold.emptyProjection(customerID: entry.event.customerID) }
+            fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection!)
             folded += 1
         }
         return folded

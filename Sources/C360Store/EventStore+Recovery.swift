@@ -66,7 +66,7 @@ extension EventStore {
             let workers = ProcessInfo.processInfo.activeProcessorCount
             try OrderedParallelMap.run(
                 chunks, workers: workers, ahead: workers * 4,
-                transform: { chunk in try self.foldForward(chunk, after: checkpoint, by: fold) },
+                transform: { chunk in try self.recover(chunk, after: checkpoint, by: fold) },
                 consume: { folded in
                     for (customer, bytes) in folded.projections { changes[customer] = .encoded(bytes) }
                     regrouped.formUnion(folded.regrouped)
@@ -110,7 +110,7 @@ extension EventStore {
 
     /// Folds each customer's stored projection forward by its subjects' events after
     /// `checkpoint`, skipping those it holds already. Reads only; safe on any thread.
-    private func foldForward(
+    private func recover(
         _ customers: [(customer: UInt64, subjects: [UInt64])], after checkpoint: UInt64, by fold: ProjectionFold
     ) throws(C360Error) -> FoldedForward {
         var folded = FoldedForward()
@@ -125,22 +125,9 @@ extension EventStore {
                 projection = try ProjectionStore.decode(stored.value)
             }
             do { try stored.checkStatus() } catch { throw C360Error(storage: error, doing: "read a stored projection") }
-            entries.removeAll(keepingCapacity: true)
-            for subject in subjects {
-                try histories.append(subject, from: checkpoint + 1, to: &entries)
-            }
-            if subjects.count > 1 { entries.sort { $0.seq < $1.seq } }
-            var changed = false
-            for entry in entries {
-                if let resolution = entry.resolution, !(resolution.merged.isEmpty && resolution.unmerged.isEmpty) {
-                    folded.regrouped.insert(entry.subject)
-                    folded.regrouped.formUnion(resolution.merged.map(\.subject) + resolution.unmerged.map(\.subject))
-                }
-                guard entry.seq > (projection?.seq ?? 0) else { continue }
-                if projection == nil { projection = ProjectionFold.emptyProjection(customerID: entry.event.customerID) }
-                fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection!)
-                changed = true
-            }
+            let changed = try foldForward(
+                &projection, subjects: subjects, after: checkpoint, by: fold, histories: histories, entries: &entries,
+                regrouped: &folded.regrouped) > 0
             if changed, let projection { folded.projections.append((customer, ProjectionWireCodec.encode(projection))) }
         }
         return folded

@@ -249,15 +249,20 @@ extension EventStore {
         do {
             let membership = try membershipFromLog(changedAfter: info.seq)
             try storeMembership(membership)
-            // The tail: every event logged after the snapshot, grouped by the subject whose
-            // projection folds it, in log order.
-            var tail: [UInt64: [(subject: UInt64, seq: UInt64)]] = [:]
-            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: info.seq + 1)) { key, value in
-                if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1),
-                   let seq = StoreKeys.uint64(key) {
-                    tail[membership.mergedInto[subject] ?? subject, default: []].append((subject, seq))
+            // The tail: for each subject whose projection folds events logged after the snapshot,
+            // the subjects that logged them and how many.
+            var tail: [UInt64: (subjects: [UInt64], events: Int)] = [:]
+            try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: info.seq + 1)) { _, value in
+                if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1) {
+                    let target = membership.mergedInto[subject] ?? subject
+                    if !(tail[target]?.subjects.contains(subject) ?? false) { tail[target, default: ([], 0)].subjects.append(subject) }
+                    tail[target]!.events += 1
                 }
             }
+            let histories = StoredHistories<FoldableEvent>.foldable(self)
+            var entries: [HistoryEntry<FoldableEvent>] = []
+            // Who was regrouped after the snapshot is known already, from the log (`membership`).
+            var regroupedAgain: Set<UInt64> = []
             var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
 
             let rebuilder = try ProjectionRebuilder(database: database, projections: projections.family)
@@ -292,11 +297,13 @@ extension EventStore {
                         if try membership.mergedInto[subject] == nil && !isErased(subject: subject) {
                             let members = membership.members[subject] ?? []
                             projection = try refold(subjects: [subject] + members, by: writer.state.fold)
-                            report.eventsFolded += UInt64(tail[subject]?.count ?? 0)
+                            report.eventsFolded += UInt64(tail[subject]?.events ?? 0)
                         }
                     } else {
                         let before = report.eventsFolded
-                        report.eventsFolded += try fold(logged: tail[subject] ?? [], into: &projection, by: writer.state.fold)
+                        report.eventsFolded += UInt64(try foldForward(
+                            &projection, subjects: tail[subject]?.subjects ?? [], after: info.seq, by: writer.state.fold,
+                            histories: histories, entries: &entries, regrouped: &regroupedAgain))
                         if before / 100_000 != report.eventsFolded / 100_000 { progress?(report.eventsFolded) }
                     }
                 }

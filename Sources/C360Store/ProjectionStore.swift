@@ -251,7 +251,7 @@ final class ProjectionStore: Sendable {
             // Taken after the dirty set was checked: a projection committed since is shadowed there
             // until its write behind replaces what is read here.
             let storedTicket = stored.ticket(for: subject)
-            var bytes = stored.value(for: subject).flatMap { $0 == Self.shadowed ? nil : $0 }
+            var bytes = storedBytes(of: subject)
             if bytes == nil {
                 do {
                     bytes = try database.get(StoreKeys.subject(subject), in: keyspaces[keyspace])
@@ -646,7 +646,13 @@ final class ProjectionStore: Sendable {
 
     /// Whether the cache of stored bytes holds `subject`'s projection.
     func holdsStoredProjection(of subject: UInt64) -> Bool {
-        stored.value(for: subject).map { $0 != Self.shadowed } ?? false
+        storedBytes(of: subject) != nil
+    }
+
+    /// `subject`'s stored projection as the cache of stored bytes holds it: `nil` when it does not,
+    /// or holds only the place of one waiting to be written.
+    private func storedBytes(of subject: UInt64) -> [UInt8]? {
+        stored.value(for: subject).flatMap { $0 == Self.shadowed ? nil : $0 }
     }
 
     /// What the cache of stored bytes holds for a projection waiting to be written: no bytes (an

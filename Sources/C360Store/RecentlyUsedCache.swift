@@ -61,12 +61,10 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         hand = (hand + 1) % slots.count
     }
 
-    /// Replaces the value of `key` if the cache holds it, without marking it used; returns whether it did.
-    @discardableResult
-    mutating func replace(_ value: Value, for key: Key) -> Bool {
-        guard let position = positions[key] else { return false }
+    /// Replaces the value of `key` if the cache holds it, without marking it used.
+    mutating func replace(_ value: Value, for key: Key) {
+        guard let position = positions[key] else { return }
         slots[position].value = value
-        return true
     }
 
     /// Removes the entry of `key` and returns its value, `nil` when there was none.
