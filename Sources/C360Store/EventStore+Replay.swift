@@ -239,6 +239,11 @@ extension EventStore {
 
     /// Starts from the newest snapshot's projections and folds the events logged after it. A
     /// customer whose merged histories changed after the snapshot is folded afresh from the log.
+    ///
+    /// The subjects are cut into the full replay's ranges, brought forward on every core and
+    /// handed to the rebuilder in key order: one thread seeking each subject's events in turn
+    /// made a replay from a snapshot slower than one from the start (a tail of 1,000,000 events
+    /// over 100,000 customers: 4.1 s, the whole log of 2,000,000 on both cores 1.9 s).
     private func rebuildFromSnapshot(progress: (@Sendable (UInt64) -> Void)?) throws(C360Error) -> ReplayReport {
         let started = ContinuousClock.now
         guard let info = try snapshotInfo() else {
@@ -251,68 +256,31 @@ extension EventStore {
             try storeMembership(membership)
             // The tail: for each subject whose projection folds events logged after the snapshot,
             // the subjects that logged them and how many.
-            var tail: [UInt64: (subjects: [UInt64], events: Int)] = [:]
+            var tail: [UInt64: SnapshotTail] = [:]
             try database.forEachEntry(in: families.log, from: StoreKeys.logEntry(seq: info.seq + 1)) { _, value in
                 if value.first == StoreKeys.LogEntryKind.event.rawValue, let subject = StoreKeys.uint64(value, at: 1) {
                     let target = membership.mergedInto[subject] ?? subject
-                    if !(tail[target]?.subjects.contains(subject) ?? false) { tail[target, default: ([], 0)].subjects.append(subject) }
+                    if !(tail[target]?.subjects.contains(subject) ?? false) { tail[target, default: SnapshotTail()].subjects.append(subject) }
                     tail[target]!.events += 1
                 }
             }
-            let histories = StoredHistories<FoldableEvent>.foldable(self)
-            var entries: [HistoryEntry<FoldableEvent>] = []
-            // Who was regrouped after the snapshot is known already, from the log (`membership`).
-            var regroupedAgain: Set<UInt64> = []
-            var tailSubjects = Set(tail.keys).union(membership.changedAfter).sorted()[...]
+            let bringing = SnapshotForward(
+                snapshotSeq: info.seq, tail: tail, tailSubjects: Set(tail.keys).union(membership.changedAfter).sorted(),
+                membership: membership, fold: writer.state.fold)
 
             let rebuilder = try ProjectionRebuilder(database: database, projections: projections.family)
-            let snapshot = database.makeIterator(
-                families.snapshots,
-                lowerBound: StoreKeys.snapshotEntry(snapshotSeq: info.seq, subject: 0),
-                upperBound: StoreKeys.snapshotEntry(snapshotSeq: info.seq + 1, subject: 0))
-            snapshot.seekToFirst()
-            while true {
-                let fromSnapshot = snapshot.isValid ? StoreKeys.uint64(snapshot.key, at: 8) : nil
-                let fromTail = tailSubjects.first
-                guard let subject = [fromSnapshot, fromTail].compactMap({ $0 }).min() else { break }
-                var projection: Projection?
-                let refolded = membership.changedAfter.contains(subject)
-                if fromSnapshot == subject {
-                    // A snapshot never brings an erased customer back, even one restored from elsewhere.
-                    if !refolded, try !isErased(subject: subject) {
-                        let stored = try decodeProjection(snapshot.value)
-                        guard stored.version == ProjectionFold.version else {
-                            throw C360Error(
-                                .failedPrecondition,
-                                "the snapshot was folded by projection version \(stored.version), this c360 folds version \(ProjectionFold.version): replay from the start, then take a new snapshot")
-                        }
-                        projection = stored
-                        report.projectionsFromSnapshot += 1
-                    }
-                    snapshot.next()
-                }
-                if fromTail == subject {
-                    tailSubjects.removeFirst()
-                    if refolded {
-                        if try membership.mergedInto[subject] == nil && !isErased(subject: subject) {
-                            let members = membership.members[subject] ?? []
-                            projection = try refold(subjects: [subject] + members, by: writer.state.fold)
-                            report.eventsFolded += UInt64(tail[subject]?.events ?? 0)
-                        }
-                    } else {
-                        let before = report.eventsFolded
-                        report.eventsFolded += UInt64(try foldForward(
-                            &projection, subjects: tail[subject]?.subjects ?? [], after: info.seq, by: writer.state.fold,
-                            histories: histories, entries: &entries, regrouped: &regroupedAgain))
-                        if before / 100_000 != report.eventsFolded / 100_000 { progress?(report.eventsFolded) }
-                    }
-                }
-                if let projection, membership.mergedInto[subject] == nil {
-                    try rebuilder.add(subject: subject, bytes: ProjectionWireCodec.encode(projection))
-                    report.projectionsRebuilt += 1
-                }
-            }
-            try snapshot.checkStatus()
+            let threads = ProcessInfo.processInfo.activeProcessorCount
+            try OrderedParallelMap.run(
+                Self.replayRanges(nextSubject: writer.state.nextSubject), workers: threads, ahead: threads * 4,
+                transform: { range in try self.bringForward(range, bringing) },
+                consume: { brought in
+                    for (subject, bytes) in brought.projections { try rebuilder.add(subject: subject, bytes: bytes) }
+                    report.projectionsRebuilt += UInt64(brought.projections.count)
+                    report.projectionsFromSnapshot += brought.fromSnapshot
+                    let before = report.eventsFolded
+                    report.eventsFolded += brought.events
+                    if before / 100_000 != report.eventsFolded / 100_000 { progress?(report.eventsFolded) }
+                })
             (report.liveDigest, report.rebuiltDigest) = try rebuilder.finish()
             report.projectionsChanged = rebuilder.changed
             report.projectionsRemoved = rebuilder.removed
@@ -321,6 +289,104 @@ extension EventStore {
         }
         report.seconds = Self.seconds(since: started)
         return report
+    }
+
+    /// The events logged after a snapshot that one projection folds.
+    struct SnapshotTail: Sendable {
+        /// The subjects that logged them.
+        var subjects: [UInt64] = []
+        var events = 0
+    }
+
+    /// What a replay from a snapshot brings each range of subjects forward by.
+    struct SnapshotForward: Sendable {
+        let snapshotSeq: UInt64
+        let tail: [UInt64: SnapshotTail]
+        /// Subjects with events after the snapshot or whose merged histories changed after it, in key order.
+        let tailSubjects: [UInt64]
+        let membership: Membership
+        let fold: ProjectionFold
+
+        /// The part of `tailSubjects` in `range`.
+        func tailSubjects(in range: ReplayRange) -> ArraySlice<UInt64> {
+            tailSubjects[firstIndex(notBelow: range.lower)..<(range.upper.map(firstIndex(notBelow:)) ?? tailSubjects.endIndex)]
+        }
+
+        private func firstIndex(notBelow subject: UInt64) -> Int {
+            var low = tailSubjects.startIndex, high = tailSubjects.endIndex
+            while low < high {
+                let middle = (low + high) / 2
+                if tailSubjects[middle] < subject { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    /// One range's projections brought forward from a snapshot, encoded, in subject order.
+    struct BroughtForward: Sendable {
+        var projections: [(subject: UInt64, bytes: [UInt8])] = []
+        /// Of them, those that started from the snapshot's.
+        var fromSnapshot: UInt64 = 0
+        var events: UInt64 = 0
+    }
+
+    /// Brings the projections of the subjects in `range` forward from the snapshot: each the
+    /// snapshot's (unless erased, or its merged histories changed after it: then folded afresh)
+    /// with its subjects' events after the snapshot folded in. Reads only; safe on any thread.
+    private func bringForward(_ range: ReplayRange, _ bringing: SnapshotForward) throws(C360Error) -> BroughtForward {
+        var brought = BroughtForward()
+        let membership = bringing.membership
+        let snapshot = database.makeIterator(
+            families.snapshots,
+            lowerBound: StoreKeys.snapshotEntry(snapshotSeq: bringing.snapshotSeq, subject: range.lower),
+            upperBound: range.upper.map { StoreKeys.snapshotEntry(snapshotSeq: bringing.snapshotSeq, subject: $0) }
+                ?? StoreKeys.snapshotEntry(snapshotSeq: bringing.snapshotSeq + 1, subject: 0))
+        snapshot.seekToFirst()
+        var tailSubjects = bringing.tailSubjects(in: range)
+        let histories = StoredHistories<FoldableEvent>.foldable(self)
+        var entries: [HistoryEntry<FoldableEvent>] = []
+        // Who was regrouped after the snapshot is known already, from the log (`membership`).
+        var regroupedAgain: Set<UInt64> = []
+        while true {
+            let fromSnapshot = snapshot.isValid ? StoreKeys.uint64(snapshot.key, at: 8) : nil
+            let fromTail = tailSubjects.first
+            guard let subject = [fromSnapshot, fromTail].compactMap({ $0 }).min() else { break }
+            var projection: Projection?
+            let refolded = membership.changedAfter.contains(subject)
+            if fromSnapshot == subject {
+                // A snapshot never brings an erased customer back, even one restored from elsewhere.
+                if !refolded, try !isErased(subject: subject) {
+                    let stored = try decodeProjection(snapshot.value)
+                    guard stored.version == ProjectionFold.version else {
+                        throw C360Error(
+                            .failedPrecondition,
+                            "the snapshot was folded by projection version \(stored.version), this c360 folds version \(ProjectionFold.version): replay from the start, then take a new snapshot")
+                    }
+                    projection = stored
+                    brought.fromSnapshot += 1
+                }
+                snapshot.next()
+            }
+            if fromTail == subject {
+                tailSubjects.removeFirst()
+                if refolded {
+                    if membership.mergedInto[subject] == nil, try !isErased(subject: subject) {
+                        let members = membership.members[subject] ?? []
+                        projection = try refold(subjects: [subject] + members, by: bringing.fold, histories: histories)
+                        brought.events += UInt64(bringing.tail[subject]?.events ?? 0)
+                    }
+                } else {
+                    brought.events += UInt64(try foldForward(
+                        &projection, subjects: bringing.tail[subject]?.subjects ?? [], after: bringing.snapshotSeq, by: bringing.fold,
+                        histories: histories, entries: &entries, regrouped: &regroupedAgain))
+                }
+            }
+            if let projection, membership.mergedInto[subject] == nil {
+                brought.projections.append((subject, ProjectionWireCodec.encode(projection)))
+            }
+        }
+        do { try snapshot.checkStatus() } catch { throw C360Error(storage: error, doing: "read the snapshot") }
+        return brought
     }
 
     /// After a full rebuild, the projections are of this fold's version and the event count is exact.

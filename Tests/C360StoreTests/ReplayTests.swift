@@ -38,6 +38,9 @@ import SwiftProtobuf
             let fromSnapshot = try await store.replay(fromSnapshot: true)
             #expect(fromSnapshot.snapshotSeq == UInt64(snapshotAfter))
             #expect(fromSnapshot.eventsFolded == 30_000)
+            // Brought forward on every core, a range of subjects at a time: every projection once.
+            #expect(fromSnapshot.projectionsRebuilt == UInt64(live.count))
+            #expect(fromSnapshot.projectionsFromSnapshot > 4_000)
             #expect(fromSnapshot.rebuiltDigest == live)
             #expect(fromSnapshot.matchesLive)
         }
