@@ -382,6 +382,15 @@ final class ProjectionStore: Sendable {
         try result.get()
     }
 
+    /// Runs `body` while no write behind runs (none starts before it returns): for an erasure,
+    /// which reads its customer's projections as last committed and deletes the stored ones, so
+    /// that a write behind under way cannot write one back after the delete. Run on the writer, so
+    /// that nothing is committed meanwhile.
+    func holdingWriteBehind<Value>(_ body: () throws(C360Error) -> Value) throws(C360Error) -> Value {
+        let result: Result<Value, C360Error> = queue.sync { Result { () throws(C360Error) in try body() } }
+        return try result.get()
+    }
+
     /// Forgets every cached projection: after the stored ones were rewritten directly (a replay).
     /// The dirty set must be empty (`writeAll` first); the checkpoint moves to `seq`.
     func rewritten(through seq: UInt64) {

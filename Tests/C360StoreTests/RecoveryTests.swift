@@ -272,6 +272,44 @@ import Testing
         }
     }
 
+    @Test("an erasure writes none of the other projections waiting behind the log, and after a crash they are recovered while the erased customer stays erased")
+    func erasureLeavesOthersWaiting() async throws {
+        try await withTemporaryDirectory { directory in
+            let customerID = "cust_erase_9d2c"
+            let personalData = ["Philippa", "Quaxworth", "philippa.quaxworth@erase-me.example", "+447700123987", customerID]
+            let others = (1...20).map { "cust_\($0)" }
+            var before: [C360_Store_V1_Projection] = []
+            do {
+                let store = try EventStore(directory: directory, configuration: Self.holdingProjections)
+                var events = [Events.customer("p1", customer: customerID, first: "Philippa", last: "Quaxworth",
+                                              email: "philippa.quaxworth@erase-me.example", phone: "+447700123987")]
+                events += others.enumerated().map { index, id in Events.web("o\(index)", customer: id) }
+                events.append(Events.web("p2", customer: customerID))
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+                #expect(store.projections.dirtyCount == 21)
+                before = try others.map { try store.projection(customerID: $0).generatedMessage }
+
+                let receipt = try await store.erase(customerID: customerID, requestID: "DSR-9")
+                #expect(receipt.projectionRemoved)
+                #expect(receipt.filesWithPersonalData == 0)
+                // The erased customer's waiting projection is dropped; the others still wait.
+                #expect(store.projections.dirtyCount == 20)
+                #expect(try filesHoldingAny(of: personalData, under: directory) == [])
+                #expect(try others.map { try store.projection(customerID: $0).generatedMessage } == before)
+                // Dropped without closing: a crash.
+            }
+            let reopened = try await Self.reopen(directory, Self.holdingProjections)
+            defer { reopened.close() }
+            #expect(reopened.recovery != nil)
+            #expect(try others.map { try reopened.projection(customerID: $0).generatedMessage } == before)
+            let erased = #expect(throws: C360Error.self) { try reopened.projection(customerID: customerID) }
+            #expect(erased?.code == .erased)
+            try reopened.projections.writeAll()
+            #expect(try filesHoldingAny(of: personalData, under: directory) == [])
+            #expect(try await reopened.replay(fromSnapshot: false).matchesLive)
+        }
+    }
+
     @Test("the byte bound writes behind as soon as it is reached: with a bound of one byte, every commit is written before it is acknowledged")
     func byteBound() async throws {
         try await withTemporaryDirectory { directory in
