@@ -17,6 +17,17 @@ public enum AppendOutcome: Sendable {
         return error
     }
 
+    /// Outcomes of a commit that was not written, for `failure`: its appended events rejected, its
+    /// duplicates and rejections as they were.
+    static func notWritten(_ outcomes: [[AppendOutcome]], failure: C360Error) -> [[AppendOutcome]] {
+        outcomes.map { group in
+            group.map { outcome in
+                if case .appended = outcome { return .rejected(failure) }
+                return outcome
+            }
+        }
+    }
+
     /// The log position the event has, whether appended now or before.
     public var seq: UInt64? {
         switch self {

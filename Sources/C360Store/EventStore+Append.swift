@@ -99,12 +99,7 @@ extension EventStore: GroupCommitTarget {
         context.earlier = nil
         guard appended || !positions.isEmpty else { return StagedCommit(outcomes: outcomes, context: context) }
         if let shortage = diskShortage(writing: batch.byteCount) {
-            return StagedCommit(outcomes: outcomes.map { group in
-                group.map { outcome in
-                    if case .appended = outcome { return .rejected(shortage) }
-                    return outcome
-                }
-            }, context: context, refused: true)
+            return StagedCommit(outcomes: AppendOutcome.notWritten(outcomes, failure: shortage), context: context, refused: true)
         }
 
         let (segmentChanges, memberships) = self.segmentChanges(
@@ -499,7 +494,7 @@ extension EventStore: GroupCommitTarget {
         }
         // Merged into a customer by the commit being written: the projection store still holds it
         // until that commit is published.
-        if context.projections[subject] == nil, context.earlier?.context.removedProjections.contains(subject) == true {
+        if context.earlier?.context.removedProjections.contains(subject) == true {
             return ProjectionFold.emptyProjection(customerID: "")
         }
         let stored = try toFold ? projections.projectionToFold(of: subject, parts: parts) : projections.projection(of: subject, parts: parts)

@@ -54,21 +54,22 @@ extension EventStore {
 
     /// Brings `projection` (`nil`: none yet) forward by the events of `subjects` logged after
     /// `checkpoint`, in log order, skipping those it holds already (its `seq` is the last event
-    /// folded into it; an event erased since it was logged is no longer stored). Subjects whose
-    /// events merged histories into them or took histories out go into `regrouped`, with the
-    /// histories moved: their customer's projection must be folded afresh. `entries` is a buffer
-    /// the caller keeps between calls. Returns the events folded.
+    /// folded into it; an event erased since it was logged is no longer stored). `entries` is a
+    /// buffer the caller keeps between calls. Returns the events folded, and the subjects whose
+    /// events merged histories into them or took histories out, with the histories moved: their
+    /// customer's projection must be folded afresh.
     /// What recovery and a replay from a snapshot both do with the log after their starting point.
     func foldForward(
         _ projection: inout Projection?, subjects: [UInt64], after checkpoint: UInt64, by fold: ProjectionFold,
-        histories: StoredHistories<FoldableEvent>, entries: inout [HistoryEntry<FoldableEvent>], regrouped: inout Set<UInt64>
-    ) throws(C360Error) -> Int {
+        histories: StoredHistories<FoldableEvent>, entries: inout [HistoryEntry<FoldableEvent>]
+    ) throws(C360Error) -> (events: Int, regrouped: Set<UInt64>) {
         entries.removeAll(keepingCapacity: true)
         for subject in subjects {
             try histories.append(subject, from: checkpoint + 1, to: &entries)
         }
         if subjects.count > 1 { entries.sort { $0.seq < $1.seq } }
         var folded = 0
+        var regrouped: Set<UInt64> = []
         for entry in entries {
             if let resolution = entry.resolution, !(resolution.merged.isEmpty && resolution.unmerged.isEmpty) {
                 regrouped.insert(entry.subject)
@@ -79,7 +80,7 @@ extension EventStore {
             fold.apply(entry.event, seq: entry.seq, resolution: entry.resolution, to: &projection!)
             folded += 1
         }
-        return folded
+        return (folded, regrouped)
     }
 
     /// The anonymous subjects merged into `customer`, as stored now.

@@ -125,10 +125,10 @@ extension EventStore {
                 projection = try ProjectionStore.decode(stored.value)
             }
             do { try stored.checkStatus() } catch { throw C360Error(storage: error, doing: "read a stored projection") }
-            let changed = try foldForward(
-                &projection, subjects: subjects, after: checkpoint, by: fold, histories: histories, entries: &entries,
-                regrouped: &folded.regrouped) > 0
-            if changed, let projection { folded.projections.append((customer, ProjectionWireCodec.encode(projection))) }
+            let (events, regrouped) = try foldForward(
+                &projection, subjects: subjects, after: checkpoint, by: fold, histories: histories, entries: &entries)
+            folded.regrouped.formUnion(regrouped)
+            if events > 0, let projection { folded.projections.append((customer, ProjectionWireCodec.encode(projection))) }
         }
         return folded
     }

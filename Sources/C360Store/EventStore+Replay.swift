@@ -345,8 +345,6 @@ extension EventStore {
         var tailSubjects = bringing.tailSubjects(in: range)
         let histories = StoredHistories<FoldableEvent>.foldable(self)
         var entries: [HistoryEntry<FoldableEvent>] = []
-        // Who was regrouped after the snapshot is known already, from the log (`membership`).
-        var regroupedAgain: Set<UInt64> = []
         while true {
             let fromSnapshot = snapshot.isValid ? StoreKeys.uint64(snapshot.key, at: 8) : nil
             let fromTail = tailSubjects.first
@@ -376,9 +374,10 @@ extension EventStore {
                         brought.events += UInt64(bringing.tail[subject]?.events ?? 0)
                     }
                 } else {
+                    // Who was regrouped after the snapshot is known already, from the log (`membership`).
                     brought.events += UInt64(try foldForward(
                         &projection, subjects: bringing.tail[subject]?.subjects ?? [], after: bringing.snapshotSeq, by: bringing.fold,
-                        histories: histories, entries: &entries, regrouped: &regroupedAgain))
+                        histories: histories, entries: &entries).events)
                 }
             }
             if let projection, membership.mergedInto[subject] == nil {

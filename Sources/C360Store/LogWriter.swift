@@ -418,12 +418,7 @@ final class LogWriter: @unchecked Sendable {
                 try target.writeCommit(staged)
             } catch {
                 writing.failure = error
-                self.complete(appends, outcomes: staged.outcomes.map { group in
-                    group.map { outcome in
-                        if case .appended = outcome { return .rejected(error) }
-                        return outcome
-                    }
-                }, written: false)
+                self.complete(appends, outcomes: AppendOutcome.notWritten(staged.outcomes, failure: error), written: false)
                 writing.done.signal()
                 return
             }
