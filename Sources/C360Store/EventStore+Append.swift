@@ -232,7 +232,6 @@ extension EventStore: GroupCommitTarget {
 
     /// The rest of preparing an event validated, encoded and checked against the dedup entries.
     private func prepared(_ event: C360_V1_Event, encoded: [UInt8], dedupRead: PreparedEvent.DedupRead) -> PreparedEvent {
-        let customerHash = event.customerID.isEmpty ? nil : pseudonyms.customerHash(event.customerID)
         // Each identity hashed once: those an event carries are both where an anonymous event's
         // subject is found and among the ones it links.
         let carried = event.identities.map(IdentityKey.normalized)
@@ -247,10 +246,25 @@ extension EventStore: GroupCommitTarget {
             if seen.insert(key).inserted { linked.append((identity, key)) }
         }
         let parts = partsToFold(event, linking: !linked.isEmpty)
-        let customerSubject = warmProjection(ofCustomer: event.customerID, customerHash: customerHash)
+        let customer = event.customerID.isEmpty ? nil : preparedCustomer(event.customerID)
         return PreparedEvent(
             event: event, foldable: FoldableEvent(event), partsToFold: parts, encoded: encoded, dedupRead: dedupRead,
-            customerHash: customerHash, customerSubject: customerSubject, identityKeys: identityKeys, linked: linked)
+            customer: customer, identityKeys: identityKeys, linked: linked)
+    }
+
+    /// The event's customer as far as the store knows it now: its subject if known — from the cache
+    /// without hashing its id (the keyed hash was 3% of bulk ingest's samples, `perf`), else from
+    /// the index by the hash — or, for a customer not known yet, the hash the writer needs.
+    private func preparedCustomer(_ customerID: String) -> PreparedEvent.Customer {
+        if let subject = customerSubjects.value(for: customerID) {
+            warmProjection(of: subject)
+            return .known(subject: subject)
+        }
+        let hash = pseudonyms.customerHash(customerID)
+        // A failed read is left to the writer, which looks the customer up again by its hash.
+        guard let subject = try? knownSubject(customerID: customerID, customerHash: hash) else { return .unknown(hash: hash) }
+        warmProjection(of: subject)
+        return .known(subject: subject)
     }
 
     private static func encoded(_ event: C360_V1_Event) throws(C360Error) -> [UInt8] {
@@ -264,15 +278,10 @@ extension EventStore: GroupCommitTarget {
     /// Reads a known customer's stored projection into memory, on the calling thread, so that the
     /// writer folding the event finds its bytes there instead of reading them from RocksDB: with
     /// customers at random, that read was 15% of the writer's time (`perf` of small appends), and
-    /// the writer is the one thread every commit waits for. Best effort: nothing happens for a
-    /// customer not yet known, and the cache keeps a read only if no commit changed the projection
-    /// meanwhile.
-    /// Returns the customer's subject, `nil` when it is not known yet (or was erased, which the
-    /// writer refuses by the customer's hash).
-    private func warmProjection(ofCustomer customerID: String, customerHash: [UInt8]?) -> UInt64? {
-        guard let customerHash, let subject = try? knownSubject(customerID: customerID, customerHash: customerHash) else { return nil }
+    /// the writer is the one thread every commit waits for. Best effort: the cache keeps a read only
+    /// if no commit changed the projection meanwhile.
+    private func warmProjection(of subject: UInt64) {
         try? projections.warm(subject)
-        return subject
     }
 
     /// The parts of its subject's projection that folding `event` reads or changes: the others stay
@@ -319,22 +328,26 @@ extension EventStore: GroupCommitTarget {
             context.eventIDs[event.eventID] = seq
             return .duplicate(seq: seq)
         }
-        let customerHash = prepared.customerHash
-        if let customerHash, context.state.erasedCustomerHashes.contains(IndexKey(customerHash)) {
+        let erased = switch prepared.customer {
+        // Known when prepared: erased since, if at all (an erased customer's subject is not found).
+        case .known(let subject): context.state.erasedSubjects.contains(subject)
+        case .unknown(let hash): context.state.erasedCustomerHashes.contains(IndexKey(hash))
+        case nil: false
+        }
+        if erased {
             throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
-        if customerHash == nil, let index = prepared.identityKeys.firstIndex(where: { context.state.erasedIdentityKeys.contains(IndexKey($0)) }) {
+        if prepared.customer == nil, let index = prepared.identityKeys.firstIndex(where: { context.state.erasedIdentityKeys.contains(IndexKey($0)) }) {
             // Only the erased person's device or address can still be sending it, and there is no
             // customer to attach it to: storing it would start collecting their data again. Under
             // a customer id, the identity is accepted: that is a new relationship (a new sign-up).
             throw C360Error(.erased, "this identity belonged to an erased customer; anonymous events naming it are not accepted", field: "identities[\(index)]")
         }
-        let customerKey = customerHash.map { PseudonymKey.indexKey(customerHash: $0) }
         let encoded = prepared.encoded
 
         // The subject that stores the event, and the one whose projection folds it.
-        let existingSubject = try findSubject(of: prepared, customerKey: customerKey, context: &context)
-        let subject = existingSubject ?? nextSubject(anonymous: customerKey == nil, context: context)
+        let existingSubject = try findSubject(of: prepared, context: &context)
+        let subject = existingSubject ?? nextSubject(anonymous: prepared.customer == nil, context: context)
         let target = try StoreKeys.isAnonymous(subject) ? (mergedInto(subject, context: &context) ?? subject) : subject
         var projection: Projection
         if existingSubject == nil {
@@ -355,7 +368,8 @@ extension EventStore: GroupCommitTarget {
         if let before { context.before[target] = before }
         if existingSubject == nil {
             context.state.nextSubject += 1
-            if let customerKey {
+            if case .unknown(let hash) = prepared.customer {
+                let customerKey = PseudonymKey.indexKey(customerHash: hash)
                 batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
                 context.learn(IndexKey(customerKey), subject)
                 context.createdCustomers.append((event.customerID, subject))
@@ -459,23 +473,26 @@ extension EventStore: GroupCommitTarget {
     /// The subject an event belongs to, if it has one yet: its customer's, else that of the first
     /// of its identities already known. `nil` means a new subject (a new customer, or a new
     /// anonymous visitor known by the event's identities).
-    private func findSubject(of prepared: PreparedEvent, customerKey: [UInt8]?, context: inout CommitContext) throws(C360Error) -> UInt64? {
-        if let customerKey {
+    private func findSubject(of prepared: PreparedEvent, context: inout CommitContext) throws(C360Error) -> UInt64? {
+        switch prepared.customer {
+        case .known(let subject):
             // A customer id's index entry is written once, when the writer creates the customer,
             // and deleted only by its erasure: a subject found while preparing the event is current
-            // unless the customer was erased since, which is refused before this, by its hash (an
-            // erased customer is never created again). So the writer need not look it up again
-            // (reading it was 3.5% of the server's CPU under small appends, looking it up in
-            // `customerSubjects` 7% of the writer's time in bulk ingest, `perf`). A customer not
-            // known then may have been created since: by this commit (staged in `context`) or an
-            // earlier one (in the writer's index cache).
-            if let known = prepared.customerSubject { return known }
-            return try owner(of: customerKey, context: &context)
+            // unless the customer was erased since, which is refused before this (an erased
+            // customer is never created again). So the writer need not look it up again (reading
+            // it was 3.5% of the server's CPU under small appends, looking it up in
+            // `customerSubjects` 7% of the writer's time in bulk ingest, `perf`).
+            return subject
+        case .unknown(let hash):
+            // Not known then: it may have been created since, by this commit (staged in `context`)
+            // or an earlier one (in the writer's index cache).
+            return try owner(of: PseudonymKey.indexKey(customerHash: hash), context: &context)
+        case nil:
+            for key in prepared.identityKeys {
+                if let subject = try owner(of: key, context: &context) { return subject }
+            }
+            return nil
         }
-        for key in prepared.identityKeys {
-            if let subject = try owner(of: key, context: &context) { return subject }
-        }
-        return nil
     }
 
     private func nextSubject(anonymous: Bool, context: CommitContext) -> UInt64 {
@@ -653,9 +670,8 @@ final class PreparedEvent: Sendable {
     let encoded: [UInt8]
     /// Its dedup entry as read before it was handed to the writer.
     let dedupRead: DedupRead
-    let customerHash: [UInt8]?
-    /// Its customer's subject when preparing it found one (`nil`: a customer not known then).
-    let customerSubject: UInt64?
+    /// Its customer, `nil` for an anonymous event.
+    let customer: Customer?
     /// Index keys of the identities it carries, in order: where an anonymous event's subject is found.
     let identityKeys: [[UInt8]]
     /// The identities it ties to its subject (normalized, each once) with their index keys.
@@ -663,17 +679,25 @@ final class PreparedEvent: Sendable {
 
     init(
         event: C360_V1_Event, foldable: FoldableEvent, partsToFold: Projection.Parts, encoded: [UInt8], dedupRead: DedupRead,
-        customerHash: [UInt8]?, customerSubject: UInt64?, identityKeys: [[UInt8]], linked: [(identity: C360_V1_Identity, key: [UInt8])]
+        customer: Customer?, identityKeys: [[UInt8]], linked: [(identity: C360_V1_Identity, key: [UInt8])]
     ) {
         self.event = event
         self.foldable = foldable
         self.partsToFold = partsToFold
         self.encoded = encoded
         self.dedupRead = dedupRead
-        self.customerHash = customerHash
-        self.customerSubject = customerSubject
+        self.customer = customer
         self.identityKeys = identityKeys
         self.linked = linked
+    }
+
+    /// An event's customer as preparing it found it.
+    enum Customer: Sendable, Equatable {
+        /// Known then: its subject. An erasure since is refused by the subject.
+        case known(subject: UInt64)
+        /// Not known then: the keyed hash of its id, by which the writer finds it if a commit since
+        /// created it, creates it otherwise, and refuses an erased customer.
+        case unknown(hash: [UInt8])
     }
 
     /// What RocksDB's dedup entry of the event said, read once the commits through `through` were written.

@@ -10,6 +10,10 @@ struct WriterState: Sendable {
     var eventCount: UInt64 = 0
     /// The hashed ids of erased customers: their events are refused.
     var erasedCustomerHashes: Set<IndexKey> = []
+    /// Customers' subjects erased since the store was opened (each with the anonymous histories
+    /// merged into it): an event prepared for one before its erasure is refused by it. A subject
+    /// looked up after an erasure is never an erased one: its index entry is gone.
+    var erasedSubjects: Set<UInt64> = []
     /// Index keys of the identities erased customers held: an anonymous event naming one is refused.
     var erasedIdentityKeys: Set<IndexKey> = []
     /// The UTC day (days since 1970) segment membership is evaluated as of, at its end.
@@ -218,6 +222,7 @@ final class LogWriter: @unchecked Sendable {
         recentEventIDs.forgetAll(through: seq)
         committedThrough.store(seq, ordering: .releasing)
         state.erasedCustomerHashes.insert(IndexKey(customerHash))
+        state.erasedSubjects.formUnion(subjects)
         state.erasedIdentityKeys.formUnion(identityKeys.lazy.map(IndexKey.init))
         for key in removedIndexKeys {
             caches.index.remove(IndexKey(key))

@@ -121,6 +121,25 @@ import Testing
         }
     }
 
+    @Test("an event prepared while its customer was known, and handed to the writer after the customer's erasure, is refused and brings nothing of them back")
+    func eventPreparedBeforeErasure() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(directory: directory)
+            defer { store.close() }
+            #expect(await store.append([Events.web("p1", customer: customerID)]).allSatisfy(\.isAppended))
+            // Prepared now, the event carries the customer's subject, not the hash of their id.
+            let late = store.prepare([Events.web("p2", customer: customerID)])
+            _ = try await store.erase(customerID: customerID, requestID: "DSR-7")
+
+            let outcomes = await store.append(prepared: late)
+            #expect(outcomes.first?.error?.code == .erased)
+            #expect(outcomes.first?.error?.field == "customer_id")
+            let lookup = #expect(throws: C360Error.self) { try store.profile(customerID: customerID) }
+            #expect(lookup?.code == .erased)
+            #expect(try filesHoldingAny(of: [customerID], under: directory) == [])
+        }
+    }
+
     @Test("an erased customer stays erased after the store is reopened")
     func erasureSurvivesReopen() async throws {
         try await withTemporaryDirectory { directory in
