@@ -101,6 +101,18 @@ final class PostgresServer: Sendable {
         try PostgresConnection(connection(database)).query(statement)
     }
 
+    /// Waits until no replication slot is in use. PostgreSQL releases a slot when the walsender
+    /// that streamed from it exits, which follows its client's disconnect by a moment: a source
+    /// started again at once can find the slot still held (`c360 serve` retries then; a test that
+    /// runs a source directly waits here instead).
+    func waitUntilSlotsReleased() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try PostgresConnection(connection()).query("SELECT slot_name FROM pg_replication_slots WHERE active").values.count > 0 {
+            guard ContinuousClock.now < deadline else { throw ServerFailure(description: "a replication slot stayed active for 30 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func stop() async {
         try? await Self.run(Self.binaries + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"], asPostgres: true)
         // Stopped by pg_ctl; a server that never came up as far as its pid file goes this way.

@@ -88,6 +88,7 @@ import C360Model
             // Stopped, changed meanwhile, started again: it resumes at its stored position.
             try await Self.stop(source, thread)
             try server.sql("UPDATE customers SET first_name = 'Anne', updated_at = '2026-11-09 10:00:00' WHERE id = 1", database: "shop")
+            try await server.waitUntilSlotsReleased()
             source = PostgresSource(settings: settings, store: store)
             thread = try await Self.run(source) { $0.transactionsApplied >= 1 }
             #expect(try store.profile(customerID: "shop-1").details.firstName == "Anne")
@@ -161,6 +162,7 @@ import C360Model
                 let text = try String(contentsOf: MappingLocation.shop, encoding: .utf8).replacingOccurrences(of: read, with: fixed)
                 repaired.mapping = try Mapping(yaml: text)
             }
+            try await server.waitUntilSlotsReleased()
             let resumed = PostgresSource(settings: repaired, store: store)
             let again = try await Self.run(resumed) { $0.transactionsApplied >= 1 }
             try await Self.stop(resumed, again)
