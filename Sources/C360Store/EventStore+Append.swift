@@ -256,13 +256,15 @@ extension EventStore: GroupCommitTarget {
     /// without hashing its id (the keyed hash was 3% of bulk ingest's samples, `perf`), else from
     /// the index by the hash — or, for a customer not known yet, the hash the writer needs.
     private func preparedCustomer(_ customerID: String) -> PreparedEvent.Customer {
-        if let subject = customerSubjects.value(for: customerID) {
-            warmProjection(of: subject)
-            return .known(subject: subject)
+        let subject: UInt64
+        if let cached = customerSubjects.value(for: customerID) {
+            subject = cached
+        } else {
+            let hash = pseudonyms.customerHash(customerID)
+            // A failed read is left to the writer, which looks the customer up again by its hash.
+            guard let indexed = try? indexedSubject(customerID: customerID, customerHash: hash) else { return .unknown(hash: hash) }
+            subject = indexed
         }
-        let hash = pseudonyms.customerHash(customerID)
-        // A failed read is left to the writer, which looks the customer up again by its hash.
-        guard let subject = try? knownSubject(customerID: customerID, customerHash: hash) else { return .unknown(hash: hash) }
         warmProjection(of: subject)
         return .known(subject: subject)
     }

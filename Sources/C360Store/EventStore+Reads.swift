@@ -146,21 +146,20 @@ extension EventStore {
         return statistics
     }
 
-    /// `customerHash`, when the caller has it already, spares hashing the id again on a cache miss.
-    func subject(customerID: String, customerHash: [UInt8]? = nil) throws(C360Error) -> UInt64 {
+    func subject(customerID: String) throws(C360Error) -> UInt64 {
         if let subject = customerSubjects.value(for: customerID) { return subject }
-        let customerHash = customerHash ?? pseudonyms.customerHash(customerID)
-        if let subject = try knownSubject(customerID: customerID, customerHash: customerHash) { return subject }
+        let customerHash = pseudonyms.customerHash(customerID)
+        if let subject = try indexedSubject(customerID: customerID, customerHash: customerHash) { return subject }
         if try tombstone(hash: customerHash) != nil {
             throw C360Error(.erased, "customer \(customerID) was erased", field: "customer_id")
         }
         throw C360Error(.notFound, "no customer \(customerID)", field: "customer_id")
     }
 
-    /// The subject of a customer that exists, `nil` for one that does not (never created, or
-    /// erased: `subject(customerID:customerHash:)` tells which, at the cost of another read).
-    func knownSubject(customerID: String, customerHash: [UInt8]) throws(C360Error) -> UInt64? {
-        if let subject = customerSubjects.value(for: customerID) { return subject }
+    /// The subject of a customer the cache of subjects did not hold, read from the index by the
+    /// keyed hash of its id and cached for the next; `nil` for one that does not exist (never
+    /// created, or erased: `subject(customerID:)` tells which, at the cost of another read).
+    func indexedSubject(customerID: String, customerHash: [UInt8]) throws(C360Error) -> UInt64? {
         let ticket = customerSubjects.ticket(for: customerID)
         guard let subject = try read(PseudonymKey.indexKey(customerHash: customerHash), in: families.identities).flatMap({ StoreKeys.uint64($0) }) else {
             return nil
