@@ -68,9 +68,13 @@ enum RPCCalls {
         }
     }
 
-    /// A response's bytes by SwiftProtobuf (the profile lookups' come encoded: `Encoded`).
+    /// A response's bytes: appends' by the hand-written encoder (C360Codec), the rest by
+    /// SwiftProtobuf (the profile lookups' come encoded: `Encoded`).
     static func encode(_ message: some Message) throws -> ByteBuffer {
-        ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
+        if let response = message as? C360_V1_AppendEventsResponse {
+            return ByteBuffer(bytes: AppendResponseWireEncoder.encode(response))
+        }
+        return ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
     }
 
     /// What a unary method does, made once when the routes are: each call's `Unary` refers to
