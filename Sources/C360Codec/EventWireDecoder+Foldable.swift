@@ -1,5 +1,5 @@
 public import C360Core
-public import C360Model
+import C360Model
 
 extension EventWireDecoder {
     /// What the fold reads of a stored event (`FoldableEvent`), straight from its bytes: the

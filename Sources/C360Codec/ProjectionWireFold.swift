@@ -117,7 +117,9 @@ public enum ProjectionWireFold {
         var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: raw[run]))
         while true {
             let elementStart = reader.offset
-            guard let field = try? reader.nextField() else { return nil }
+            // `try?` would read the end of the run as malformed bytes: both are `nil` through it.
+            let field: (number: Int, wireType: ProtobufWireReader.WireType)?
+            do { field = try reader.nextField() } catch { return nil }
             guard field != nil else { return run.upperBound }
             var bucket = Projection.DayBucket()
             guard var nested = try? reader.nested(), (try? ProjectionWireCodec.read(&nested, into: &bucket)) != nil else { return nil }
