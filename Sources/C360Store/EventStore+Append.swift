@@ -432,17 +432,15 @@ extension EventStore: GroupCommitTarget {
         // and back rather than copied, so that its tables stay uniquely referenced (swapping in an
         // empty context instead made one for every such event: 1% of bulk ingest's samples, `perf`).
         var index = CommitIdentityIndex(store: self, context: consume context)
-        let decision: IdentityDecision<[UInt8]>
-        do throws(C360Error) {
-            decision = try IdentityResolution.decide(
+        let decision = Result { () throws(C360Error) in
+            try IdentityResolution.decide(
                 linking: prepared.linked, unlinking: unlinking, subject: subject, target: target,
                 identityCount: projection.identities.count, limits: configuration.identityLimits, index: &index)
-        } catch {
-            context = index.takeContext()
-            throw error
         }
+        let foldedAlone = index.foldedAlone
+        // The index's last use, so the context is moved back, not copied.
         context = index.takeContext()
-        return (decision, index.foldedAlone)
+        return (try decision.get(), foldedAlone)
     }
 
     /// The identity index as one commit sees it: RocksDB and the writer's caches under what the
