@@ -377,6 +377,15 @@ public final class PostgresSource: Sendable {
         let command = "START_REPLICATION SLOT \(replication.identifier(settings.slot)) LOGICAL \(start) (proto_version '1', publication_names \(replication.literal(settings.publication)))"
         do {
             try replication.startCopyBoth(command)
+        } catch where error.sqlState == "55006" {
+            // PostgreSQL lets one connection at a time use a slot (object_in_use): a moment after a
+            // disconnect it still holds it for the connection that closed, and a second server
+            // following under this source's name holds it for as long as it runs.
+            throw C360Error(.unavailable, """
+                source \(settings.name): replication slot \(settings.slot) is in use by another connection — the source's \
+                previous one, which PostgreSQL lets go a moment after it closed, or another server following this database \
+                under the same source name (\(error.message))
+                """)
         } catch {
             throw C360Error(.unavailable, "source \(settings.name): could not start streaming from \(start): \(error.message)")
         }

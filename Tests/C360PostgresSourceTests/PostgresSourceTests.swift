@@ -104,6 +104,24 @@ import C360Model
         }
     }
 
+    @Test("a second source under the same name, while the first streams, fails naming the replication slot the first holds")
+    func aHeldSlotIsNamed() async throws {
+        try await Self.withShop { server, store in
+            let settings = try Self.settings(server)
+            let first = PostgresSource(settings: settings, store: store)
+            let thread = try await Self.run(first) { $0.phase == .streaming }
+            let second = PostgresSource(settings: settings, store: store)
+            do {
+                let secondThread = try await Self.run(second) { $0.phase == .streaming && $0.transactionsApplied > 0 }
+                try await Self.stop(second, secondThread)
+                Issue.record("a second source ran on the slot the first holds")
+            } catch {
+                #expect("\(error)".contains("replication slot \(settings.slot) is in use by another connection"), "\(error)")
+            }
+            try await Self.stop(first, thread)
+        }
+    }
+
     @Test("a record the mapping refuses stops the source naming the table and the value, nothing skipped")
     func stopsOnWhatItCannotMap() async throws {
         try await Self.withShop { server, store in
