@@ -43,6 +43,12 @@ import C360Model
         return thread
     }
 
+    /// A source on `settings` into `store`, started and streaming, with its thread.
+    static func streaming(_ settings: PostgresSourceSettings, into store: EventStore) async throws -> (PostgresSource, Thread) {
+        let source = PostgresSource(settings: settings, store: store)
+        return (source, try await run(source) { $0.phase == .streaming })
+    }
+
     /// A PostgreSQL server holding the shop's tables, and an empty store beside it.
     static func withShop(_ body: (PostgresServer, EventStore) async throws -> Void) async throws {
         try await withPostgres { server in
@@ -108,8 +114,7 @@ import C360Model
     func aHeldSlotIsNamed() async throws {
         try await Self.withShop { server, store in
             let settings = try Self.settings(server)
-            let first = PostgresSource(settings: settings, store: store)
-            let thread = try await Self.run(first) { $0.phase == .streaming }
+            let (first, thread) = try await Self.streaming(settings, into: store)
             let second = PostgresSource(settings: settings, store: store)
             do {
                 let secondThread = try await Self.run(second) { $0.phase == .streaming && $0.transactionsApplied > 0 }
@@ -125,8 +130,7 @@ import C360Model
     @Test("a record the mapping refuses stops the source naming the table and the value, nothing skipped")
     func stopsOnWhatItCannotMap() async throws {
         try await Self.withShop { server, store in
-            let source = PostgresSource(settings: try Self.settings(server), store: store)
-            let thread = try await Self.run(source) { $0.phase == .streaming }
+            let (source, thread) = try await Self.streaming(try Self.settings(server), into: store)
             let before = try store.sourcePosition("shop-db")
             try server.sql("INSERT INTO support_tickets VALUES ('T-2', 1, 'closed', NULL, NULL, NULL, '2026-11-05 10:00:00')", database: "shop")
             while !thread.isFinished { try await Task.sleep(for: .milliseconds(20)) }
@@ -139,8 +143,7 @@ import C360Model
     @Test("a dropped column the mapping reads stops the source naming the table and column, nothing skipped; a new column is ignored")
     func stopsOnADroppedColumn() async throws {
         try await Self.withShop { server, store in
-            let source = PostgresSource(settings: try Self.settings(server), store: store)
-            let thread = try await Self.run(source) { $0.phase == .streaming }
+            let (source, thread) = try await Self.streaming(try Self.settings(server), into: store)
             try server.sql("ALTER TABLE support_tickets ADD COLUMN priority int; UPDATE support_tickets SET status = 'escalated', priority = 1, updated_at = '2026-11-06 10:00:00'", database: "shop")
             while source.status.transactionsApplied < 1 { try await Task.sleep(for: .milliseconds(20)) }
             let applied = try store.sourcePosition("shop-db")
