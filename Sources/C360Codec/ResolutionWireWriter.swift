@@ -7,11 +7,11 @@ public import C360Model
 public enum ResolutionWireWriter {
     public static func encode(_ resolution: C360_Store_V1_Resolution) -> [UInt8] {
         var writer = ProtobufWireWriter(capacity: 128)
-        for identity in resolution.linked { write(1, identity, to: &writer) }
-        for identity in resolution.unlinked { write(2, identity, to: &writer) }
+        for identity in resolution.linked { ProfileWireEncoder.write(1, identity, to: &writer) }
+        for identity in resolution.unlinked { ProfileWireEncoder.write(2, identity, to: &writer) }
         for refusal in resolution.refused {
             let message = writer.beginMessage(3)
-            if refusal.hasIdentity { write(1, refusal.identity, to: &writer) }
+            if refusal.hasIdentity { ProfileWireEncoder.write(1, refusal.identity, to: &writer) }
             if refusal.reason.rawValue != 0 { writer.int64Field(2, Int64(refusal.reason.rawValue)) }
             writer.unknown(refusal.unknownFields)
             writer.endMessage(message)
@@ -25,14 +25,8 @@ public enum ResolutionWireWriter {
     private static func write(_ field: Int, _ history: C360_Store_V1_MergedHistory, to writer: inout ProtobufWireWriter) {
         let message = writer.beginMessage(field)
         if history.subject != 0 { writer.uint64Field(1, history.subject) }
-        for identity in history.identities { write(2, identity, to: &writer) }
+        for identity in history.identities { ProfileWireEncoder.write(2, identity, to: &writer) }
         writer.unknown(history.unknownFields)
-        writer.endMessage(message)
-    }
-
-    private static func write(_ field: Int, _ identity: C360_V1_Identity, to writer: inout ProtobufWireWriter) {
-        let message = writer.beginMessage(field)
-        ProjectionWireCodec.write(identity, to: &writer)
         writer.endMessage(message)
     }
 }
