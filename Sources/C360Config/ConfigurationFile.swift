@@ -92,7 +92,12 @@ public struct ConfigurationFile {
                     case "reserved_disk_mb": store.reservedDiskBytes = UInt64(try value.int(atLeast: 0)) << 20
                     case "append_queue_mb": store.appendQueueBytes = try value.int(atLeast: 1, atMost: 4_096) << 20
                     case "cached_projections": store.cachedProjections = try value.int(atLeast: 0, atMost: 100_000_000)
-                    case "cached_stored_projections": store.cachedStoredProjections = try value.int(atLeast: 0, atMost: 100_000_000)
+                    case "cached_stored_projections_mb": store.cachedStoredProjectionBytes = try value.int(atLeast: 0, atMost: 1 << 20) << 20
+                    case "cached_stored_projections":
+                        throw C360Error(
+                            .invalidArgument,
+                            "storage.cached_stored_projections (a number of projections) is now storage.cached_stored_projections_mb, the cache's memory in MiB (default 96)",
+                            field: "storage.cached_stored_projections")
                     case "cached_profiles": store.cachedProfiles = try value.int(atLeast: 0, atMost: 100_000_000)
                     case "projection_write_behind_mb": store.projectionWriteBehindBytes = try value.int(atLeast: 1, atMost: 4_096) << 20
                     case "projection_write_behind_seconds":
@@ -127,7 +132,7 @@ public struct ConfigurationFile {
     public static let environmentKeys: [String] = [
         "data_directory", "audit_log", "backup.root", "storage.reserved_disk_mb", "storage.append_queue_mb",
         "storage.projection_write_behind_mb", "storage.projection_write_behind_seconds", "storage.cached_projections",
-        "storage.cached_stored_projections", "storage.cached_profiles",
+        "storage.cached_stored_projections_mb", "storage.cached_profiles",
         "server.listen", "server.metrics_listen", "server.console_listen", "server.log_format", "server.log_level", "server.allow_unauthenticated",
         "server.event_loops",
         "limits.max_request_bytes", "limits.max_events_per_append", "limits.max_events_per_stream", "limits.max_batch_lookups",

@@ -12,8 +12,9 @@ public import ServiceLifecycle
 /// (`GET /metrics`), apart from the API so that scraping needs no gRPC and no access token, and a
 /// firewall can tell the two apart.
 ///
-/// RocksDB's figures are read from the store at each scrape; everything else is recorded as it
-/// happens through swift-metrics (`StoreMetrics`, `ServiceMetrics`).
+/// RocksDB's figures and the cache of stored projections' size are read from the store at each
+/// scrape; everything else is recorded as it happens through swift-metrics (`StoreMetrics`,
+/// `ServiceMetrics`).
 public final class MetricsEndpoint: Service, Sendable {
     public let host: String
     public let port: Int
@@ -93,6 +94,7 @@ public final class MetricsEndpoint: Service, Sendable {
 private struct StorageGauges: Sendable {
     let memtableBytes, pendingCompactionBytes, sstFiles, sstBytes, blockCacheBytes, tableReaderBytes: Prometheus.Gauge
     let blockCacheHits, blockCacheMisses: Prometheus.Gauge
+    let storedProjectionCacheBytes: Prometheus.Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ metric: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
@@ -106,6 +108,9 @@ private struct StorageGauges: Sendable {
         tableReaderBytes = gauge("table_readers", "bytes", "RocksDB's estimate of the memory its open SST files take outside the block cache (their indexes and filters are in it).")
         blockCacheHits = gauge("block_cache", "hits", "Block cache hits since the server started.")
         blockCacheMisses = gauge("block_cache", "misses", "Block cache misses since the server started.")
+        storedProjectionCacheBytes = registry.makeGauge(descriptor: .init(
+            namespace: "c360", subsystem: "projection_cache", metricName: "stored", unitName: "bytes",
+            helpText: "Bytes of projections kept in memory as stored, and of the places of those waiting to be written behind (storage.cached_stored_projections_mb at most)."))
     }
 
     func update(from figures: EventStore.StorageFigures) {
@@ -117,6 +122,7 @@ private struct StorageGauges: Sendable {
         tableReaderBytes.set(Double(figures.tableReaderBytes))
         blockCacheHits.set(Double(figures.blockCacheHits ?? 0))
         blockCacheMisses.set(Double(figures.blockCacheMisses ?? 0))
+        storedProjectionCacheBytes.set(Double(figures.storedProjectionCacheBytes))
     }
 }
 

@@ -91,7 +91,7 @@ public final class EventStore: Sendable {
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
-            cachedStoredProjections: configuration.cachedStoredProjections, cachedProfiles: configuration.cachedProfiles,
+            cachedStoredProjectionBytes: configuration.cachedStoredProjectionBytes, cachedProfiles: configuration.cachedProfiles,
             limits: .init(bytes: configuration.projectionWriteBehindBytes, seconds: configuration.projectionWriteBehindSeconds))
         self.versionBuild = Mutex(VersionBuildState(builtBy: stored.fold))
         self.customerSubjects = SharedCache(capacity: configuration.cachedIndexEntries)
@@ -223,7 +223,7 @@ public final class EventStore: Sendable {
     }
 
     /// Reads the stored projections, and which customer each belongs to, into memory in the
-    /// background, as far as `cachedStoredProjections` and `cachedIndexEntries` hold them: for a
+    /// background, as far as `cachedStoredProjectionBytes` and `cachedIndexEntries` hold them: for a
     /// server, so that its first appends and lookups of each customer do not wait for RocksDB.
     public func warmCaches() {
         projections.warm(customerSubjects: customerSubjects)
@@ -269,6 +269,9 @@ public final class EventStore: Sendable {
         /// Since the store was opened; `nil` unless RocksDB's statistics are collected.
         public var blockCacheHits: UInt64?
         public var blockCacheMisses: UInt64?
+        /// What the cache of stored projections holds, waiting ones' places included, in bytes as
+        /// it counts them (`storage.cached_stored_projections_mb` at most).
+        public var storedProjectionCacheBytes: UInt64 = 0
     }
 
     public func storageFigures() -> StorageFigures {
@@ -277,7 +280,8 @@ public final class EventStore: Sendable {
             memtableBytes: figures.memtableBytes, pendingCompactionBytes: figures.pendingCompactionBytes,
             sstFiles: figures.sstFiles, sstBytes: figures.sstBytes,
             blockCacheBytes: figures.blockCacheBytes, tableReaderBytes: figures.tableReaderBytes,
-            blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses)
+            blockCacheHits: figures.blockCacheHits, blockCacheMisses: figures.blockCacheMisses,
+            storedProjectionCacheBytes: UInt64(projections.storedProjectionBytesHeld))
     }
 
     /// Runs `work` on the writer, excluding appends while it runs.

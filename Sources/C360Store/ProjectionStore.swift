@@ -61,8 +61,10 @@ final class ProjectionStore: Sendable {
     /// `cache` follows what is used now, and evicting here for every read of a customer not held
     /// (every append, with customers at random over more than it holds) freed and allocated a
     /// projection's bytes each time, which the allocator kept as dirty pages (peak RSS 523 MiB at
-    /// 1,000,000 customers, against 384 without this cache).
-    private let stored: SharedCache<UInt64, [UInt8]>
+    /// 1,000,000 customers, against 384 without this cache). Bounded in bytes, not entries: with
+    /// few events a customer projections are small, with many large, and memory is what the
+    /// bound is for.
+    private let stored: SharedCache<UInt64, StoredEntry>
     /// Set when the store closes: a warming pass under way stops at its next chunk.
     private let warmingStopped = Atomic<Bool>(false)
     /// Profiles as lookups answered them, evaluated and encoded.
@@ -142,14 +144,14 @@ final class ProjectionStore: Sendable {
 
     init(
         database: Database, keyspaces: [ColumnFamily], current: Int, meta: ColumnFamily, checkpoint: UInt64,
-        cachedProjections: Int, cachedStoredProjections: Int, cachedProfiles: Int, limits: Limits
+        cachedProjections: Int, cachedStoredProjectionBytes: Int, cachedProfiles: Int, limits: Limits
     ) {
         self.database = database
         self.keyspaces = keyspaces
         self.meta = meta
         self.limits = limits
         self.cache = SharedCache(capacity: cachedProjections)
-        self.stored = SharedCache(capacity: cachedStoredProjections)
+        self.stored = SharedCache(budget: cachedStoredProjectionBytes, cost: \.cost)
         self.profiles = SharedCache(capacity: cachedProfiles)
         self.pending = Mutex(Pending(through: checkpoint, checkpoint: checkpoint, keyspace: current))
         ProjectionMetrics.dirty.record(0)
@@ -205,7 +207,7 @@ final class ProjectionStore: Sendable {
         } catch {
             throw C360Error(storage: error, doing: "read a projection")
         }
-        if let bytes { stored.add(bytes, for: subject, readWith: ticket, evicting: false) }
+        if let bytes { stored.add(.bytes(bytes), for: subject, readWith: ticket, evicting: false) }
     }
 
     /// The projection of `subject` as last committed, shared with the dirty set or the cache, with
@@ -260,7 +262,7 @@ final class ProjectionStore: Sendable {
                 }
                 // A switch of keyspaces meanwhile may have cleared the one read: read the new one.
                 if bytes == nil, pending.withLock({ $0.keyspace }) != keyspace { continue }
-                if let bytes { stored.add(bytes, for: subject, readWith: storedTicket, evicting: false) }
+                if let bytes { stored.add(.bytes(bytes), for: subject, readWith: storedTicket, evicting: false) }
             }
             guard let bytes else { return nil }
             let decoded = try Self.decode(bytes, parts: parts)
@@ -327,18 +329,19 @@ final class ProjectionStore: Sendable {
         forgetProfiles(of: changes.keys)
         // The stored bytes cached of these are shadowed by the dirty set until the write behind
         // stores the new ones (`cacheWritten`): freed now, so that a write behind that coalesces
-        // does not hold each waiting customer's projection twice. Replaced by no bytes rather than
-        // removed: a slot given up here went to the next customer read ahead, and the write
-        // behind found no room to put this one back (3-4 µs more per event in bulk ingest, which
-        // then read those customers from RocksDB again). A changed projection the cache does not
-        // hold takes a slot too, freeing the bytes of one not used recently: so what waits to be
-        // written and what the cache holds together stay within the cache's capacity, plus those
-        // beyond it waiting, however many customers the appends spread over.
+        // does not hold each waiting customer's projection twice. Replaced by the place of the
+        // waiting one (costing its bytes) rather than removed: a place given up here went to the
+        // next customer read ahead, and the write behind found no room to put this one back (3-4
+        // µs more per event in bulk ingest, which then read those customers from RocksDB again).
+        // A changed projection the cache does not hold takes a place too, freeing the bytes of
+        // ones not used recently: so what waits to be written and what the cache holds together
+        // stay within the cache's bytes, plus those beyond it waiting, however many customers the
+        // appends spread over.
         for (subject, change) in changes {
-            if change.bytes == nil {
-                stored.replace(Self.shadowed, for: subject)
+            if let bytes = change.bytes {
+                stored.store(.waiting(bytes: bytes.count), for: subject)
             } else {
-                stored.store(Self.shadowed, for: subject)
+                stored.replace(.waiting(bytes: 0), for: subject)
             }
         }
         if full {
@@ -413,7 +416,7 @@ final class ProjectionStore: Sendable {
     /// chunk began (`SharedCache`'s tickets, taken before its reads), so an erasure meanwhile is
     /// never undone.
     func warm(customerSubjects: SharedCache<String, UInt64>) {
-        queue.async { [weak self] in self?.warmChunk(after: nil, room: self?.stored.capacity ?? 0, customerSubjects: customerSubjects) }
+        queue.async { [weak self] in self?.warmChunk(after: nil, room: self?.stored.budget ?? 0, customerSubjects: customerSubjects) }
     }
 
     /// Stops a warming pass under way: before the database closes.
@@ -435,6 +438,7 @@ final class ProjectionStore: Sendable {
             fillCache: false)
         iterator.seekToFirst()
         var read = 0
+        var room = room
         var lastKey: [UInt8]?
         while iterator.isValid, read < Self.projectionsPerWarmingChunk {
             let key = iterator.key
@@ -442,7 +446,9 @@ final class ProjectionStore: Sendable {
             read += 1
             if let subject = StoreKeys.uint64(key) {
                 let bytes = iterator.value
-                stored.add(bytes, for: subject, readWithOneOf: storedTickets, evicting: false)
+                let entry = StoredEntry.bytes(bytes)
+                room -= entry.cost
+                stored.add(entry, for: subject, readWithOneOf: storedTickets, evicting: false)
                 // A projection that cannot be read is left to the read that needs it, which reports it.
                 if let id = try? bytes.withUnsafeBytes({ bytes throws(ProtobufWireError) in try ProjectionWireCodec.customerID(bytes) }), !id.isEmpty {
                     customerSubjects.add(subject, for: id, readWithOneOf: subjectTickets)
@@ -451,7 +457,7 @@ final class ProjectionStore: Sendable {
             iterator.next()
         }
         guard read == Self.projectionsPerWarmingChunk, let lastKey else { return }
-        let rest = room - read
+        let rest = room
         queue.async { [weak self] in self?.warmChunk(after: lastKey, room: rest, customerSubjects: customerSubjects) }
     }
 
@@ -640,7 +646,7 @@ final class ProjectionStore: Sendable {
             // A decoded one cached before this commit is older than these bytes.
             cache.remove(subject)
             if let bytes = change.bytes {
-                stored.store(bytes, for: subject, evicting: false)
+                stored.store(.bytes(bytes), for: subject, evicting: false)
             } else {
                 stored.remove(subject)
             }
@@ -651,7 +657,10 @@ final class ProjectionStore: Sendable {
     }
 
     /// Projections the cache of stored bytes holds (not counting the places of those waiting).
-    var storedProjectionsHeld: Int { stored.count { $0 != Self.shadowed } }
+    var storedProjectionsHeld: Int { stored.count { if case .bytes = $0 { true } else { false } } }
+
+    /// What the cache of stored bytes holds, in bytes as `StoredEntry.cost` counts them.
+    var storedProjectionBytesHeld: Int { stored.held }
 
     /// Whether the cache of stored bytes holds `subject`'s projection.
     func holdsStoredProjection(of subject: UInt64) -> Bool {
@@ -661,12 +670,31 @@ final class ProjectionStore: Sendable {
     /// `subject`'s stored projection as the cache of stored bytes holds it: `nil` when it does not,
     /// or holds only the place of one waiting to be written.
     private func storedBytes(of subject: UInt64) -> [UInt8]? {
-        stored.value(for: subject).flatMap { $0 == Self.shadowed ? nil : $0 }
+        if case .bytes(let bytes) = stored.value(for: subject) { return bytes }
+        return nil
     }
 
-    /// What the cache of stored bytes holds for a projection waiting to be written: no bytes (an
-    /// encoded projection is never empty: its fold version is set).
-    static let shadowed: [UInt8] = []
+    /// What the cache of stored bytes holds for a subject.
+    enum StoredEntry: Sendable, Equatable {
+        /// Its projection's stored bytes, equal to what RocksDB holds.
+        case bytes([UInt8])
+        /// The place of its projection waiting to be written behind, which takes this many bytes
+        /// in the dirty set: counted here, so that what waits and what the cache holds together
+        /// stay within the cache's bytes.
+        case waiting(bytes: Int)
+
+        /// The memory it stands for: the projection's bytes and about what holding an entry
+        /// takes (its slot, its place in the shard's dictionary, the array's header and the
+        /// allocator's rounding).
+        var cost: Int {
+            switch self {
+            case .bytes(let bytes): bytes.count + Self.entryBytes
+            case .waiting(let bytes): bytes + Self.entryBytes
+            }
+        }
+
+        static let entryBytes = 96
+    }
 
     /// Projections written before the next ones are taken from those being written.
     static let projectionsPerChunk = 4_096

@@ -1,8 +1,12 @@
 /// A bounded map that keeps what was used recently, approximately, by the CLOCK algorithm: every
 /// entry has a slot and a "used" mark set by each hit; a new entry, when the map is full, takes
 /// the slot of the first entry the clock's hand finds unmarked, clearing the marks it passes. One
-/// hash lookup per hit, O(1) amortised per insertion, and exactly `capacity` entries kept once
-/// full.
+/// hash lookup per hit, O(1) amortised per insertion.
+///
+/// Bounded by a budget of cost: each entry costs 1 (`init(capacity:)`, a bound on entries) or what
+/// `cost` says of its value (`init(budget:cost:)`, for instance its bytes, so that a cache of
+/// projections holds as much memory whatever their size). A new entry that does not fit evicts
+/// as many entries as it takes.
 ///
 /// (It replaced two generations of dictionaries, which kept between half and all of the capacity
 /// and moved an entry on every hit in the older one: 6% of a kept lookup's server CPU in `perf`.)
@@ -10,17 +14,30 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
     fileprivate struct Slot {
         var key: Key
         var value: Value
+        var cost: Int
         var used: Bool
     }
 
     private var slots: [Slot] = []
     private var positions: [Key: Int] = [:]
     private var hand = 0
-    private let capacity: Int
+    /// The most cost held in all.
+    let budget: Int
+    private let costOf: @Sendable (Value) -> Int
+    /// The cost of the entries held.
+    private(set) var held = 0
 
     /// - Parameter capacity: most entries held; 0 disables the cache.
     init(capacity: Int) {
-        self.capacity = max(capacity, 0)
+        self.init(budget: capacity) { _ in 1 }
+    }
+
+    /// - Parameters:
+    ///   - budget: most cost held in all; 0 disables the cache.
+    ///   - cost: what an entry with this value costs (at least 1).
+    init(budget: Int, cost: @escaping @Sendable (Value) -> Int) {
+        self.budget = max(budget, 0)
+        self.costOf = cost
     }
 
     var count: Int { slots.count }
@@ -36,35 +53,64 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         return slots[position].value
     }
 
-    /// Inserts or replaces the entry of `key`. When full, a new key takes the slot of one not used
-    /// recently, or, unless `evicting`, is not kept.
+    /// Inserts or replaces the entry of `key`. When it does not fit, a new key evicts entries not
+    /// used recently, or, unless `evicting`, is not kept. A value costing more than the whole
+    /// budget is not kept (and a key held before loses its entry).
     mutating func insert(_ value: Value, for key: Key, evicting: Bool = true) {
-        guard capacity > 0 else { return }
+        guard budget > 0 else { return }
+        let cost = max(costOf(value), 1)
         if let position = positions[key] {
+            guard cost <= budget else {
+                remove(key)
+                return
+            }
+            held += cost - slots[position].cost
             slots[position].value = value
+            slots[position].cost = cost
             slots[position].used = true
+            evictUntilHeld(atMost: budget, sparing: key)
             return
         }
-        if slots.count < capacity {
+        guard cost <= budget else { return }
+        guard held + cost > budget else {
             positions[key] = slots.count
-            slots.append(Slot(key: key, value: value, used: false))
+            slots.append(Slot(key: key, value: value, cost: cost, used: false))
+            held += cost
             return
         }
         guard evicting else { return }
-        while slots[hand].used {
-            slots[hand].used = false
-            hand = (hand + 1) % slots.count
+        while let victim = nextVictim(sparing: nil) {
+            held -= slots[victim].cost
+            positions[slots[victim].key] = nil
+            if held + cost <= budget {
+                // Into the victim's slot, behind the hand: a full turn of the clock before it is
+                // looked at.
+                slots[victim] = Slot(key: key, value: value, cost: cost, used: false)
+                positions[key] = victim
+                held += cost
+                hand = (victim + 1) % slots.count
+                return
+            }
+            removeSlot(at: victim)
         }
-        positions[slots[hand].key] = nil
-        slots[hand] = Slot(key: key, value: value, used: false)
-        positions[key] = hand
-        hand = (hand + 1) % slots.count
+        positions[key] = slots.count
+        slots.append(Slot(key: key, value: value, cost: cost, used: false))
+        held += cost
     }
 
-    /// Replaces the value of `key` if the cache holds it, without marking it used.
+    /// Replaces the value of `key` if the cache holds it, without marking it used. If the new
+    /// value costs more, entries not used recently make room for it.
     mutating func replace(_ value: Value, for key: Key) {
         guard let position = positions[key] else { return }
+        let cost = max(costOf(value), 1)
+        guard cost <= budget else {
+            remove(key)
+            return
+        }
+        held += cost - slots[position].cost
         slots[position].value = value
+        slots[position].cost = cost
+        evictUntilHeld(atMost: budget, sparing: key)
     }
 
     /// Removes the entry of `key` and returns its value, `nil` when there was none.
@@ -72,13 +118,8 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
     mutating func remove(_ key: Key) -> Value? {
         guard let position = positions.removeValue(forKey: key) else { return nil }
         let value = slots[position].value
-        let last = slots.count - 1
-        if position != last {
-            slots[position] = slots[last]
-            positions[slots[position].key] = position
-        }
-        slots.removeLast()
-        if hand >= slots.count { hand = 0 }
+        held -= slots[position].cost
+        removeSlot(at: position)
         return value
     }
 
@@ -86,6 +127,42 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         slots = []
         positions = [:]
         hand = 0
+        held = 0
+    }
+
+    /// The slot the hand stops at: the first not used since the hand last passed it (clearing the
+    /// marks it passes), never `sparing`'s; `nil` when no other entry is held.
+    private mutating func nextVictim(sparing: Key?) -> Int? {
+        guard slots.count > (sparing == nil ? 0 : 1) else { return nil }
+        while true {
+            if hand >= slots.count { hand = 0 }
+            if slots[hand].key != sparing {
+                if !slots[hand].used { return hand }
+                slots[hand].used = false
+            }
+            hand += 1
+        }
+    }
+
+    private mutating func evictUntilHeld(atMost limit: Int, sparing key: Key) {
+        while held > limit, let victim = nextVictim(sparing: key) {
+            held -= slots[victim].cost
+            positions[slots[victim].key] = nil
+            removeSlot(at: victim)
+        }
+    }
+
+    /// Removes the slot at `position` (its key already out of `positions`), moving the last slot
+    /// into it: the moved entry is passed over by the hand this turn.
+    private mutating func removeSlot(at position: Int) {
+        let last = slots.count - 1
+        if position != last {
+            slots[position] = slots[last]
+            positions[slots[position].key] = position
+        }
+        slots.removeLast()
+        if position == hand { hand += 1 }
+        if hand >= slots.count { hand = 0 }
     }
 }
 

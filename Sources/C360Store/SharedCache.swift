@@ -25,13 +25,28 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     private let shards: [LockedShard]
-    /// Most entries held in all.
-    let capacity: Int
+    /// Most cost held in all (entries, unless made with a cost), each shard holding a share.
+    let budget: Int
+    /// What an entry with a value costs.
+    let cost: @Sendable (Value) -> Int
 
     /// - Parameter capacity: most entries held in all; 0 disables the cache.
-    init(capacity: Int, shards count: Int = 16) {
-        self.capacity = capacity
-        shards = (0..<count).map { _ in LockedShard(Shard(entries: RecentlyUsedCache(capacity: capacity / count))) }
+    convenience init(capacity: Int, shards count: Int = 16) {
+        self.init(budget: capacity, shards: count) { _ in 1 }
+    }
+
+    /// - Parameters:
+    ///   - budget: most cost held in all; 0 disables the cache.
+    ///   - cost: what an entry with this value costs (`RecentlyUsedCache.init(budget:cost:)`).
+    init(budget: Int, shards count: Int = 16, cost: @escaping @Sendable (Value) -> Int) {
+        self.budget = budget
+        self.cost = cost
+        shards = (0..<count).map { _ in LockedShard(Shard(entries: RecentlyUsedCache(budget: budget / count, cost: cost))) }
+    }
+
+    /// The cost of the entries held, over every shard.
+    var held: Int {
+        shards.reduce(0) { total, shard in total + shard.lock.withLock { $0.entries.held } }
     }
 
     private func shardIndex(_ key: Key) -> Int {

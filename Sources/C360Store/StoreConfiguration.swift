@@ -29,11 +29,12 @@ public struct StoreConfiguration: Sendable {
     /// decoded). Lookups are answered from `cachedProfiles` first, so this mostly serves the
     /// writer's folds. Default 10,000.
     public var cachedProjections = 10_000
-    /// Projections kept in memory as stored (encoded: about 1.5 KiB each with the default data
-    /// set's 20 events a customer, a third of a decoded one), so that one not decoded above is
-    /// decoded from memory instead of read from RocksDB; a server fills it from the stored
-    /// projections when it starts (`EventStore.warmCaches`). Default 100,000.
-    public var cachedStoredProjections = 100_000
+    /// Bytes of projections kept in memory as stored (encoded: about 0.7 KiB each with the default
+    /// data set's 20 events a customer, a third of a decoded one, plus about 0.1 KiB for holding
+    /// each), so that one not decoded above is decoded from memory instead of read from RocksDB; a
+    /// server fills it from the stored projections when it starts (`EventStore.warmCaches`).
+    /// Projections waiting to be written behind take their bytes' worth of it. Default 96 MiB.
+    public var cachedStoredProjectionBytes = 96 << 20
     /// Profiles kept as lookups answered them, evaluated and encoded (about 0.8 KiB of memory each
     /// with the default data set), until the customer's projection changes or the day moves on: a
     /// lookup of a customer kept here neither reads nor evaluates the projection. Default 128,000
@@ -44,9 +45,9 @@ public struct StoreConfiguration: Sendable {
     public var cachedProfiles = 128_000
     /// Projections changed by appends are written behind the log: at most this many bytes of them
     /// (as encoded) wait before the writer waits for them to be written; a write starts at half.
-    /// Each waiting projection takes the place of one in the cache of stored bytes
-    /// (`cachedStoredProjections`), so the two together hold about that many projections however
-    /// many customers the appends spread over. Default 128 MiB with `projectionWriteBehindSeconds`
+    /// Each waiting projection takes its bytes' worth of the cache of stored bytes
+    /// (`cachedStoredProjectionBytes`), so the two together stay within that cache's bytes (plus
+    /// those waiting beyond it) however many customers the appends spread over. Default 128 MiB with `projectionWriteBehindSeconds`
     /// 10 (README, step 81): bulk ingest of 2,000,000 events over 100,000 customers 54,055–62,407
     /// events/s at 24.3–28.0 µs of server CPU per event against 47,655–48,401 at 33.4–34.0 with
     /// 4 MiB and 2 s (each waiting customer written once for several appends), the server's peak

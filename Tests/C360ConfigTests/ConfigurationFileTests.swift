@@ -80,7 +80,8 @@ import Logging
         ("storage:\n  append_queue_mb: 5000", "storage.append_queue_mb"),
         ("storage:\n  cached_projections: -1", "storage.cached_projections"),
         ("storage:\n  cached_profiles: -5", "storage.cached_profiles"),
-        ("storage:\n  cached_stored_projections: -1", "storage.cached_stored_projections"),
+        ("storage:\n  cached_stored_projections_mb: -1", "storage.cached_stored_projections_mb"),
+        ("storage:\n  cached_stored_projections: 100000", "storage.cached_stored_projections"),
         ("storage:\n  projection_write_behind_seconds: 0", "storage.projection_write_behind_seconds"),
         ("storage:\n  projection_write_behind_seconds: soon", "storage.projection_write_behind_seconds"),
     ])
@@ -95,7 +96,7 @@ import Logging
             server: {listen: "0.0.0.0:6000", metrics_listen: "off", log_format: json, log_level: debug, allow_unauthenticated: true, event_loops: 3}
             limits: {max_request_bytes: 1024, max_concurrent_streams: 8}
             rocksdb: {block_cache_mb: 16, compression: lz4, wal_sync: none, write_buffer_mb: 8, indexes_in_block_cache: false}
-            storage: {projection_write_behind_mb: 8, projection_write_behind_seconds: 0.5, cached_projections: 1000, cached_stored_projections: 3000, cached_profiles: 2000, append_queue_mb: 16}
+            storage: {projection_write_behind_mb: 8, projection_write_behind_seconds: 0.5, cached_projections: 1000, cached_stored_projections_mb: 3, cached_profiles: 2000, append_queue_mb: 16}
             """)
         #expect(file.dataDirectory == "/srv/c360")
         #expect(file.server.listen == "0.0.0.0:6000")
@@ -120,7 +121,7 @@ import Logging
         #expect(file.store.projectionWriteBehindSeconds == 0.5)
         #expect(file.store.cachedProjections == 1000)
         #expect(file.store.cachedProfiles == 2000)
-        #expect(file.store.cachedStoredProjections == 3000)
+        #expect(file.store.cachedStoredProjectionBytes == 3 << 20)
         #expect(file.store.appendQueueBytes == 16 << 20)
         #expect(try ConfigurationFile(yaml: "").store.appendQueueBytes == 32 << 20)
         #expect(file.fromEnvironment.isEmpty)

@@ -83,6 +83,8 @@ def test_counters_move_by_what_the_calls_did(stubs, metered):
     # Exported (a new server's data is in memtables: WarmCachesTests checks the block cache's figure).
     assert ("c360_rocksdb_block_cache_bytes", "") in after
     assert ("c360_rocksdb_table_readers_bytes", "") in after
+    # The customer left is kept in memory as stored, or waits to be written behind in its place.
+    assert after[("c360_projection_cache_stored_bytes", "")] > 0
 
 
 def test_stream_subscribers_count_open_watches(stubs, metered):
