@@ -92,7 +92,7 @@ public struct ConfigurationFile {
                     case "reserved_disk_mb": store.reservedDiskBytes = UInt64(try value.int(atLeast: 0)) << 20
                     case "append_queue_mb": store.appendQueueBytes = try value.int(atLeast: 1, atMost: 4_096) << 20
                     case "cached_projections": store.cachedProjections = try value.int(atLeast: 0, atMost: 100_000_000)
-                    case "cached_stored_projections_mb": store.cachedStoredProjectionBytes = try value.int(atLeast: 0, atMost: 1 << 20) << 20
+                    case "cached_stored_projections_mb": store.cachedStoredProjectionBytes = try value.int(atLeast: 0, atMost: 65_536) << 20
                     case "cached_stored_projections":
                         throw C360Error(
                             .invalidArgument,

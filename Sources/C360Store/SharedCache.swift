@@ -27,8 +27,6 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let shards: [LockedShard]
     /// Most cost held in all (entries, unless made with a cost), each shard holding a share.
     let budget: Int
-    /// What an entry with a value costs.
-    let cost: @Sendable (Value) -> Int
 
     /// - Parameter capacity: most entries held in all; 0 disables the cache.
     convenience init(capacity: Int, shards count: Int = 16) {
@@ -40,7 +38,6 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     ///   - cost: what an entry with this value costs (`RecentlyUsedCache.init(budget:cost:)`).
     init(budget: Int, shards count: Int = 16, cost: @escaping @Sendable (Value) -> Int) {
         self.budget = budget
-        self.cost = cost
         shards = (0..<count).map { _ in LockedShard(Shard(entries: RecentlyUsedCache(budget: budget / count, cost: cost))) }
     }
 

@@ -47,11 +47,11 @@ public struct StoreConfiguration: Sendable {
     /// (as encoded) wait before the writer waits for them to be written; a write starts at half.
     /// Each waiting projection takes its bytes' worth of the cache of stored bytes
     /// (`cachedStoredProjectionBytes`), so the two together stay within that cache's bytes (plus
-    /// those waiting beyond it) however many customers the appends spread over. Default 128 MiB with `projectionWriteBehindSeconds`
-    /// 10 (README, step 81): bulk ingest of 2,000,000 events over 100,000 customers 54,055–62,407
-    /// events/s at 24.3–28.0 µs of server CPU per event against 47,655–48,401 at 33.4–34.0 with
-    /// 4 MiB and 2 s (each waiting customer written once for several appends), the server's peak
-    /// at 1,000,000 customers as with them (491 MiB).
+    /// those waiting beyond it) however many customers the appends spread over. Default 128 MiB
+    /// with `projectionWriteBehindSeconds` 10 (README, step 81): bulk ingest of 2,000,000 events
+    /// over 100,000 customers 54,055–62,407 events/s at 24.3–28.0 µs of server CPU per event
+    /// against 47,655–48,401 at 33.4–34.0 with 4 MiB and 2 s (each waiting customer written once
+    /// for several appends), the server's peak at 1,000,000 customers as with them (491 MiB).
     public var projectionWriteBehindBytes = 128 << 20
     /// The longest a changed projection waits to be written behind the log: with the byte limit,
     /// this bounds how much of the log a restart after a crash folds again (10 s of bulk ingest
