@@ -72,26 +72,22 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
             return
         }
         guard cost <= budget else { return }
-        guard held + cost > budget else {
-            positions[key] = slots.count
-            slots.append(Slot(key: key, value: value, cost: cost, used: false))
-            held += cost
-            return
-        }
-        guard evicting else { return }
-        while let victim = nextVictim(sparing: nil) {
-            held -= slots[victim].cost
-            positions[slots[victim].key] = nil
-            if held + cost <= budget {
-                // Into the victim's slot, behind the hand: a full turn of the clock before it is
-                // looked at.
-                slots[victim] = Slot(key: key, value: value, cost: cost, used: false)
-                positions[key] = victim
-                held += cost
-                hand = (victim + 1) % slots.count
-                return
+        if held + cost > budget {
+            guard evicting else { return }
+            while held + cost > budget, let victim = nextVictim(sparing: nil) {
+                held -= slots[victim].cost
+                positions[slots[victim].key] = nil
+                if held + cost <= budget {
+                    // Into the victim's slot, behind the hand: a full turn of the clock before it
+                    // is looked at.
+                    slots[victim] = Slot(key: key, value: value, cost: cost, used: false)
+                    positions[key] = victim
+                    held += cost
+                    hand = (victim + 1) % slots.count
+                    return
+                }
+                removeSlot(at: victim)
             }
-            removeSlot(at: victim)
         }
         positions[key] = slots.count
         slots.append(Slot(key: key, value: value, cost: cost, used: false))
