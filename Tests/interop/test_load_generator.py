@@ -45,3 +45,28 @@ def test_a_fixed_body_for_any_http2_server(server, tmp_path):
     body.write_bytes(b"\x00\x00\x00\x00\x00")
     unknown = load(server, "--rpc", "fixed", "--path", "/no.Such/Method", "--body-file", str(body), "-n", "50")
     assert unknown["failures"] == {"grpc-status 12": 50}, unknown
+
+
+def ingest(server, *arguments):
+    output = subprocess.run([str(c360_binary()), "bench", "ingest", "--server", server.address, *arguments],
+                            check=True, capture_output=True, text=True, timeout=120).stdout
+    return json.loads(output)
+
+
+def test_bulk_ingest_sends_the_generated_data_set_serialized_before_the_clock(stubs, server):
+    arguments = ["--customers", "30", "--events", "1500", "--seed", "5", "--batch", "400", "--in-flight", "2"]
+    first = ingest(server, *arguments)
+    assert (first["appended"], first["duplicates"], first["rejected"]) == (1500, 0, 0), first
+    assert (first["calls"], first["failed_calls"]) == (4, 0), first
+    # The same bytes again: every event a duplicate of the first run's, so each call carried the
+    # events the generator made, and the server acknowledged each one.
+    again = ingest(server, *arguments)
+    assert (again["appended"], again["duplicates"], again["failed_calls"]) == (0, 1500, 0), again
+    generated = subprocess.run([str(c360_binary()), "generate", "--customers", "30", "--events", "1500", "--seed", "5"],
+                               check=True, capture_output=True, text=True, timeout=60).stdout.splitlines()
+    ids = {event["event_id"] for event in map(json.loads, generated) if event.get("customer_id") == "cust_7"}
+    with grpc.insecure_channel(server.address) as channel:
+        api = stubs.service_grpc.ProfileServiceStub(channel)
+        timeline = api.GetTimeline(stubs.service.GetTimelineRequest(customer_id="cust_7", page_size=1000), timeout=10)
+    # The server may hold other tests' appends for cust_7 too (the server is shared).
+    assert ids and ids <= {logged.event.event_id for logged in timeline.events}
