@@ -18,6 +18,16 @@ public enum ProjectionWireFold {
     /// bucket that is not the last or a new last one, bytes laid out otherwise than c360 writes
     /// them, or malformed bytes (the decoded fold reports those). The event must come with no
     /// identity resolution.
+    /// Whether `folding` takes events like `event` (it may still decline a projection's bytes): web
+    /// events but errors, and email events.
+    public static func takes(_ event: FoldableEvent) -> Bool {
+        switch event.payload {
+        case .webEvent(let web): web.type != .error
+        case .emailEvent: true
+        default: false
+        }
+    }
+
     public static func folding(_ event: FoldableEvent, seq: UInt64, into projection: [UInt8], by fold: ProjectionFold) -> [UInt8]? {
         switch event.payload {
         case .webEvent(let web) where web.type != .error:

@@ -191,6 +191,17 @@ final class ProjectionStore: Sendable {
         }
     }
 
+    /// The stored bytes of `subject`'s projection as last committed, for the writer to fold an event
+    /// into without decoding them; `nil` when it has none, or when it is not in memory as bytes (held
+    /// decoded, or not held): `projectionToFold` then finds it. Run on the writer only.
+    func bytesToFold(of subject: UInt64) -> [UInt8]? {
+        if let waiting = pending.withLock({ $0.dirty[subject] ?? $0.writing[subject] }) { return waiting.bytes }
+        // One held decoded goes to the decoded fold, which takes it out of its cache now rather
+        // than leave an outdated copy there until the write behind.
+        guard cache.value(for: subject) == nil else { return nil }
+        return storedBytes(of: subject)
+    }
+
     /// Reads the stored bytes of `subject`'s projection into their cache ahead of the writer, unless
     /// they are there, or a decoded one is, or the projection waits to be written: the writer's read
     /// from RocksDB, for an append to a customer not in memory, happens on the caller's thread

@@ -103,7 +103,7 @@ import Testing
         event.eventID = "e\(number)"
         return .success(PreparedEvent(
             event: event, foldable: FoldableEvent(event), partsToFold: [], encoded: [UInt8](repeating: 1, count: 10),
-            dedupRead: .init(through: 0, seq: nil), customer: nil, identityKeys: [], linked: []))
+            dedupRead: .init(through: 0, seq: nil), customer: nil, identityKeys: [], linked: [], foldsInStoredBytes: false))
     }
 
     static func append(_ number: Int, events: Int, to writer: LogWriter, into target: Target, outcomes: Outcomes) {
