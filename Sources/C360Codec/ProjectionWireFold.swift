@@ -13,11 +13,6 @@ import C360Model
 /// buckets among them (an array of up to 90), and encoded them again: 2.5 µs for a web event
 /// (`c360 bench codec`), most of it allocating, copying and freeing what this leaves in place.
 public enum ProjectionWireFold {
-    /// `projection` (stored bytes) with `event` folded in at `seq` as `fold` folds it, or `nil`
-    /// when this fold does not take it: another payload, a web error (its list of errors), a day
-    /// bucket that is not the last or a new last one, bytes laid out otherwise than c360 writes
-    /// them, or malformed bytes (the decoded fold reports those). The event must come with no
-    /// identity resolution.
     /// Whether `folding` takes events like `event` (it may still decline a projection's bytes): web
     /// events but errors, and email events.
     public static func takes(_ event: FoldableEvent) -> Bool {
@@ -28,6 +23,11 @@ public enum ProjectionWireFold {
         }
     }
 
+    /// `projection` (stored bytes) with `event` folded in at `seq` as `fold` folds it, or `nil`
+    /// when this fold does not take it: another payload, a web error (its list of errors), a day
+    /// bucket that is not the last or a new last one, bytes laid out otherwise than c360 writes
+    /// them, or malformed bytes (the decoded fold reports those). The event must come with no
+    /// identity resolution.
     public static func folding(_ event: FoldableEvent, seq: UInt64, into projection: [UInt8], by fold: ProjectionFold) -> [UInt8]? {
         switch event.payload {
         case .webEvent(let web) where web.type != .error:

@@ -27,11 +27,16 @@ import Testing
             fold.apply(foldable, seq: seq, resolution: nil, to: &decoded)
             let expected = ProjectionWireCodec.encode(decoded)
             stored[event.customerID] = expected
+            let bytes = before ?? ProjectionWireCodec.encode(ProjectionFold.emptyProjection(customerID: event.customerID))
+            // The writer asks `takes` before it looks for a projection's bytes: what it says no to,
+            // the wire fold must not take either.
+            if !ProjectionWireFold.takes(foldable) {
+                #expect(ProjectionWireFold.folding(foldable, seq: seq, into: bytes, by: fold) == nil, "event \(index)")
+            }
             switch foldable.payload {
             case .webEvent, .emailEvent: offered += 1
             default: continue
             }
-            let bytes = before ?? ProjectionWireCodec.encode(ProjectionFold.emptyProjection(customerID: event.customerID))
             guard let folded = ProjectionWireFold.folding(foldable, seq: seq, into: bytes, by: fold) else { continue }
             taken += 1
             try #require(folded == expected, "event \(index): \(event.payload.map { "\($0)" } ?? "none")")
