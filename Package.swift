@@ -273,6 +273,7 @@ let package = Package(
                 "C360API", "C360Service", "C360Store", "C360Core", "C360Model", "C360Generator", "RocksDB", "C360Transport", "C360HTTP2", "C360Codec",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),

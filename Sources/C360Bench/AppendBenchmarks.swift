@@ -5,6 +5,7 @@ import C360Service
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import Synchronization
 import SwiftProtobuf
 
@@ -44,7 +45,7 @@ public struct AppendFigures: Sendable {
                 request: ClientRequest(message: request.bytes),
                 descriptor: C360_V1_ProfileService.Method.AppendEvents.descriptor,
                 serializer: EncodedMessageSerializer(),
-                deserializer: AppendResponseDeserializer(),
+                deserializer: ProtobufDeserializer<C360_V1_AppendEventsResponse>(),
                 options: .defaults
             ) { try $0.message }
             count(response)
@@ -170,11 +171,5 @@ struct EncodedAppendRequest: Sendable {
 private struct EncodedMessageSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes {
         Bytes(message)
-    }
-}
-
-private struct AppendResponseDeserializer: MessageDeserializer {
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> C360_V1_AppendEventsResponse {
-        try serializedMessageBytes.withUnsafeBytes { try C360_V1_AppendEventsResponse(serializedBytes: Array($0)) }
     }
 }

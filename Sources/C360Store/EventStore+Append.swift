@@ -57,6 +57,12 @@ extension EventStore: GroupCommitTarget {
             staged.reserveCapacity(events)
         }
 
+        /// The stored bytes of `subject`'s projection as this commit folded them in place, or as
+        /// the commit staged before it left them; `nil` when neither folded it so.
+        func foldedBytes(of subject: UInt64) -> [UInt8]? {
+            foldedInStoredBytes[subject]?.bytes ?? earlier?.folded[subject]?.bytes
+        }
+
         /// The events of `subjects` staged in this commit, for a refold.
         func stagedHistory(of subjects: [UInt64]) -> [HistoryEntry<FoldableEvent>] {
             subjects.flatMap { (earlier?.context.staged[$0] ?? []) + (staged[$0] ?? []) }.map {
@@ -450,10 +456,8 @@ extension EventStore: GroupCommitTarget {
     private func foldedInStoredBytes(_ prepared: PreparedEvent, of target: UInt64, context: CommitContext) throws(C360Error) -> FoldedProjection? {
         guard prepared.foldsInStoredBytes, context.projections[target] == nil else { return nil }
         let bytes: [UInt8]
-        if let own = context.foldedInStoredBytes[target] {
-            bytes = own.bytes
-        } else if let earlier = context.earlier?.folded[target] {
-            bytes = earlier.bytes
+        if let folded = context.foldedBytes(of: target) {
+            bytes = folded
         } else if context.earlier?.context.removedProjections.contains(target) == true {
             return nil
         } else if let held = projections.bytesToFold(of: target) {
@@ -565,11 +569,8 @@ extension EventStore: GroupCommitTarget {
             try ProjectionStore.decodeRetained(parts, in: &staged)
             return staged
         }
-        if let folded = context.foldedInStoredBytes[subject] {
-            return try ProjectionStore.decode(folded.bytes, parts: parts)
-        }
-        if let earlier = context.earlier?.folded[subject] {
-            return try ProjectionStore.decode(earlier.bytes, parts: parts)
+        if let folded = context.foldedBytes(of: subject) {
+            return try ProjectionStore.decode(folded, parts: parts)
         }
         // Merged into a customer by the commit being written: the projection store still holds it
         // until that commit is published.
