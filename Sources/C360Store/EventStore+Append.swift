@@ -392,17 +392,17 @@ extension EventStore: GroupCommitTarget {
             context.state.nextSubject += 1
             if case .unknown(let hash) = prepared.customer {
                 let customerKey = PseudonymKey.indexKey(customerHash: hash)
-                batch.put(customerKey, StoreKeys.subject(subject), in: families.identities)
+                identityIndex.put(customerKey, subject: subject, in: batch)
                 context.learn(IndexKey(customerKey), subject)
                 context.createdCustomers.append((event.customerID, subject))
             }
         }
         for key in decision.linkKeys {
-            batch.put(key, StoreKeys.subject(subject), in: families.identities)
+            identityIndex.put(key, subject: subject, in: batch)
             context.learn(IndexKey(key), subject)
         }
         for key in decision.unlinkKeys {
-            batch.delete(key, in: families.identities)
+            identityIndex.delete(key, in: batch)
             context.learn(IndexKey(key), nil)
         }
         for history in decision.resolution.merged {
@@ -593,7 +593,7 @@ extension EventStore: GroupCommitTarget {
             context.index[indexKey] = cached
             return cached
         }
-        let subject = try read(key, in: families.identities).flatMap { StoreKeys.uint64($0) }
+        let subject = try identityIndex.subject(at: key)
         context.learn(indexKey, subject)
         return subject
     }

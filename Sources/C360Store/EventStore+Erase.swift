@@ -91,7 +91,7 @@ extension EventStore {
     private func commitErasureHoldingWriteBehind(hash: [UInt8], customerID knownID: String?, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
         var receipt = C360_V1_EraseReceipt()
         let customerKey = PseudonymKey.indexKey(customerHash: hash)
-        let subject = try read(customerKey, in: families.identities).flatMap { StoreKeys.uint64($0) }
+        let subject = try identityIndex.subject(at: customerKey)
         // Erasing by hash, the id is the customer's projection's.
         var customerID = knownID ?? ""
         if knownID == nil, let subject, let projection = try projections.projection(of: subject) {
@@ -175,9 +175,9 @@ extension EventStore {
                 var removedKeys: Set<[UInt8]> = []
                 for identity in identities + owned {
                     let key = pseudonyms.identityIndexKey(identity)
-                    guard !removedKeys.contains(key), let owner = try read(key, in: families.identities).flatMap({ StoreKeys.uint64($0) }),
+                    guard !removedKeys.contains(key), let owner = try identityIndex.subject(at: key),
                           subjects.contains(owner) else { continue }
-                    batch.delete(key, in: families.identities)
+                    identityIndex.delete(key, in: batch)
                     removedKeys.insert(key)
                     compactions.append((families.identities, key, key + [0]))
                     owned.append(identity)
@@ -192,7 +192,7 @@ extension EventStore {
                 }
                 erasedIdentityKeys = removedKeys
                 receipt.identitiesRemoved = UInt64(removedKeys.count)
-                batch.delete(customerKey, in: families.identities)
+                identityIndex.delete(customerKey, in: batch)
                 compactions.append((families.identities, customerKey, customerKey + [0]))
             }
 

@@ -22,6 +22,8 @@ public final class EventStore: Sendable {
     let database: Database
     let families: Families
     let pseudonyms: PseudonymKey
+    /// Each identity's and customer id's keyed hash to its subject; written by the writer alone.
+    let identityIndex: StoredIdentityIndex
     let writer: LogWriter
     /// Where erasures are made physical and proved after the writer committed them.
     let physicalErasures: PhysicalErasures
@@ -88,6 +90,7 @@ public final class EventStore: Sendable {
         self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
         let (pseudonyms, state, stored) = try EventStore.loadMeta(database, families, fold: configuration.fold)
         self.pseudonyms = pseudonyms
+        self.identityIndex = StoredIdentityIndex(database: database, family: families.identities)
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
@@ -109,6 +112,7 @@ public final class EventStore: Sendable {
         } else if projections.checkpoint < state.lastSeq {
             try recoverProjections()
         }
+        identityIndex.startFillingFilter()
     }
 
     /// What the metadata says of the stored projections.
@@ -207,6 +211,7 @@ public final class EventStore: Sendable {
         cancelVersionBuild()
         versionBuilds.sync {}
         projections.stopWarming()
+        identityIndex.stopFillingFilter()
         writer.sync {}
         physicalErasures.waitForPassUnderWay()
         // A failure here loses nothing: the next open folds the log after the checkpoint.

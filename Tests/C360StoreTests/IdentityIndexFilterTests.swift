@@ -1,0 +1,153 @@
+import C360Core
+import C360Model
+@testable import C360Store
+import Foundation
+import RocksDB
+import SwiftProtobuf
+import Testing
+
+/// The filter of the identity-index keys written: it may answer "maybe" for a key never written
+/// (a read of RocksDB), never "no" for one written — that would make the writer give a known
+/// identity a new subject.
+@Suite struct IdentityIndexFilterTests {
+    /// `count` distinct 16-byte keys, as the index's keyed hashes are, from `seed`.
+    static func keys(_ count: Int, seed: UInt64) -> [[UInt8]] {
+        var state = seed
+        return (0..<count).map { _ in
+            (0..<2).flatMap { _ -> [UInt8] in
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var value = state
+                value = (value ^ (value >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+                value ^= value >> 29
+                return withUnsafeBytes(of: value) { Array($0) }
+            }
+        }
+    }
+
+    @Test("until filled it answers maybe for every key; then every key inserted is found and under 1% of others at its capacity")
+    func answersForInsertedKeys() {
+        let filter = WrittenKeyFilter(capacity: 100_000)
+        let inserted = Self.keys(100_000, seed: 1)
+        let others = Self.keys(100_000, seed: 2)
+        for key in inserted { filter.insert(key) }
+        #expect(others.allSatisfy { filter.mayContain($0) })
+        filter.markFilled()
+        #expect(inserted.allSatisfy { filter.mayContain($0) })
+        let falsePositives = others.count { filter.mayContain($0) }
+        #expect(falsePositives < others.count / 100, "\(falsePositives) of \(others.count) keys never inserted")
+        #expect(falsePositives > 0, "a filter at its capacity answers maybe for some keys never inserted")
+    }
+
+    @Test("keys of every length up to 40 bytes, empty and ones differing in one byte, are found")
+    func keysOfAnyLength() {
+        let filter = WrittenKeyFilter(capacity: 1_000)
+        filter.markFilled()
+        let keys = (0...40).map { length in (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7) } }
+        let changed = keys.filter { !$0.isEmpty }.map { key in Array(key.dropLast()) + [key.last! ^ 1] }
+        for key in keys { filter.insert(key) }
+        #expect(keys.allSatisfy { filter.mayContain($0) })
+        // Forty keys in a filter made for a thousand: one answering maybe would be a broken hash.
+        #expect(changed.count { filter.mayContain($0) } <= 1)
+    }
+
+    @Test("past its capacity it answers maybe more often but still finds every key inserted")
+    func pastCapacity() {
+        let filter = WrittenKeyFilter(capacity: 1_000)
+        filter.markFilled()
+        let inserted = Self.keys(20_000, seed: 3)
+        for key in inserted { filter.insert(key) }
+        #expect(inserted.allSatisfy { filter.mayContain($0) })
+    }
+
+    @Test("keys inserted on four threads at once are all found afterwards")
+    func concurrentInserts() async {
+        let filter = WrittenKeyFilter(capacity: 40_000)
+        filter.markFilled()
+        let parts = (0..<4).map { Self.keys(10_000, seed: 10 + UInt64($0)) }
+        await withTaskGroup(of: Void.self) { group in
+            for part in parts {
+                group.addTask { for key in part { filter.insert(key) } }
+                // Reading while others insert: answers are only ever maybe or no, never a fault.
+                group.addTask { for key in part.reversed() { _ = filter.mayContain(key) } }
+            }
+        }
+        #expect(parts.joined().allSatisfy { filter.mayContain($0) })
+    }
+
+    @Test("the index's filter is filled from the keys stored before it, and keys written while it fills are found")
+    func filledFromStoredKeys() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("c360-filter-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try Database(path: path, columnFamilies: ["identities"])
+        defer { database.close() }
+        let family = try database.columnFamily("identities")
+        let stored = Self.keys(30_000, seed: 20)
+        let batch = WriteBatch(for: database)
+        for (subject, key) in stored.enumerated() { batch.put(key, StoreKeys.subject(UInt64(subject + 1)), in: family) }
+        try database.write(batch, sync: false)
+
+        let index = StoredIdentityIndex(database: database, family: family)
+        #expect(!index.isFilterFilled)
+        index.startFillingFilter()
+        let writtenMeanwhile = Self.keys(5_000, seed: 21)
+        for (offset, key) in writtenMeanwhile.enumerated() {
+            let batch = WriteBatch(for: database)
+            index.put(key, subject: UInt64(100_000 + offset), in: batch)
+            try database.write(batch, sync: false)
+        }
+        index.waitForFilling()
+        #expect(index.isFilterFilled)
+        let storedMissed = try stored.enumerated().count { subject, key in try index.subject(at: key) != UInt64(subject + 1) }
+        #expect(storedMissed == 0, "\(storedMissed) of the keys stored before the filter was made not found")
+        let writtenMissed = try writtenMeanwhile.enumerated().count { offset, key in try index.subject(at: key) != UInt64(100_000 + offset) }
+        #expect(writtenMissed == 0, "\(writtenMissed) of the keys written while it filled not found")
+
+        let readsBefore = index.storageReads
+        let neverWritten = Self.keys(10_000, seed: 22)
+        #expect(try neverWritten.allSatisfy { try index.subject(at: $0) == nil })
+        let reads = index.storageReads - readsBefore
+        #expect(reads < 200, "\(reads) of 10,000 reads of keys never written reached RocksDB")
+    }
+
+    @Test("a reopened store finds its customers and identities through the filled filter, and the writer ties a known identity to its customer")
+    func reopenedStore() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try EventStore(directory: directory)
+                let events = (1...200).map { customer in
+                    Events.customer("e\(customer)", customer: "c\(customer)", first: "Ada", last: "L", email: "ada\(customer)@example.org", phone: "+4412345\(String(format: "%05d", customer))")
+                }
+                #expect(await store.append(events).allSatisfy { $0.isAppended })
+                store.close()
+            }
+            let store = try EventStore(directory: directory)
+            defer { store.close() }
+            store.identityIndex.waitForFilling()
+            #expect(store.identityIndex.isFilterFilled)
+            for customer in [1, 77, 200] {
+                #expect(try store.profile(identity: .init(type: .email, value: "ada\(customer)@example.org")).customerID == "c\(customer)")
+                #expect(try store.profile(customerID: "c\(customer)").customerID == "c\(customer)")
+            }
+            // An anonymous event naming a stored email belongs to that email's customer: were the
+            // filter to miss the key, the writer would make a new anonymous visitor of it.
+            var login = C360_V1_Event()
+            login.eventID = "anon1"
+            login.identities = [.init(type: .email, value: "ADA77@example.org")]
+            login.occurredAt = Google_Protobuf_Timestamp(seconds: 1_767_225_700)
+            login.source = "web"
+            var web = C360_V1_WebEvent()
+            web.type = .pageView
+            web.sessionID = "s_anon"
+            web.page = "/"
+            login.webEvent = web
+            #expect(await store.append([login]).allSatisfy { $0.isAppended })
+            #expect(try store.timeline(customerID: "c77", limit: 10).map(\.event.eventID).contains("anon1"))
+
+            let readsBefore = store.identityIndex.storageReads
+            for unknown in 0..<500 {
+                #expect(throws: C360Error.self) { try store.profile(identity: .init(type: .email, value: "nobody\(unknown)@example.org")) }
+            }
+            #expect(store.identityIndex.storageReads - readsBefore < 20)
+        }
+    }
+}
