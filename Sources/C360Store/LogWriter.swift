@@ -29,14 +29,14 @@ struct WriterState: Sendable {
 /// a write succeeds.
 struct WriterCaches {
     /// Index key (hashed customer id or identity) to subject, `nil` for a key known to be absent.
-    var index: RecentlyUsedCache<IndexKey, UInt64?>
+    var index: IndexEntryCache
     /// Anonymous subject to the customer subject it is merged into, `nil` when it is not.
     var mergedInto: RecentlyUsedCache<UInt64, UInt64?>
     /// Customer subject to the segments it was in after its last commit, and the day evaluated.
     var memberships: RecentlyUsedCache<UInt64, (day: Int64, names: Set<String>)>
 
     init(customers: Int, indexEntries: Int) {
-        self.index = RecentlyUsedCache(capacity: indexEntries)
+        self.index = IndexEntryCache(capacity: indexEntries)
         self.mergedInto = RecentlyUsedCache(capacity: indexEntries)
         self.memberships = RecentlyUsedCache(capacity: customers)
     }

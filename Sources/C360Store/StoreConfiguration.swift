@@ -65,7 +65,9 @@ public struct StoreConfiguration: Sendable {
     /// the default data set, some seconds of the writer's work; bulk ingest's four batches of 1,000
     /// in flight wait with under 1 MiB.
     public var appendQueueBytes = 32 << 20
-    /// Identity-index entries the writer keeps in memory. Default 200,000.
+    /// Identity-index entries the writer keeps in memory (a table of the next power of two at or
+    /// above it, 32 bytes an entry); also the customer ids whose subjects lookups keep, and the
+    /// anonymous visitors whose merges the writer keeps. Default 200,000.
     public var cachedIndexEntries = 200_000
     /// After an erasure, search every file under the data directory for the customer's personal
     /// data and report the result in the receipt. Default `true`.
