@@ -12,20 +12,13 @@ import Synchronization
 final class StoredIdentityIndex: Sendable {
     private let database: Database
     private let family: ColumnFamily
-    private let written: WrittenKeyFilter
-    /// Reads the keys stored before the filter was made into it.
-    private let filling = DispatchQueue(label: "c360.identity-index-filter", qos: .utility)
-    private let fillingStopped = Atomic<Bool>(false)
+    private let written: FamilyKeyFilter
     private let storageReadCount = Atomic<Int>(0)
-
-    /// Keys the filter is made for beyond those stored when the store opens: 8 MiB of filter.
-    static let filterRoomForNewKeys = 4_000_000
 
     init(database: Database, family: ColumnFamily) {
         self.database = database
         self.family = family
-        let stored = database.property("rocksdb.estimate-num-keys", in: family).flatMap { Int($0) } ?? 0
-        written = WrittenKeyFilter(capacity: stored + Self.filterRoomForNewKeys)
+        written = FamilyKeyFilter(database: database, family: family, name: "identity-index")
     }
 
     /// The subject `key` points at, or `nil`.
@@ -56,36 +49,17 @@ final class StoredIdentityIndex: Sendable {
     /// Reads the keys stored before the filter was made into it, in the background; until that
     /// is done every read goes to RocksDB. Keys written meanwhile enter it as they are written.
     func startFillingFilter() {
-        filling.async { [self] in
-            do {
-                // Its own view of the index as of now: a key written after this is inserted by
-                // its writer, one deleted since only costs a read.
-                let iterator = database.makeIterator(family, fillCache: false)
-                iterator.seekToFirst()
-                var read = 0
-                while iterator.isValid {
-                    read += 1
-                    if read % 4_096 == 0, fillingStopped.load(ordering: .relaxed) { return }
-                    written.insert(iterator.key)
-                    iterator.next()
-                }
-                try iterator.checkStatus()
-                written.markFilled()
-            } catch {
-                // Left unfilled: every read goes to RocksDB, as without a filter.
-            }
-        }
+        written.startFilling()
     }
 
     /// Stops the filling under way: before the database closes.
     func stopFillingFilter() {
-        fillingStopped.store(true, ordering: .relaxed)
-        filling.sync {}
+        written.stopFilling()
     }
 
     /// Waits for the filling started by `startFillingFilter` to end.
     func waitForFilling() {
-        filling.sync {}
+        written.waitForFilling()
     }
 
     /// Reads that reached RocksDB, for the tests that prove the filter spares them.
@@ -93,7 +67,4 @@ final class StoredIdentityIndex: Sendable {
 
     /// Whether the filter answers yet (the keys stored before it was made are in it).
     var isFilterFilled: Bool { written.isFilled }
-
-    /// The memory the filter takes.
-    var filterBytes: Int { written.bytes }
 }

@@ -150,4 +150,29 @@ import Testing
             #expect(store.identityIndex.storageReads - readsBefore < 20)
         }
     }
+
+    @Test("a reopened store finds the events it holds as duplicates through the filled filter of event ids, whose answer for new ids is no")
+    func reopenedStoreDuplicates() async throws {
+        try await withTemporaryDirectory { directory in
+            let events = (1...300).map { Events.web("w\($0)", customer: "c\($0 % 7)", seconds: 1_767_225_600 + Int64($0)) }
+            var seqs: [UInt64] = []
+            do {
+                let store = try EventStore(directory: directory)
+                seqs = await store.append(events).compactMap(\.seq)
+                #expect(seqs.count == events.count)
+                store.close()
+            }
+            let store = try EventStore(directory: directory)
+            defer { store.close() }
+            store.appendedEventIDs.waitForFilling()
+            #expect(store.appendedEventIDs.isFilled)
+            // Were the filter to miss an appended id, the store would append it again.
+            let again = await store.append(events)
+            #expect(again.map(\.isAppended) == Array(repeating: false, count: events.count))
+            #expect(again.map(\.seq) == seqs)
+            let newIDs = (1...1_000).map { Array("new\($0)".utf8) }
+            #expect(newIDs.count { store.appendedEventIDs.mayContain($0) } < 20)
+            #expect(events.allSatisfy { store.appendedEventIDs.mayContain(Array($0.eventID.utf8)) })
+        }
+    }
 }
