@@ -49,6 +49,13 @@ import SwiftProtobuf
             event.payload = .customerUpserted(customer)
         }),
         ("identity without a type", "identities[0].type", { $0.identities = [.init(type: .unspecified, value: "x")] }),
+        ("second identity's value with a control character", "identities[1].value", {
+            $0.identities = [.init(type: .cookieID, value: "ck"), .init(type: .cookieID, value: "c\u{0001}k")]
+        }),
+        ("control characters in an address's city", "customer_upserted.address.city", { event in
+            var customer = C360_V1_CustomerUpserted(); customer.address.city = "Nor\u{007F}wich"
+            event.payload = .customerUpserted(customer)
+        }),
         ("link without a customer", "customer_id", { event in
             var link = C360_V1_IdentityLinked(); link.identity = .init(type: .cookieID, value: "ck")
             event.payload = .identityLinked(link); event.customerID = ""; event.identities = [.init(type: .cookieID, value: "ck")]
