@@ -1,3 +1,5 @@
+import Foundation
+
 /// The writer's cache of identity-index entries: index key (a 16-byte keyed hash) to the subject
 /// it points at, or to "absent". A table of fixed size, two entries a set, each key in place:
 /// looking up or caching a key is one cache line and no allocation; a new key takes the place of
@@ -7,8 +9,10 @@
 /// operations on a heap-allocated key, one to evict — were 2.7% of the server's samples in bulk
 /// ingest (`perf`), for 268,458 lookups it answered in the default data set.)
 ///
-/// A key of another length than 16 bytes is never cached: looking it up finds nothing.
-struct IndexEntryCache {
+/// A key of another length than 16 bytes is never cached: looking it up finds nothing. Its table
+/// is zeroed memory from the kernel, taken as entries are first written: a store whose writer
+/// caches few keys does not hold the whole table. Only its owner's thread uses it (the writer's).
+final class IndexEntryCache {
     private struct Entry {
         var first: UInt64 = 0
         var second: UInt64 = 0
@@ -20,35 +24,47 @@ struct IndexEntryCache {
         case empty, absent, present
     }
 
-    private var entries: [Entry]
+    /// Two entries a set; zero bits are an empty entry.
+    private let entries: UnsafeMutablePointer<Entry>
+    private let entryCount: Int
     /// The way of each set used last (0 or 1): the other is evicted first.
-    private var lastUsed: [UInt8]
+    private let lastUsed: UnsafeMutablePointer<UInt8>
     private let setShift: UInt64
 
     /// A cache holding at least `capacity` keys (a power of two at or above it); 0 disables it.
     init(capacity: Int) {
-        guard capacity > 0 else {
-            entries = []
-            lastUsed = []
-            setShift = 64
-            return
+        let setBits: Int
+        if capacity <= 0 {
+            entryCount = 0
+            setBits = 0
+        } else {
+            let sets = max(1, (capacity + 1) / 2)
+            setBits = sets <= 1 ? 0 : Int.bitWidth - (sets - 1).leadingZeroBitCount
+            entryCount = 2 << setBits
         }
-        let sets = max(1, (capacity + 1) / 2)
-        let setBits = sets <= 1 ? 0 : Int.bitWidth - (sets - 1).leadingZeroBitCount
-        entries = Array(repeating: Entry(), count: 2 << setBits)
-        lastUsed = Array(repeating: 0, count: 1 << setBits)
         setShift = UInt64(64 - setBits)
+        guard let table = calloc(max(entryCount, 1), MemoryLayout<Entry>.stride),
+              let used = calloc(max(entryCount / 2, 1), 1) else {
+            fatalError("could not allocate the writer's cache of identity-index entries (\(entryCount) entries)")
+        }
+        entries = table.bindMemory(to: Entry.self, capacity: max(entryCount, 1))
+        lastUsed = used.bindMemory(to: UInt8.self, capacity: max(entryCount / 2, 1))
+    }
+
+    deinit {
+        free(entries)
+        free(lastUsed)
     }
 
     /// The keys it can hold.
-    var capacity: Int { entries.count }
+    var capacity: Int { entryCount }
 
     /// The keys it holds.
-    var count: Int { entries.reduce(0) { $0 + ($1.state == .empty ? 0 : 1) } }
+    var count: Int { (0..<entryCount).reduce(0) { $0 + (entries[$1].state == .empty ? 0 : 1) } }
 
     /// `.some(subject)` for a key cached as pointing at `subject`, `.some(nil)` for one cached as
     /// absent, `nil` for one not cached.
-    mutating func value(for key: IndexKey) -> UInt64?? {
+    func value(for key: IndexKey) -> UInt64?? {
         guard let (set, first, second) = place(of: key) else { return nil }
         for way in 0..<2 {
             let entry = entries[set * 2 + way]
@@ -60,7 +76,7 @@ struct IndexEntryCache {
     }
 
     /// Caches `subject` (`nil`: absent) for `key`.
-    mutating func insert(_ subject: UInt64?, for key: IndexKey) {
+    func insert(_ subject: UInt64?, for key: IndexKey) {
         guard let (set, first, second) = place(of: key) else { return }
         let way = way(of: first, second, in: set)
             ?? (entries[set * 2].state == .empty ? 0 : entries[set * 2 + 1].state == .empty ? 1 : 1 - Int(lastUsed[set]))
@@ -68,13 +84,14 @@ struct IndexEntryCache {
         lastUsed[set] = UInt8(way)
     }
 
-    mutating func remove(_ key: IndexKey) {
+    func remove(_ key: IndexKey) {
         guard let (set, first, second) = place(of: key), let way = way(of: first, second, in: set) else { return }
         entries[set * 2 + way] = Entry()
     }
 
-    mutating func removeAll() {
-        for index in entries.indices { entries[index] = Entry() }
+    func removeAll() {
+        memset(entries, 0, entryCount * MemoryLayout<Entry>.stride)
+        memset(lastUsed, 0, entryCount / 2)
     }
 
     private func way(of first: UInt64, _ second: UInt64, in set: Int) -> Int? {
@@ -87,7 +104,7 @@ struct IndexEntryCache {
 
     /// The key's set and its two halves; `nil` when it cannot be cached.
     private func place(of key: IndexKey) -> (set: Int, first: UInt64, second: UInt64)? {
-        guard !entries.isEmpty, key.bytes.count == 16 else { return nil }
+        guard entryCount > 0, key.bytes.count == 16 else { return nil }
         let (first, second) = key.bytes.withUnsafeBytes {
             ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         }

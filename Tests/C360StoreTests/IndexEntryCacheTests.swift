@@ -12,7 +12,7 @@ import Testing
     @Test("under random inserts, removals and clears, every answer is the last value cached for that key, and a key just cached is found", arguments: 0..<10)
     func neverWrong(seed: Int) {
         var random = SeededRandom(seed: UInt64(seed))
-        var cache = IndexEntryCache(capacity: 64)
+        let cache = IndexEntryCache(capacity: 64)
         var last: [IndexKey: UInt64?] = [:]
         // More keys than the cache holds, so that sets fill and evict.
         let keys = (0..<200).map { _ in Self.key(&random) }
@@ -43,7 +43,7 @@ import Testing
     @Test("with 100,000 keys in a table of 262,144 it keeps all but those its sets had no room for")
     func keepsItsWorkingSet() {
         var random = SeededRandom(seed: 7)
-        var cache = IndexEntryCache(capacity: 200_000)
+        let cache = IndexEntryCache(capacity: 200_000)
         #expect(cache.capacity == 262_144)
         let keys = (0..<100_000).map { _ in Self.key(&random) }
         for (subject, key) in keys.enumerated() { cache.insert(UInt64(subject), for: key) }
@@ -62,7 +62,7 @@ import Testing
     @Test("a new key evicts the one of its set used less recently")
     func evictsLeastRecentlyUsed() {
         var random = SeededRandom(seed: 3)
-        var cache = IndexEntryCache(capacity: 2)
+        let cache = IndexEntryCache(capacity: 2)
         #expect(cache.capacity == 2)
         let (a, b, c) = (Self.key(&random), Self.key(&random), Self.key(&random))
         cache.insert(1, for: a)
@@ -79,13 +79,13 @@ import Testing
 
     @Test("keys of another length than 16 bytes are never cached, and capacity 0 caches nothing")
     func uncachedKeys() {
-        var cache = IndexEntryCache(capacity: 100)
+        let cache = IndexEntryCache(capacity: 100)
         for length in [0, 1, 8, 15, 17, 32] {
             let key = IndexKey(Array(repeating: 7, count: length))
             cache.insert(5, for: key)
             #expect(cache.value(for: key) == nil)
         }
-        var disabled = IndexEntryCache(capacity: 0)
+        let disabled = IndexEntryCache(capacity: 0)
         let key = IndexKey(Array(repeating: 1, count: 16))
         disabled.insert(5, for: key)
         #expect(disabled.value(for: key) == nil)
