@@ -130,16 +130,8 @@ import Testing
             }
             // An anonymous event naming a stored email belongs to that email's customer: were the
             // filter to miss the key, the writer would make a new anonymous visitor of it.
-            var login = C360_V1_Event()
-            login.eventID = "anon1"
+            var login = Events.web("anon1", customer: "", seconds: 1_767_225_700)
             login.identities = [.init(type: .email, value: "ADA77@example.org")]
-            login.occurredAt = Google_Protobuf_Timestamp(seconds: 1_767_225_700)
-            login.source = "web"
-            var web = C360_V1_WebEvent()
-            web.type = .pageView
-            web.sessionID = "s_anon"
-            web.page = "/"
-            login.webEvent = web
             #expect(await store.append([login]).allSatisfy { $0.isAppended })
             #expect(try store.timeline(customerID: "c77", limit: 10).map(\.event.eventID).contains("anon1"))
 
