@@ -353,7 +353,7 @@ extension EventStore: GroupCommitTarget {
         if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
-            appendedAt = appendedEventIDs.mayContain(eventIDKey) ? try read(eventIDKey, in: families.dedup).flatMap { StoreKeys.uint64($0) } : nil
+            appendedAt = try appendedSeqs(of: [eventIDKey])[0]
         }
         if let seq = appendedAt {
             context.eventIDs[event.eventID] = seq

@@ -31,8 +31,14 @@ final class IndexEntryCache {
     private let lastUsed: UnsafeMutablePointer<UInt8>
     private let setShift: UInt64
 
-    /// A cache holding at least `capacity` keys (a power of two at or above it); 0 disables it.
-    init(capacity: Int) {
+    /// Most keys a table holds: 2^30 (32 GiB of entries), so that a capacity set past it cannot
+    /// overflow the table's size.
+    static let mostKeys = 1 << 30
+
+    /// A cache holding at least `capacity` keys (a power of two at or above it, at most
+    /// `mostKeys`); 0 disables it.
+    init(capacity requested: Int) {
+        let capacity = min(requested, Self.mostKeys)
         let setBits: Int
         if capacity <= 0 {
             entryCount = 0
@@ -43,6 +49,7 @@ final class IndexEntryCache {
             entryCount = 2 << setBits
         }
         setShift = UInt64(64 - setBits)
+        // Only an exhausted memory fails here, as any allocation of the store's caches would.
         guard let table = calloc(max(entryCount, 1), MemoryLayout<Entry>.stride),
               let used = calloc(max(entryCount / 2, 1), 1) else {
             fatalError("could not allocate the writer's cache of identity-index entries (\(entryCount) entries)")

@@ -1,5 +1,4 @@
 import C360Core
-import Foundation
 import RocksDB
 import Synchronization
 

@@ -29,6 +29,7 @@ final class WrittenKeyFilter: @unchecked Sendable {
         wordCount = max(1, capacity.multipliedReportingOverflow(by: Self.bitsPerKey).partialValue / 64)
         // Zeroed pages come from the kernel as they are first written: a store that writes few
         // keys does not pay for the whole filter. Zero bits are an `Atomic<UInt64>` holding 0.
+        // Only an exhausted memory fails here: the capacity is bounded (`FamilyKeyFilter.mostKeys`).
         guard let memory = calloc(wordCount, MemoryLayout<Atomic<UInt64>>.stride) else {
             fatalError("could not allocate \(wordCount * 8) bytes for the identity index's filter")
         }
