@@ -1,5 +1,5 @@
 public import C360Core
-public import C360Model
+package import C360Model
 public import GRPCCore
 
 /// c360's errors as gRPC statuses: the one place the two meet.

@@ -1,4 +1,4 @@
-public import C360Model
+package import C360Model
 
 /// The `EventKind` of an event, for timeline filters.
 package enum EventKindOf {

@@ -1,4 +1,4 @@
-public import C360Model
+package import C360Model
 import GRPCCore
 import Synchronization
 

@@ -1,5 +1,5 @@
 import C360Core
-public import C360Model
+package import C360Model
 import C360Store
 import Foundation
 import GRPCCore

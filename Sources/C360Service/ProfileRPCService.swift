@@ -1,6 +1,6 @@
 package import C360Codec
-public import C360Core
-public import C360Model
+package import C360Core
+package import C360Model
 public import C360Store
 import Foundation
 import GRPCCore

@@ -1,5 +1,5 @@
 public import C360Core
-public import C360Model
+package import C360Model
 import Foundation
 import GRPCCore
 import GRPCProtobuf

@@ -1,4 +1,4 @@
-public import C360Core
+package import C360Core
 import Foundation
 
 /// The opaque page token of `GetTimeline`: where the next page starts, base64-encoded so clients
