@@ -224,7 +224,7 @@ extension EventStore: GroupCommitTarget {
         }
         let storedSeqs: Result<[UInt64?], C360Error>
         do throws(C360Error) {
-            storedSeqs = .success(try appendedSeqs(of: dedupKeys))
+            storedSeqs = .success(try appendedEventIDs.seqs(of: dedupKeys))
         } catch {
             storedSeqs = .failure(error)
         }
@@ -239,19 +239,6 @@ extension EventStore: GroupCommitTarget {
                 return .failure(error)
             }
         }
-    }
-
-    /// The log positions `eventIDKeys` were appended at, `nil` for each not appended. Only ids the
-    /// filter of those ever appended may hold are read from RocksDB: in bulk ingest every id is
-    /// new, and reading them was 3-4% of the server's samples (`perf`).
-    private func appendedSeqs(of eventIDKeys: [[UInt8]]) throws(C360Error) -> [UInt64?] {
-        var seqs = [UInt64?](repeating: nil, count: eventIDKeys.count)
-        let toRead = eventIDKeys.indices.filter { appendedEventIDs.mayContain(eventIDKeys[$0]) }
-        guard !toRead.isEmpty else { return seqs }
-        for (index, value) in zip(toRead, try read(toRead.map { eventIDKeys[$0] }, in: families.dedup)) {
-            seqs[index] = value.flatMap { StoreKeys.uint64($0) }
-        }
-        return seqs
     }
 
     /// The rest of preparing an event validated, encoded and checked against the dedup entries.
@@ -353,7 +340,7 @@ extension EventStore: GroupCommitTarget {
         if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
-            appendedAt = try appendedSeqs(of: [eventIDKey])[0]
+            appendedAt = try appendedEventIDs.seqs(of: [eventIDKey])[0]
         }
         if let seq = appendedAt {
             context.eventIDs[event.eventID] = seq
@@ -454,9 +441,7 @@ extension EventStore: GroupCommitTarget {
     ) {
         batch.put(StoreKeys.event(subject: subject, seq: seq), prepared.encoded, in: families.events)
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
-        // Into the filter before the batch is committed: see `FamilyKeyFilter.insert`.
-        appendedEventIDs.insert(eventIDKey)
-        batch.put(eventIDKey, StoreKeys.bigEndian(seq), in: families.dedup)
+        appendedEventIDs.record(eventIDKey, seq: seq, in: batch)
         context.staged[subject, default: []].append(StagedEvent(seq: seq, subject: subject, prepared: prepared, resolution: resolution))
         context.eventIDs[prepared.event.eventID] = seq
         context.state.lastSeq = seq

@@ -167,8 +167,8 @@ extension EventStore {
                 // The merges index holds subject numbers only: no compaction needed for it.
 
                 for eventID in eventIDs {
-                    batch.delete(eventID, in: families.dedup)
-                    compactions.append((families.dedup, eventID, eventID + [0]))
+                    appendedEventIDs.delete(eventID, in: batch)
+                    compactions.append((appendedEventIDs.family, eventID, eventID + [0]))
                 }
                 receipt.dedupEntriesRemoved = UInt64(eventIDs.count)
 

@@ -24,8 +24,8 @@ public final class EventStore: Sendable {
     let pseudonyms: PseudonymKey
     /// Each identity's and customer id's keyed hash to its subject; written by the writer alone.
     let identityIndex: StoredIdentityIndex
-    /// The dedup entries' keys (event ids) ever written: an id it does not hold was never appended.
-    let appendedEventIDs: FamilyKeyFilter
+    /// Each appended event's id to its log position; written by the writer alone (and erasures).
+    let appendedEventIDs: StoredEventIDs
     let writer: LogWriter
     /// Where erasures are made physical and proved after the writer committed them.
     let physicalErasures: PhysicalErasures
@@ -93,7 +93,7 @@ public final class EventStore: Sendable {
         let (pseudonyms, state, stored) = try EventStore.loadMeta(database, families, fold: configuration.fold)
         self.pseudonyms = pseudonyms
         self.identityIndex = StoredIdentityIndex(database: database, family: families.identities)
-        self.appendedEventIDs = FamilyKeyFilter(database: database, family: families.dedup, name: "event-id")
+        self.appendedEventIDs = StoredEventIDs(database: database, family: families.dedup)
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,
@@ -116,7 +116,7 @@ public final class EventStore: Sendable {
             try recoverProjections()
         }
         identityIndex.startFillingFilter()
-        appendedEventIDs.startFilling()
+        appendedEventIDs.startFillingFilter()
     }
 
     /// What the metadata says of the stored projections.
@@ -216,7 +216,7 @@ public final class EventStore: Sendable {
         versionBuilds.sync {}
         projections.stopWarming()
         identityIndex.stopFillingFilter()
-        appendedEventIDs.stopFilling()
+        appendedEventIDs.stopFillingFilter()
         writer.sync {}
         physicalErasures.waitForPassUnderWay()
         // A failure here loses nothing: the next open folds the log after the checkpoint.
