@@ -224,7 +224,7 @@ extension EventStore: GroupCommitTarget {
         }
         let storedSeqs: Result<[UInt64?], C360Error>
         do throws(C360Error) {
-            storedSeqs = .success(try appendedEventIDs.seqs(of: dedupKeys))
+            storedSeqs = .success(try appendedEventIDs.values(at: dedupKeys))
         } catch {
             storedSeqs = .failure(error)
         }
@@ -340,7 +340,7 @@ extension EventStore: GroupCommitTarget {
         if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
-            appendedAt = try appendedEventIDs.seqs(of: [eventIDKey])[0]
+            appendedAt = try appendedEventIDs.values(at: [eventIDKey])[0]
         }
         if let seq = appendedAt {
             context.eventIDs[event.eventID] = seq
@@ -392,13 +392,13 @@ extension EventStore: GroupCommitTarget {
             context.state.nextSubject += 1
             if case .unknown(let hash) = prepared.customer {
                 let customerKey = PseudonymKey.indexKey(customerHash: hash)
-                identityIndex.put(customerKey, subject: subject, in: batch)
+                identityIndex.put(customerKey, subject, in: batch)
                 context.learn(IndexKey(customerKey), subject)
                 context.createdCustomers.append((event.customerID, subject))
             }
         }
         for key in decision.linkKeys {
-            identityIndex.put(key, subject: subject, in: batch)
+            identityIndex.put(key, subject, in: batch)
             context.learn(IndexKey(key), subject)
         }
         for key in decision.unlinkKeys {
@@ -441,7 +441,7 @@ extension EventStore: GroupCommitTarget {
     ) {
         batch.put(StoreKeys.event(subject: subject, seq: seq), prepared.encoded, in: families.events)
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
-        appendedEventIDs.record(eventIDKey, seq: seq, in: batch)
+        appendedEventIDs.put(eventIDKey, seq, in: batch)
         context.staged[subject, default: []].append(StagedEvent(seq: seq, subject: subject, prepared: prepared, resolution: resolution))
         context.eventIDs[prepared.event.eventID] = seq
         context.state.lastSeq = seq
@@ -593,7 +593,7 @@ extension EventStore: GroupCommitTarget {
             context.index[indexKey] = cached
             return cached
         }
-        let subject = try identityIndex.subject(at: key)
+        let subject = try identityIndex.value(at: key)
         context.learn(indexKey, subject)
         return subject
     }

@@ -91,7 +91,7 @@ extension EventStore {
     private func commitErasureHoldingWriteBehind(hash: [UInt8], customerID knownID: String?, requestID: String, at time: Instant) throws(C360Error) -> CommittedErasure {
         var receipt = C360_V1_EraseReceipt()
         let customerKey = PseudonymKey.indexKey(customerHash: hash)
-        let subject = try identityIndex.subject(at: customerKey)
+        let subject = try identityIndex.value(at: customerKey)
         // Erasing by hash, the id is the customer's projection's.
         var customerID = knownID ?? ""
         if knownID == nil, let subject, let projection = try projections.projection(of: subject) {
@@ -175,7 +175,7 @@ extension EventStore {
                 var removedKeys: Set<[UInt8]> = []
                 for identity in identities + owned {
                     let key = pseudonyms.identityIndexKey(identity)
-                    guard !removedKeys.contains(key), let owner = try identityIndex.subject(at: key),
+                    guard !removedKeys.contains(key), let owner = try identityIndex.value(at: key),
                           subjects.contains(owner) else { continue }
                     identityIndex.delete(key, in: batch)
                     removedKeys.insert(key)

@@ -19,7 +19,7 @@ extension EventStore {
         guard identity.type != .unspecified, !identity.value.isEmpty else {
             throw .invalid("identity", "needs a type and a value")
         }
-        guard let subject = try identityIndex.subject(at: pseudonyms.identityIndexKey(identity)) else {
+        guard let subject = try identityIndex.value(at: pseudonyms.identityIndexKey(identity)) else {
             throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
         }
         return try profile(subject: try projectionSubject(of: subject), asOf: asOf)
@@ -39,7 +39,7 @@ extension EventStore {
         guard identity.type != .unspecified, !identity.value.isEmpty else {
             throw .invalid("identity", "needs a type and a value")
         }
-        guard let subject = try identityIndex.subject(at: pseudonyms.identityIndexKey(identity)) else {
+        guard let subject = try identityIndex.value(at: pseudonyms.identityIndexKey(identity)) else {
             throw C360Error(.notFound, "no customer has that \(IdentityKey.name(of: identity.type))")
         }
         return try encodedProfile(subject: try projectionSubject(of: subject), asOf: asOf, now: now, redacted: redacted)
@@ -161,7 +161,7 @@ extension EventStore {
     /// created, or erased: `subject(customerID:)` tells which, at the cost of another read).
     func indexedSubject(customerID: String, customerHash: [UInt8]) throws(C360Error) -> UInt64? {
         let ticket = customerSubjects.ticket(for: customerID)
-        guard let subject = try identityIndex.subject(at: PseudonymKey.indexKey(customerHash: customerHash)) else {
+        guard let subject = try identityIndex.value(at: PseudonymKey.indexKey(customerHash: customerHash)) else {
             return nil
         }
         customerSubjects.add(subject, for: customerID, readWith: ticket)

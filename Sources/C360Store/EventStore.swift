@@ -23,9 +23,9 @@ public final class EventStore: Sendable {
     let families: Families
     let pseudonyms: PseudonymKey
     /// Each identity's and customer id's keyed hash to its subject; written by the writer alone.
-    let identityIndex: StoredIdentityIndex
-    /// Each appended event's id to its log position; written by the writer alone (and erasures).
-    let appendedEventIDs: StoredEventIDs
+    let identityIndex: FilteredIndex
+    /// Each appended event's id to its log position; written by the writer alone.
+    let appendedEventIDs: FilteredIndex
     let writer: LogWriter
     /// Where erasures are made physical and proved after the writer committed them.
     let physicalErasures: PhysicalErasures
@@ -92,8 +92,8 @@ public final class EventStore: Sendable {
         self.audit = try AuditLog(path: configuration.auditLogPath ?? directory + "/" + Self.auditLogName)
         let (pseudonyms, state, stored) = try EventStore.loadMeta(database, families, fold: configuration.fold)
         self.pseudonyms = pseudonyms
-        self.identityIndex = StoredIdentityIndex(database: database, family: families.identities)
-        self.appendedEventIDs = StoredEventIDs(database: database, family: families.dedup)
+        self.identityIndex = FilteredIndex(database: database, family: families.identities, name: "the identity index", label: "identity-index")
+        self.appendedEventIDs = FilteredIndex(database: database, family: families.dedup, name: "the dedup entries", label: "event-id")
         self.projections = ProjectionStore(
             database: database, keyspaces: families.projectionKeyspaces, current: stored.keyspace, meta: families.meta,
             checkpoint: stored.checkpoint ?? state.lastSeq, cachedProjections: configuration.cachedProjections,

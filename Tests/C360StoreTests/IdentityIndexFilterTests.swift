@@ -74,7 +74,7 @@ import Testing
         #expect(parts.joined().allSatisfy { filter.mayContain($0) })
     }
 
-    @Test("the index's filter is filled from the keys stored before it, and keys written while it fills are found")
+    @Test("the index's filter is filled from the keys stored before it, keys written while it fills are found, one by one and in a batch")
     func filledFromStoredKeys() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("c360-filter-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -86,27 +86,35 @@ import Testing
         for (subject, key) in stored.enumerated() { batch.put(key, StoreKeys.subject(UInt64(subject + 1)), in: family) }
         try database.write(batch, sync: false)
 
-        let index = StoredIdentityIndex(database: database, family: family)
+        let index = FilteredIndex(database: database, family: family, name: "the identity index", label: "identity-index")
         #expect(!index.isFilterFilled)
         index.startFillingFilter()
         let writtenMeanwhile = Self.keys(5_000, seed: 21)
         for (offset, key) in writtenMeanwhile.enumerated() {
             let batch = WriteBatch(for: database)
-            index.put(key, subject: UInt64(100_000 + offset), in: batch)
+            index.put(key, UInt64(100_000 + offset), in: batch)
             try database.write(batch, sync: false)
         }
         index.waitForFilling()
         #expect(index.isFilterFilled)
-        let storedMissed = try stored.enumerated().count { subject, key in try index.subject(at: key) != UInt64(subject + 1) }
+        let storedMissed = try stored.enumerated().count { subject, key in try index.value(at: key) != UInt64(subject + 1) }
         #expect(storedMissed == 0, "\(storedMissed) of the keys stored before the filter was made not found")
-        let writtenMissed = try writtenMeanwhile.enumerated().count { offset, key in try index.subject(at: key) != UInt64(100_000 + offset) }
+        let writtenMissed = try writtenMeanwhile.enumerated().count { offset, key in try index.value(at: key) != UInt64(100_000 + offset) }
         #expect(writtenMissed == 0, "\(writtenMissed) of the keys written while it filled not found")
 
         let readsBefore = index.storageReads
         let neverWritten = Self.keys(10_000, seed: 22)
-        #expect(try neverWritten.allSatisfy { try index.subject(at: $0) == nil })
+        #expect(try neverWritten.allSatisfy { try index.value(at: $0) == nil })
         let reads = index.storageReads - readsBefore
         #expect(reads < 200, "\(reads) of 10,000 reads of keys never written reached RocksDB")
+
+        // Read as one batch, stored and never-written keys mixed: each answer in its key's place.
+        let mixed = zip(stored.prefix(2_000), neverWritten.prefix(2_000)).flatMap { [$0, $1] }
+        let batchReadsBefore = index.storageReads
+        let values = try index.values(at: mixed)
+        #expect(values.count == mixed.count)
+        #expect(stride(from: 0, to: mixed.count, by: 2).allSatisfy { values[$0] == UInt64($0 / 2 + 1) && values[$0 + 1] == nil })
+        #expect(index.storageReads - batchReadsBefore < 2_000 + 40, "the batch read keys never written from RocksDB")
     }
 
     @Test("a reopened store finds its customers and identities through the filled filter, and the writer ties a known identity to its customer")
