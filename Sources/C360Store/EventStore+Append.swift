@@ -653,15 +653,6 @@ extension EventStore: GroupCommitTarget {
         }
     }
 
-    /// The values of `keys`, in order, read as one batch.
-    func read(_ keys: [[UInt8]], in family: ColumnFamily) throws(C360Error) -> [[UInt8]?] {
-        do {
-            return try database.get(keys, in: family)
-        } catch {
-            throw C360Error(storage: error, doing: "read \(family)")
-        }
-    }
-
     func decodeProjection(_ bytes: [UInt8]) throws(C360Error) -> Projection {
         try ProjectionStore.decode(bytes)
     }
