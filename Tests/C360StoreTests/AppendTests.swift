@@ -114,7 +114,12 @@ import Testing
             for batch in 0..<100 {
                 let events = (0..<400).map { Events.web("r_\(batch)_\($0)", customer: "c\($0 % 50)") }
                 let outcomes = await store.append(events)
-                for (event, outcome) in zip(events, outcomes) { seqs[event.eventID] = try #require(outcome.seq) }
+                for (event, outcome) in zip(events, outcomes) {
+                    // Bound first: assigned into the dictionary directly, `#require` would take the
+                    // optional subscript's type and check nothing.
+                    let seq = try #require(outcome.seq)
+                    seqs[event.eventID] = seq
+                }
             }
             // Ids from the first commit on, past the writer's two generations of recent ids.
             let resent = stride(from: 0, to: 100, by: 7).flatMap { batch in [0, 199, 399].map { "r_\(batch)_\($0)" } }
@@ -137,7 +142,10 @@ import Testing
             var seqs: [String: UInt64] = [:]
             for batch in 0..<60 {
                 let events = (0..<500).map { Events.web("m_\(batch)_\($0)", customer: "c\($0 % 40)") }
-                for (event, outcome) in zip(events, await store.append(events)) { seqs[event.eventID] = try #require(outcome.seq) }
+                for (event, outcome) in zip(events, await store.append(events)) {
+                    let seq = try #require(outcome.seq)
+                    seqs[event.eventID] = seq
+                }
             }
             var random = SeededRandom(seed: UInt64(seed))
             // Stored ids (early ones the writer no longer holds, and recent ones), new ids and

@@ -15,7 +15,8 @@ import Testing
         #expect(whole > encoded, "decoded \(whole) against \(encoded) encoded")
         var parts: [String: Double] = [:]
         for name in ["details", "orders", "web", "email", "support", "identities", "days"] {
-            parts[name] = try #require(figures["projection_decoded_bytes_\(name)"] as? Double, "\(name)")
+            let bytes = try #require(figures["projection_decoded_bytes_\(name)"] as? Double, "\(name)")
+            parts[name] = bytes
         }
         #expect(parts.values.allSatisfy { $0 >= 0 }, "\(parts)")
         // The generated customers have orders, details and days, which allocate.
