@@ -340,7 +340,7 @@ extension EventStore: GroupCommitTarget {
         if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
-            appendedAt = try appendedEventIDs.values(at: [eventIDKey])[0]
+            appendedAt = try appendedEventIDs.value(at: eventIDKey)
         }
         if let seq = appendedAt {
             context.eventIDs[event.eventID] = seq

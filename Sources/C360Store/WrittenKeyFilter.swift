@@ -31,7 +31,7 @@ final class WrittenKeyFilter: @unchecked Sendable {
         // keys does not pay for the whole filter. Zero bits are an `Atomic<UInt64>` holding 0.
         // Only an exhausted memory fails here: the capacity is bounded (`FamilyKeyFilter.mostKeys`).
         guard let memory = calloc(wordCount, MemoryLayout<Atomic<UInt64>>.stride) else {
-            fatalError("could not allocate \(wordCount * 8) bytes for the identity index's filter")
+            fatalError("could not allocate \(wordCount * 8) bytes for a filter of the keys written to a column family")
         }
         words = memory.bindMemory(to: Atomic<UInt64>.self, capacity: wordCount)
     }
