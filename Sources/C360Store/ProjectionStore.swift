@@ -198,7 +198,7 @@ final class ProjectionStore: Sendable {
         if let waiting = pending.withLock({ $0.dirty[subject] ?? $0.writing[subject] }) { return waiting.bytes }
         // One held decoded goes to the decoded fold, which takes it out of its cache now rather
         // than leave an outdated copy there until the write behind.
-        guard cache.value(for: subject) == nil else { return nil }
+        guard !cache.contains(subject) else { return nil }
         return storedBytes(of: subject)
     }
 
@@ -207,8 +207,13 @@ final class ProjectionStore: Sendable {
     /// from RocksDB, for an append to a customer not in memory, happens on the caller's thread
     /// instead. Decoding is left to the writer, which decodes only the parts its events change.
     func warm(_ subject: UInt64) throws(C360Error) {
+        // The cache of stored bytes first: it holds most customers an append names, or the place of
+        // one waiting to be written, so one lookup usually settles it (the dirty set's lock and two
+        // lookups in tables of tens of thousands, first, were most of this in bulk ingest, `perf`).
+        // Deciding not to read needs no order with the writer: nothing is added then.
+        guard !stored.contains(subject) else { return }
         let keyspace: Int? = pending.withLock { $0.dirty[subject] != nil || $0.writing[subject] != nil ? nil : $0.keyspace }
-        guard let keyspace, stored.value(for: subject) == nil, cache.value(for: subject) == nil else { return }
+        guard let keyspace, !cache.contains(subject) else { return }
         // Taken after the dirty set was checked, as in `find`: a projection committed since is
         // shadowed there until its write behind replaces what is read here.
         let ticket = stored.ticket(for: subject)
@@ -309,11 +314,9 @@ final class ProjectionStore: Sendable {
         return evaluated
     }
 
-    private func forgetProfiles<Subjects: Sequence<UInt64>>(of subjects: Subjects) {
-        for subject in subjects {
-            profiles.remove(EvaluatedProfile.Key(subject: subject, redacted: false))
-            profiles.remove(EvaluatedProfile.Key(subject: subject, redacted: true))
-        }
+    private func forgetProfiles<Subjects: Collection<UInt64>>(of subjects: Subjects) {
+        profiles.remove(subjects.lazy.map { EvaluatedProfile.Key(subject: $0, redacted: false) })
+        profiles.remove(subjects.lazy.map { EvaluatedProfile.Key(subject: $0, redacted: true) })
     }
 
     /// Takes the projections a commit changed or removed, once the commit's log entries are

@@ -47,6 +47,13 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
         slots.reduce(0) { $0 + (isIncluded($1.value) ? 1 : 0) }
     }
 
+    /// Whether `key` has an entry, marking it used as a hit does; without copying its value.
+    mutating func contains(_ key: Key) -> Bool {
+        guard let position = positions[key] else { return false }
+        slots[position].used = true
+        return true
+    }
+
     mutating func value(for key: Key) -> Value? {
         guard let position = positions[key] else { return nil }
         slots[position].used = true

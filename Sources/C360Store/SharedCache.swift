@@ -54,6 +54,14 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards[shardIndex(key)].lock.withLock { $0.entries.value(for: key) }
     }
 
+    /// Whether the cache holds `key`: `value(for:) != nil` without copying the value out, which
+    /// for a value holding an array or an object is a reference count changed on memory the writer
+    /// uses too (`perf` of bulk ingest: reading ahead a projection the cache holds, 1.4% of the
+    /// server's CPU, nearly all of it in that lookup).
+    func contains(_ key: Key) -> Bool {
+        shards[shardIndex(key)].lock.withLock { $0.entries.contains(key) }
+    }
+
     /// The writer's value for `key`, replacing any other. Unless `evicting`, a key not held is
     /// kept only while the cache has room (a shard's readers' fills stay refused either way).
     func store(_ value: Value, for key: Key, evicting: Bool = true) {
@@ -86,6 +94,24 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards[shardIndex(key)].lock.withLock {
             $0.epoch &+= 1
             return $0.entries.remove(key)
+        }
+    }
+
+    /// The writer's removal of every key `keys` yields: as removing each, but a shard that holds
+    /// nothing has its epoch bumped once instead of a lookup per key (a commit forgets the profiles
+    /// of every customer it changed, in bulk ingest with no profile held: two locked lookups per
+    /// customer, `perf`). Bumped before it is found empty, so a reader that began before cannot add
+    /// a value read before this either.
+    func remove<Keys: Sequence<Key>>(_ keys: Keys) {
+        let holding = shards.map { shard in
+            shard.lock.withLock {
+                $0.epoch &+= 1
+                return $0.entries.count > 0
+            }
+        }
+        guard holding.contains(true) else { return }
+        for key in keys where holding[shardIndex(key)] {
+            remove(key)
         }
     }
 

@@ -65,6 +65,22 @@ import Testing
         #expect(cache.value(for: 1) == "v2" && cache.value(for: 2) == "v1")
     }
 
+    @Test("removing many keys removes each, and refuses reads begun before it even in shards that held nothing")
+    func removeMany() {
+        let cache = SharedCache<UInt64, String>(capacity: 64, shards: 4)
+        for key in UInt64(0)..<8 { cache.store("v1", for: key) }
+        cache.remove([UInt64(1), 3, 5])
+        #expect((UInt64(0)..<8).filter { !cache.contains($0) } == [1, 3, 5])
+        #expect(cache.value(for: 2) == "v1" && cache.contains(2))
+
+        // An empty cache: a reader that began before the removal read what the writer replaced.
+        let empty = SharedCache<UInt64, String>(capacity: 64, shards: 4)
+        let tickets = (UInt64(0)..<8).map { empty.ticket(for: $0) }
+        empty.remove([UInt64(0), 1])
+        for key in UInt64(0)..<8 { empty.add("read before", for: key, readWith: tickets[Int(key)]) }
+        #expect((UInt64(0)..<8).allSatisfy { !empty.contains($0) })
+    }
+
     @Test("never holds more than its capacity")
     func bounded() {
         let cache = SharedCache<UInt64, UInt64>(capacity: 64, shards: 4)
