@@ -208,8 +208,7 @@ final class ProjectionStore: Sendable {
     /// instead. Decoding is left to the writer, which decodes only the parts its events change.
     func warm(_ subject: UInt64) throws(C360Error) {
         // The cache of stored bytes first: it holds most customers an append names, or the place of
-        // one waiting to be written, so one lookup usually settles it (the dirty set's lock and two
-        // lookups in tables of tens of thousands, first, were most of this in bulk ingest, `perf`).
+        // one waiting to be written, so one lookup usually settles it without the dirty set's lock.
         // Deciding not to read needs no order with the writer: nothing is added then.
         guard !stored.contains(subject) else { return }
         let keyspace: Int? = pending.withLock { $0.dirty[subject] != nil || $0.writing[subject] != nil ? nil : $0.keyspace }

@@ -54,10 +54,10 @@ final class SharedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards[shardIndex(key)].lock.withLock { $0.entries.value(for: key) }
     }
 
-    /// Whether the cache holds `key`: `value(for:) != nil` without copying the value out, which
-    /// for a value holding an array or an object is a reference count changed on memory the writer
-    /// uses too (`perf` of bulk ingest: reading ahead a projection the cache holds, 1.4% of the
-    /// server's CPU, nearly all of it in that lookup).
+    /// Whether the cache holds `key`: `value(for:) != nil` without copying the value out, which for
+    /// a value holding an array or an object retains and releases it (`perf` of bulk ingest:
+    /// reading ahead, which asks only that, 1.40% of the server's samples with `value(for:)`, 1.09%
+    /// with this; what is left is the lookup itself).
     func contains(_ key: Key) -> Bool {
         shards[shardIndex(key)].lock.withLock { $0.entries.contains(key) }
     }
