@@ -50,7 +50,9 @@ public enum EventWireDecoder {
             let eventBytes = inner.unread
             var event = C360_V1_Event()
             try decode(&inner, into: &event)
-            request.events.append(event)
+            // Moved in: appended as a copy, every string and array in it was retained, then
+            // released with the local (`perf`: 0.5% of bulk ingest's samples).
+            request.events.append(consume event)
             encoded.append(Array(eventBytes))
             return true
         }

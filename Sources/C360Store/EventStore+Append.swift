@@ -219,8 +219,10 @@ extension EventStore: GroupCommitTarget {
                 return .failure(error)
             }
         }
-        let dedupKeys = zip(events, checked).compactMap { event, check in
-            (try? check.get()).map { _ in Array(event.eventID.utf8) }
+        // By index, not over `zip(events, checked)`: the zip copied every event out once more,
+        // retaining and releasing each string and array in it.
+        let dedupKeys = events.indices.compactMap { index in
+            (try? checked[index].get()).map { _ in Array(events[index].eventID.utf8) }
         }
         let storedSeqs: Result<[UInt64?], C360Error>
         do throws(C360Error) {
@@ -229,12 +231,12 @@ extension EventStore: GroupCommitTarget {
             storedSeqs = .failure(error)
         }
         var nextRead = 0
-        return zip(events, checked).map { event, check in
+        return events.indices.map { index in
             do throws(C360Error) {
-                let encoded = try check.get()
+                let encoded = try checked[index].get()
                 let storedSeq = try storedSeqs.get()[nextRead]
                 nextRead += 1
-                return .success(prepared(event, encoded: encoded, dedupRead: .init(through: readThrough, seq: storedSeq)))
+                return .success(prepared(events[index], encoded: encoded, dedupRead: .init(through: readThrough, seq: storedSeq)))
             } catch {
                 return .failure(error)
             }
@@ -256,7 +258,12 @@ extension EventStore: GroupCommitTarget {
             let key = pseudonyms.identityIndexKey(normalized: identity)
             if seen.insert(key).inserted { linked.append((identity, key)) }
         }
-        let parts = partsToFold(event, linking: !linked.isEmpty)
+        var unlinking: (identity: C360_V1_Identity, key: [UInt8])?
+        if case .identityUnlinked(let unlinked) = event.payload {
+            let identity = IdentityKey.normalized(unlinked.identity)
+            unlinking = (identity, pseudonyms.identityIndexKey(normalized: identity))
+        }
+        let parts = partsToFold(event, linking: !linked.isEmpty || unlinking != nil)
         let customer = event.customerID.isEmpty ? nil : preparedCustomer(event.customerID)
         let foldable = FoldableEvent(event)
         // Tying an identity may merge histories and changes the identities; segment membership
@@ -264,8 +271,8 @@ extension EventStore: GroupCommitTarget {
         // only once the writer resolves it.
         let foldsInStoredBytes = linked.isEmpty && configuration.segments.isEmpty && customer != nil && ProjectionWireFold.takes(foldable)
         return PreparedEvent(
-            event: event, foldable: foldable, partsToFold: parts, encoded: encoded, dedupRead: dedupRead,
-            customer: customer, identityKeys: identityKeys, linked: linked, foldsInStoredBytes: foldsInStoredBytes)
+            foldable: foldable, partsToFold: parts, encoded: encoded, dedupRead: dedupRead,
+            customer: customer, identityKeys: identityKeys, linked: linked, unlinking: unlinking, foldsInStoredBytes: foldsInStoredBytes)
     }
 
     /// The event's customer as far as the store knows it now: its subject if known — from the cache
@@ -303,14 +310,13 @@ extension EventStore: GroupCommitTarget {
     }
 
     /// The parts of its subject's projection that folding `event` reads or changes: the others stay
-    /// in their stored bytes. `linking`: the event ties identities to its subject (or unties one),
+    /// in their stored bytes. `linking`: the event ties identities to its subject or unties one,
     /// so identity resolution may change the projection's identities. All of them when segments
     /// are defined: membership is evaluated over the whole projection before and after.
     private func partsToFold(_ event: C360_V1_Event, linking: Bool) -> Projection.Parts {
         if !configuration.segments.isEmpty { return .all }
         var parts = ProjectionFold.parts(changedBy: event)
         if linking { parts.formUnion(ProjectionFold.resolutionParts) }
-        if case .identityUnlinked = event.payload { parts.formUnion(ProjectionFold.resolutionParts) }
         return parts
     }
 
@@ -331,19 +337,19 @@ extension EventStore: GroupCommitTarget {
     /// Everything that can fail (reads, decoding) happens before the first change to `batch` or
     /// `context`, so a rejected event leaves no trace in the commit.
     private func stage(_ prepared: PreparedEvent, into batch: WriteBatch, context: inout CommitContext) throws(C360Error) -> AppendOutcome {
-        let event = prepared.event
-        if let seq = context.eventIDs[event.eventID] ?? context.earlier?.context.eventIDs[event.eventID] {
+        let eventID = prepared.foldable.eventID
+        if let seq = context.eventIDs[eventID] ?? context.earlier?.context.eventIDs[eventID] {
             return .duplicate(seq: seq)
         }
-        let eventIDKey = Array(event.eventID.utf8)
+        let eventIDKey = Array(eventID.utf8)
         let appendedAt: UInt64?
-        if let known = writer.recentSeq(of: event.eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
+        if let known = writer.recentSeq(of: eventID, readThrough: prepared.dedupRead.through, read: prepared.dedupRead.seq) {
             appendedAt = known
         } else {
             appendedAt = try appendedEventIDs.value(at: eventIDKey)
         }
         if let seq = appendedAt {
-            context.eventIDs[event.eventID] = seq
+            context.eventIDs[eventID] = seq
             return .duplicate(seq: seq)
         }
         let erased = switch prepared.customer {
@@ -353,7 +359,7 @@ extension EventStore: GroupCommitTarget {
         case nil: false
         }
         if erased {
-            throw C360Error(.erased, "customer \(event.customerID) was erased; no events are accepted for it", field: "customer_id")
+            throw C360Error(.erased, "customer \(prepared.foldable.customerID) was erased; no events are accepted for it", field: "customer_id")
         }
         if prepared.customer == nil, let index = prepared.identityKeys.firstIndex(where: { context.state.erasedIdentityKeys.contains(IndexKey($0)) }) {
             // Only the erased person's device or address can still be sending it, and there is no
@@ -373,7 +379,7 @@ extension EventStore: GroupCommitTarget {
         }
         var projection: Projection
         if existingSubject == nil {
-            projection = ProjectionFold.emptyProjection(customerID: event.customerID)
+            projection = ProjectionFold.emptyProjection(customerID: prepared.foldable.customerID)
         } else {
             projection = try currentProjection(of: target, context: context, toFold: true, parts: prepared.partsToFold)
         }
@@ -394,7 +400,7 @@ extension EventStore: GroupCommitTarget {
                 let customerKey = PseudonymKey.indexKey(customerHash: hash)
                 identityIndex.put(customerKey, subject, in: batch)
                 context.learn(IndexKey(customerKey), subject)
-                context.createdCustomers.append((event.customerID, subject))
+                context.createdCustomers.append((prepared.foldable.customerID, subject))
             }
         }
         for key in decision.linkKeys {
@@ -443,7 +449,7 @@ extension EventStore: GroupCommitTarget {
         batch.put(StoreKeys.logEntry(seq: seq), [StoreKeys.LogEntryKind.event.rawValue] + StoreKeys.subject(subject), in: families.log)
         appendedEventIDs.put(eventIDKey, seq, in: batch)
         context.staged[subject, default: []].append(StagedEvent(seq: seq, subject: subject, prepared: prepared, resolution: resolution))
-        context.eventIDs[prepared.event.eventID] = seq
+        context.eventIDs[prepared.foldable.eventID] = seq
         context.state.lastSeq = seq
         context.state.eventCount += 1
     }
@@ -467,7 +473,7 @@ extension EventStore: GroupCommitTarget {
         }
         let seq = context.state.lastSeq + 1
         guard let folded = ProjectionWireFold.folding(prepared.foldable, seq: seq, into: bytes, by: context.state.fold) else { return nil }
-        return FoldedProjection(seq: seq, customerID: prepared.event.customerID, bytes: folded)
+        return FoldedProjection(seq: seq, customerID: prepared.foldable.customerID, bytes: folded)
     }
 
     /// Identity resolution's decision for one event (`IdentityResolution`, in C360Core), over the
@@ -475,11 +481,7 @@ extension EventStore: GroupCommitTarget {
     /// folded on their own again.
     private func resolve(_ prepared: PreparedEvent, subject: UInt64, target: UInt64, projection: Projection,
                          context: inout CommitContext) throws(C360Error) -> (decision: IdentityDecision<[UInt8]>, unmerged: [UInt64: Projection]) {
-        var unlinking: (identity: C360_V1_Identity, key: [UInt8])?
-        if case .identityUnlinked(let unlinked) = prepared.event.payload {
-            let identity = IdentityKey.normalized(unlinked.identity)
-            unlinking = (identity, pseudonyms.identityIndexKey(identity))
-        }
+        let unlinking = prepared.unlinking
         // Most events tie no identity to their subject: nothing to read or decide.
         if prepared.linked.isEmpty && unlinking == nil { return (IdentityDecision(), [:]) }
         // The index reads through the commit's context and records what it read there; moved in
@@ -714,10 +716,14 @@ private struct StagedEvent {
 /// A class: the writer takes each out of its `Result` for staging, and as a struct that copied it
 /// field by field, retaining and releasing every array in it (`perf` of bulk ingest: 2% of the
 /// writer's samples).
+///
+/// It keeps what the writer reads of the event, not the generated message: holding a copy of that
+/// retained every string and array in it, and destroying it released them again (`perf` of bulk
+/// ingest: 2% of the server's samples).
 final class PreparedEvent: Sendable {
-    let event: C360_V1_Event
-    /// What the fold reads of `event`, converted here rather than by the writer, which every
-    /// commit waits for (`perf` of bulk ingest: 1.9% of the writer's samples).
+    /// What the fold reads of the event (its id and customer id too), converted here rather than
+    /// by the writer, which every commit waits for (`perf` of bulk ingest: 1.9% of the writer's
+    /// samples).
     let foldable: FoldableEvent
     /// The parts of its subject's projection that folding it reads or changes.
     let partsToFold: Projection.Parts
@@ -730,15 +736,17 @@ final class PreparedEvent: Sendable {
     let identityKeys: [[UInt8]]
     /// The identities it ties to its subject (normalized, each once) with their index keys.
     let linked: [(identity: C360_V1_Identity, key: [UInt8])]
+    /// The identity it unties from its customer (normalized), with its index key.
+    let unlinking: (identity: C360_V1_Identity, key: [UInt8])?
     /// Whether the writer may fold it in its customer's projection as stored (`ProjectionWireFold`):
     /// a web or email event under a customer id that ties no identity, with no segment defined.
     let foldsInStoredBytes: Bool
 
     init(
-        event: C360_V1_Event, foldable: FoldableEvent, partsToFold: Projection.Parts, encoded: [UInt8], dedupRead: DedupRead,
-        customer: Customer?, identityKeys: [[UInt8]], linked: [(identity: C360_V1_Identity, key: [UInt8])], foldsInStoredBytes: Bool
+        foldable: FoldableEvent, partsToFold: Projection.Parts, encoded: [UInt8], dedupRead: DedupRead, customer: Customer?,
+        identityKeys: [[UInt8]], linked: [(identity: C360_V1_Identity, key: [UInt8])],
+        unlinking: (identity: C360_V1_Identity, key: [UInt8])?, foldsInStoredBytes: Bool
     ) {
-        self.event = event
         self.foldable = foldable
         self.partsToFold = partsToFold
         self.encoded = encoded
@@ -746,6 +754,7 @@ final class PreparedEvent: Sendable {
         self.customer = customer
         self.identityKeys = identityKeys
         self.linked = linked
+        self.unlinking = unlinking
         self.foldsInStoredBytes = foldsInStoredBytes
     }
 

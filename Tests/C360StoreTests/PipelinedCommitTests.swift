@@ -102,8 +102,8 @@ import Testing
         var event = C360_V1_Event()
         event.eventID = "e\(number)"
         return .success(PreparedEvent(
-            event: event, foldable: FoldableEvent(event), partsToFold: [], encoded: [UInt8](repeating: 1, count: 10),
-            dedupRead: .init(through: 0, seq: nil), customer: nil, identityKeys: [], linked: [], foldsInStoredBytes: false))
+            foldable: FoldableEvent(event), partsToFold: [], encoded: [UInt8](repeating: 1, count: 10),
+            dedupRead: .init(through: 0, seq: nil), customer: nil, identityKeys: [], linked: [], unlinking: nil, foldsInStoredBytes: false))
     }
 
     static func append(_ number: Int, events: Int, to writer: LogWriter, into target: Target, outcomes: Outcomes) {
