@@ -18,15 +18,25 @@ public struct EventJSONDecoder: Sendable {
     /// Decodes one line and, when the decoder has a validator, validates it.
     public func decode(line: some Collection<UInt8>) throws(C360Error) -> C360_V1_Event {
         let event: C360_V1_Event
+        // The usual shape first, read in one pass; SwiftProtobuf for the rest, and for the
+        // message saying what is wrong with a line (`EventJSONReader`).
+        if let read = line.withContiguousStorageIfAvailable({ EventJSONReader.event(UnsafeRawBufferPointer($0)) }) ?? nil {
+            event = read
+        } else {
+            event = try Self.decodedBySwiftProtobuf(Array(line))
+        }
+        try validator?.validate(event)
+        return event
+    }
+
+    private static func decodedBySwiftProtobuf(_ line: [UInt8]) throws(C360Error) -> C360_V1_Event {
         do {
-            event = try C360_V1_Event(jsonUTF8Bytes: Array(line))
+            return try C360_V1_Event(jsonUTF8Bytes: line)
         } catch let error as JSONDecodingError {
             throw EventJSONDecoder.explain(error)
         } catch {
             throw C360Error(.invalidArgument, "not a valid event: \(error)")
         }
-        try validator?.validate(event)
-        return event
     }
 
     static func explain(_ error: JSONDecodingError) -> C360Error {
