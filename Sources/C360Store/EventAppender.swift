@@ -19,6 +19,24 @@ public protocol EventAppender: Sendable {
 
     /// Appends a prepared batch: as `append(_:)`.
     func append(prepared: Prepared) async -> [AppendOutcome]
+
+    /// How many batches a loader may hand to `submit(prepared:)` before the first of them is
+    /// durable: more than one only when `submit` keeps the order of its calls in the log.
+    var batchesInFlight: Int { get }
+
+    /// Starts appending a prepared batch; the task ends with its outcomes once it is durable.
+    /// Batches submitted one after another reach the log in that order when `batchesInFlight` is
+    /// more than one.
+    func submit(prepared: Prepared) -> Task<[AppendOutcome], Never>
+}
+
+extension EventAppender {
+    /// One: a batch is submitted once the one before is durable, which keeps their order.
+    public var batchesInFlight: Int { 1 }
+
+    public func submit(prepared: Prepared) -> Task<[AppendOutcome], Never> {
+        Task { await append(prepared: prepared) }
+    }
 }
 
 extension EventAppender where Prepared == [C360_V1_Event] {
@@ -44,5 +62,29 @@ extension EventStore: EventAppender {
         let outcomes = await writer.append(batch.events, into: self)
         StoreMetrics.recordAppend(since: start)
         return outcomes
+    }
+
+    /// Four: the writer takes appends in the order they are handed to it, so a loader keeps the
+    /// next batches waiting behind the one being committed — the writer then commits them
+    /// together and stages one while writing another — instead of handing over each once the one
+    /// before is durable, which left the writer one batch at a time.
+    public var batchesInFlight: Int { 4 }
+
+    /// Hands the batch to the writer before returning, so that the order of calls is the order of
+    /// the log.
+    public func submit(prepared batch: PreparedBatch) -> Task<[AppendOutcome], Never> {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (outcomes, delivered) = AsyncStream.makeStream(of: [AppendOutcome].self, bufferingPolicy: .unbounded)
+        writer.append(batch.events, into: self) { result in
+            delivered.yield(result)
+            delivered.finish()
+        }
+        return Task {
+            for await result in outcomes {
+                StoreMetrics.recordAppend(since: start)
+                return result
+            }
+            return []
+        }
     }
 }

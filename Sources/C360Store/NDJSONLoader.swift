@@ -59,7 +59,9 @@ public struct NDJSONLoader: Sendable {
         let started = ContinuousClock.now
         var batch: [C360_V1_Event] = []
         var batchLines: [UInt64] = []
-        var inFlight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])?
+        // Oldest first: settled in the order they were submitted.
+        var inFlight: [(task: Task<[AppendOutcome], Never>, lines: [UInt64])] = []
+        let batchesInFlight = max(1, appender.batchesInFlight)
 
         func settle(_ flight: (task: Task<[AppendOutcome], Never>, lines: [UInt64])) async throws(C360Error) {
             let outcomes = await flight.task.value
@@ -85,13 +87,12 @@ public struct NDJSONLoader: Sendable {
 
         func send() async throws(C360Error) {
             guard !batch.isEmpty else { return }
-            // The next batch is decoded and prepared while this one is being committed, but it is
-            // handed to the appender only once the one before is committed: two appends in flight
-            // at once can reach the log in either order, and the log must keep the file's order.
+            // The next batch is decoded and prepared while those before are being committed, and
+            // handed over once fewer than `batchesInFlight` wait: an appender that takes more than
+            // one keeps them in the order submitted, and the log must keep the file's order.
             let prepared = appender.prepare(batch)
-            if let previous = inFlight { try await settle(previous) }
-            let task = Task { await appender.append(prepared: prepared) }
-            inFlight = (task, batchLines)
+            while inFlight.count >= batchesInFlight { try await settle(inFlight.removeFirst()) }
+            inFlight.append((appender.submit(prepared: prepared), batchLines))
             batch.removeAll(keepingCapacity: true)
             batchLines.removeAll(keepingCapacity: true)
         }
@@ -124,7 +125,7 @@ public struct NDJSONLoader: Sendable {
         summary.linesCommitted = 0
         try await LineReader(file: file).forEachLine(take)
         try await send()
-        if let last = inFlight { try await settle(last) }
+        while !inFlight.isEmpty { try await settle(inFlight.removeFirst()) }
         summary.linesCommitted = lineNumber
         summary.seconds = EventStore.seconds(since: started)
     }
