@@ -48,7 +48,10 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's civil-to-days algorithm): the inverse of `init(_:)`.
-    public var dayNumber: Int64 {
+    public var dayNumber: Int64 { Self.dayNumber(year: year, month: month, day: day) }
+
+    /// Days since 1970-01-01 of a day of the proleptic Gregorian calendar, checked or not.
+    static func dayNumber(year: Int, month: Int, day: Int) -> Int64 {
         let (year, month, day) = (Int64(year), Int64(month), Int64(day))
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -494,29 +494,11 @@ public enum EventJSONReader {
                 for _ in digits..<9 { nanos *= 10 }
             }
             try separator(UInt8(ascii: "Z"))
-            guard at == text.count, year >= 1, (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year),
+            guard at == text.count, year >= 1, (1...12).contains(month), day >= 1, day <= CalendarDate.daysIn(month: month, year: year),
                   hour < 24, minute < 60, second < 60
             else { throw GaveUp() }
-            let seconds = Self.daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
-            return Google_Protobuf_Timestamp(seconds: Int64(seconds), nanos: Int32(nanos))
-        }
-
-        private static func days(inMonth month: Int, of year: Int) -> Int {
-            switch month {
-            case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-            case 4, 6, 9, 11: 30
-            default: 31
-            }
-        }
-
-        /// Days from 1970-01-01 to a day of the proleptic Gregorian calendar.
-        private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-            let shiftedYear = month <= 2 ? year - 1 : year
-            let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-            let yearOfEra = shiftedYear - era * 400
-            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-            return era * 146_097 + dayOfEra - 719_468
+            let seconds = CalendarDate.dayNumber(year: year, month: month, day: day) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
+            return Google_Protobuf_Timestamp(seconds: seconds, nanos: Int32(nanos))
         }
     }
 }
