@@ -58,10 +58,7 @@ extension EventStore: EventAppender {
     }
 
     public func append(prepared batch: PreparedBatch) async -> [AppendOutcome] {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let outcomes = await writer.append(batch.events, into: self)
-        StoreMetrics.recordAppend(since: start)
-        return outcomes
+        await submit(prepared: batch).value
     }
 
     /// Four: the writer takes appends in the order they are handed to it, so a loader keeps the
