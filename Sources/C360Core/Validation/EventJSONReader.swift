@@ -382,7 +382,12 @@ public enum EventJSONReader {
 
         /// A string, valid UTF-8.
         mutating func string() throws(GaveUp) -> String {
-            guard let string = String(validating: try rawString(), as: UTF8.self) else { throw GaveUp() }
+            let bytes = try rawString()
+            // `String(validating:as:)` is not specialized: it instantiated generic metadata for
+            // every string (`perf` of `c360 ingest`: 2% of the samples). Decoding repairs invalid
+            // UTF-8 instead of refusing it, so a string with bytes past ASCII is compared with them.
+            let string = String(decoding: bytes, as: UTF8.self)
+            guard bytes.allSatisfy({ $0 < 0x80 }) || string.utf8.elementsEqual(bytes) else { throw GaveUp() }
             return string
         }
 
