@@ -283,12 +283,6 @@ final class LogWriter: @unchecked Sendable {
 
     // MARK: Appending
 
-    func append(_ events: [Result<PreparedEvent, C360Error>], into target: some GroupCommitTarget) async -> [AppendOutcome] {
-        await withCheckedContinuation { continuation in
-            append(events, into: target) { continuation.resume(returning: $0) }
-        }
-    }
-
     /// Calls `completion` on the writer's queue once the events are durable (or rejected), or at
     /// once on the calling thread when the queue is full (every event rejected).
     func append(_ events: [Result<PreparedEvent, C360Error>], into target: some GroupCommitTarget, completion: @escaping @Sendable ([AppendOutcome]) -> Void) {
