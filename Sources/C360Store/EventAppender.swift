@@ -73,14 +73,13 @@ extension EventStore: EventAppender {
         let start = DispatchTime.now().uptimeNanoseconds
         let (outcomes, delivered) = AsyncStream.makeStream(of: [AppendOutcome].self, bufferingPolicy: .unbounded)
         writer.append(batch.events, into: self) { result in
+            // Here, as `append(_:encoded:completion:)` does: once durable, not once a task reads it.
+            StoreMetrics.recordAppend(since: start)
             delivered.yield(result)
             delivered.finish()
         }
         return Task {
-            for await result in outcomes {
-                StoreMetrics.recordAppend(since: start)
-                return result
-            }
+            for await result in outcomes { return result }
             return []
         }
     }
